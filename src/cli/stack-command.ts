@@ -1,0 +1,130 @@
+/** `eventstream-tui stack up | down | status` */
+import { Command } from 'commander';
+import { resolveConfig, type ConfigFlags } from '../config/config.js';
+import { StackError } from '../stack/errors.js';
+import { stackPaths } from '../stack/paths.js';
+import { streamProgress } from '../stack/progress.js';
+import { stackDown, stackStatus, stackUp, type ServiceStatus, type UpOutcome } from '../stack/stack.js';
+import type { ServiceName } from '../stack/state.js';
+import { brokersOption, redisOption } from './options.js';
+
+const SERVICES: ServiceName[] = ['kafka', 'redis'];
+
+function pickServices(names: string[]): ServiceName[] {
+  if (names.length === 0) return SERVICES;
+  return names.map((n) => {
+    if (n !== 'kafka' && n !== 'redis') throw new StackUsageError(`unknown service "${n}": expected kafka or redis`);
+    return n;
+  });
+}
+
+export class StackUsageError extends Error {}
+
+function describeUp(o: UpOutcome): string {
+  const name = o.service === 'kafka' ? 'Kafka' : 'Redis';
+  switch (o.action) {
+    case 'external':
+      return `${name} ${o.address}: already answering (not started by eventstream-tui; left alone)`;
+    case 'already-running':
+      return `${name} ${o.address}: already running (started earlier by eventstream-tui, pid ${o.pid}; log ${o.log})`;
+    case 'started':
+      return `${name} ${o.address}: started (pid ${o.pid}; log ${o.log})`;
+  }
+}
+
+export function formatStatus(rows: ServiceStatus[]): string {
+  const out: string[] = [];
+  for (const r of rows) {
+    out.push(`${r.service === 'kafka' ? 'Kafka' : 'Redis'}  ${r.address}`);
+    out.push(`  reachable  ${r.reachable ? 'yes' : `no (${r.detail})`}`);
+    if (r.reachable) out.push(`  version    ${r.version ?? 'unknown'}`);
+    out.push(`  started    ${r.managed ? `by eventstream-tui (pid ${r.pid})` : r.reachable ? 'externally' : '-'}`);
+    out.push(`  log        ${r.log ?? (r.reachable ? '(external: not ours)' : '-')}`);
+  }
+  return out.join('\n');
+}
+
+async function guarded(action: () => Promise<number>): Promise<never> {
+  let code: number;
+  try {
+    code = await action();
+  } catch (error) {
+    if (error instanceof StackError) {
+      process.stderr.write(`${error.describe()}\n`);
+      code = 1;
+    } else if (error instanceof StackUsageError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      code = 2;
+    } else {
+      throw error;
+    }
+  }
+  process.exit(code);
+}
+
+export function stackCommand(): Command {
+  const stack = new Command('stack').description(
+    'start, stop and inspect the local Apache Kafka (KRaft) and Redis the pipeline runs on',
+  );
+  const withConn = (cmd: Command): Command => cmd.addOption(brokersOption()).addOption(redisOption());
+
+  withConn(
+    stack
+      .command('up')
+      .argument('[service...]', 'kafka and/or redis (default both)')
+      .description('use the Kafka and Redis that answer at the configured addresses; start local ones where none does'),
+  ).action(async (names: string[], flags: ConfigFlags) => {
+    await guarded(async () => {
+      const outcomes = await stackUp(
+        {
+          config: resolveConfig(flags),
+          paths: stackPaths(),
+          progress: streamProgress(process.stderr),
+        },
+        pickServices(names).sort((a) => (a === 'redis' ? -1 : 1)),
+      );
+      for (const o of outcomes) process.stdout.write(`${describeUp(o)}\n`);
+      return 0;
+    });
+  });
+
+  stack
+    .command('down')
+    .argument('[service...]', 'kafka and/or redis (default both)')
+    .description('stop what `stack up` started (by its recorded pid); services it did not start are left running')
+    .action(async (names: string[]) => {
+      await guarded(async () => {
+        const outcomes = await stackDown(
+          { paths: stackPaths(), progress: streamProgress(process.stderr) },
+          pickServices(names),
+        );
+        for (const o of outcomes) {
+          const name = o.service === 'kafka' ? 'Kafka' : 'Redis';
+          const text = {
+            stopped: `stopped (pid ${o.pid})`,
+            killed: `did not stop in time and was killed (pid ${o.pid})`,
+            'not-running': `was no longer running (pid ${o.pid})`,
+            'not-ours': 'not started by eventstream-tui: left alone',
+          }[o.result];
+          process.stdout.write(`${name}: ${text}\n`);
+        }
+        return 0;
+      });
+    });
+
+  withConn(
+    stack
+      .command('status')
+      .option('--json', 'print JSON instead of text')
+      .description(
+        'for each service: address, reachable, server version, started by us or external, log file (exit 3 if one is down)',
+      ),
+  ).action(async (flags: ConfigFlags & { json?: boolean }) => {
+    await guarded(async () => {
+      const rows = await stackStatus({ config: resolveConfig(flags), paths: stackPaths() });
+      process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatStatus(rows)}\n`);
+      return rows.every((r) => r.reachable) ? 0 : 3;
+    });
+  });
+  return stack;
+}

@@ -1,0 +1,110 @@
+/**
+ * Configuration: flags over environment over defaults. One place knows every
+ * setting, its environment variable and its default, so `--help`, the README
+ * table and the code cannot disagree.
+ */
+export interface Config {
+  brokers: string[];
+  redisUrl: string;
+  topic: string;
+  group: string;
+  partitions: number;
+}
+
+export const DEFAULTS: Config = {
+  brokers: ['localhost:9092'],
+  redisUrl: 'redis://127.0.0.1:6379',
+  topic: 'user_events',
+  group: 'notification-service',
+  partitions: 3,
+};
+
+export const ENV_VARS = {
+  brokers: 'KAFKA_BROKERS',
+  redisUrl: 'REDIS_URL',
+  topic: 'EVENTS_TOPIC',
+  group: 'CONSUMER_GROUP',
+} as const;
+
+export interface ConfigFlags {
+  brokers?: string;
+  redis?: string;
+  topic?: string;
+  group?: string;
+  partitions?: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseBrokers(value: string): string[] {
+  const brokers = value
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  if (brokers.length === 0) throw new ConfigError(`no broker in "${value}": expected host:port[,host:port...]`);
+  for (const broker of brokers) {
+    const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(broker);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port < 1 || port > 65535) {
+      throw new ConfigError(`broker "${broker}" is not host:port (for example localhost:9092)`);
+    }
+  }
+  return brokers;
+}
+
+export function parseRedisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`Redis URL "${value}" is not a URL (for example redis://127.0.0.1:6379)`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(`Redis URL "${value}" must start with redis:// or rediss://`);
+  }
+  return value;
+}
+
+export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (flag: string | undefined, name: string): string | undefined => {
+    if (flag !== undefined) return flag;
+    const fromEnv = env[name];
+    return fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
+  };
+  const brokers = pick(flags.brokers, ENV_VARS.brokers);
+  const redis = pick(flags.redis, ENV_VARS.redisUrl);
+  return {
+    brokers: brokers !== undefined ? parseBrokers(brokers) : DEFAULTS.brokers,
+    redisUrl: redis !== undefined ? parseRedisUrl(redis) : DEFAULTS.redisUrl,
+    topic: pick(flags.topic, ENV_VARS.topic) ?? DEFAULTS.topic,
+    group: pick(flags.group, ENV_VARS.group) ?? DEFAULTS.group,
+    partitions: flags.partitions ?? DEFAULTS.partitions,
+  };
+}
+
+/** Whether the user named the brokers or Redis explicitly (so we must never silently fall back). */
+export function explicitServices(
+  flags: ConfigFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): {
+  kafka: boolean;
+  redis: boolean;
+} {
+  return {
+    kafka: flags.brokers !== undefined || Boolean(env[ENV_VARS.brokers]),
+    redis: flags.redis !== undefined || Boolean(env[ENV_VARS.redisUrl]),
+  };
+}
+
+export function hostPort(address: string): { host: string; port: number } {
+  const idx = address.lastIndexOf(':');
+  const host = address.slice(0, idx).replace(/^\[|\]$/g, '');
+  return { host, port: Number(address.slice(idx + 1)) };
+}
+
+export function redisHostPort(redisUrl: string): { host: string; port: number } {
+  const url = new URL(redisUrl);
+  return { host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: url.port ? Number(url.port) : 6379 };
+}

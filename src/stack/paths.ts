@@ -1,0 +1,48 @@
+/** Where the local stack keeps its jars, data, logs and the record of what it started. */
+import os from 'node:os';
+import path from 'node:path';
+
+/** Apache Kafka 4.4.0: the newest release, checked against kafkajs 2.2.4 (see README, "Why Kafka 4.4"). */
+export const KAFKA_VERSION = '4.4.0';
+export const MAVEN_DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
+
+export function stackHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.EVENTSTREAM_HOME) return path.resolve(env.EVENTSTREAM_HOME);
+  const cache = env.XDG_CACHE_HOME ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.join(cache, 'eventstream-tui');
+}
+
+export interface StackPaths {
+  home: string;
+  state: string;
+  kafkaDist: string;
+  kafkaLibs: string;
+  kafkaLibsComplete: string;
+  kafka(port: number): { dir: string; data: string; config: string; log4j: string; log: string };
+  redis(port: number): { dir: string; data: string; log: string };
+}
+
+export function stackPaths(home: string = stackHome()): StackPaths {
+  const kafkaDist = path.join(home, `kafka-${KAFKA_VERSION}`);
+  return {
+    home,
+    state: path.join(home, 'stack.json'),
+    kafkaDist,
+    kafkaLibs: path.join(kafkaDist, 'libs'),
+    kafkaLibsComplete: path.join(kafkaDist, 'libs.complete'),
+    kafka: (port) => {
+      const dir = path.join(home, `kafka-broker-${port}`);
+      return {
+        dir,
+        data: path.join(dir, 'data'),
+        config: path.join(dir, 'server.properties'),
+        log4j: path.join(dir, 'log4j2.properties'),
+        log: path.join(dir, 'kafka.log'),
+      };
+    },
+    redis: (port) => {
+      const dir = path.join(home, `redis-${port}`);
+      return { dir, data: path.join(dir, 'data'), log: path.join(dir, 'redis.log') };
+    },
+  };
+}

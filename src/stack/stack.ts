@@ -1,0 +1,403 @@
+/**
+ * `stack up | down | status`: use the Kafka and Redis that answer at the
+ * configured addresses, start local ones where none does, and stop only what
+ * was started here.
+ */
+import { mkdirSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { hostPort, redisHostPort, type Config } from '../config/config.js';
+import { createKafka } from '../adapters/kafka/client.js';
+import { createLogger } from '../log/logger.js';
+import { StackError } from './errors.js';
+import {
+  ensureFormatted,
+  ensureKafkaJars,
+  kafkaJarsCached,
+  kafkaNotReady,
+  startKafka,
+  type BrokerPorts,
+} from './kafka-runtime.js';
+import { KAFKA_VERSION, type StackPaths } from './paths.js';
+import { portInUse, probeKafka, probeRedis, type ProbeResult } from './probe.js';
+import { isOurProcess, startDetached, stopPid, tailOfFile, waitUntil } from './processes.js';
+import { silentProgress, type Progress } from './progress.js';
+import { readState, updateState, type ServiceName, type ServiceRecord } from './state.js';
+import { locateJava, locateRedisServer, runProgram } from './toolchain.js';
+
+export interface StackOptions {
+  config: Pick<Config, 'brokers' | 'redisUrl'>;
+  paths: StackPaths;
+  env?: NodeJS.ProcessEnv;
+  progress?: Progress;
+  /** How long a started service may take to answer. */
+  readyTimeoutMs?: number;
+  /** Extra Maven arguments (a settings file, an offline flag); used by tests. */
+  mavenArgs?: string[];
+}
+
+const PROCESS_MARKER: Record<ServiceName, string> = { kafka: 'kafka.Kafka', redis: 'redis-server' };
+
+export type Plan =
+  | { action: 'use-external' }
+  | { action: 'use-ours'; record: ServiceRecord }
+  | { action: 'start' }
+  | { action: 'error'; error: StackError };
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '0.0.0.0']);
+export const isLocalHost = (host: string): boolean => LOCAL_HOSTS.has(host.toLowerCase());
+
+const SERVICE_LABEL: Record<ServiceName, string> = { kafka: 'Kafka', redis: 'Redis' };
+const FLAG: Record<ServiceName, string> = { kafka: '--brokers', redis: '--redis' };
+
+/** The decision at the heart of `stack up`, pure so that every branch is tested. */
+export function planService(
+  service: ServiceName,
+  address: string,
+  probe: ProbeResult,
+  record: ServiceRecord | undefined,
+  recordAlive: boolean,
+  local: boolean,
+  portHolder?: string,
+): Plan {
+  const label = SERVICE_LABEL[service];
+  if (probe.state === 'answers') {
+    return record && recordAlive && record.address === address
+      ? { action: 'use-ours', record }
+      : { action: 'use-external' };
+  }
+  if (probe.state === 'foreign') {
+    return {
+      action: 'error',
+      error: new StackError(
+        'PORT_FOREIGN',
+        `${address} is held by something that is not ${label}${portHolder ? ` (${portHolder})` : ''}: ${probe.detail}`,
+        `Stop that program, or point ${FLAG[service]} at another address.`,
+      ),
+    };
+  }
+  if (!local) {
+    return {
+      action: 'error',
+      error: new StackError(
+        'NOT_LOCAL',
+        `${label} at ${address} does not answer (${probe.detail})`,
+        `stack up starts ${label} only on this machine (localhost); start the one at ${address}, or drop ${FLAG[service]} to use a local one.`,
+      ),
+    };
+  }
+  return { action: 'start' };
+}
+
+/** Names the process listening on a port, where `ss` can tell. */
+export async function describePortHolder(port: number): Promise<string | undefined> {
+  const { code, output } = await runProgram('ss', ['-Hltnp', `sport = :${port}`], process.env).catch(() => ({
+    code: 1,
+    output: '',
+  }));
+  if (code !== 0) return undefined;
+  const match = /users:\(\("([^"]+)",pid=(\d+)/.exec(output);
+  return match ? `${match[1]}, pid ${match[2]}` : undefined;
+}
+
+function recordAlive(service: ServiceName, record: ServiceRecord | undefined): boolean {
+  return record !== undefined && isOurProcess(record.pid, PROCESS_MARKER[service]);
+}
+
+async function plan(service: ServiceName, address: string, host: string, port: number, options: StackOptions) {
+  const probe = service === 'kafka' ? await probeKafka(host, port) : await probeRedis(host, port);
+  const record = readState(options.paths.state)[service];
+  const holder = probe.state === 'foreign' ? await describePortHolder(port) : undefined;
+  return planService(service, address, probe, record, recordAlive(service, record), isLocalHost(host), holder);
+}
+
+export interface UpOutcome {
+  service: ServiceName;
+  address: string;
+  action: 'external' | 'already-running' | 'started';
+  pid?: number;
+  log?: string;
+}
+
+async function kafkaUp(options: StackOptions): Promise<UpOutcome> {
+  const env = options.env ?? process.env;
+  const progress = options.progress ?? silentProgress;
+  const addresses = options.config.brokers;
+  // Any configured broker that answers is a cluster to use.
+  const probes = await Promise.all(
+    addresses.map(async (a) => {
+      const { host, port } = hostPort(a);
+      return { address: a, probe: await probeKafka(host, port) };
+    }),
+  );
+  const answering = probes.find((p) => p.probe.state === 'answers');
+  const address = answering?.address ?? addresses[0] ?? 'localhost:9092';
+  const { host, port } = hostPort(address);
+  const decision = await plan('kafka', address, host, port, options);
+  if (decision.action === 'error') throw decision.error;
+  if (decision.action === 'use-external') return { service: 'kafka', address, action: 'external' };
+  if (decision.action === 'use-ours') {
+    return { service: 'kafka', address, action: 'already-running', pid: decision.record.pid, log: decision.record.log };
+  }
+
+  const ports: BrokerPorts = { host: host === '0.0.0.0' ? 'localhost' : host, port, controllerPort: port + 1 };
+  const java = await locateJava(env);
+  if (await portInUse(ports.host, ports.controllerPort)) {
+    const holder = await describePortHolder(ports.controllerPort);
+    throw new StackError(
+      'CONTROLLER_PORT_BUSY',
+      `port ${ports.controllerPort} (the local broker's KRaft controller port, broker port + 1) is already in use${holder ? ` by ${holder}` : ''}`,
+      `Free port ${ports.controllerPort}, or run the broker on another port with --brokers localhost:<port>.`,
+    );
+  }
+  if (!kafkaJarsCached(options.paths)) {
+    const step = progress.step(`kafka: resolving Apache Kafka ${KAFKA_VERSION} from Maven Central (once)`);
+    try {
+      await ensureKafkaJars(options.paths, env, options.mavenArgs);
+      step.done(`cached in ${options.paths.kafkaLibs}`);
+    } catch (error) {
+      step.fail();
+      throw error;
+    }
+  }
+  const fmtStep = progress.step('kafka: preparing KRaft storage');
+  const formatted = await ensureFormatted(java.path, options.paths, ports, env).catch((error: unknown) => {
+    fmtStep.fail();
+    throw error;
+  });
+  fmtStep.done(formatted === 'formatted' ? 'formatted' : 'reusing existing data');
+
+  const dirs = options.paths.kafka(port);
+  const startStep = progress.step(`kafka: starting broker on ${address}`);
+  const child = startKafka(java.path, options.paths, port);
+  updateState(options.paths.state, (s) => {
+    s.kafka = { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString(), version: KAFKA_VERSION };
+  });
+  let exitCode: number | null | undefined;
+  void child.exited.then((code) => (exitCode = code));
+  const ready = await waitUntil(
+    async () => exitCode !== undefined || (await probeKafka(ports.host, port, 1000)).state === 'answers',
+    options.readyTimeoutMs ?? 60_000,
+    250,
+  );
+  if (exitCode !== undefined || !ready) {
+    const why =
+      exitCode !== undefined
+        ? `exited with code ${exitCode} while starting`
+        : `did not become ready within ${((options.readyTimeoutMs ?? 60_000) / 1000).toFixed(1)} s`;
+    startStep.fail();
+    await stopPid(child.pid, 5_000);
+    updateState(options.paths.state, (s) => delete s.kafka);
+    throw kafkaNotReady(address, dirs.log, why);
+  }
+  await waitForMetadata(address, options);
+  startStep.done(`ready, pid ${child.pid}`);
+  return { service: 'kafka', address, action: 'started', pid: child.pid, log: dirs.log };
+}
+
+/** Ready means it answers a metadata request, not only that the port is open. */
+async function waitForMetadata(address: string, options: StackOptions): Promise<void> {
+  const admin = createKafka({
+    brokers: [address],
+    logger: createLogger({ kind: 'silent' }),
+    retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 1000 },
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+  } catch (error) {
+    throw kafkaNotReady(
+      address,
+      options.paths.kafka(hostPort(address).port).log,
+      `answers but not to metadata requests: ${String(error)}`,
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+function redisServerArgs(port: number, host: string, dirs: { data: string; log: string }, url: URL): string[] {
+  const args = ['--port', String(port), '--bind', host, '--dir', dirs.data, '--logfile', dirs.log, '--daemonize', 'no'];
+  args.push('--save', '60 1', '--appendonly', 'no');
+  if (url.password && (!url.username || url.username === 'default')) {
+    args.push('--requirepass', decodeURIComponent(url.password));
+  }
+  return args;
+}
+
+async function redisUp(options: StackOptions): Promise<UpOutcome> {
+  const env = options.env ?? process.env;
+  const progress = options.progress ?? silentProgress;
+  const url = new URL(options.config.redisUrl);
+  const { host, port } = redisHostPort(options.config.redisUrl);
+  const address = `${host}:${port}`;
+  const decision = await plan('redis', address, host, port, options);
+  if (decision.action === 'error') throw decision.error;
+  if (decision.action === 'use-external') return { service: 'redis', address, action: 'external' };
+  if (decision.action === 'use-ours') {
+    return { service: 'redis', address, action: 'already-running', pid: decision.record.pid, log: decision.record.log };
+  }
+  const redisServer = locateRedisServer(env);
+  const dirs = options.paths.redis(port);
+  mkdirSync(dirs.data, { recursive: true });
+  const step = progress.step(`redis: starting redis-server on ${address}`);
+  const bindHost = host === 'localhost' ? '127.0.0.1' : host;
+  const child = startDetached(redisServer, redisServerArgs(port, bindHost, dirs, url), dirs.log, dirs.dir);
+  updateState(options.paths.state, (s) => {
+    s.redis = { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString() };
+  });
+  let exitCode: number | null | undefined;
+  void child.exited.then((code) => (exitCode = code));
+  const ready = await waitUntil(
+    async () => exitCode !== undefined || (await probeRedis(host, port, 1000)).state === 'answers',
+    options.readyTimeoutMs ?? 20_000,
+    100,
+  );
+  if (exitCode !== undefined || !ready) {
+    const why = exitCode !== undefined ? `exited with code ${exitCode}` : 'did not answer in time';
+    step.fail();
+    await stopPid(child.pid, 5_000);
+    updateState(options.paths.state, (s) => delete s.redis);
+    throw new StackError(
+      'REDIS_NOT_READY',
+      `redis-server on ${address} ${why}`,
+      `Its log is ${dirs.log}.`,
+      tailOfFile(dirs.log, 10),
+    );
+  }
+  step.done(`ready, pid ${child.pid}`);
+  return { service: 'redis', address, action: 'started', pid: child.pid, log: dirs.log };
+}
+
+/** Brings up what is missing: Redis first (fast), then Kafka. */
+export async function stackUp(
+  options: StackOptions,
+  services: ServiceName[] = ['redis', 'kafka'],
+): Promise<UpOutcome[]> {
+  const outcomes: UpOutcome[] = [];
+  for (const service of services) outcomes.push(service === 'kafka' ? await kafkaUp(options) : await redisUp(options));
+  return outcomes;
+}
+
+export interface DownOutcome {
+  service: ServiceName;
+  result: 'stopped' | 'killed' | 'not-running' | 'not-ours';
+  pid?: number;
+}
+
+/** Stops only what `stack up` recorded, by pid, and waits until each is gone. */
+export async function stackDown(
+  options: Pick<StackOptions, 'paths' | 'progress'>,
+  services: ServiceName[] = ['kafka', 'redis'],
+): Promise<DownOutcome[]> {
+  const progress = options.progress ?? silentProgress;
+  const state = readState(options.paths.state);
+  const outcomes: DownOutcome[] = [];
+  for (const service of services) {
+    const record = state[service];
+    if (!record) {
+      outcomes.push({ service, result: 'not-ours' });
+      continue;
+    }
+    if (!isOurProcess(record.pid, PROCESS_MARKER[service])) {
+      outcomes.push({ service, result: 'not-running', pid: record.pid });
+    } else {
+      const step = progress.step(`${service}: stopping pid ${record.pid}`);
+      const result = await stopPid(record.pid, service === 'kafka' ? 30_000 : 10_000);
+      step.done(result);
+      outcomes.push({ service, result, pid: record.pid });
+    }
+    updateState(options.paths.state, (s) => delete s[service]);
+  }
+  return outcomes;
+}
+
+export interface ServiceStatus {
+  service: ServiceName;
+  address: string;
+  reachable: boolean;
+  detail: string;
+  version?: string;
+  managed: boolean;
+  pid?: number;
+  log?: string;
+}
+
+async function kafkaVersionLine(address: string, record: ServiceRecord | undefined): Promise<string | undefined> {
+  const admin = createKafka({
+    brokers: [address],
+    logger: createLogger({ kind: 'silent' }),
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+    retry: { retries: 1, initialRetryTime: 200 },
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    const what = record?.version ? `Apache Kafka ${record.version}` : 'Kafka (version not reported by the protocol)';
+    return `${what}, cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s), controller ${cluster.controller ?? 'unknown'}`;
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function redisVersionLine(redisUrl: string): Promise<string | undefined> {
+  const client = new Redis(redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const info = await client.info('server');
+    const version = /redis_version:(\S+)/.exec(info)?.[1];
+    const mode = /redis_mode:(\S+)/.exec(info)?.[1];
+    return `Redis ${version ?? '(unknown version)'}${mode ? `, ${mode}` : ''}`;
+  } catch (error) {
+    return `Redis (INFO refused: ${(error as Error).message})`;
+  } finally {
+    client.disconnect();
+  }
+}
+
+export async function stackStatus(options: StackOptions): Promise<ServiceStatus[]> {
+  const state = readState(options.paths.state);
+  const kafkaAddress = options.config.brokers[0] ?? 'localhost:9092';
+  const { host: kHost, port: kPort } = hostPort(kafkaAddress);
+  const { host: rHost, port: rPort } = redisHostPort(options.config.redisUrl);
+  const redisAddress = `${rHost}:${rPort}`;
+  const [kProbe, rProbe] = await Promise.all([probeKafka(kHost, kPort), probeRedis(rHost, rPort)]);
+  const describe = async (
+    service: ServiceName,
+    address: string,
+    probe: ProbeResult,
+    versionLine: (ours: ServiceRecord | undefined) => Promise<string | undefined>,
+  ): Promise<ServiceStatus> => {
+    const record = state[service];
+    const ours = record !== undefined && record.address === address && recordAlive(service, record);
+    const status: ServiceStatus = {
+      service,
+      address,
+      reachable: probe.state === 'answers',
+      detail: probe.detail,
+      managed: ours,
+    };
+    if (status.reachable) {
+      const version = await versionLine(ours ? record : undefined);
+      if (version) status.version = version;
+    }
+    if (ours && record) {
+      status.pid = record.pid;
+      status.log = record.log;
+    }
+    return status;
+  };
+  return Promise.all([
+    describe('kafka', kafkaAddress, kProbe, (record) => kafkaVersionLine(kafkaAddress, record)),
+    describe('redis', redisAddress, rProbe, () => redisVersionLine(options.config.redisUrl)),
+  ]);
+}
