@@ -1,0 +1,38 @@
+/** Dead letters: the original key and bytes unchanged, with headers saying why and where from. */
+import type { Producer } from 'kafkajs';
+import type { DeadLetter, DeadLetterSink } from '../../pipeline/processor.js';
+
+export const DLQ_HEADERS = {
+  reason: 'dlq-reason',
+  detail: 'dlq-detail',
+  sourceTopic: 'dlq-source-topic',
+  sourcePartition: 'dlq-source-partition',
+  sourceOffset: 'dlq-source-offset',
+  channel: 'dlq-channel',
+  failedAt: 'dlq-failed-at',
+} as const;
+
+export class KafkaDeadLetterSink implements DeadLetterSink {
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+  ) {}
+
+  async send(letters: DeadLetter[]): Promise<void> {
+    await this.producer.send({
+      topic: this.topic,
+      messages: letters.map((l) => {
+        const headers: Record<string, Buffer | string | (Buffer | string)[]> = {};
+        for (const [k, v] of Object.entries(l.message.headers)) if (v !== undefined) headers[k] = v;
+        headers[DLQ_HEADERS.reason] = l.reason;
+        headers[DLQ_HEADERS.detail] = l.detail;
+        headers[DLQ_HEADERS.sourceTopic] = l.sourceTopic;
+        headers[DLQ_HEADERS.sourcePartition] = String(l.partition);
+        headers[DLQ_HEADERS.sourceOffset] = l.message.offset;
+        headers[DLQ_HEADERS.failedAt] = new Date().toISOString();
+        if (l.channel) headers[DLQ_HEADERS.channel] = l.channel;
+        return { key: l.message.key, value: l.message.value, headers };
+      }),
+    });
+  }
+}

@@ -1,0 +1,36 @@
+/** What a channel is: one file in src/channels/ exports one of these as default. */
+import type { MessageContent, UserProfile } from '../domain/event-type.js';
+
+export type AddressField = 'email' | 'phone' | 'pushToken';
+
+export interface ChannelDefinition {
+  /** The field name in `prefs:<id>` and the channel name in every output. */
+  name: string;
+  label: string;
+  /** The dashboard key that toggles this channel for the selected user. */
+  toggleKey: string;
+  /** The `user:<id>` field holding this channel's address; none = needs no address. */
+  addressField?: AddressField;
+  /** Position among the channels (dashboard columns, output order). */
+  order: number;
+  /** Longest text this channel carries; longer text is cut with an ellipsis. */
+  maxLength: number;
+  /** Formats channel-neutral content (used when the event type has no template for this channel). */
+  format(content: MessageContent): string;
+}
+
+export function defineChannel(definition: ChannelDefinition): ChannelDefinition {
+  return definition;
+}
+
+/** The address a channel sends to, or undefined when the user lacks it. */
+export function addressOf(channel: ChannelDefinition, user: UserProfile): string | undefined {
+  if (!channel.addressField) return user.name ?? user.id;
+  const value = user[channel.addressField];
+  return value && value.length > 0 ? value : undefined;
+}
+
+export function fit(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}

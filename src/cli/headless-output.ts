@@ -1,0 +1,99 @@
+/**
+ * Headless output: JSON lines on stdout (one per outcome, or one stats line per
+ * second), human-readable console-channel lines and logs on stderr.
+ */
+import { sanitize } from '../text/sanitize.js';
+import type { Outcome } from '../telemetry/outcomes.js';
+import { countInto, emptyTotals, type Telemetry } from '../telemetry/telemetry.js';
+
+export type OutputMode = 'lines' | 'stats' | 'none';
+
+/** The contract's fields for each kind printed in `lines` mode (README, "Headless output"). */
+export function toLine(o: Outcome): Record<string, unknown> | undefined {
+  switch (o.kind) {
+    case 'delivery':
+      return {
+        kind: o.kind,
+        eventId: o.eventId,
+        type: o.type,
+        userId: o.userId,
+        channel: o.channel,
+        status: o.status,
+        reason: o.reason,
+        latencyMs: o.latencyMs,
+        attempts: o.attempts,
+      };
+    case 'produced':
+      return { kind: o.kind, eventId: o.eventId, type: o.type, userId: o.userId };
+    case 'lookup':
+      return {
+        kind: o.kind,
+        eventId: o.eventId,
+        userId: o.userId,
+        found: o.found,
+        channelsOn: o.channelsOn,
+        latencyMs: o.latencyMs,
+      };
+    case 'deadletter':
+      return {
+        kind: o.kind,
+        reason: o.reason,
+        detail: o.detail,
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset,
+        key: o.key,
+      };
+    case 'error':
+      return { kind: o.kind, source: o.source, message: o.message };
+    default:
+      return undefined;
+  }
+}
+
+export interface HeadlessPrinter {
+  stop(): void;
+}
+
+export function attachHeadlessOutput(
+  telemetry: Telemetry,
+  mode: OutputMode,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): HeadlessPrinter {
+  const unsubscribes: (() => void)[] = [];
+  // The console channel's human-readable line goes to stderr in every mode.
+  unsubscribes.push(
+    telemetry.subscribe((o) => {
+      if (o.kind === 'delivery' && o.channel === 'console' && o.status === 'sent') {
+        err.write(`[console] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
+      } else if (o.kind === 'connection' || o.kind === 'assignment') {
+        err.write(`${JSON.stringify({ level: 'info', ...o })}\n`);
+      }
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  if (mode === 'lines') {
+    unsubscribes.push(
+      telemetry.subscribe((o) => {
+        const line = toLine(o);
+        if (line) out.write(`${JSON.stringify(line)}\n`);
+      }),
+    );
+  } else if (mode === 'stats') {
+    const totals = emptyTotals();
+    unsubscribes.push(telemetry.subscribe(countInto(totals)));
+    const print = (): void => {
+      const { consumed, sent, skipped, duplicate, failed, deadletter } = totals;
+      out.write(`${JSON.stringify({ kind: 'stats', consumed, sent, skipped, duplicate, failed, deadletter })}\n`);
+    };
+    timer = setInterval(print, 1000);
+    unsubscribes.push(print);
+  }
+  return {
+    stop: () => {
+      if (timer) clearInterval(timer);
+      for (const u of unsubscribes.reverse()) u();
+    },
+  };
+}

@@ -1,0 +1,384 @@
+/** `run --headless`, `consume`, `produce`, `seed`, `users`, `prefs get|set`. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { resolveConfig, type ConfigFlags } from '../config/config.js';
+import { sampleUsers } from '../domain/sample-users.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { Pipeline, ServiceUnavailableError, type PipelineSettings } from '../pipeline/runtime.js';
+import { sanitize } from '../text/sanitize.js';
+import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
+import { brokersOption, nonNegativeNumber, positiveInt, redisOption } from './options.js';
+
+interface PipelineFlags extends ConfigFlags {
+  from?: 'earliest' | 'latest';
+  maxBytes?: number;
+  latency?: number;
+  failureRate?: number;
+  output?: OutputMode;
+  rate?: number;
+}
+
+const GRACE_MS = 4_500;
+
+export function withConnectionOptions(cmd: Command): Command {
+  return cmd
+    .addOption(brokersOption())
+    .addOption(redisOption())
+    .addOption(new Option('--topic <name>', 'events topic (env EVENTS_TOPIC; default user_events)'));
+}
+
+function withConsumerOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--group <id>', 'consumer group (env CONSUMER_GROUP; default notification-service)'))
+    .addOption(
+      new Option('--partitions <n>', 'partitions of topics it creates (default 3)').argParser(
+        positiveInt('--partitions'),
+      ),
+    )
+    .addOption(
+      new Option('--from <where>', 'where a new consumer group starts')
+        .choices(['earliest', 'latest'])
+        .default('earliest'),
+    )
+    .addOption(
+      new Option('--max-bytes <n>', 'events larger than this go to the dead-letter topic')
+        .argParser(positiveInt('--max-bytes'))
+        .default(1024 * 1024),
+    )
+    .addOption(
+      new Option('--latency <ms>', 'mock senders: latency per send in ms')
+        .argParser(nonNegativeNumber('--latency'))
+        .default(0),
+    )
+    .addOption(
+      new Option('--failure-rate <r>', 'mock senders: share of sends that fail, 0..1')
+        .argParser((v) => {
+          const n = nonNegativeNumber('--failure-rate')(v);
+          if (n > 1) throw new InvalidArgumentError('--failure-rate must be between 0 and 1');
+          return n;
+        })
+        .default(0),
+    )
+    .addOption(
+      new Option('--output <mode>', 'stdout: a JSON line per outcome, a stats line per second, or nothing')
+        .choices(['lines', 'stats', 'none'])
+        .default('lines'),
+    );
+}
+
+function settingsFrom(flags: PipelineFlags): PipelineSettings {
+  const config = resolveConfig(flags);
+  return {
+    brokers: config.brokers,
+    redisUrl: config.redisUrl,
+    topic: config.topic,
+    group: config.group,
+    partitions: config.partitions,
+    fromBeginning: (flags.from ?? 'earliest') === 'earliest',
+    maxBytes: flags.maxBytes ?? 1024 * 1024,
+    latencyMs: flags.latency ?? 0,
+    failureRate: flags.failureRate ?? 0,
+  };
+}
+
+function headlessLogger(): Logger {
+  return createLogger({ kind: 'stderr' }, process.env.LOG_LEVEL ?? 'warn');
+}
+
+/** Runs `body`; a missing service is one clear message and exit 1, never a stack trace. */
+async function guarded(body: () => Promise<number | undefined>): Promise<void> {
+  try {
+    const code = await body();
+    if (code !== undefined) process.exit(code);
+  } catch (error) {
+    if (error instanceof ServiceUnavailableError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+/** SIGINT/SIGTERM: stop fetching, settle and commit the batch in flight, disconnect, exit 0. */
+function onShutdown(stop: () => Promise<void>): void {
+  let shuttingDown = false;
+  const handler = (signal: string): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    process.stderr.write(
+      `${JSON.stringify({ level: 'info', msg: `${signal}: settling the batch in flight and leaving` })}\n`,
+    );
+    const watchdog = setTimeout(() => {
+      process.stderr.write('error: shutdown did not finish in time; exiting without a clean disconnect\n');
+      process.exit(1);
+    }, GRACE_MS);
+    watchdog.unref();
+    void stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => handler('SIGINT'));
+  process.once('SIGTERM', () => handler('SIGTERM'));
+}
+
+async function drainUntilCaughtUp(pipeline: Pipeline): Promise<void> {
+  const admin = pipeline.kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(pipeline.settings.topic);
+    for (;;) {
+      const [committed] = await admin.fetchOffsets({
+        groupId: pipeline.settings.group,
+        topics: [pipeline.settings.topic],
+      });
+      const done = ends.every((end) => {
+        if (end.high === end.low) return true;
+        const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        return BigInt(c) >= BigInt(end.high);
+      });
+      if (done) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function consumeCommand(): Command {
+  const cmd = withConsumerOptions(withConnectionOptions(new Command('consume')))
+    .description('run the notification consumer headless: JSON lines on stdout, logs on stderr')
+    .option('--drain', 'exit 0 once caught up with the end of every partition (like kcat -e)');
+  cmd.action(async (flags: PipelineFlags & { drain?: boolean }) => {
+    await guarded(async () => {
+      const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
+      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines');
+      const stop = async (): Promise<void> => {
+        await pipeline.stop();
+        printer.stop();
+      };
+      onShutdown(stop);
+      await pipeline.ensureTopics();
+      await pipeline.startConsumer();
+      if (flags.drain) {
+        await drainUntilCaughtUp(pipeline);
+        await stop();
+        return 0;
+      }
+      return undefined;
+    });
+  });
+  return cmd;
+}
+
+export function runHeadlessCommand(): Command {
+  const cmd = withConsumerOptions(withConnectionOptions(new Command('run')))
+    .description('run the producer and the consumer together')
+    .option('--headless', 'no dashboard: JSON lines on stdout, logs on stderr')
+    .addOption(
+      new Option('--rate <n>', 'scheduled events per second (0: none)')
+        .argParser(nonNegativeNumber('--rate'))
+        .default(1),
+    );
+  cmd.action(async (flags: PipelineFlags & { headless?: boolean }) => {
+    await guarded(async () => {
+      if (!flags.headless) {
+        const { runDashboard } = await import('./dashboard-command.js');
+        return runDashboard(flags);
+      }
+      const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
+      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines');
+      onShutdown(async () => {
+        await pipeline.stop();
+        printer.stop();
+      });
+      await pipeline.ensureTopics();
+      await pipeline.seedIfEmpty();
+      await pipeline.startConsumer();
+      await pipeline.startProducer(flags.rate ?? 1);
+      return undefined;
+    });
+  });
+  return cmd;
+}
+
+export function produceCommand(): Command {
+  const cmd = withConnectionOptions(new Command('produce'))
+    .description('produce events: a count now, or a rate until interrupted')
+    .option('--type <type>', 'event type (default: random from the catalog)')
+    .option('--user <id>', 'user id (default: a random seeded user)')
+    .addOption(
+      new Option('--count <n>', 'how many events to send, then exit')
+        .argParser(positiveInt('--count'))
+        .conflicts('rate'),
+    )
+    .addOption(new Option('--rate <n>', 'events per second until interrupted').argParser(nonNegativeNumber('--rate')))
+    .addOption(
+      new Option('--partitions <n>', 'partitions if the topic must be created (default 3)').argParser(
+        positiveInt('--partitions'),
+      ),
+    )
+    .addOption(
+      new Option('--output <mode>', 'stdout: a JSON line per event produced, or nothing')
+        .choices(['lines', 'none'])
+        .default('lines'),
+    );
+  cmd.action(async (flags: PipelineFlags & { type?: string; user?: string; count?: number }) => {
+    await guarded(async () => {
+      const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
+      if (flags.type && !pipeline.catalog.eventTypes.has(flags.type)) {
+        await pipeline.stop();
+        process.stderr.write(
+          `error: unknown event type "${flags.type}"; known: ${[...pipeline.catalog.eventTypes.keys()].join(', ')}\n`,
+        );
+        return 2;
+      }
+      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output === 'none' ? 'none' : 'lines');
+      await pipeline.ensureTopics();
+      const users = flags.user ? [flags.user] : await pipeline.refreshUsers();
+      const userIds = users.length > 0 ? users : sampleUsers().map((u) => u.profile.id);
+      const producer = await pipeline.startProducer(0);
+      const make = () => {
+        const type =
+          flags.type ??
+          [...pipeline.catalog.eventTypes.keys()][Math.floor(Math.random() * pipeline.catalog.eventTypes.size)]!;
+        return producer.makeEvent(type, userIds[Math.floor(Math.random() * userIds.length)]!);
+      };
+      if (flags.rate !== undefined) {
+        onShutdown(async () => {
+          await pipeline.stop();
+          printer.stop();
+        });
+        const perTick = flags.rate / 10;
+        let due = 0;
+        setInterval(() => {
+          due += perTick;
+          const n = Math.floor(due);
+          due -= n;
+          if (n > 0)
+            void producer
+              .send(Array.from({ length: n }, make))
+              .catch((e: unknown) => process.stderr.write(`error: ${(e as Error).message}\n`));
+        }, 100);
+        return undefined;
+      }
+      const count = flags.count ?? 1;
+      for (let sent = 0; sent < count; sent += 1000) {
+        await producer.send(Array.from({ length: Math.min(1000, count - sent) }, make));
+      }
+      await pipeline.stop();
+      printer.stop();
+      return 0;
+    });
+  });
+  return cmd;
+}
+
+export function seedCommand(): Command {
+  const cmd = new Command('seed')
+    .description('write the sample users and preferences where absent (a changed preference is kept)')
+    .addOption(redisOption())
+    .option('--reset', 'rewrite every sample user and preference');
+  cmd.action(async (flags: ConfigFlags & { reset?: boolean }) => {
+    await guarded(async () => {
+      const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
+      const users = sampleUsers();
+      const { written, kept } = await pipeline.store.seed(users, Boolean(flags.reset));
+      process.stdout.write(
+        `${users.length} sample users: ${written} fields written, ${kept} kept as they were${flags.reset ? ' (reset)' : ''}\n`,
+      );
+      await pipeline.stop();
+      return 0;
+    });
+  });
+  return cmd;
+}
+
+export function usersCommand(): Command {
+  const cmd = new Command('users')
+    .description('list the users with their channel preferences')
+    .addOption(redisOption())
+    .option('--json', 'print JSON');
+  cmd.action(async (flags: ConfigFlags & { json?: boolean }) => {
+    await guarded(async () => {
+      const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
+      const users = await pipeline.store.listUsers();
+      const channels = pipeline.catalog.channels.map((c) => c.name);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
+      } else {
+        const rows = users.map((u) => [
+          sanitize(u.profile.id),
+          sanitize(u.profile.name ?? ''),
+          ...channels.map(
+            (c) =>
+              `${u.prefs[c] === 'on' ? 'on' : 'off'}${c !== 'console' && !u.profile[pipeline.catalog.channels.find((d) => d.name === c)?.addressField ?? 'name'] ? '*' : ''}`,
+          ),
+        ]);
+        const header = ['USER', 'NAME', ...channels.map((c) => c.toUpperCase())];
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+        for (const row of [header, ...rows])
+          process.stdout.write(
+            `${row
+              .map((c, i) => c.padEnd(widths[i]!))
+              .join('  ')
+              .trimEnd()}\n`,
+          );
+        process.stdout.write(`${users.length} users (* = no address for that channel: skipped with no-address)\n`);
+      }
+      await pipeline.stop();
+      return 0;
+    });
+  });
+  return cmd;
+}
+
+export function prefsCommand(): Command {
+  const prefs = new Command('prefs').description("read or change a user's channel preferences in Redis");
+  prefs
+    .command('get')
+    .argument('<user>', 'user id')
+    .addOption(redisOption())
+    .description("print a user's preferences as JSON")
+    .action(async (user: string, flags: ConfigFlags) => {
+      await guarded(async () => {
+        const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
+        const record = await pipeline.store.getUser(user);
+        await pipeline.stop();
+        if (!record) {
+          process.stderr.write(`error: no user "${sanitize(user)}" (hash user:${sanitize(user)} does not exist)\n`);
+          return 1;
+        }
+        process.stdout.write(`${JSON.stringify({ userId: user, prefs: record.prefs })}\n`);
+        return 0;
+      });
+    });
+  prefs
+    .command('set')
+    .argument('<user>', 'user id')
+    .argument('<channel>', 'channel name')
+    .argument('<value>', 'on or off')
+    .addOption(redisOption())
+    .description('turn one channel on or off for a user (governs the next event consumed)')
+    .action(async (user: string, channel: string, value: string, flags: ConfigFlags) => {
+      await guarded(async () => {
+        if (value !== 'on' && value !== 'off') {
+          process.stderr.write(`error: value must be on or off, not "${sanitize(value)}"\n`);
+          return 2;
+        }
+        const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
+        const names = pipeline.catalog.channels.map((c) => c.name);
+        if (!names.includes(channel)) {
+          await pipeline.stop();
+          process.stderr.write(`error: unknown channel "${sanitize(channel)}"; channels: ${names.join(', ')}\n`);
+          return 2;
+        }
+        await pipeline.store.setPreference(user, channel, value);
+        const record = await pipeline.store.getUser(user);
+        await pipeline.stop();
+        process.stdout.write(`${JSON.stringify({ userId: user, prefs: record?.prefs ?? { [channel]: value } })}\n`);
+        return 0;
+      });
+    });
+  return prefs;
+}

@@ -1,0 +1,87 @@
+/**
+ * The event envelope: the public contract every producer, in any language,
+ * writes to the events topic. Validation is on the envelope; payload fields are
+ * each event type's business and never cause a drop.
+ */
+import { z } from 'zod';
+
+export const envelopeSchema = z.strictObject({
+  id: z.string().min(1).max(200),
+  type: z.string().min(1).max(100),
+  userId: z.string().min(1).max(200),
+  occurredAt: z.iso.datetime({ offset: true }),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+export type EventEnvelope = z.infer<typeof envelopeSchema>;
+
+export type DeadLetterReason = 'too-large' | 'invalid-utf8' | 'invalid-json' | 'schema' | 'unknown-type' | 'no-value';
+
+export type Decoded = { ok: true; event: EventEnvelope } | { ok: false; reason: DeadLetterReason; detail: string };
+
+export interface DecodeOptions {
+  maxBytes: number;
+  knownTypes: ReadonlySet<string>;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const MAX_DEPTH = 32;
+
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (d > limit) return true;
+    if (v !== null && typeof v === 'object') {
+      for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1]);
+    }
+  }
+  return false;
+}
+
+/** JSON.parse that drops `__proto__` keys, so a payload can never reach an object's prototype. */
+function safeParse(text: string): unknown {
+  return JSON.parse(text, (key, value: unknown) => (key === '__proto__' ? undefined : value));
+}
+
+export function decodeEvent(value: Buffer | null, options: DecodeOptions): Decoded {
+  if (value === null || value.length === 0) return { ok: false, reason: 'no-value', detail: 'message has no value' };
+  if (value.length > options.maxBytes) {
+    return {
+      ok: false,
+      reason: 'too-large',
+      detail: `value is ${value.length} bytes, over the ${options.maxBytes}-byte limit`,
+    };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(value);
+  } catch {
+    return { ok: false, reason: 'invalid-utf8', detail: 'value is not valid UTF-8' };
+  }
+  let parsed: unknown;
+  try {
+    parsed = safeParse(text);
+  } catch (error) {
+    return { ok: false, reason: 'invalid-json', detail: (error as Error).message.slice(0, 200) };
+  }
+  if (depthExceeds(parsed, MAX_DEPTH)) {
+    return { ok: false, reason: 'schema', detail: `JSON nested deeper than ${MAX_DEPTH} levels` };
+  }
+  const result = envelopeSchema.safeParse(parsed);
+  if (!result.success) {
+    const detail = result.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
+      .join('; ');
+    return { ok: false, reason: 'schema', detail: detail.slice(0, 300) };
+  }
+  if (!options.knownTypes.has(result.data.type)) {
+    return { ok: false, reason: 'unknown-type', detail: `unknown event type "${result.data.type.slice(0, 100)}"` };
+  }
+  return { ok: true, event: result.data };
+}
+
+export function encodeEvent(event: EventEnvelope): Buffer {
+  return Buffer.from(JSON.stringify(event));
+}

@@ -1,0 +1,54 @@
+/** The sample users `seed` writes: varied preferences, some without a phone or a push token. */
+import type { UserProfile } from './event-type.js';
+import type { Preferences } from './rules.js';
+
+export interface SeedUser {
+  profile: UserProfile;
+  prefs: Preferences;
+}
+
+const PEOPLE = [
+  'Ada Lovelace',
+  'Alan Turing',
+  'Grace Hopper',
+  'Edsger Dijkstra',
+  'Barbara Liskov',
+  'Donald Knuth',
+  'Margaret Hamilton',
+  'Ken Thompson',
+  'Frances Allen',
+  'Dennis Ritchie',
+  'Radia Perlman',
+  'Leslie Lamport',
+  'Hedy Lamarr',
+  'John McCarthy',
+  'Katherine Johnson',
+  'Tim Berners-Lee',
+  'Shafi Goldwasser',
+  'Linus Torvalds',
+  'Sophie Wilson',
+  'Niklaus Wirth',
+  'Jean Sammet',
+  'Guido van Rossum',
+  'Adele Goldberg',
+  'Bjarne Stroustrup',
+];
+
+export function sampleUsers(): SeedUser[] {
+  return PEOPLE.map((name, i) => {
+    const n = i + 1;
+    const id = `user-${String(n).padStart(2, '0')}`;
+    const handle = name.toLowerCase().replace(/[^a-z]+/g, '.');
+    const profile: UserProfile = { id, name, email: `${handle}@example.com` };
+    // Every third user has no phone, every fifth no push token: their channels skip with no-address.
+    if (n % 3 !== 0) profile.phone = `+1555${String(1000000 + n * 7919).slice(-7)}`;
+    if (n % 5 !== 0) profile.pushToken = `ptk_${(n * 2654435761).toString(36)}`;
+    const prefs: Preferences = {
+      email: n % 7 === 0 ? 'off' : 'on',
+      sms: n % 2 === 0 ? 'on' : 'off',
+      push: n % 4 === 1 ? 'off' : 'on',
+      console: n % 3 === 1 ? 'on' : 'off',
+    };
+    return { profile, prefs };
+  });
+}

@@ -1,0 +1,31 @@
+/** Bounded retries with exponential backoff and jitter. */
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_SEND_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 50, maxDelayMs: 1000 };
+
+export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(exp / 2 + (random() * exp) / 2);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function withRetry<T>(
+  policy: RetryPolicy,
+  action: (attempt: number) => Promise<T>,
+): Promise<{ ok: true; value: T; attempts: number } | { ok: false; error: unknown; attempts: number }> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+    try {
+      return { ok: true, value: await action(attempt), attempts: attempt };
+    } catch (error) {
+      lastError = error;
+      if (attempt < policy.attempts) await sleep(backoffDelay(policy, attempt));
+    }
+  }
+  return { ok: false, error: lastError, attempts: policy.attempts };
+}

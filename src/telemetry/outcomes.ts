@@ -1,0 +1,100 @@
+/**
+ * Every outcome the pipeline publishes. Headless mode prints them as JSON lines
+ * (README, "Headless output"); the dashboard reads the same stream.
+ */
+import type { SkipReason } from '../domain/rules.js';
+import type { DeadLetterReason } from '../domain/envelope.js';
+
+export type DeliveryStatus = 'sent' | 'skipped' | 'duplicate' | 'failed';
+
+export interface ProducedOutcome {
+  kind: 'produced';
+  eventId: string;
+  type: string;
+  userId: string;
+  partition: number;
+  at: number;
+}
+
+export interface ConsumedOutcome {
+  kind: 'consumed';
+  eventId: string;
+  type: string;
+  userId: string;
+  partition: number;
+  offset: string;
+  summary: string;
+  at: number;
+}
+
+export interface LookupOutcome {
+  kind: 'lookup';
+  eventId: string;
+  userId: string;
+  found: boolean;
+  /** Channels that are on for this user (empty when unknown). */
+  channelsOn: string[];
+  latencyMs: number;
+  at: number;
+}
+
+export interface DeliveryOutcome {
+  kind: 'delivery';
+  eventId: string;
+  type: string;
+  userId: string;
+  channel: string;
+  status: DeliveryStatus;
+  reason: SkipReason | 'already-sent' | 'provider-already-accepted' | string | null;
+  /** Produce-to-deliver: the Kafka message timestamp to the moment the outcome was settled. */
+  latencyMs: number;
+  attempts: number;
+  /** For display only (not printed headless): recipient and message text. */
+  address?: string;
+  text?: string;
+  at: number;
+}
+
+export interface DeadLetterOutcome {
+  kind: 'deadletter';
+  reason: DeadLetterReason;
+  detail: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  at: number;
+}
+
+export interface ErrorOutcome {
+  kind: 'error';
+  source: 'kafka' | 'redis' | 'producer' | 'consumer' | 'provider';
+  message: string;
+  at: number;
+}
+
+export type ServiceState = 'connecting' | 'connected' | 'error' | 'disconnected';
+
+export interface ConnectionOutcome {
+  kind: 'connection';
+  service: 'kafka' | 'redis';
+  state: ServiceState;
+  detail: string;
+  at: number;
+}
+
+export interface AssignmentOutcome {
+  kind: 'assignment';
+  partitions: number[];
+  at: number;
+}
+
+export type Outcome =
+  | ProducedOutcome
+  | ConsumedOutcome
+  | LookupOutcome
+  | DeliveryOutcome
+  | DeadLetterOutcome
+  | ErrorOutcome
+  | ConnectionOutcome
+  | AssignmentOutcome;

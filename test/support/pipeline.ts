@@ -1,0 +1,207 @@
+/** Helpers for tests that run the real CLI against the real Kafka and Redis. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type IHeaders } from 'kafkajs';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { createKafka } from '../../src/adapters/kafka/client.js';
+import { createLogger } from '../../src/log/logger.js';
+import { binPath, waitFor } from './cli.js';
+
+export const brokers = (): string => inject('brokers');
+export const redisUrl = (): string => inject('redisUrl');
+export const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export const testKafka = () =>
+  createKafka({ brokers: brokers().split(','), logger: createLogger({ kind: 'silent' }), clientId: 'test' });
+
+export interface TestUser {
+  id: string;
+  name?: string;
+  email?: string;
+  phone?: string;
+  pushToken?: string;
+  prefs: Record<string, 'on' | 'off'>;
+}
+
+export async function writeUsers(redis: Redis, users: TestUser[]): Promise<void> {
+  for (const { id, prefs, ...profile } of users) {
+    const fields = Object.fromEntries(Object.entries(profile).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >;
+    await redis.del(`user:${id}`, `prefs:${id}`);
+    if (Object.keys(fields).length > 0) await redis.hset(`user:${id}`, fields);
+    await redis.hset(`prefs:${id}`, prefs);
+    await redis.sadd('users', id);
+  }
+}
+
+export async function removeUsers(redis: Redis, ids: string[]): Promise<void> {
+  for (const id of ids) await redis.del(`user:${id}`, `prefs:${id}`);
+  if (ids.length > 0) await redis.srem('users', ...ids);
+}
+
+export function event(type: string, userId: string, payload: Record<string, unknown> = {}) {
+  return { id: randomUUID(), type, userId, occurredAt: new Date().toISOString(), payload };
+}
+
+export async function produceRaw(
+  topic: string,
+  messages: { key?: string | null; value: Buffer | string | null; headers?: IHeaders }[],
+): Promise<void> {
+  const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export async function produceEvents(topic: string, events: ReturnType<typeof event>[]): Promise<void> {
+  await produceRaw(
+    topic,
+    events.map((e) => ({ key: e.userId, value: JSON.stringify(e), headers: { 'event-type': e.type } })),
+  );
+}
+
+export async function createTopic(topic: string, partitions = 3): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: partitions },
+        { topic: `${topic}.dlq`, numPartitions: partitions },
+      ],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ReadMessage {
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  partition: number;
+  offset: string;
+}
+
+/** Reads `count` messages from the start of a topic (with a group of its own). */
+export async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<ReadMessage[]> {
+  const consumer = testKafka().consumer({
+    groupId: unique('reader'),
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+    maxWaitTimeInMs: 200,
+  });
+  const out: ReadMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message, partition }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
+      out.push({
+        key: message.key?.toString() ?? null,
+        value: message.value,
+        headers,
+        partition,
+        offset: message.offset,
+      });
+    },
+  });
+  try {
+    await waitFor(`${count} message(s) on ${topic}`, () => out.length >= count, timeoutMs);
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+export async function committedOffsets(
+  group: string,
+  topic: string,
+): Promise<{ committed: Map<number, bigint>; high: Map<number, bigint> }> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const [c] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    return {
+      committed: new Map((c?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)])),
+      high: new Map(ends.map((e) => [e.partition, BigInt(e.high)])),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface Line {
+  kind: string;
+  [field: string]: unknown;
+}
+
+/** A running `eventstream-tui` subcommand whose JSON lines are collected as they come. */
+export class CliProcess {
+  readonly lines: Line[] = [];
+  stderr = '';
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private buffer = '';
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [binPath, ...args], {
+      env: { ...process.env, CI: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        if (line.trim()) this.lines.push(JSON.parse(line) as Line);
+      }
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  static consume(topic: string, group: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): CliProcess {
+    return new CliProcess(
+      ['consume', '--brokers', brokers(), '--redis', redisUrl(), '--topic', topic, '--group', group, ...extra],
+      env,
+    );
+  }
+
+  deliveries(filter: Partial<Record<string, unknown>> = {}): Line[] {
+    return this.lines.filter((l) => l.kind === 'delivery' && Object.entries(filter).every(([k, v]) => l[k] === v));
+  }
+
+  async waitForLines(what: string, predicate: (lines: Line[]) => boolean, timeoutMs = 30_000): Promise<void> {
+    await waitFor(what, () => predicate(this.lines) || undefined, timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- stderr ---\n${this.stderr.slice(-2000)}`);
+    });
+  }
+
+  /** Waits until this consumer has partitions assigned (it logs its assignment on stderr). */
+  async waitForAssignment(timeoutMs = 30_000): Promise<number[]> {
+    await waitFor('a partition assignment', () => /"kind":"assignment"/.test(this.stderr), timeoutMs);
+    const matches = [...this.stderr.matchAll(/"kind":"assignment","partitions":\[([\d,]*)\]/g)];
+    const last = matches[matches.length - 1]?.[1] ?? '';
+    return last ? last.split(',').map(Number) : [];
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export function newRedis(): Redis {
+  return new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+}

@@ -1,0 +1,161 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CHANNELS_DIR, EVENTS_DIR, loadCatalog } from '../../src/domain/catalog.js';
+import { planDeliveries, renderText } from '../../src/domain/rules.js';
+import type { EventEnvelope } from '../../src/domain/envelope.js';
+
+const catalog = await loadCatalog();
+const ada = { id: 'u1', name: 'Ada', email: 'ada@example.com', phone: '+15550001', pushToken: 'tok' };
+const allOn = { email: 'on', sms: 'on', push: 'on', console: 'on' } as const;
+const event = (type: string, payload: Record<string, unknown>): EventEnvelope => ({
+  id: 'e1',
+  type,
+  userId: 'u1',
+  occurredAt: '2026-11-27T10:00:00Z',
+  payload,
+});
+
+describe('the event catalog', () => {
+  it('holds the three built-in event types and four channels in order', () => {
+    expect([...catalog.eventTypes.keys()].sort()).toEqual(['item_purchased', 'password_reset', 'user_signup']);
+    expect(catalog.channels.map((c) => c.name)).toEqual(['email', 'sms', 'push', 'console']);
+  });
+
+  it.each(['user_signup', 'item_purchased', 'password_reset'])(
+    '%s renders a message on every channel from a generated payload',
+    (type) => {
+      const def = catalog.eventTypes.get(type)!;
+      let seed = 1;
+      const payload = def.generatePayload(() => (seed = (seed * 16807) % 2147483647) / 2147483647);
+      for (const channel of catalog.channels) {
+        const text = renderText(def, channel, event(type, payload), ada);
+        expect(text.length).toBeGreaterThan(5);
+        expect(text.length).toBeLessThanOrEqual(channel.maxLength);
+      }
+    },
+  );
+
+  it('a payload with missing or extra fields changes the text, never drops the event', () => {
+    const def = catalog.eventTypes.get('item_purchased')!;
+    const plans = planDeliveries(
+      event('item_purchased', { unexpected: { nested: true } }),
+      def,
+      ada,
+      allOn,
+      catalog.channels,
+    );
+    expect(plans.every((p) => p.action === 'send')).toBe(true);
+    const email = plans.find((p) => p.channel === 'email');
+    expect(email?.action === 'send' && email.text).toMatch(/your order/);
+  });
+
+  it('fits SMS into 160 characters', () => {
+    const def = catalog.eventTypes.get('user_signup')!;
+    const text = renderText(
+      def,
+      catalog.channels.find((c) => c.name === 'sms')!,
+      event('user_signup', { plan: 'p'.repeat(500) }),
+      ada,
+    );
+    expect(Array.from(text)).toHaveLength(160);
+    expect(text.endsWith('…')).toBe(true);
+  });
+});
+
+describe('preference rules', () => {
+  const def = catalog.eventTypes.get('user_signup')!;
+  const e = event('user_signup', { plan: 'pro' });
+
+  it('sends on each channel that is on and has an address, and says why it skips the others', () => {
+    const plans = planDeliveries(
+      e,
+      def,
+      { id: 'u1', name: 'Ada', email: 'a@x' },
+      { email: 'on', sms: 'on', push: 'off', console: 'off' },
+      catalog.channels,
+    );
+    expect(plans.map((p) => [p.channel, p.action === 'send' ? 'send' : p.reason])).toEqual([
+      ['email', 'send'],
+      ['sms', 'no-address'],
+      ['push', 'opted-out'],
+      ['console', 'opted-out'],
+    ]);
+  });
+
+  it('skips every channel with unknown-user when the user does not exist', () => {
+    const plans = planDeliveries(e, def, undefined, undefined, catalog.channels);
+    expect(plans.map((p) => p.action === 'skip' && p.reason)).toEqual([
+      'unknown-user',
+      'unknown-user',
+      'unknown-user',
+      'unknown-user',
+    ]);
+  });
+
+  it('treats a missing preference as off', () => {
+    const plans = planDeliveries(e, def, ada, { email: 'on' } as Record<string, 'on' | 'off'>, catalog.channels);
+    expect(plans.filter((p) => p.action === 'send').map((p) => p.channel)).toEqual(['email']);
+  });
+});
+
+describe('Extending (the README steps)', () => {
+  it('a new event type is one *.event file; a new channel is one *.channel file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-extend-'));
+    const eventTypeModule = path.join(EVENTS_DIR, 'event-type.js').replace(/\.js$/, '.ts');
+    const channelModule = path.join(CHANNELS_DIR, 'channel.ts');
+    writeFileSync(
+      path.join(dir, 'cart-abandoned.event.ts'),
+      `import { defineEventType, displayName, text } from ${JSON.stringify(eventTypeModule.replace('/events/event-type.ts', '/event-type.ts'))};
+export default defineEventType({
+  type: 'cart_abandoned',
+  description: 'A user left items in the cart.',
+  key: 'a',
+  color: 'magenta',
+  payloadFields: { items: 'how many items are in the cart' },
+  generatePayload: (random) => ({ items: 1 + Math.floor(random() * 5) }),
+  summarize: (p) => text(p, 'items', '?') + ' items',
+  content: (p, user) => ({
+    subject: 'You left something behind',
+    body: 'Hi ' + displayName(user) + ', ' + text(p, 'items', 'some') + ' items are waiting in your cart.',
+    short: text(p, 'items', 'Some') + ' items are waiting in your cart.',
+  }),
+});
+`,
+    );
+    writeFileSync(
+      path.join(dir, 'slack.channel.ts'),
+      `import { defineChannel } from ${JSON.stringify(channelModule)};
+export default defineChannel({ name: 'slack', label: 'Slack', toggleKey: 'x', order: 5, maxLength: 4000, format: (c) => '*' + c.subject + '* ' + c.short });
+`,
+    );
+    const extended = await loadCatalog({ events: [EVENTS_DIR, dir], channels: [CHANNELS_DIR, dir] });
+    expect(extended.eventTypes.has('cart_abandoned')).toBe(true);
+    expect(extended.channels.map((c) => c.name)).toEqual(['email', 'sms', 'push', 'console', 'slack']);
+    const def = extended.eventTypes.get('cart_abandoned')!;
+    const plans = planDeliveries(
+      event('cart_abandoned', { items: 3 }),
+      def,
+      ada,
+      { ...allOn, slack: 'on' },
+      extended.channels,
+    );
+    const slack = plans.find((p) => p.channel === 'slack');
+    expect(slack).toMatchObject({
+      action: 'send',
+      text: '*You left something behind* 3 items are waiting in your cart.',
+    });
+  });
+
+  it('refuses a new type whose key is taken, naming both', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-clash-'));
+    writeFileSync(
+      path.join(dir, 'clash.channel.ts'),
+      `export default { name: 'clash', label: 'Clash', toggleKey: 's', order: 9, maxLength: 10, format: () => '' };\n`,
+    );
+    await expect(loadCatalog({ channels: [CHANNELS_DIR, dir] })).rejects.toThrow(
+      /key "s" is already taken by event type user_signup/,
+    );
+  });
+});
