@@ -209,6 +209,28 @@ describe('bad input goes to the dead-letter topic and blocks nothing', () => {
   });
 });
 
+describe('failing senders', () => {
+  it('retries with backoff, then reports failed and dead-letters the event with the channel; nothing is dropped silently', async () => {
+    const topic = unique('events');
+    await createTopic(topic, 1);
+    const e = event('user_signup', carol.id);
+    await writeUsers(redis, [carol]);
+    await produceEvents(topic, [e]);
+    const p = consume(topic, unique('group'), ['--failure-rate', '1']);
+    await p.waitForLines('the sends to fail', (lines) => lines.filter((l) => l.kind === 'delivery' && l.status === 'failed').length >= 3);
+    expect(p.deliveries({ status: 'failed' }).map((l) => [l.channel, l.attempts, l.reason])).toEqual(
+      expect.arrayContaining([
+        ['email', 4, 'email provider rejected the send (simulated failure)'],
+        ['sms', 4, 'sms provider rejected the send (simulated failure)'],
+        ['push', 4, 'push provider rejected the send (simulated failure)'],
+      ]),
+    );
+    const letters = await readTopic(`${topic}.dlq`, 3);
+    expect(letters.map((l) => l.headers['dlq-channel']).sort()).toEqual(['email', 'push', 'sms']);
+    expect(letters.every((l) => l.headers['dlq-reason'] === 'delivery-failed' && l.value?.toString() === JSON.stringify(e))).toBe(true);
+  });
+});
+
 describe('crashes: at-least-once in, once per channel out', () => {
   it('a consumer killed before committing, then restarted, reports duplicate and never a second sent', async () => {
     const topic = unique('events');
