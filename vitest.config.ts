@@ -6,6 +6,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Colour in Ink frames, so the tests can tell colour from NO_COLOR.
+          env: { FORCE_COLOR: '1' },
           include: ['test/unit/**/*.test.ts', 'test/ui/**/*.test.{ts,tsx}'],
           testTimeout: 20_000,
         },

@@ -1,5 +1,5 @@
 /** The one CLI: argv → config → subcommand. */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import {
   consumeCommand,
@@ -8,15 +8,43 @@ import {
   runHeadlessCommand,
   seedCommand,
   usersCommand,
+  withConnectionOptions,
 } from './pipeline-commands.js';
 import { stackCommand } from './stack-command.js';
+import { runDashboard, type DashboardFlags } from './dashboard-command.js';
+import { nonNegativeNumber } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('eventstream-tui')
     .description('A real-time notification pipeline on Apache Kafka and Redis, with a live terminal dashboard.')
-    .version(pkg.version);
+    .version(pkg.version)
+    .enablePositionalOptions();
+  withConnectionOptions(program)
+    .addOption(new Option('--group <id>', 'consumer group (env CONSUMER_GROUP; default notification-service)'))
+    .addOption(
+      new Option('--rate <n>', 'scheduled events per second at start (0: on demand only)')
+        .argParser(nonNegativeNumber('--rate'))
+        .default(1),
+    )
+    .addOption(
+      new Option('--from <where>', 'where a new consumer group starts')
+        .choices(['earliest', 'latest'])
+        .default('earliest'),
+    )
+    .addOption(
+      new Option('--latency <ms>', 'mock senders: latency per send in ms')
+        .argParser(nonNegativeNumber('--latency'))
+        .default(0),
+    )
+    .option(
+      '--log-file <path>',
+      'where kafkajs and the app log (default ~/.cache/eventstream-tui/logs/eventstream-tui.log)',
+    )
+    .action(async (flags: DashboardFlags) => {
+      process.exit(await runDashboard(flags));
+    });
   program.addCommand(runHeadlessCommand());
   program.addCommand(consumeCommand());
   program.addCommand(produceCommand());

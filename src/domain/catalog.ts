@@ -11,7 +11,7 @@ import type { EventTypeDefinition } from './event-type.js';
 
 export interface Catalog {
   eventTypes: ReadonlyMap<string, EventTypeDefinition>;
-  /** In their declared order. */
+  /** Both in their declared order. */
   channels: readonly ChannelDefinition[];
 }
 
@@ -51,6 +51,7 @@ export async function loadCatalog(dirs: { events?: string[]; channels?: string[]
     keys.set(key, owner);
   };
   const eventTypes = new Map<string, EventTypeDefinition>();
+  events.sort((a, b) => a.value.order - b.value.order || a.value.type.localeCompare(b.value.type));
   for (const { file, value } of events) {
     if (eventTypes.has(value.type)) throw new Error(`${file}: event type "${value.type}" is defined twice`);
     claim(value.key, `event type ${value.type}`);

@@ -23,6 +23,8 @@ export interface EventTypeDefinition {
   description: string;
   /** The dashboard key that injects this event for the selected user. */
   key: string;
+  /** Position in the catalog (keys, help, random choice). */
+  order: number;
   /** The dashboard colour of this type in the event stream (an Ink colour name). */
   color: string;
   /** Documented payload fields: name → meaning. Missing or extra fields change the text, never drop the event. */

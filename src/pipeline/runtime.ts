@@ -103,6 +103,13 @@ export class Pipeline {
     return pipeline;
   }
 
+  /** For the dashboard: no pre-flight checks; the services may come and go while it runs. */
+  static async open(settings: PipelineSettings, logger: Logger): Promise<Pipeline> {
+    const pipeline = new Pipeline(settings, await loadCatalog(), logger);
+    pipeline.redis.connect().catch(() => undefined);
+    return pipeline;
+  }
+
   get dlqTopic(): string {
     return dlqTopicOf(this.settings.topic);
   }

@@ -217,7 +217,10 @@ describe('failing senders', () => {
     await writeUsers(redis, [carol]);
     await produceEvents(topic, [e]);
     const p = consume(topic, unique('group'), ['--failure-rate', '1']);
-    await p.waitForLines('the sends to fail', (lines) => lines.filter((l) => l.kind === 'delivery' && l.status === 'failed').length >= 3);
+    await p.waitForLines(
+      'the sends to fail',
+      (lines) => lines.filter((l) => l.kind === 'delivery' && l.status === 'failed').length >= 3,
+    );
     expect(p.deliveries({ status: 'failed' }).map((l) => [l.channel, l.attempts, l.reason])).toEqual(
       expect.arrayContaining([
         ['email', 4, 'email provider rejected the send (simulated failure)'],
@@ -227,7 +230,9 @@ describe('failing senders', () => {
     );
     const letters = await readTopic(`${topic}.dlq`, 3);
     expect(letters.map((l) => l.headers['dlq-channel']).sort()).toEqual(['email', 'push', 'sms']);
-    expect(letters.every((l) => l.headers['dlq-reason'] === 'delivery-failed' && l.value?.toString() === JSON.stringify(e))).toBe(true);
+    expect(
+      letters.every((l) => l.headers['dlq-reason'] === 'delivery-failed' && l.value?.toString() === JSON.stringify(e)),
+    ).toBe(true);
   });
 });
 

@@ -6,6 +6,7 @@ export default defineEventType({
   type: 'item_purchased',
   description: 'A user bought something.',
   key: 'b',
+  order: 2,
   color: 'cyan',
   payloadFields: {
     orderId: 'the order number',

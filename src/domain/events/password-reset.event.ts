@@ -4,6 +4,7 @@ export default defineEventType({
   type: 'password_reset',
   description: 'A user asked to reset their password.',
   key: 'r',
+  order: 3,
   color: 'yellow',
   payloadFields: {
     code: 'the one-time reset code',

@@ -4,6 +4,7 @@ export default defineEventType({
   type: 'user_signup',
   description: 'A user created an account.',
   key: 's',
+  order: 1,
   color: 'green',
   payloadFields: {
     plan: 'the plan chosen at sign-up (free, pro, team)',

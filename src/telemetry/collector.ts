@@ -1,0 +1,227 @@
+/**
+ * Turns the outcome stream into what the dashboard shows: counters, bounded
+ * recent rows, per-second rates and latency percentiles. Plain objects, no
+ * React: the pipeline may publish thousands of outcomes a second, and the UI
+ * copies a snapshot about ten times a second.
+ */
+import type { DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
+import { RingBuffer } from './ring-buffer.js';
+import { emptyTotals, type Totals } from './telemetry.js';
+
+export interface StreamRow {
+  at: number;
+  eventId: string;
+  type: string;
+  userId: string;
+  partition: number;
+  offset: string;
+  summary: string;
+}
+
+export interface LookupRow {
+  at: number;
+  userId: string;
+  found: boolean;
+  channelsOn: string[];
+  latencyMs: number;
+}
+
+export interface DeliveryRow {
+  at: number;
+  eventId: string;
+  type: string;
+  userId: string;
+  channel: string;
+  address: string;
+  text: string;
+  status: DeliveryStatus | 'deadletter';
+  reason: string | null;
+}
+
+export interface ServiceHealth {
+  state: ServiceState;
+  detail: string;
+  since: number;
+}
+
+export interface Snapshot {
+  totals: Totals;
+  /** The last 60 whole seconds, oldest first. */
+  history: { produced: number[]; consumed: number[]; delivered: number[] };
+  perSecond: { produced: number; consumed: number; delivered: number };
+  latency: { p50: number; p95: number; p99: number; samples: number };
+  stream: StreamRow[];
+  lookups: LookupRow[];
+  deliveries: DeliveryRow[];
+  kafka: ServiceHealth;
+  redis: ServiceHealth;
+  partitions: number[];
+  lastError: string | null;
+}
+
+const HISTORY_SECONDS = 60;
+const ROWS = 200;
+const LATENCY_SAMPLES = 2048;
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+export class Collector {
+  private readonly totals = emptyTotals();
+  private readonly stream = new RingBuffer<StreamRow>(ROWS);
+  private readonly lookups = new RingBuffer<LookupRow>(ROWS);
+  private readonly deliveries = new RingBuffer<DeliveryRow>(ROWS);
+  private readonly latencies = new RingBuffer<number>(LATENCY_SAMPLES);
+  private readonly history = {
+    produced: new RingBuffer<number>(HISTORY_SECONDS),
+    consumed: new RingBuffer<number>(HISTORY_SECONDS),
+    delivered: new RingBuffer<number>(HISTORY_SECONDS),
+  };
+  private secondStart: number;
+  private inSecond = { produced: 0, consumed: 0, delivered: 0 };
+  private kafka: ServiceHealth;
+  private redis: ServiceHealth;
+  private partitions: number[] = [];
+  private lastError: string | null = null;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.secondStart = Math.floor(now() / 1000) * 1000;
+    this.kafka = { state: 'connecting', detail: '', since: now() };
+    this.redis = { state: 'connecting', detail: '', since: now() };
+  }
+
+  readonly listener = (o: Outcome): void => {
+    this.roll();
+    switch (o.kind) {
+      case 'produced':
+        this.totals.produced++;
+        this.inSecond.produced++;
+        break;
+      case 'consumed':
+        this.totals.consumed++;
+        this.inSecond.consumed++;
+        this.stream.push({
+          at: o.at,
+          eventId: o.eventId,
+          type: o.type,
+          userId: o.userId,
+          partition: o.partition,
+          offset: o.offset,
+          summary: o.summary,
+        });
+        break;
+      case 'lookup':
+        this.lookups.push({
+          at: o.at,
+          userId: o.userId,
+          found: o.found,
+          channelsOn: o.channelsOn,
+          latencyMs: o.latencyMs,
+        });
+        break;
+      case 'delivery':
+        this.totals[o.status]++;
+        if (o.status === 'sent') {
+          this.inSecond.delivered++;
+          this.latencies.push(o.latencyMs);
+        }
+        this.deliveries.push({
+          at: o.at,
+          eventId: o.eventId,
+          type: o.type,
+          userId: o.userId,
+          channel: o.channel,
+          address: o.address ?? '',
+          text: o.text ?? '',
+          status: o.status,
+          reason: o.reason,
+        });
+        break;
+      case 'deadletter':
+        this.totals.deadletter++;
+        this.deliveries.push({
+          at: o.at,
+          eventId: '',
+          type: '',
+          userId: o.key ?? '',
+          channel: 'dlq',
+          address: o.key ?? '(no key)',
+          text: `${o.reason} p${o.partition}@${o.offset}: ${o.detail}`,
+          status: 'deadletter',
+          reason: null,
+        });
+        break;
+      case 'error':
+        this.totals.errors++;
+        this.lastError = o.message;
+        break;
+      case 'connection': {
+        const health = { state: o.state, detail: o.detail, since: o.at };
+        if (o.service === 'kafka') this.kafka = health;
+        else this.redis = health;
+        break;
+      }
+      case 'assignment':
+        this.partitions = o.partitions;
+        break;
+    }
+  };
+
+  /** Closes every whole second that has passed into the history. */
+  roll(): void {
+    const now = this.now();
+    while (now - this.secondStart >= 1000) {
+      this.history.produced.push(this.inSecond.produced);
+      this.history.consumed.push(this.inSecond.consumed);
+      this.history.delivered.push(this.inSecond.delivered);
+      this.inSecond = { produced: 0, consumed: 0, delivered: 0 };
+      this.secondStart += 1000;
+      // after a long pause, do not loop over every missed second one by one beyond the window
+      if (now - this.secondStart > HISTORY_SECONDS * 1000)
+        this.secondStart = Math.floor(now / 1000) * 1000 - HISTORY_SECONDS * 1000;
+    }
+  }
+
+  setHealth(service: 'kafka' | 'redis', state: ServiceState, detail: string): void {
+    const current = service === 'kafka' ? this.kafka : this.redis;
+    if (current.state === state && current.detail === detail) return;
+    const health = { state, detail, since: this.now() };
+    if (service === 'kafka') this.kafka = health;
+    else this.redis = health;
+  }
+
+  snapshot(rows = 60): Snapshot {
+    this.roll();
+    const sorted = this.latencies.toArray().sort((a, b) => a - b);
+    const last = (b: RingBuffer<number>): number => b.newest(1)[0] ?? 0;
+    return {
+      totals: { ...this.totals },
+      history: {
+        produced: this.history.produced.toArray(),
+        consumed: this.history.consumed.toArray(),
+        delivered: this.history.delivered.toArray(),
+      },
+      perSecond: {
+        produced: last(this.history.produced),
+        consumed: last(this.history.consumed),
+        delivered: last(this.history.delivered),
+      },
+      latency: {
+        p50: percentile(sorted, 50),
+        p95: percentile(sorted, 95),
+        p99: percentile(sorted, 99),
+        samples: sorted.length,
+      },
+      stream: this.stream.newest(rows),
+      lookups: this.lookups.newest(rows),
+      deliveries: this.deliveries.newest(rows),
+      kafka: this.kafka,
+      redis: this.redis,
+      partitions: this.partitions,
+      lastError: this.lastError,
+    };
+  }
+}

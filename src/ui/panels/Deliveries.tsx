@@ -1,0 +1,44 @@
+import { Text } from 'ink';
+import { useStore } from 'zustand';
+import { cell } from '../format.js';
+import type { DashboardStore } from '../store.js';
+import { STATUS_COLOR, type Theme } from '../theme.js';
+import { innerRows, innerWidth, Panel } from './Panel.js';
+
+const STATUS_TEXT: Record<string, string> = { deadletter: 'dead letter' };
+
+/** Channel, recipient, message text, status with reason. */
+export function Deliveries({
+  store,
+  theme,
+  width,
+  height,
+}: {
+  store: DashboardStore;
+  theme: Theme;
+  width: number;
+  height: number;
+}) {
+  const rows = innerRows(height);
+  const deliveries = useStore(store, (s) => s.snapshot.deliveries);
+  const w = innerWidth(width);
+  const statusW = w < 50 ? 17 : 22;
+  const channelW = 7;
+  const toW = Math.min(24, Math.max(8, Math.floor(w / 4)));
+  const textW = Math.max(0, w - statusW - channelW - toW - 3);
+  return (
+    <Panel title="Deliveries" width={width} height={height}>
+      {deliveries.slice(0, rows).map((d, i) => {
+        const status =
+          d.status === 'sent' ? 'sent' : `${STATUS_TEXT[d.status] ?? d.status}${d.reason ? ` ${d.reason}` : ''}`;
+        return (
+          <Text key={i} wrap="truncate-end">
+            {cell(d.channel, channelW)} {cell(d.address || d.userId, toW)}{' '}
+            <Text color={theme.color(STATUS_COLOR[d.status])}>{cell(status, statusW)}</Text>{' '}
+            <Text dimColor>{cell(d.text, textW)}</Text>
+          </Text>
+        );
+      })}
+    </Panel>
+  );
+}

@@ -1,0 +1,45 @@
+import { Text } from 'ink';
+import { useStore } from 'zustand';
+import { cell, clock } from '../format.js';
+import type { DashboardStore } from '../store.js';
+import type { Theme } from '../theme.js';
+import { innerRows, innerWidth, Panel } from './Panel.js';
+
+/** Consumed events, newest on top: time, type, user, partition@offset, payload summary. */
+export function EventStream({
+  store,
+  theme,
+  width,
+  height,
+}: {
+  store: DashboardStore;
+  theme: Theme;
+  width: number;
+  height: number;
+}) {
+  const rows = innerRows(height);
+  const stream = useStore(store, (s) => s.snapshot.stream);
+  const types = useStore(store, (s) => s.eventTypes);
+  const colorOf = (type: string): string | undefined => theme.color(types.find((t) => t.type === type)?.color);
+  const w = innerWidth(width);
+  const showTime = w >= 45;
+  const typeW = 14;
+  const userW = Math.min(14, Math.max(8, Math.floor(w / 7)));
+  const posW = w >= 45 ? 9 : 7;
+  const restW = Math.max(0, w - (showTime ? 9 : 0) - typeW - userW - posW - 3);
+  return (
+    <Panel
+      title={`Event stream (${stream.length > 0 ? 'newest first' : 'waiting for events'})`}
+      width={width}
+      height={height}
+    >
+      {stream.slice(0, rows).map((e) => (
+        <Text key={`${e.partition}-${e.offset}`} wrap="truncate-end">
+          {showTime ? `${clock(e.at)} ` : ''}
+          <Text color={colorOf(e.type)}>{cell(e.type, typeW)}</Text> {cell(e.userId, userW)}{' '}
+          {cell(`${e.partition}@${e.offset}`, posW)} <Text dimColor>{cell(e.summary, restW)}</Text>
+        </Text>
+      ))}
+    </Panel>
+  );
+}

@@ -1,0 +1,82 @@
+import { Box, Text } from 'ink';
+import { useStore } from 'zustand';
+import { useShallow } from 'zustand/react/shallow';
+import type { ServiceHealth } from '../../telemetry/collector.js';
+import { cell, clock, compactNumber } from '../format.js';
+import type { DashboardStore } from '../store.js';
+import type { Theme } from '../theme.js';
+
+const STATE_COLOR: Record<string, string> = {
+  connected: 'green',
+  connecting: 'yellow',
+  error: 'red',
+  disconnected: 'yellow',
+};
+
+function health(h: ServiceHealth, theme: Theme) {
+  return <Text color={theme.color(STATE_COLOR[h.state])}>{h.state}</Text>;
+}
+
+/** Kafka, topic, group, Redis, producer, clock: the two lines on top. */
+export function StatusBar({ store, theme, width }: { store: DashboardStore; theme: Theme; width: number }) {
+  const s = useStore(
+    store,
+    useShallow((st) => ({
+      info: st.info,
+      kafka: st.snapshot.kafka,
+      redis: st.snapshot.redis,
+      partitions: st.snapshot.partitions,
+      partitionCount: st.partitionCount,
+      lag: st.lag,
+      producer: st.producer,
+      now: st.now,
+    })),
+  );
+  const producer = s.producer.paused
+    ? 'paused'
+    : s.producer.rate === 0
+      ? 'on demand'
+      : `${compactNumber(s.producer.rate)}/s`;
+  const problem =
+    s.kafka.state === 'error'
+      ? `Kafka: ${s.kafka.detail}`
+      : s.redis.state === 'error'
+        ? `Redis: ${s.redis.detail}`
+        : null;
+  return (
+    <Box flexDirection="column" width={width}>
+      <Box width={width}>
+        <Text wrap="truncate-end">
+          <Text bold color={theme.color('cyan')}>
+            eventstream-tui
+          </Text>
+          {s.info.mode ? <Text color={theme.color('magenta')}>{` ${s.info.mode}`}</Text> : null}
+          {'  Kafka '}
+          <Text>{cell(s.info.brokers, 24).trimEnd()}</Text> {health(s.kafka, theme)}
+          {'  topic '}
+          <Text>{cell(s.info.topic, 20).trimEnd()}</Text>
+          {`×${s.partitionCount ?? '?'}`}
+          {'  Redis '}
+          <Text>{cell(s.info.redisUrl, 28).trimEnd()}</Text> {health(s.redis, theme)}
+        </Text>
+      </Box>
+      <Box width={width}>
+        <Box flexGrow={1}>
+          {problem ? (
+            <Text color={theme.color('red')} wrap="truncate-end">
+              {`⚠ ${cell(problem, width).trimEnd()}`}
+            </Text>
+          ) : (
+            <Text wrap="truncate-end">
+              {'group '}
+              <Text>{cell(s.info.group, 24).trimEnd()}</Text>
+              {` partitions [${s.partitions.join(',')}]  lag ${s.lag === null ? '?' : compactNumber(s.lag)}  producer `}
+              <Text color={theme.color(s.producer.paused ? 'yellow' : 'green')}>{producer}</Text>
+            </Text>
+          )}
+        </Box>
+        <Text>{` ${clock(s.now)}`}</Text>
+      </Box>
+    </Box>
+  );
+}

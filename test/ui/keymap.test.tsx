@@ -1,0 +1,79 @@
+/** Every key in the keymap does what the help overlay says it does. */
+import { cleanup } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/ui/App.js';
+import { buildKeymap, footerHint } from '../../src/ui/keymap.js';
+import { makeStore, recordingActions } from './fixtures.js';
+import { renderAt, settle, waitForFrame } from './render.js';
+
+afterEach(() => cleanup());
+
+const KEYS: [string, string, string][] = [
+  ['s', 's', 'inject user_signup'],
+  ['b', 'b', 'inject item_purchased'],
+  ['r', 'r', 'inject password_reset'],
+  ['j', 'j', 'move 1'],
+  ['k', 'k', 'move -1'],
+  ['down arrow', '\u001B[B', 'move 1'],
+  ['up arrow', '\u001B[A', 'move -1'],
+  ['e', 'e', 'toggle email'],
+  ['m', 'm', 'toggle sms'],
+  ['p', 'p', 'toggle push'],
+  ['c', 'c', 'toggle console'],
+  ['space', ' ', 'pause'],
+  ['+', '+', 'rate 1'],
+  ['-', '-', 'rate -1'],
+  ['?', '?', 'help'],
+  ['q', 'q', 'quit'],
+  ['Ctrl-C', '\u0003', 'quit'],
+];
+
+describe('keys', () => {
+  it.each(KEYS)('%s → %s', async (_name, sequence, expected) => {
+    const { store } = makeStore();
+    const actions = recordingActions();
+    const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
+    await settle();
+    r.stdin.write(sequence);
+    await waitForFrame(
+      () => actions.calls.join('|'),
+      (c) => c.length > 0,
+      `the action for ${JSON.stringify(sequence)}`,
+    );
+    expect(actions.calls).toEqual([expected]);
+  });
+
+  it('ignores keys that are bound to nothing', async () => {
+    const { store } = makeStore();
+    const actions = recordingActions();
+    const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
+    await settle();
+    for (const key of ['x', 'z', 'Q', '1']) r.stdin.write(key);
+    r.stdin.write('?');
+    await waitForFrame(
+      () => actions.calls.join('|'),
+      (c) => c.length > 0,
+      'the ? action',
+    );
+    expect(actions.calls).toEqual(['help']);
+  });
+});
+
+describe('one keymap feeds the footer and the help overlay', () => {
+  it('the footer names every group of keys', async () => {
+    const { store } = makeStore();
+    const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, 120, 40);
+    expect(r.frame()).toContain('s/b/r inject  ↑↓ select  e/m/p/c toggle  space pause  +/- rate  ? help  q quit');
+  });
+
+  it('the help overlay lists every binding and the log file', async () => {
+    const { store } = makeStore();
+    const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, 120, 40);
+    store.setState({ help: true });
+    const frame = await waitForFrame(r.frame, (f) => f.includes('Keys'), 'the help overlay');
+    const bindings = buildKeymap(store.getState().eventTypes, store.getState().channels);
+    for (const b of bindings) expect(frame).toContain(b.description);
+    expect(frame).toContain('Logs (kafkajs and the app): /tmp/etui.log');
+    expect(footerHint(bindings)).toBe('s/b/r inject  ↑↓ select  e/m/p/c toggle  space pause  +/- rate  ? help  q quit');
+  });
+});
