@@ -119,7 +119,7 @@ describe('deliveries', () => {
     expect(lineWith(f, 'sms', 'user-02', 'skipped opted-out')).toBeDefined();
     expect(lineWith(f, 'push', 'duplicate already-sent')).toBeDefined();
     expect(lineWith(f, 'console', 'failed provider down')).toBeDefined();
-    expect(lineWith(f, 'dlq', 'k1', 'dead letter', 'invalid-json p2@')).toBeDefined();
+    expect(lineWith(f, 'dlq', 'k1', 'dead letter', 'invalid-json')).toBeDefined();
   });
 
   it('colours each status (and not when colour is off)', () => {
