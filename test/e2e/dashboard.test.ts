@@ -1,0 +1,123 @@
+/**
+ * The real binary in a real terminal (tmux) against the real Kafka and Redis:
+ * what a person sees and what lands in Redis.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binPath, runCli } from '../support/cli.js';
+import { brokers, newRedis, redisUrl, unique } from '../support/pipeline.js';
+import { TmuxSession } from '../support/tmux.js';
+
+const redis = newRedis();
+let session: TmuxSession | undefined;
+
+beforeAll(async () => {
+  // the sample users as shipped: user-02 (Alan Turing) has SMS on and a phone
+  const seeded = await runCli(['seed', '--reset', '--redis', redisUrl()]);
+  expect(seeded.code).toBe(0);
+});
+
+afterAll(async () => {
+  session?.kill();
+  await runCli(['seed', '--reset', '--redis', redisUrl()]);
+  redis.disconnect();
+});
+
+const line = (screen: string, re: RegExp): string | undefined => screen.split('\n').find((l) => re.test(l));
+
+describe('the dashboard in a terminal', () => {
+  it('shows the pipeline live; s injects, m toggles SMS in Redis and the next event has no SMS; q exits 0 and restores the terminal', async () => {
+    const topic = unique('dash');
+    session = new TmuxSession(
+      [
+        process.execPath,
+        binPath,
+        '--brokers',
+        brokers(),
+        '--redis',
+        redisUrl(),
+        '--topic',
+        topic,
+        '--group',
+        unique('dash-group'),
+        '--rate',
+        '0',
+      ],
+      120,
+      40,
+    );
+    const ready = await session.waitForScreen(
+      'the dashboard, connected, with the users',
+      (s) =>
+        /Kafka \S+ connected/.test(s) &&
+        /Redis \S+ connected/.test(s) &&
+        /Users \(2\d\)/.test(s) &&
+        /partitions \[0,1,2\]/.test(s),
+    );
+    for (const title of ['Event stream', 'Deliveries', 'Redis look-ups', 'Throughput', 'Users'])
+      expect(ready).toContain(title);
+    expect(ready).toContain('s/b/r inject  ↑↓ select  e/m/p/c toggle  space pause  +/- rate  ? help  q quit');
+    expect(session.alternateScreen()).toBe(true);
+
+    session.keys('j');
+    await session.waitForScreen('user-02 selected', (s) => /▸user-02 Alan Turing/.test(s));
+
+    session.keys('s');
+    const first = await session.waitForScreen(
+      'the user_signup and its SMS delivery',
+      (s) => /user_signup\s+user-02/.test(s) && line(s, /sms\s+\+1555\S*\s+sent/) !== undefined,
+    );
+    expect(line(first, /email\s+alan\.turing@\S*\s+sent/)).toBeDefined();
+    expect(line(first, /user-02\s+EMP·\s+found/)).toBeDefined();
+
+    session.keys('m');
+    await session.waitForScreen('SMS off in the Users panel', (s) =>
+      /▸user-02 Alan Turing\s+on\s+off\s+on\s+off/.test(s),
+    );
+    expect(await redis.hget('prefs:user-02', 'sms')).toBe('off');
+
+    session.keys('s');
+    const second = await session.waitForScreen(
+      'the second user_signup with SMS skipped',
+      (s) => line(s, /sms\s+user-02\s+skipped opted-out/) !== undefined,
+    );
+    expect(second.split('\n').filter((l) => /user_signup\s+user-02/.test(l))).toHaveLength(2);
+
+    session.keys('q');
+    expect(await session.exitCode()).toBe(0);
+    expect(session.alternateScreen()).toBe(false);
+    expect(session.screen()).not.toContain('Event stream');
+  });
+
+  it('shows a preference changed from outside (redis-cli) within a second', async () => {
+    session?.kill();
+    session = new TmuxSession(
+      [
+        process.execPath,
+        binPath,
+        '--brokers',
+        brokers(),
+        '--redis',
+        redisUrl(),
+        '--topic',
+        unique('dash'),
+        '--group',
+        unique('dash-group'),
+        '--rate',
+        '0',
+      ],
+      120,
+      40,
+    );
+    await session.waitForScreen('the users', (s) => /▸user-01 Ada Lovelace\s+on\s+off\s+off\s+on/.test(s));
+    await redis.hset('prefs:user-01', 'push', 'on');
+    const started = Date.now();
+    await session.waitForScreen(
+      'push on for user-01',
+      (s) => /▸user-01 Ada Lovelace\s+on\s+off\s+on\s+on/.test(s),
+      5_000,
+    );
+    expect(Date.now() - started).toBeLessThan(1_500);
+    session.keys('C-c');
+    expect(await session.exitCode()).toBe(0);
+  });
+});
