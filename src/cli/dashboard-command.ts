@@ -194,6 +194,10 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     setInterval(() => void refreshUsers().catch((e: unknown) => logger.debug({ err: e }, 'users refresh failed')), 500),
     setInterval(() => void watchKafka().catch(() => undefined), 2000),
     setInterval(() => void measureLag().catch((e: unknown) => logger.debug({ err: e }, 'lag failed')), 2000),
+    setInterval(() => {
+      const m = process.memoryUsage();
+      logger.info({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }, 'memory');
+    }, 10_000),
   );
   void refreshUsers().catch(() => undefined);
   void connect();

@@ -22,15 +22,21 @@ export function Deliveries({
   const rows = innerRows(height);
   const deliveries = useStore(store, (s) => s.snapshot.deliveries);
   const w = innerWidth(width);
-  const statusW = w < 50 ? 17 : 22;
+  const narrow = w < 60;
+  const statusW = narrow ? 12 : 22;
   const channelW = 7;
-  const toW = Math.min(24, Math.max(8, Math.floor(w / 4)));
+  const toW = narrow ? 10 : Math.min(24, Math.max(8, Math.floor(w / 4)));
   const textW = Math.max(0, w - statusW - channelW - toW - 3);
   return (
     <Panel title="Deliveries" width={width} height={height}>
       {deliveries.slice(0, rows).map((d, i) => {
+        // Narrow: a skip shows only its reason (opted-out, no-address, unknown-user); the colour says skipped.
         const status =
-          d.status === 'sent' ? 'sent' : `${STATUS_TEXT[d.status] ?? d.status}${d.reason ? ` ${d.reason}` : ''}`;
+          d.status === 'sent'
+            ? 'sent'
+            : narrow && d.status === 'skipped' && d.reason
+              ? d.reason
+              : `${STATUS_TEXT[d.status] ?? d.status}${d.reason && !narrow ? ` ${d.reason}` : ''}`;
         return (
           <Text key={i} wrap="truncate-end">
             {cell(d.channel, channelW)} {cell(d.address || d.userId, toW)}{' '}

@@ -70,7 +70,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
             <Text wrap="truncate-end">
               {'group '}
               <Text>{cell(s.info.group, 24).trimEnd()}</Text>
-              {` partitions [${s.partitions.join(',')}]  lag ${s.lag === null ? '?' : compactNumber(s.lag)}  producer `}
+              {` partitions ${s.partitions.length > 0 ? `[${s.partitions.join(',')}]` : '(joining the group…)'}  lag ${s.lag === null ? '?' : compactNumber(s.lag)}  producer `}
               <Text color={theme.color(s.producer.paused ? 'yellow' : 'green')}>{producer}</Text>
             </Text>
           )}
