@@ -6,26 +6,30 @@
 import path from 'node:path';
 import { render } from 'ink';
 import { createElement } from 'react';
-import { hostPort, resolveConfig, type ConfigFlags } from '../config/config.js';
+import { hostPort, resolveConfig } from '../config/config.js';
 import { createLogger } from '../log/logger.js';
 import { Pipeline, type PipelineSettings } from '../pipeline/runtime.js';
-import { stackHome } from '../stack/paths.js';
+import { stackHome, stackPaths } from '../stack/paths.js';
 import { probeKafka } from '../stack/probe.js';
+import { recordingProgress } from '../stack/progress.js';
+import { stackDown } from '../stack/stack.js';
 import { Collector } from '../telemetry/collector.js';
 import { App } from '../ui/App.js';
 import { createDashboardStore } from '../ui/store.js';
 import { colorEnabled } from '../ui/theme.js';
 import { DashboardController } from './dashboard/controller.js';
+import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
 import type { Redis } from 'ioredis';
 
-export interface DashboardFlags extends ConfigFlags {
+export interface DashboardFlags extends LaunchFlags {
   rate?: number;
   from?: 'earliest' | 'latest';
   maxBytes?: number;
   latency?: number;
   failureRate?: number;
   logFile?: string;
+  keepStack?: boolean;
 }
 
 const HINT = 'start it with `eventstream-tui stack up`';
@@ -61,14 +65,15 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     failureRate: flags.failureRate ?? 0,
     clientId: 'eventstream-tui-dashboard',
   };
-  const pipeline = await Pipeline.open(settings, logger);
-  const collector = new Collector();
-  pipeline.telemetry.subscribe(collector.listener);
-  pipeline.telemetry.subscribe((o) => {
-    if (o.kind === 'error') logger.warn({ source: o.source }, o.message);
-  });
-  watchRedis(pipeline.redis, collector, config.redisUrl);
 
+  // Decide before taking the screen: an explicit address that does not answer is an error, not a fallback.
+  const plan = await planLaunch(config, flags);
+  if (plan.kind === 'error') {
+    process.stderr.write(`error: ${plan.message}\n`);
+    return 1;
+  }
+
+  const collector = new Collector();
   const store = createDashboardStore({
     info: {
       brokers: config.brokers.join(','),
@@ -78,13 +83,15 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       logFile,
       mode: '',
     },
-    channels: pipeline.catalog.channels.map((c) => ({ name: c.name, label: c.label, toggleKey: c.toggleKey })),
-    eventTypes: [...pipeline.catalog.eventTypes.values()].map((e) => ({ type: e.type, key: e.key, color: e.color })),
+    channels: [],
+    eventTypes: [],
     producer: { rate: flags.rate ?? 1, paused: false },
   });
 
   const timers: NodeJS.Timeout[] = [];
   let quitting = false;
+  let pipeline: Pipeline | undefined = undefined;
+  let launched: Launched | undefined;
   let resolveExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((r) => (resolveExit = r));
   const quit = (): void => {
@@ -94,89 +101,14 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       for (const t of timers) clearInterval(t);
       const forced = setTimeout(() => resolveExit(1), 5_000);
       forced.unref();
-      await pipeline.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping the pipeline failed'));
+      await pipeline?.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping the pipeline failed'));
       clearTimeout(forced);
       resolveExit(0);
     })();
   };
-  const controller = new DashboardController(store, pipeline, quit);
+  const controller = new DashboardController(store, () => pipeline, quit);
 
-  // Connect in the background and keep trying: the screen shows why it waits.
-  const connect = async (): Promise<void> => {
-    while (!quitting) {
-      try {
-        await pipeline.ensureTopics();
-        const meta = await pipeline.kafka
-          .admin()
-          .fetchTopicMetadata({ topics: [config.topic] })
-          .catch(() => undefined);
-        store.setState({ partitionCount: meta?.topics[0]?.partitions.length ?? null });
-        if (pipeline.redis.status === 'ready') await pipeline.seedIfEmpty();
-        await pipeline.startConsumer();
-        const producer = await pipeline.startProducer(store.getState().producer.rate);
-        producer.setPaused(store.getState().producer.paused);
-        return;
-      } catch (error) {
-        logger.warn({ err: error }, 'connecting to Kafka failed; retrying');
-        collector.setHealth('kafka', 'error', `${config.brokers.join(',')}: ${(error as Error).message}; ${HINT}`);
-        await pipeline.consumer?.stop().catch(() => undefined);
-        pipeline.consumer = undefined;
-        await new Promise((r) => setTimeout(r, 2000));
-      }
-    }
-  };
-
-  const refreshUsers = async (): Promise<void> => {
-    if (pipeline.redis.status !== 'ready') return;
-    const version = controller.prefsVersion;
-    const records = await pipeline.store.listUsers();
-    if (version !== controller.prefsVersion) return;
-    store.setState((s) => ({
-      users: records.map((r) => ({
-        id: r.profile.id,
-        name: r.profile.name ?? '',
-        prefs: r.prefs,
-        reachable: Object.fromEntries(
-          pipeline.catalog.channels.map((c) => [c.name, !c.addressField || Boolean(r.profile[c.addressField])]),
-        ),
-      })),
-      selected: Math.min(s.selected, Math.max(0, records.length - 1)),
-    }));
-  };
-
-  const watchKafka = async (): Promise<void> => {
-    const first = config.brokers[0]!;
-    const probe = await probeKafka(hostPort(first).host, hostPort(first).port, 1500);
-    const current = collector.snapshot(0).kafka;
-    if (probe.state !== 'answers') {
-      collector.setHealth('kafka', 'error', `${config.brokers.join(',')} not answering (${probe.detail}); ${HINT}`);
-    } else if (current.state === 'error' && pipeline.consumer) {
-      collector.setHealth('kafka', 'connected', 'broker answers again');
-    }
-  };
-
-  const admin = pipeline.kafka.admin();
-  let adminConnected = false;
-  const measureLag = async (): Promise<void> => {
-    if (!pipeline.consumer) return;
-    if (!adminConnected) {
-      await admin.connect();
-      adminConnected = true;
-    }
-    const [ends, [committed]] = await Promise.all([
-      admin.fetchTopicOffsets(config.topic),
-      admin.fetchOffsets({ groupId: config.group, topics: [config.topic] }),
-    ]);
-    let lag = 0n;
-    for (const end of ends) {
-      const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-      const from = BigInt(c) >= 0n ? BigInt(c) : BigInt(end.low);
-      if (BigInt(end.high) > from) lag += BigInt(end.high) - from;
-    }
-    store.setState({ lag: Number(lag), partitionCount: ends.length });
-  };
-
-  restoreOnCrash(logFile, () => instance?.unmount());
+  restoreOnCrash(logFile, () => instance.unmount());
   enterAlternateScreen();
   const instance = render(createElement(App, { store, actions: controller, color: colorEnabled() }), {
     exitOnCtrlC: false,
@@ -186,14 +118,125 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   process.once('SIGTERM', quit);
   process.once('SIGINT', quit);
   process.once('SIGHUP', quit);
-
   timers.push(
     setInterval(() => {
       store.setState({ snapshot: collector.snapshot(80), now: Date.now() });
     }, UI_TICK_MS),
+  );
+
+  try {
+    if (plan.kind === 'stack') {
+      const where = plan.services.map((s) =>
+        s === 'kafka' ? `Kafka at ${config.brokers.join(',')}` : `Redis at ${config.redisUrl}`,
+      );
+      store.setState({
+        startup: [
+          `Nothing answers as ${where.join(' or ')}: starting it locally (stopped again on quit; --keep-stack keeps it running)`,
+        ],
+      });
+    }
+    const progress = recordingProgress((lines) =>
+      store.setState({ startup: [...store.getState().startup.slice(0, 1), ...lines] }),
+    );
+    launched = await launch(plan, flags, config, settings, logger, progress);
+  } catch (error) {
+    instance.unmount();
+    leaveAlternateScreen();
+    process.stderr.write(`error: ${error instanceof LaunchError ? error.message : String(error)}\n`);
+    for (const t of timers) clearInterval(t);
+    return 1;
+  }
+  if (quitting) {
+    await stopStack(launched, flags, logger);
+    instance.unmount();
+    leaveAlternateScreen();
+    return await exited;
+  }
+
+  pipeline = await Pipeline.open(settings, logger, launched.backends);
+  const p = pipeline;
+  p.telemetry.subscribe(collector.listener);
+  p.telemetry.subscribe((o) => {
+    if (o.kind === 'error') logger.warn({ source: o.source }, o.message);
+  });
+  store.setState({
+    startup: [],
+    info: {
+      ...store.getState().info,
+      mode: launched.mode,
+      brokers: p.embedded ? 'in-process log' : config.brokers.join(','),
+      redisUrl: p.embedded ? 'in-memory' : config.redisUrl,
+    },
+    channels: p.catalog.channels.map((c) => ({ name: c.name, label: c.label, toggleKey: c.toggleKey })),
+    eventTypes: [...p.catalog.eventTypes.values()].map((e) => ({ type: e.type, key: e.key, color: e.color })),
+  });
+  if (p.embedded) {
+    collector.setHealth('kafka', 'connected', 'embedded');
+    collector.setHealth('redis', 'connected', 'embedded');
+  } else {
+    watchRedis(p.redis, collector, config.redisUrl);
+  }
+
+  // Connect in the background and keep trying: the screen shows why it waits.
+  const connect = async (): Promise<void> => {
+    while (!quitting) {
+      try {
+        await p.ensureTopics();
+        if (p.embedded || p.redis.status === 'ready') await p.seedIfEmpty();
+        await p.startConsumer();
+        const producer = await p.startProducer(store.getState().producer.rate);
+        producer.setPaused(store.getState().producer.paused);
+        return;
+      } catch (error) {
+        logger.warn({ err: error }, 'connecting to Kafka failed; retrying');
+        collector.setHealth('kafka', 'error', `${config.brokers.join(',')}: ${(error as Error).message}; ${HINT}`);
+        await p.consumer?.stop().catch(() => undefined);
+        p.consumer = undefined;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  };
+
+  const refreshUsers = async (): Promise<void> => {
+    if (!p.embedded && p.redis.status !== 'ready') return;
+    const version = controller.prefsVersion;
+    const records = await p.store.listUsers();
+    if (version !== controller.prefsVersion) return;
+    store.setState((s) => ({
+      users: records.map((r) => ({
+        id: r.profile.id,
+        name: r.profile.name ?? '',
+        prefs: r.prefs,
+        reachable: Object.fromEntries(
+          p.catalog.channels.map((c) => [c.name, !c.addressField || Boolean(r.profile[c.addressField])]),
+        ),
+      })),
+      selected: Math.min(s.selected, Math.max(0, records.length - 1)),
+    }));
+  };
+
+  const watchKafka = async (): Promise<void> => {
+    if (p.embedded) return;
+    const first = config.brokers[0]!;
+    const probe = await probeKafka(hostPort(first).host, hostPort(first).port, 1500);
+    const current = collector.snapshot(0).kafka;
+    if (probe.state !== 'answers') {
+      collector.setHealth('kafka', 'error', `${config.brokers.join(',')} not answering (${probe.detail}); ${HINT}`);
+    } else if (current.state === 'error' && p.consumer) {
+      collector.setHealth('kafka', 'connected', 'broker answers again');
+    }
+  };
+
+  const measureLag = async (): Promise<void> => {
+    if (!p.consumer) return;
+    const { lag, partitions } = await p.lag();
+    store.setState({ lag, partitionCount: partitions });
+  };
+
+  timers.push(
     setInterval(() => void refreshUsers().catch((e: unknown) => logger.debug({ err: e }, 'users refresh failed')), 500),
     setInterval(() => void watchKafka().catch(() => undefined), 2000),
-    setInterval(() => void measureLag().catch((e: unknown) => logger.debug({ err: e }, 'lag failed')), 2000),
+    setInterval(() => void measureLag().catch((e: unknown) => logger.debug({ err: e }, 'lag failed')), 1000),
     setInterval(() => {
       const m = process.memoryUsage();
       logger.info({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }, 'memory');
@@ -203,9 +246,21 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   void connect();
 
   const code = await exited;
-  await admin.disconnect().catch(() => undefined);
+  await stopStack(launched, flags, logger);
   instance.unmount();
   leaveAlternateScreen();
   logger.flush();
   return code;
+}
+
+/** On quit, the stack this launch started is stopped again, unless --keep-stack. */
+async function stopStack(
+  launched: Launched,
+  flags: DashboardFlags,
+  logger: ReturnType<typeof createLogger>,
+): Promise<void> {
+  if (launched.started.length === 0 || flags.keepStack) return;
+  await stackDown({ paths: stackPaths() }, launched.started).catch((error: unknown) =>
+    logger.error({ err: error }, 'stopping the local stack failed'),
+  );
 }

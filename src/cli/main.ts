@@ -38,6 +38,12 @@ export function buildProgram(): Command {
         .argParser(nonNegativeNumber('--latency'))
         .default(0),
     )
+    .option('--embedded', 'run on in-process stand-ins for Kafka and Redis (no Java, Maven or redis-server needed)')
+    .option('--no-embedded', 'never fall back to the embedded stand-ins: a stack that cannot start is an error')
+    .option(
+      '--keep-stack',
+      'leave the local Kafka/Redis this launch started running after quitting (next launch: ~1 s)',
+    )
     .option(
       '--log-file <path>',
       'where kafkajs and the app log (default ~/.cache/eventstream-tui/logs/eventstream-tui.log)',

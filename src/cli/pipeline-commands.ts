@@ -123,26 +123,8 @@ function onShutdown(stop: () => Promise<void>): void {
 }
 
 async function drainUntilCaughtUp(pipeline: Pipeline): Promise<void> {
-  const admin = pipeline.kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(pipeline.settings.topic);
-    for (;;) {
-      const [committed] = await admin.fetchOffsets({
-        groupId: pipeline.settings.group,
-        topics: [pipeline.settings.topic],
-      });
-      const done = ends.every((end) => {
-        if (end.high === end.low) return true;
-        const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-        return BigInt(c) >= BigInt(end.high);
-      });
-      if (done) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  const ends = await pipeline.log.topicOffsets(pipeline.settings.topic);
+  while (!(await pipeline.caughtUp(ends))) await new Promise((r) => setTimeout(r, 250));
 }
 
 export function consumeCommand(): Command {

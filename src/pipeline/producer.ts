@@ -4,14 +4,14 @@
  * `event-type` header.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Catalog } from '../domain/catalog.js';
 import { encodeEvent, type EventEnvelope } from '../domain/envelope.js';
 import { pick } from '../domain/event-type.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import type { EventLog, LogProducer } from './event-log.js';
 
 export interface ProducerOptions {
-  kafka: Kafka;
+  log: EventLog;
   topic: string;
   catalog: Catalog;
   telemetry: Telemetry;
@@ -26,7 +26,7 @@ const TICK_MS = 100;
 const MAX_BACKLOG_SECONDS = 2;
 
 export class EventProducer {
-  private readonly producer: Producer;
+  private producer: LogProducer | undefined;
   private readonly random: () => number;
   private timer: NodeJS.Timeout | undefined;
   private rate = 0;
@@ -39,16 +39,10 @@ export class EventProducer {
 
   constructor(private readonly options: ProducerOptions) {
     this.random = options.random ?? Math.random;
-    this.producer = options.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-      idempotent: false,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
-    });
   }
 
   async connect(): Promise<void> {
-    await this.producer.connect();
+    this.producer = await this.options.log.producer();
     this.connected = true;
   }
 
@@ -76,22 +70,14 @@ export class EventProducer {
 
   async send(events: EventEnvelope[]): Promise<void> {
     if (events.length === 0) return;
-    const results = await this.producer.send({
-      topic: this.options.topic,
-      messages: events.map((e) => ({ key: e.userId, value: encodeEvent(e), headers: { 'event-type': e.type } })),
-    });
+    if (!this.producer) throw new Error('the producer is not connected');
+    await this.producer.send(
+      this.options.topic,
+      events.map((e) => ({ key: e.userId, value: encodeEvent(e), headers: { 'event-type': e.type } })),
+    );
     const at = Date.now();
-    // kafkajs reports one base offset per partition; the events' own partitions are what the dashboard shows.
-    const partitions = results.map((r) => r.partition);
     for (const e of events) {
-      this.options.telemetry.publish({
-        kind: 'produced',
-        eventId: e.id,
-        type: e.type,
-        userId: e.userId,
-        partition: partitions.length === 1 ? partitions[0]! : -1,
-        at,
-      });
+      this.options.telemetry.publish({ kind: 'produced', eventId: e.id, type: e.type, userId: e.userId, at });
     }
   }
 
@@ -161,7 +147,7 @@ export class EventProducer {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.inFlight.catch(() => undefined);
-    if (this.connected) await this.producer.disconnect().catch(() => undefined);
+    if (this.connected) await this.producer?.disconnect().catch(() => undefined);
     this.connected = false;
   }
 }

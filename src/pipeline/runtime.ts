@@ -1,13 +1,15 @@
 /**
- * Wiring: config → clients → topics → producer and consumer. Used by headless
- * mode and by the dashboard alike.
+ * Wiring: settings → a partitioned log and a Redis → topics → producer and
+ * consumer. The same pipeline runs on Kafka and Redis, or embedded on their
+ * in-process stand-ins, headless or under the dashboard.
  */
-import type { Admin, Kafka, Producer } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
+import RedisMock from 'ioredis-mock';
 import { createKafka } from '../adapters/kafka/client.js';
-import { KafkaDeadLetterSink } from '../adapters/kafka/dead-letters.js';
-import { dlqTopicOf, ensureTopics } from '../adapters/kafka/topics.js';
+import { KafkaEventLog } from '../adapters/kafka/event-log.js';
+import { dlqTopicOf } from '../adapters/kafka/topics.js';
+import { MemoryEventLog } from '../adapters/memory/event-log.js';
 import { createRedis } from '../adapters/redis/client.js';
 import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
@@ -18,6 +20,8 @@ import type { Logger } from '../log/logger.js';
 import { probeKafka, probeRedis } from '../stack/probe.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { NotificationConsumer } from './consumer.js';
+import { DeadLetterTopic } from './dead-letter-topic.js';
+import type { EventLog, LogProducer } from './event-log.js';
 import { EventProducer } from './producer.js';
 
 export interface PipelineSettings {
@@ -70,43 +74,70 @@ export async function checkServices(
   }
 }
 
+export interface Backends {
+  log: EventLog;
+  redis: Redis;
+  /** The kafkajs client, when the log is Kafka. */
+  kafka?: Kafka;
+  embedded: boolean;
+}
+
+export function realBackends(settings: PipelineSettings, logger: Logger): Backends {
+  const kafka = createKafka({ brokers: settings.brokers, logger, clientId: settings.clientId ?? 'eventstream-tui' });
+  return {
+    log: new KafkaEventLog(kafka, settings.brokers.join(',')),
+    redis: createRedis(settings.redisUrl),
+    kafka,
+    embedded: false,
+  };
+}
+
+/** In-process stand-ins behind the same ports: a partitioned log and an in-memory Redis. */
+export function embeddedBackends(): Backends {
+  const redis = new RedisMock() as unknown as Redis;
+  return { log: new MemoryEventLog(), redis, embedded: true };
+}
+
 export class Pipeline {
   readonly telemetry = new Telemetry();
-  readonly kafka: Kafka;
+  readonly log: EventLog;
   readonly redis: Redis;
   readonly store: RedisStore;
-  private admin: Admin | undefined;
-  private dlqProducer: Producer | undefined;
+  readonly embedded: boolean;
+  private dlqProducer: LogProducer | undefined;
   producer: EventProducer | undefined;
   consumer: NotificationConsumer | undefined;
   private userIdCache: string[] = [];
   private userRefresh: NodeJS.Timeout | undefined;
 
-  private constructor(
+  constructor(
     readonly settings: PipelineSettings,
     readonly catalog: Catalog,
     readonly logger: Logger,
+    backends: Backends,
   ) {
-    this.kafka = createKafka({ brokers: settings.brokers, logger, clientId: settings.clientId ?? 'eventstream-tui' });
-    this.redis = createRedis(settings.redisUrl);
+    this.log = backends.log;
+    this.redis = backends.redis;
+    this.embedded = backends.embedded;
     this.store = new RedisStore(this.redis, catalog.channels);
   }
 
+  /** On the real services, after checking that they answer. */
   static async create(
     settings: PipelineSettings,
     logger: Logger,
     need = { kafka: true, redis: true },
   ): Promise<Pipeline> {
     await checkServices(settings.brokers, settings.redisUrl, need);
-    const pipeline = new Pipeline(settings, await loadCatalog(), logger);
+    const pipeline = new Pipeline(settings, await loadCatalog(), logger, realBackends(settings, logger));
     if (need.redis) await pipeline.redis.connect();
     return pipeline;
   }
 
   /** For the dashboard: no pre-flight checks; the services may come and go while it runs. */
-  static async open(settings: PipelineSettings, logger: Logger): Promise<Pipeline> {
-    const pipeline = new Pipeline(settings, await loadCatalog(), logger);
-    pipeline.redis.connect().catch(() => undefined);
+  static async open(settings: PipelineSettings, logger: Logger, backends?: Backends): Promise<Pipeline> {
+    const pipeline = new Pipeline(settings, await loadCatalog(), logger, backends ?? realBackends(settings, logger));
+    if (!pipeline.embedded) pipeline.redis.connect().catch(() => undefined);
     return pipeline;
   }
 
@@ -115,9 +146,7 @@ export class Pipeline {
   }
 
   async ensureTopics(): Promise<string[]> {
-    this.admin ??= this.kafka.admin();
-    await this.admin.connect();
-    return ensureTopics(this.admin, [this.settings.topic, this.dlqTopic], this.settings.partitions);
+    return this.log.ensureTopics([this.settings.topic, this.dlqTopic], this.settings.partitions);
   }
 
   /** Seeds the sample users where absent (never overwriting a changed preference). */
@@ -135,7 +164,7 @@ export class Pipeline {
     this.userRefresh ??= setInterval(() => void this.refreshUsers().catch(() => undefined), 5_000);
     this.userRefresh.unref();
     const producer = new EventProducer({
-      kafka: this.kafka,
+      log: this.log,
       topic: this.settings.topic,
       catalog: this.catalog,
       telemetry: this.telemetry,
@@ -148,13 +177,9 @@ export class Pipeline {
   }
 
   async startConsumer(): Promise<NotificationConsumer> {
-    this.dlqProducer = this.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-    });
-    await this.dlqProducer.connect();
+    this.dlqProducer = await this.log.producer();
     const consumer = new NotificationConsumer({
-      kafka: this.kafka,
+      log: this.log,
       topic: this.settings.topic,
       group: this.settings.group,
       fromBeginning: this.settings.fromBeginning,
@@ -166,12 +191,35 @@ export class Pipeline {
         latencyMs: this.settings.latencyMs,
         failureRate: this.settings.failureRate,
       }),
-      deadLetters: new KafkaDeadLetterSink(this.dlqProducer, this.dlqTopic),
+      deadLetters: new DeadLetterTopic(this.dlqProducer, this.dlqTopic),
       maxBytes: this.settings.maxBytes,
     });
     this.consumer = consumer;
     await consumer.start();
     return consumer;
+  }
+
+  /** Total lag of the consumer group and the topic's partition count. */
+  async lag(): Promise<{ lag: number; partitions: number }> {
+    const [ends, committed] = await Promise.all([
+      this.log.topicOffsets(this.settings.topic),
+      this.log.committedOffsets(this.settings.group, this.settings.topic),
+    ]);
+    let lag = 0n;
+    for (const end of ends) {
+      const c = committed.get(end.partition);
+      const from = c !== undefined ? BigInt(c) : BigInt(end.low);
+      if (BigInt(end.high) > from) lag += BigInt(end.high) - from;
+    }
+    return { lag: Number(lag), partitions: ends.length };
+  }
+
+  /** Whether the group has committed up to `ends` (the end offsets taken earlier) on every partition. */
+  async caughtUp(ends: { partition: number; low: string; high: string }[]): Promise<boolean> {
+    const committed = await this.log.committedOffsets(this.settings.group, this.settings.topic);
+    return ends.every(
+      (end) => end.high === end.low || BigInt(committed.get(end.partition) ?? '-1') >= BigInt(end.high),
+    );
   }
 
   /** Producer first (nothing new), then the consumer settles and commits its batch, then the clients go. */
@@ -180,7 +228,7 @@ export class Pipeline {
     await this.producer?.stop();
     await this.consumer?.stop();
     await this.dlqProducer?.disconnect().catch(() => undefined);
-    await this.admin?.disconnect().catch(() => undefined);
+    await this.log.close().catch(() => undefined);
     this.redis.disconnect();
   }
 }

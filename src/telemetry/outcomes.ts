@@ -12,7 +12,6 @@ export interface ProducedOutcome {
   eventId: string;
   type: string;
   userId: string;
-  partition: number;
   at: number;
 }
 

@@ -38,6 +38,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
   const help = useStore(store, (s) => s.help);
   const logFile = useStore(store, (s) => s.info.logFile);
   const startup = useStore(store, (s) => s.startup);
+  const modeLine = useStore(store, (s) => (s.info.mode ? 1 : 0));
   const bindings = useMemo(() => buildKeymap(eventTypes, channels), [eventTypes, channels]);
   const hint = useMemo(() => footerHint(bindings), [bindings]);
 
@@ -54,7 +55,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
       </Box>
     );
   }
-  const body = rows - 3;
+  const body = rows - 3 - modeLine;
   const topH = Math.ceil(body * 0.55);
   const bottomH = body - topH;
   const streamW = Math.floor(width * (width < 100 ? 0.5 : 0.45));

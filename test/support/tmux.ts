@@ -14,7 +14,8 @@ export class TmuxSession {
   constructor(command: string[], columns = 120, rows = 40, env: Record<string, string> = {}) {
     this.exitFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'etui-tmux-')), 'exit');
     const envs = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`);
-    const shell = `${envs.length > 0 ? `env ${envs.join(' ')} ` : ''}${command.map(quote).join(' ')}; echo $? > ${quote(this.exitFile)}; sleep 600`;
+    // CI=true (as .ci/run sets it) makes Ink skip live frames: a person's terminal has no CI variable.
+    const shell = `env -u CI ${envs.join(' ')} ${command.map(quote).join(' ')}; echo $? > ${quote(this.exitFile)}; sleep 600`;
     execFileSync('tmux', ['new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', this.name, shell]);
   }
 

@@ -78,7 +78,7 @@ export const T0 = Date.parse('2026-11-27T12:00:00Z');
 
 export function flow(eventId: string, userId: string, type = 'user_signup', at = T0): Outcome[] {
   return [
-    { kind: 'produced', eventId, type, userId, partition: 1, at },
+    { kind: 'produced', eventId, type, userId, at },
     { kind: 'consumed', eventId, type, userId, partition: 1, offset: '41', summary: 'plan=pro', at: at + 2 },
     { kind: 'lookup', eventId, userId, found: true, channelsOn: ['email', 'console'], latencyMs: 1, at: at + 3 },
     {

@@ -154,7 +154,6 @@ describe('throughput', () => {
       eventId: 'late',
       type: 'user_signup',
       userId: 'user-01',
-      partition: 0,
       at: T0 + 5500,
     });
     const { frame } = draw(outcomes);

@@ -19,7 +19,7 @@ describe('collector', () => {
     const c = new Collector(() => now);
     for (let s = 0; s < 70; s++) {
       for (let i = 0; i < s % 5; i++)
-        c.listener({ kind: 'produced', eventId: `e${s}-${i}`, type: 't', userId: 'u', partition: 0, at: now });
+        c.listener({ kind: 'produced', eventId: `e${s}-${i}`, type: 't', userId: 'u', at: now });
       now += 1000;
     }
     const snap = c.snapshot();

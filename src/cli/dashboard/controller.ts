@@ -19,7 +19,7 @@ export class DashboardController implements DashboardActions {
 
   constructor(
     private readonly store: DashboardStore,
-    private readonly pipeline: Pipeline,
+    private readonly current: () => Pipeline | undefined,
     private readonly onQuit: () => void,
   ) {}
 
@@ -29,7 +29,7 @@ export class DashboardController implements DashboardActions {
 
   inject(type: string): void {
     const user = selectedUser(this.store.getState());
-    const producer = this.pipeline.producer;
+    const producer = this.current()?.producer;
     if (!user) return this.notify('no user selected (are the users seeded? `eventstream-tui seed`)', 'error');
     if (!producer) return this.notify('Kafka is not connected yet: the event was not sent', 'error');
     producer.inject(type, user.id).then(
@@ -40,10 +40,11 @@ export class DashboardController implements DashboardActions {
 
   toggleChannel(channel: string): void {
     const user = selectedUser(this.store.getState());
-    if (!user) return;
+    const pipeline = this.current();
+    if (!user || !pipeline) return;
     const value = user.prefs[channel] === 'on' ? 'off' : 'on';
     this.prefsVersion++;
-    this.pipeline.store.setPreference(user.id, channel, value).then(
+    pipeline.store.setPreference(user.id, channel, value).then(
       () => {
         this.prefsVersion++;
         this.store.setState((s) => ({
@@ -61,7 +62,7 @@ export class DashboardController implements DashboardActions {
   }
 
   togglePause(): void {
-    const producer = this.pipeline.producer;
+    const producer = this.current()?.producer;
     const paused = !this.store.getState().producer.paused;
     producer?.setPaused(paused);
     this.store.setState((s) => ({ producer: { ...s.producer, paused } }));
@@ -70,7 +71,7 @@ export class DashboardController implements DashboardActions {
 
   changeRate(direction: 1 | -1): void {
     const rate = nextRate(this.store.getState().producer.rate, direction);
-    this.pipeline.producer?.setRate(rate);
+    this.current()?.producer?.setRate(rate);
     this.store.setState((s) => ({ producer: { ...s.producer, rate } }));
     this.notify(`producer rate ${rate}/s`);
   }

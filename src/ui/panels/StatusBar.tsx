@@ -50,7 +50,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
           <Text bold color={theme.color('cyan')}>
             eventstream-tui
           </Text>
-          {s.info.mode ? <Text color={theme.color('magenta')}>{` ${s.info.mode}`}</Text> : null}
+          {s.info.mode ? <Text color={theme.color('magenta')}>{` ${s.info.mode.split(':')[0]}`}</Text> : null}
           {'  Kafka '}
           <Text>{cell(s.info.brokers, 24).trimEnd()}</Text> {health(s.kafka, theme)}
           {'  topic '}
@@ -77,6 +77,11 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
         </Box>
         <Text>{` ${clock(s.now)}`}</Text>
       </Box>
+      {s.info.mode ? (
+        <Text color={theme.color('magenta')} wrap="truncate-end">
+          {cell(s.info.mode, width).trimEnd()}
+        </Text>
+      ) : null}
     </Box>
   );
 }

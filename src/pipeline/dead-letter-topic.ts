@@ -1,6 +1,6 @@
 /** Dead letters: the original key and bytes unchanged, with headers saying why and where from. */
-import type { Producer } from 'kafkajs';
-import type { DeadLetter, DeadLetterSink } from '../../pipeline/processor.js';
+import type { LogProducer } from './event-log.js';
+import type { DeadLetter, DeadLetterSink } from './processor.js';
 
 export const DLQ_HEADERS = {
   reason: 'dlq-reason',
@@ -12,16 +12,16 @@ export const DLQ_HEADERS = {
   failedAt: 'dlq-failed-at',
 } as const;
 
-export class KafkaDeadLetterSink implements DeadLetterSink {
+export class DeadLetterTopic implements DeadLetterSink {
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: LogProducer,
     private readonly topic: string,
   ) {}
 
   async send(letters: DeadLetter[]): Promise<void> {
-    await this.producer.send({
-      topic: this.topic,
-      messages: letters.map((l) => {
+    await this.producer.send(
+      this.topic,
+      letters.map((l) => {
         const headers: Record<string, Buffer | string | (Buffer | string)[]> = {};
         for (const [k, v] of Object.entries(l.message.headers)) if (v !== undefined) headers[k] = v;
         headers[DLQ_HEADERS.reason] = l.reason;
@@ -33,6 +33,6 @@ export class KafkaDeadLetterSink implements DeadLetterSink {
         if (l.channel) headers[DLQ_HEADERS.channel] = l.channel;
         return { key: l.message.key, value: l.message.value, headers };
       }),
-    });
+    );
   }
 }

@@ -1,0 +1,125 @@
+/** The partitioned log on Apache Kafka, through kafkajs. */
+import { Partitioners, type Admin, type Kafka } from 'kafkajs';
+import type {
+  EventLog,
+  GroupConsumer,
+  GroupConsumerEvents,
+  LogProducer,
+  PartitionOffsets,
+} from '../../pipeline/event-log.js';
+import { ensureTopics } from './topics.js';
+
+export class KafkaEventLog implements EventLog {
+  private admin: Admin | undefined;
+  private adminConnected: Promise<void> | undefined;
+
+  constructor(
+    readonly kafka: Kafka,
+    readonly description: string,
+  ) {}
+
+  private async connectedAdmin(): Promise<Admin> {
+    this.admin ??= this.kafka.admin();
+    this.adminConnected ??= this.admin.connect().catch((error: unknown) => {
+      this.adminConnected = undefined;
+      throw error;
+    });
+    await this.adminConnected;
+    return this.admin;
+  }
+
+  async ensureTopics(topics: string[], partitions: number): Promise<string[]> {
+    return ensureTopics(await this.connectedAdmin(), topics, partitions);
+  }
+
+  async producer(): Promise<LogProducer> {
+    const producer = this.kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    await producer.connect();
+    return {
+      send: async (topic, messages) => {
+        await producer.send({ topic, messages });
+      },
+      disconnect: () => producer.disconnect(),
+    };
+  }
+
+  consumer(options: {
+    group: string;
+    topic: string;
+    fromBeginning: boolean;
+    events: GroupConsumerEvents;
+  }): GroupConsumer {
+    let stopping = false;
+    let running = false;
+    const consumer = this.kafka.consumer({
+      groupId: options.group,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => !stopping },
+    });
+    const { events } = options;
+    consumer.on(consumer.events.CONNECT, () => events.connected());
+    consumer.on(consumer.events.DISCONNECT, () => events.disconnected());
+    consumer.on(consumer.events.GROUP_JOIN, (e) =>
+      events.assigned((e.payload.memberAssignment[options.topic] ?? []).slice().sort((a, b) => a - b)),
+    );
+    consumer.on(consumer.events.CRASH, (e) => events.crashed(e.payload.error.message, e.payload.restart));
+    return {
+      run: async (eachBatch) => {
+        await consumer.connect();
+        await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning });
+        running = true;
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+            await eachBatch(
+              {
+                topic: batch.topic,
+                partition: batch.partition,
+                messages: batch.messages.map((m) => ({ ...m, headers: m.headers ?? {} })),
+              },
+              {
+                keepGoing: () => isRunning() && !isStale() && !stopping,
+                heartbeat,
+                commit: async (nextOffset) => {
+                  resolveOffset((BigInt(nextOffset) - 1n).toString());
+                  await consumer.commitOffsets([
+                    { topic: batch.topic, partition: batch.partition, offset: nextOffset },
+                  ]);
+                },
+              },
+            );
+          },
+        });
+      },
+      stop: async () => {
+        if (stopping) return;
+        stopping = true;
+        if (running) await consumer.stop().catch(() => undefined);
+        await consumer.disconnect().catch(() => undefined);
+      },
+    };
+  }
+
+  async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
+    const offsets = await (await this.connectedAdmin()).fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+  }
+
+  async committedOffsets(group: string, topic: string): Promise<Map<number, string>> {
+    const [entry] = await (await this.connectedAdmin()).fetchOffsets({ groupId: group, topics: [topic] });
+    return new Map((entry?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, p.offset]));
+  }
+
+  async close(): Promise<void> {
+    if (this.admin && this.adminConnected) await this.admin.disconnect().catch(() => undefined);
+  }
+}

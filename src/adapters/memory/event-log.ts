@@ -1,0 +1,198 @@
+/**
+ * The embedded mode's partitioned log: in-process, with partitions, offsets
+ * and a consumer group of one. It behaves like the Kafka log for the pipeline
+ * (keys pick partitions, offsets are committed after delivery, a new group
+ * starts from the earliest retained offset) but keeps a bounded window of
+ * messages per partition and nothing survives the process.
+ */
+import { EventEmitter } from 'node:events';
+import type {
+  EventLog,
+  GroupConsumer,
+  GroupConsumerEvents,
+  LogProducer,
+  OutboundMessage,
+  PartitionOffsets,
+} from '../../pipeline/event-log.js';
+import type { RawMessage } from '../../pipeline/processor.js';
+
+interface Partition {
+  /** Offset of messages[0]. */
+  base: bigint;
+  messages: RawMessage[];
+}
+
+const BATCH = 500;
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function toBuffer(value: Buffer | string | null): Buffer | null {
+  if (value === null) return null;
+  return Buffer.isBuffer(value) ? value : Buffer.from(value);
+}
+
+export class MemoryEventLog implements EventLog {
+  readonly description = 'embedded (in-process log)';
+  private readonly topics = new Map<string, Partition[]>();
+  private readonly committed = new Map<string, Map<number, string>>();
+  private readonly appended = new EventEmitter();
+  private roundRobin = 0;
+
+  /** `retain`: messages kept per partition; older ones are dropped, as Kafka's retention would. */
+  constructor(private readonly retain = 200_000) {
+    this.appended.setMaxListeners(0);
+  }
+
+  async ensureTopics(topics: string[], partitions: number): Promise<string[]> {
+    const created: string[] = [];
+    for (const topic of topics) {
+      if (this.topics.has(topic)) continue;
+      this.topics.set(
+        topic,
+        Array.from({ length: partitions }, () => ({ base: 0n, messages: [] })),
+      );
+      created.push(topic);
+    }
+    return created;
+  }
+
+  private partitionsOf(topic: string): Partition[] {
+    const partitions = this.topics.get(topic);
+    if (!partitions) throw new Error(`This server does not host this topic-partition: ${topic} (create it first)`);
+    return partitions;
+  }
+
+  append(topic: string, messages: OutboundMessage[]): void {
+    const partitions = this.partitionsOf(topic);
+    const now = String(Date.now());
+    for (const m of messages) {
+      const index =
+        m.key === null
+          ? this.roundRobin++ % partitions.length
+          : fnv1a(Buffer.isBuffer(m.key) ? m.key.toString('latin1') : m.key) % partitions.length;
+      const p = partitions[index]!;
+      const headers: RawMessage['headers'] = {};
+      for (const [k, v] of Object.entries(m.headers ?? {})) {
+        headers[k] = Array.isArray(v) ? v.map((x) => toBuffer(x)!) : toBuffer(v)!;
+      }
+      p.messages.push({
+        key: toBuffer(m.key),
+        value: toBuffer(m.value),
+        headers,
+        offset: (p.base + BigInt(p.messages.length)).toString(),
+        timestamp: now,
+      });
+      if (p.messages.length > this.retain) {
+        const drop = Math.ceil(this.retain / 10);
+        p.messages.splice(0, drop);
+        p.base += BigInt(drop);
+      }
+    }
+    this.appended.emit(topic);
+  }
+
+  async producer(): Promise<LogProducer> {
+    return {
+      send: async (topic, messages) => this.append(topic, messages),
+      disconnect: async () => undefined,
+    };
+  }
+
+  consumer(options: {
+    group: string;
+    topic: string;
+    fromBeginning: boolean;
+    events: GroupConsumerEvents;
+  }): GroupConsumer {
+    const key = `${options.group}\u0000${options.topic}`;
+    let stopping = false;
+    let loop: Promise<void> | undefined;
+    let wake: (() => void) | undefined;
+    const onAppend = (): void => wake?.();
+    return {
+      run: async (eachBatch) => {
+        const partitions = this.partitionsOf(options.topic);
+        const offsets = this.committed.get(key) ?? new Map<number, string>();
+        this.committed.set(key, offsets);
+        // A new group starts at the earliest retained offset, or at the end with --from latest.
+        partitions.forEach((p, i) => {
+          if (!offsets.has(i))
+            offsets.set(i, (options.fromBeginning ? p.base : p.base + BigInt(p.messages.length)).toString());
+        });
+        this.appended.on(options.topic, onAppend);
+        options.events.connected();
+        options.events.assigned(partitions.map((_, i) => i));
+        loop = (async () => {
+          while (!stopping) {
+            let worked = false;
+            for (const [index, p] of partitions.entries()) {
+              if (stopping) break;
+              const next = BigInt(offsets.get(index)!);
+              const from = next < p.base ? p.base : next;
+              const start = Number(from - p.base);
+              if (start >= p.messages.length) continue;
+              const messages = p.messages.slice(start, start + BATCH);
+              worked = true;
+              try {
+                await eachBatch(
+                  { topic: options.topic, partition: index, messages },
+                  {
+                    keepGoing: () => !stopping,
+                    heartbeat: async () => undefined,
+                    commit: async (nextOffset) => {
+                      offsets.set(index, nextOffset);
+                    },
+                  },
+                );
+              } catch (error) {
+                options.events.crashed((error as Error).message, true);
+                await new Promise((r) => setTimeout(r, 500));
+              }
+            }
+            if (!worked && !stopping) {
+              await new Promise<void>((resolve) => {
+                const timer = setTimeout(resolve, 250);
+                wake = () => {
+                  clearTimeout(timer);
+                  resolve();
+                };
+              });
+              wake = undefined;
+            }
+          }
+        })();
+      },
+      stop: async () => {
+        if (stopping) return;
+        stopping = true;
+        wake?.();
+        await loop;
+        this.appended.off(options.topic, onAppend);
+        options.events.disconnected();
+      },
+    };
+  }
+
+  async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
+    return this.partitionsOf(topic).map((p, partition) => ({
+      partition,
+      low: p.base.toString(),
+      high: (p.base + BigInt(p.messages.length)).toString(),
+    }));
+  }
+
+  async committedOffsets(group: string, topic: string): Promise<Map<number, string>> {
+    return new Map(this.committed.get(`${group}\u0000${topic}`) ?? []);
+  }
+
+  async close(): Promise<void> {
+    this.appended.removeAllListeners();
+  }
+}

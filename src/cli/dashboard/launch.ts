@@ -1,0 +1,135 @@
+/**
+ * What the dashboard runs on, decided at launch:
+ * - Kafka and Redis that answer at the configured addresses: used as they are;
+ * - nothing configured and nothing answering: the local stack is started (its
+ *   progress shown inside the dashboard) and stopped again on quit;
+ * - the stack cannot start (no Java, no Maven, no redis-server, ...): the
+ *   embedded stand-ins, with the reason and the command that gets the real thing;
+ * - an address given explicitly (flag or env) that does not answer: an error,
+ *   never a silent fallback.
+ */
+import { explicitServices, hostPort, redisHostPort, type Config, type ConfigFlags } from '../../config/config.js';
+import type { Logger } from '../../log/logger.js';
+import { embeddedBackends, realBackends, type Backends, type PipelineSettings } from '../../pipeline/runtime.js';
+import { StackError } from '../../stack/errors.js';
+import { stackPaths } from '../../stack/paths.js';
+import { probeKafka, probeRedis } from '../../stack/probe.js';
+import type { Progress } from '../../stack/progress.js';
+import { stackDown, stackUp } from '../../stack/stack.js';
+import type { ServiceName } from '../../stack/state.js';
+
+export interface LaunchFlags extends ConfigFlags {
+  /** true: --embedded; false: --no-embedded; undefined: fall back when the stack cannot start. */
+  embedded?: boolean;
+}
+
+export class LaunchError extends Error {
+  override name = 'LaunchError';
+}
+
+export type Plan =
+  | { kind: 'real' }
+  | { kind: 'stack'; services: ServiceName[] }
+  | { kind: 'embedded'; reason: string }
+  | { kind: 'error'; message: string };
+
+/** Probes the configured services and decides, before the screen is taken. */
+export async function planLaunch(
+  config: Config,
+  flags: LaunchFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Plan> {
+  if (flags.embedded === true) return { kind: 'embedded', reason: '--embedded' };
+  const explicit = explicitServices(flags, env);
+  const kafkaProbes = await Promise.all(
+    config.brokers.map((b) => probeKafka(hostPort(b).host, hostPort(b).port, 3000)),
+  );
+  const kafkaUp = kafkaProbes.some((p) => p.state === 'answers');
+  const { host, port } = redisHostPort(config.redisUrl);
+  const redisProbe = await probeRedis(host, port, 3000);
+  const redisUp = redisProbe.state === 'answers';
+  if (!kafkaUp && explicit.kafka) {
+    return {
+      kind: 'error',
+      message: `Kafka at ${config.brokers.join(',')} does not answer (${kafkaProbes.map((p) => p.detail).join('; ')}).\n  It was named explicitly (--brokers or KAFKA_BROKERS), so nothing else is tried: start it, or drop the setting to let eventstream-tui start a local one.`,
+    };
+  }
+  if (!redisUp && explicit.redis) {
+    return {
+      kind: 'error',
+      message: `Redis at ${config.redisUrl} does not answer (${redisProbe.detail}).\n  It was named explicitly (--redis or REDIS_URL), so nothing else is tried: start it, or drop the setting to let eventstream-tui start a local one.`,
+    };
+  }
+  const missing: ServiceName[] = [];
+  if (!redisUp) missing.push('redis');
+  if (!kafkaUp) missing.push('kafka');
+  return missing.length === 0 ? { kind: 'real' } : { kind: 'stack', services: missing };
+}
+
+/** Why the stack could not start, and the one command that gets the real pipeline. */
+export function embeddedReason(error: unknown): { why: string; fix: string } {
+  if (error instanceof StackError) {
+    const reasons: Partial<Record<string, { why: string; fix: string }>> = {
+      JAVA_MISSING: { why: 'no Java for the local Kafka', fix: 'apt-get install openjdk-17-jre-headless' },
+      JAVA_TOO_OLD: { why: 'Java older than 17 for the local Kafka', fix: 'apt-get install openjdk-17-jre-headless' },
+      MAVEN_MISSING: { why: 'no Maven to fetch Kafka', fix: 'apt-get install maven' },
+      MAVEN_UNREACHABLE: {
+        why: 'Maven Central unreachable',
+        fix: 'eventstream-tui stack up (once the network is back)',
+      },
+      REDIS_SERVER_MISSING: { why: 'no redis-server', fix: 'apt-get install redis-server' },
+    };
+    return reasons[error.code] ?? { why: error.message, fix: 'eventstream-tui stack up (it says what is wrong)' };
+  }
+  return { why: error instanceof Error ? error.message : String(error), fix: 'eventstream-tui stack up' };
+}
+
+export function embeddedMode(reason: { why: string; fix: string }): string {
+  return `EMBEDDED: ${reason.why}. For the real pipeline: ${reason.fix}`;
+}
+
+export interface Launched {
+  backends: Backends;
+  /** What this launch started and must stop on quit (unless --keep-stack). */
+  started: ServiceName[];
+  /** '' on the real services; otherwise what the status bar says about the mode. */
+  mode: string;
+}
+
+/** Carries out the plan; `progress` feeds the dashboard's start-up panel. */
+export async function launch(
+  plan: Plan,
+  flags: LaunchFlags,
+  config: Config,
+  settings: PipelineSettings,
+  logger: Logger,
+  progress: Progress,
+): Promise<Launched> {
+  if (plan.kind === 'error') throw new LaunchError(plan.message);
+  if (plan.kind === 'embedded') {
+    return {
+      backends: embeddedBackends(),
+      started: [],
+      mode: embeddedMode({ why: `${plan.reason} was given`, fix: 'eventstream-tui (without --embedded)' }),
+    };
+  }
+  if (plan.kind === 'real') return { backends: realBackends(settings, logger), started: [], mode: '' };
+  const started: ServiceName[] = [];
+  try {
+    for (const service of plan.services) {
+      const [outcome] = await stackUp({ config, paths: stackPaths(), progress }, [service]);
+      if (outcome?.action === 'started') started.push(service);
+    }
+    return { backends: realBackends(settings, logger), started, mode: '' };
+  } catch (error) {
+    logger.warn({ err: error }, 'the local stack could not start');
+    // Half a stack is no use: stop what this launch started before falling back.
+    if (started.length > 0) await stackDown({ paths: stackPaths() }, started).catch(() => undefined);
+    if (flags.embedded === false) {
+      throw new LaunchError(error instanceof StackError ? error.describe().replace(/^error: /, '') : String(error));
+    }
+    const reason = embeddedReason(error);
+    progress.info(`✘ ${reason.why}: running embedded instead`);
+    return { backends: embeddedBackends(), started: [], mode: embeddedMode(reason) };
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The port between the pipeline and a partitioned log. Kafka implements it for
+ * real (src/adapters/kafka), an in-process log for the embedded mode
+ * (src/adapters/memory). The pipeline knows only this.
+ */
+import type { RawMessage } from './processor.js';
+
+export interface OutboundMessage {
+  key: string | Buffer | null;
+  value: Buffer | string | null;
+  headers?: Record<string, string | Buffer | (string | Buffer)[]>;
+}
+
+export interface LogProducer {
+  /** Appends the messages (partitioned by key) and resolves once the log has them. */
+  send(topic: string, messages: OutboundMessage[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface BatchControl {
+  /** False once the consumer is stopping or lost the partition: finish nothing new. */
+  keepGoing(): boolean;
+  heartbeat(): Promise<void>;
+  /** Commits `nextOffset` (the offset after the last settled message) for this partition. */
+  commit(nextOffset: string): Promise<void>;
+}
+
+export interface LogBatch {
+  topic: string;
+  partition: number;
+  messages: RawMessage[];
+}
+
+export interface GroupConsumerEvents {
+  connected(): void;
+  disconnected(): void;
+  assigned(partitions: number[]): void;
+  crashed(message: string, restarting: boolean): void;
+}
+
+export interface GroupConsumer {
+  run(eachBatch: (batch: LogBatch, control: BatchControl) => Promise<void>): Promise<void>;
+  /** Stops fetching, lets the batch in flight settle, leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  low: string;
+  high: string;
+}
+
+export interface EventLog {
+  /** What the status bar calls it: brokers, or "embedded". */
+  readonly description: string;
+  ensureTopics(topics: string[], partitions: number): Promise<string[]>;
+  producer(): Promise<LogProducer>;
+  consumer(options: {
+    group: string;
+    topic: string;
+    fromBeginning: boolean;
+    events: GroupConsumerEvents;
+  }): GroupConsumer;
+  topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Committed offset per partition for a group; absent = nothing committed. */
+  committedOffsets(group: string, topic: string): Promise<Map<number, string>>;
+  close(): Promise<void>;
+}
