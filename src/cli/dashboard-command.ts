@@ -44,15 +44,8 @@ function watchRedis(redis: Redis, collector: Collector, url: string): void {
 }
 
 export async function runDashboard(flags: DashboardFlags): Promise<number> {
-  if (!process.stdout.isTTY || !process.stdin.isTTY) {
-    process.stderr.write(
-      'error: the dashboard needs a terminal; use `eventstream-tui run --headless` in pipes and scripts\n',
-    );
-    return 2;
-  }
   const config = resolveConfig(flags);
   const logFile = flags.logFile ?? path.join(stackHome(), 'logs', 'eventstream-tui.log');
-  const logger = createLogger({ kind: 'file', path: logFile });
   const settings: PipelineSettings = {
     brokers: config.brokers,
     redisUrl: config.redisUrl,
@@ -72,6 +65,15 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     process.stderr.write(`error: ${plan.message}\n`);
     return 1;
   }
+
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    process.stderr.write(
+      'error: the dashboard needs a terminal; use `eventstream-tui run --headless` in pipes and scripts\n',
+    );
+    return 2;
+  }
+  // Created only now: a file logger must not be torn down before it opened (early exits above).
+  const logger = createLogger({ kind: 'file', path: logFile });
 
   const collector = new Collector();
   const store = createDashboardStore({
@@ -138,7 +140,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     const progress = recordingProgress((lines) =>
       store.setState({ startup: [...store.getState().startup.slice(0, 1), ...lines] }),
     );
-    launched = await launch(plan, flags, config, settings, logger, progress);
+    launched = await launch(plan, flags, config, settings, logger, progress, { paths: stackPaths() });
   } catch (error) {
     instance.unmount();
     leaveAlternateScreen();

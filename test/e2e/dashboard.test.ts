@@ -121,3 +121,25 @@ describe('the dashboard in a terminal', () => {
     expect(await session.exitCode()).toBe(0);
   });
 });
+
+describe('the embedded dashboard', () => {
+  it('says EMBEDDED, why, and the command for the real pipeline; keys still work', async () => {
+    session?.kill();
+    session = new TmuxSession([process.execPath, binPath, '--embedded', '--rate', '0'], 120, 40);
+    const screen = await session.waitForScreen(
+      'the embedded dashboard',
+      (s) => /Users \(24\)/.test(s) && /partitions \[0,1,2\]/.test(s),
+    );
+    expect(screen).toMatch(/eventstream-tui EMBEDDED {2}Kafka in-process log connected/);
+    expect(screen).toMatch(
+      /EMBEDDED: --embedded was given\. For the real pipeline: eventstream-tui \(without --embedded\)/,
+    );
+    session.keys('s');
+    await session.waitForScreen(
+      'the injected event delivered',
+      (s) => /user_signup\s+user-01/.test(s) && /console\s+Ada Lovelace\s+sent/.test(s),
+    );
+    session.keys('q');
+    expect(await session.exitCode()).toBe(0);
+  });
+});

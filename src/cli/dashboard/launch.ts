@@ -12,7 +12,7 @@ import { explicitServices, hostPort, redisHostPort, type Config, type ConfigFlag
 import type { Logger } from '../../log/logger.js';
 import { embeddedBackends, realBackends, type Backends, type PipelineSettings } from '../../pipeline/runtime.js';
 import { StackError } from '../../stack/errors.js';
-import { stackPaths } from '../../stack/paths.js';
+import type { StackPaths } from '../../stack/paths.js';
 import { probeKafka, probeRedis } from '../../stack/probe.js';
 import type { Progress } from '../../stack/progress.js';
 import { stackDown, stackUp } from '../../stack/stack.js';
@@ -104,6 +104,7 @@ export async function launch(
   settings: PipelineSettings,
   logger: Logger,
   progress: Progress,
+  where: { paths: StackPaths; env?: NodeJS.ProcessEnv },
 ): Promise<Launched> {
   if (plan.kind === 'error') throw new LaunchError(plan.message);
   if (plan.kind === 'embedded') {
@@ -117,14 +118,16 @@ export async function launch(
   const started: ServiceName[] = [];
   try {
     for (const service of plan.services) {
-      const [outcome] = await stackUp({ config, paths: stackPaths(), progress }, [service]);
+      const [outcome] = await stackUp({ config, paths: where.paths, progress, env: where.env ?? process.env }, [
+        service,
+      ]);
       if (outcome?.action === 'started') started.push(service);
     }
     return { backends: realBackends(settings, logger), started, mode: '' };
   } catch (error) {
     logger.warn({ err: error }, 'the local stack could not start');
     // Half a stack is no use: stop what this launch started before falling back.
-    if (started.length > 0) await stackDown({ paths: stackPaths() }, started).catch(() => undefined);
+    if (started.length > 0) await stackDown({ paths: where.paths }, started).catch(() => undefined);
     if (flags.embedded === false) {
       throw new LaunchError(error instanceof StackError ? error.describe().replace(/^error: /, '') : String(error));
     }
