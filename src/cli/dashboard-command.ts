@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { render } from 'ink';
 import { createElement } from 'react';
-import { hostPort, resolveConfig } from '../config/config.js';
+import { hostPort, redactUrl, resolveConfig } from '../config/config.js';
 import { createLogger } from '../log/logger.js';
 import { Pipeline, type PipelineSettings } from '../pipeline/runtime.js';
 import { stackHome, stackPaths } from '../stack/paths.js';
@@ -57,6 +57,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     latencyMs: flags.latency ?? 0,
     failureRate: flags.failureRate ?? 0,
     clientId: 'eventstream-tui-dashboard',
+    kafkaSecurity: config.kafkaSecurity,
+    redisCa: config.redisCa,
   };
 
   // Decide before taking the screen: an explicit address that does not answer is an error, not a fallback.
@@ -81,7 +83,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       brokers: config.brokers.join(','),
       topic: config.topic,
       group: config.group,
-      redisUrl: config.redisUrl,
+      redisUrl: redactUrl(config.redisUrl),
       logFile,
       mode: '',
     },
@@ -129,7 +131,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   try {
     if (plan.kind === 'stack') {
       const where = plan.services.map((s) =>
-        s === 'kafka' ? `Kafka at ${config.brokers.join(',')}` : `Redis at ${config.redisUrl}`,
+        s === 'kafka' ? `Kafka at ${config.brokers.join(',')}` : `Redis at ${redactUrl(config.redisUrl)}`,
       );
       store.setState({
         startup: [
@@ -167,7 +169,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       ...store.getState().info,
       mode: launched.mode,
       brokers: p.embedded ? 'in-process log' : config.brokers.join(','),
-      redisUrl: p.embedded ? 'in-memory' : config.redisUrl,
+      redisUrl: p.embedded ? 'in-memory' : redactUrl(config.redisUrl),
     },
     channels: p.catalog.channels.map((c) => ({ name: c.name, label: c.label, toggleKey: c.toggleKey })),
     eventTypes: [...p.catalog.eventTypes.values()].map((e) => ({ type: e.type, key: e.key, color: e.color })),
@@ -176,7 +178,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     collector.setHealth('kafka', 'connected', 'embedded');
     collector.setHealth('redis', 'connected', 'embedded');
   } else {
-    watchRedis(p.redis, collector, config.redisUrl);
+    watchRedis(p.redis, collector, redactUrl(config.redisUrl));
   }
 
   // Connect in the background and keep trying: the screen shows why it waits.

@@ -13,6 +13,7 @@ import {
 import { stackCommand } from './stack-command.js';
 import { runDashboard, type DashboardFlags } from './dashboard-command.js';
 import { nonNegativeNumber } from './options.js';
+import { ConfigError } from '../config/config.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -72,6 +73,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(2);
+    }
     if (error instanceof CommanderError) {
       // help and version exit 0; usage errors exit 2 (commander prints the message and usage)
       process.exit(error.exitCode === 0 ? 0 : 2);

@@ -1,6 +1,6 @@
 /** `run --headless`, `consume`, `produce`, `seed`, `users`, `prefs get|set`. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { resolveConfig, type ConfigFlags } from '../config/config.js';
+import { ConfigError, resolveConfig, type ConfigFlags } from '../config/config.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Pipeline, ServiceUnavailableError, type PipelineSettings } from '../pipeline/runtime.js';
@@ -23,7 +23,23 @@ export function withConnectionOptions(cmd: Command): Command {
   return cmd
     .addOption(brokersOption())
     .addOption(redisOption())
-    .addOption(new Option('--topic <name>', 'events topic (env EVENTS_TOPIC; default user_events)'));
+    .addOption(new Option('--topic <name>', 'events topic (env EVENTS_TOPIC; default user_events)'))
+    .addOption(
+      new Option('--kafka-sasl <mechanism>', 'Kafka SASL mechanism (env KAFKA_SASL_MECHANISM)').choices([
+        'plain',
+        'scram-sha-256',
+        'scram-sha-512',
+      ]),
+    )
+    .addOption(new Option('--kafka-username <name>', 'Kafka SASL user (env KAFKA_USERNAME)'))
+    .addOption(
+      new Option(
+        '--kafka-password-file <path>',
+        'file holding the Kafka SASL password (or env KAFKA_PASSWORD; never a flag value)',
+      ),
+    )
+    .addOption(new Option('--kafka-tls', 'TLS to the brokers (env KAFKA_TLS=1)'))
+    .addOption(new Option('--kafka-ca <file>', 'PEM file of the CA to trust for Kafka TLS (env KAFKA_CA_FILE)'));
 }
 
 function withConsumerOptions(cmd: Command): Command {
@@ -77,6 +93,8 @@ function settingsFrom(flags: PipelineFlags): PipelineSettings {
     maxBytes: flags.maxBytes ?? 1024 * 1024,
     latencyMs: flags.latency ?? 0,
     failureRate: flags.failureRate ?? 0,
+    kafkaSecurity: config.kafkaSecurity,
+    redisCa: config.redisCa,
   };
 }
 
@@ -90,6 +108,10 @@ async function guarded(body: () => Promise<number | undefined>): Promise<void> {
     const code = await body();
     if (code !== undefined) process.exit(code);
   } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(2);
+    }
     if (error instanceof ServiceUnavailableError) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exit(1);

@@ -1,14 +1,26 @@
+import { readFileSync } from 'node:fs';
 /**
  * Configuration: flags over environment over defaults. One place knows every
  * setting, its environment variable and its default, so `--help`, the README
  * table and the code cannot disagree.
  */
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface KafkaSecurity {
+  /** TLS to the brokers; `ca`: a PEM file to trust instead of the system's roots. */
+  tls?: { ca?: string } | undefined;
+  sasl?: { mechanism: SaslMechanism; username: string; password: string } | undefined;
+}
+
 export interface Config {
   brokers: string[];
   redisUrl: string;
   topic: string;
   group: string;
   partitions: number;
+  kafkaSecurity: KafkaSecurity;
+  /** A PEM file to trust for rediss:// (REDIS_CA_FILE). */
+  redisCa?: string | undefined;
 }
 
 export const DEFAULTS: Config = {
@@ -17,6 +29,7 @@ export const DEFAULTS: Config = {
   topic: 'user_events',
   group: 'notification-service',
   partitions: 3,
+  kafkaSecurity: {},
 };
 
 export const ENV_VARS = {
@@ -24,7 +37,15 @@ export const ENV_VARS = {
   redisUrl: 'REDIS_URL',
   topic: 'EVENTS_TOPIC',
   group: 'CONSUMER_GROUP',
+  saslMechanism: 'KAFKA_SASL_MECHANISM',
+  kafkaUsername: 'KAFKA_USERNAME',
+  kafkaPassword: 'KAFKA_PASSWORD',
+  kafkaTls: 'KAFKA_TLS',
+  kafkaCa: 'KAFKA_CA_FILE',
+  redisCa: 'REDIS_CA_FILE',
 } as const;
+
+export const SASL_MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 
 export interface ConfigFlags {
   brokers?: string;
@@ -32,6 +53,11 @@ export interface ConfigFlags {
   topic?: string;
   group?: string;
   partitions?: number;
+  kafkaSasl?: string;
+  kafkaUsername?: string;
+  kafkaPasswordFile?: string;
+  kafkaTls?: boolean;
+  kafkaCa?: string;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +93,39 @@ export function parseRedisUrl(value: string): string {
   return value;
 }
 
+function resolveKafkaSecurity(flags: ConfigFlags, env: NodeJS.ProcessEnv): KafkaSecurity {
+  const pick = (flag: string | undefined, name: string): string | undefined =>
+    flag ?? (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
+  const security: KafkaSecurity = {};
+  const ca = pick(flags.kafkaCa, ENV_VARS.kafkaCa);
+  const tlsEnv = env[ENV_VARS.kafkaTls]?.toLowerCase();
+  if (flags.kafkaTls || ca !== undefined || tlsEnv === '1' || tlsEnv === 'true') security.tls = ca ? { ca } : {};
+  const mechanism = pick(flags.kafkaSasl, ENV_VARS.saslMechanism)?.toLowerCase();
+  if (mechanism !== undefined) {
+    if (!SASL_MECHANISMS.includes(mechanism as SaslMechanism)) {
+      throw new ConfigError(`SASL mechanism "${mechanism}" is not one of ${SASL_MECHANISMS.join(', ')}`);
+    }
+    const username = pick(flags.kafkaUsername, ENV_VARS.kafkaUsername);
+    let password = env[ENV_VARS.kafkaPassword];
+    if (flags.kafkaPasswordFile) {
+      try {
+        password = readFileSync(flags.kafkaPasswordFile, 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        throw new ConfigError(
+          `cannot read --kafka-password-file ${flags.kafkaPasswordFile}: ${(error as Error).message}`,
+        );
+      }
+    }
+    if (!username || !password) {
+      throw new ConfigError(
+        `SASL ${mechanism} needs a user name (--kafka-username or KAFKA_USERNAME) and a password (KAFKA_PASSWORD or --kafka-password-file)`,
+      );
+    }
+    security.sasl = { mechanism: mechanism as SaslMechanism, username, password };
+  }
+  return security;
+}
+
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (flag: string | undefined, name: string): string | undefined => {
     if (flag !== undefined) return flag;
@@ -81,7 +140,21 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     topic: pick(flags.topic, ENV_VARS.topic) ?? DEFAULTS.topic,
     group: pick(flags.group, ENV_VARS.group) ?? DEFAULTS.group,
     partitions: flags.partitions ?? DEFAULTS.partitions,
+    kafkaSecurity: resolveKafkaSecurity(flags, env),
+    redisCa: env[ENV_VARS.redisCa] || undefined,
   };
+}
+
+/** A Redis URL fit to show: the password replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  }
 }
 
 /** Whether the user named the brokers or Redis explicitly (so we must never silently fall back). */

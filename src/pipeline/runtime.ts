@@ -13,7 +13,7 @@ import { MemoryEventLog } from '../adapters/memory/event-log.js';
 import { createRedis } from '../adapters/redis/client.js';
 import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
-import { hostPort, redisHostPort } from '../config/config.js';
+import { hostPort, redactUrl, redisHostPort, type KafkaSecurity } from '../config/config.js';
 import { loadCatalog, type Catalog } from '../domain/catalog.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import type { Logger } from '../log/logger.js';
@@ -35,6 +35,8 @@ export interface PipelineSettings {
   latencyMs: number;
   failureRate: number;
   clientId?: string;
+  kafkaSecurity?: KafkaSecurity;
+  redisCa?: string | undefined;
 }
 
 export class ServiceUnavailableError extends Error {
@@ -52,9 +54,12 @@ export async function checkServices(
   brokers: string[],
   redisUrl: string,
   need: { kafka: boolean; redis: boolean },
+  tls: { kafka?: { ca?: string } | undefined; redisCa?: string | undefined } = {},
 ): Promise<void> {
   if (need.kafka) {
-    const probes = await Promise.all(brokers.map((b) => probeKafka(hostPort(b).host, hostPort(b).port, 3000)));
+    const probes = await Promise.all(
+      brokers.map((b) => probeKafka(hostPort(b).host, hostPort(b).port, 3000, tls.kafka)),
+    );
     if (!probes.some((p) => p.state === 'answers')) {
       throw new ServiceUnavailableError(
         'kafka',
@@ -64,13 +69,35 @@ export async function checkServices(
   }
   if (need.redis) {
     const { host, port } = redisHostPort(redisUrl);
-    const probe = await probeRedis(host, port, 3000);
+    const probe = await probeRedis(host, port, 3000, redisUrl.startsWith('rediss:') ? { ca: tls.redisCa } : undefined);
     if (probe.state !== 'answers') {
       throw new ServiceUnavailableError(
         'redis',
-        `Redis at ${redisUrl} does not answer (${probe.detail}).\n  Start the local one with \`eventstream-tui stack up\`, or point --redis / REDIS_URL at a running Redis.`,
+        `Redis at ${redactUrl(redisUrl)} does not answer (${probe.detail}).\n  Start the local one with \`eventstream-tui stack up\`, or point --redis / REDIS_URL at a running Redis.`,
       );
     }
+  }
+}
+
+/** Connects, turning ioredis' bare "Connection is closed." into what went wrong (WRONGPASS, NOAUTH, TLS...). */
+async function connectRedis(redis: Redis, url: string): Promise<void> {
+  let last: Error | undefined;
+  const record = (error: Error): void => {
+    last = error;
+  };
+  redis.on('error', record);
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    const reason = last?.message ?? (error as Error).message;
+    const auth = /WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(reason);
+    throw new ServiceUnavailableError(
+      'redis',
+      `Redis at ${redactUrl(url)} refused the connection: ${reason}${auth ? '\n  Check the user and password in --redis / REDIS_URL (redis://user:password@host:port).' : ''}`,
+    );
+  } finally {
+    redis.off('error', record);
   }
 }
 
@@ -83,10 +110,15 @@ export interface Backends {
 }
 
 export function realBackends(settings: PipelineSettings, logger: Logger): Backends {
-  const kafka = createKafka({ brokers: settings.brokers, logger, clientId: settings.clientId ?? 'eventstream-tui' });
+  const kafka = createKafka({
+    brokers: settings.brokers,
+    logger,
+    clientId: settings.clientId ?? 'eventstream-tui',
+    ...(settings.kafkaSecurity ? { security: settings.kafkaSecurity } : {}),
+  });
   return {
     log: new KafkaEventLog(kafka, settings.brokers.join(',')),
-    redis: createRedis(settings.redisUrl),
+    redis: createRedis(settings.redisUrl, { ca: settings.redisCa }),
     kafka,
     embedded: false,
   };
@@ -128,9 +160,12 @@ export class Pipeline {
     logger: Logger,
     need = { kafka: true, redis: true },
   ): Promise<Pipeline> {
-    await checkServices(settings.brokers, settings.redisUrl, need);
+    await checkServices(settings.brokers, settings.redisUrl, need, {
+      kafka: settings.kafkaSecurity?.tls,
+      redisCa: settings.redisCa,
+    });
     const pipeline = new Pipeline(settings, await loadCatalog(), logger, realBackends(settings, logger));
-    if (need.redis) await pipeline.redis.connect();
+    if (need.redis) await connectRedis(pipeline.redis, settings.redisUrl);
     return pipeline;
   }
 

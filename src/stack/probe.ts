@@ -3,7 +3,9 @@
  * and "something else holds the port" apart, without a client library's retries
  * or log noise.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 
 export type ProbeResult =
   { state: 'closed'; detail: string } | { state: 'answers'; detail: string } | { state: 'foreign'; detail: string };
@@ -14,11 +16,29 @@ interface Exchange {
   judge(received: Buffer): ProbeResult | undefined;
 }
 
-function exchange(host: string, port: number, timeoutMs: number, ex: Exchange): Promise<ProbeResult> {
+/** TLS settings for a probe: `ca` a PEM file to trust (else the system's roots). */
+export interface ProbeTls {
+  ca?: string | undefined;
+}
+
+function exchange(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  ex: Exchange,
+  secure?: ProbeTls,
+): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let received = Buffer.alloc(0);
     let settled = false;
-    const socket = net.connect({ host, port });
+    const socket = secure
+      ? tls.connect({
+          host,
+          port,
+          ...(net.isIP(host) ? {} : { servername: host }),
+          ...(secure.ca ? { ca: [readFileSync(secure.ca, 'utf8')] } : {}),
+        })
+      : net.connect({ host, port });
     const finish = (result: ProbeResult): void => {
       if (settled) return;
       settled = true;
@@ -33,7 +53,7 @@ function exchange(host: string, port: number, timeoutMs: number, ex: Exchange): 
           : { state: 'foreign', detail: `${host}:${port} accepts connections but did not answer the protocol` },
       );
     }, timeoutMs);
-    socket.on('connect', () => socket.write(ex.request));
+    socket.on(secure ? 'secureConnect' : 'connect', () => socket.write(ex.request));
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
       const verdict = ex.judge(received);
@@ -91,12 +111,15 @@ export function judgeKafkaAnswer(received: Buffer, where: string): ProbeResult |
   return { state: 'answers', detail: `Kafka protocol, ${apiCount} APIs` };
 }
 
-export function probeKafka(host: string, port: number, timeoutMs = 2000): Promise<ProbeResult> {
+export function probeKafka(host: string, port: number, timeoutMs = 2000, secure?: ProbeTls): Promise<ProbeResult> {
   const where = `${host}:${port}`;
-  return exchange(host, port, timeoutMs, {
-    request: kafkaApiVersionsRequest(),
-    judge: (received) => judgeKafkaAnswer(received, where),
-  });
+  return exchange(
+    host,
+    port,
+    timeoutMs,
+    { request: kafkaApiVersionsRequest(), judge: (received) => judgeKafkaAnswer(received, where) },
+    secure,
+  );
 }
 
 /** Judges the first line a server sent in answer to `PING`. NOAUTH still proves it is Redis. */
@@ -115,12 +138,15 @@ export function judgeRedisAnswer(received: Buffer, where: string): ProbeResult |
   return { state: 'foreign', detail: `${where} answered "${line.slice(0, 60)}", not as Redis` };
 }
 
-export function probeRedis(host: string, port: number, timeoutMs = 2000): Promise<ProbeResult> {
+export function probeRedis(host: string, port: number, timeoutMs = 2000, secure?: ProbeTls): Promise<ProbeResult> {
   const where = `${host}:${port}`;
-  return exchange(host, port, timeoutMs, {
-    request: Buffer.from('PING\r\n'),
-    judge: (received) => judgeRedisAnswer(received, where),
-  });
+  return exchange(
+    host,
+    port,
+    timeoutMs,
+    { request: Buffer.from('PING\r\n'), judge: (received) => judgeRedisAnswer(received, where) },
+    secure,
+  );
 }
 
 /** Any TCP listener at all (used for the controller port, which speaks no public protocol). */

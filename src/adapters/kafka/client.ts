@@ -1,5 +1,7 @@
 /** The kafkajs client, with its logs sent to the app's log sink instead of the terminal. */
 import { Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import type { KafkaSecurity } from '../../config/config.js';
 import type { Logger } from '../../log/logger.js';
 
 function kafkajsLogCreator(logger: Logger): logCreator {
@@ -21,6 +23,18 @@ export interface KafkaClientOptions {
   connectionTimeout?: number;
   requestTimeout?: number;
   retry?: KafkaConfig['retry'];
+  security?: KafkaSecurity;
+}
+
+/** kafkajs' ssl and sasl settings from ours. */
+export function kafkajsSecurity(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (security?.tls) out.ssl = security.tls.ca ? { ca: [readFileSync(security.tls.ca, 'utf8')] } : true;
+  if (security?.sasl) {
+    const { mechanism, username, password } = security.sasl;
+    out.sasl = { mechanism, username, password } as KafkaConfig['sasl'];
+  }
+  return out;
 }
 
 export function createKafka(options: KafkaClientOptions): Kafka {
@@ -32,5 +46,6 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logLevel: logLevel.INFO,
     logCreator: kafkajsLogCreator(options.logger),
     ...(options.retry ? { retry: options.retry } : {}),
+    ...kafkajsSecurity(options.security),
   });
 }

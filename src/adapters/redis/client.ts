@@ -1,8 +1,10 @@
 /** The ioredis client: reconnects by itself, fails commands fast while Redis is away. */
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
-export function createRedis(url: string, options: { connectionName?: string } = {}): Redis {
+export function createRedis(url: string, options: { connectionName?: string; ca?: string | undefined } = {}): Redis {
   const redis = new Redis(url, {
+    ...(url.startsWith('rediss:') && options.ca ? { tls: { ca: [readFileSync(options.ca, 'utf8')] } } : {}),
     lazyConnect: true,
     connectTimeout: 3000,
     maxRetriesPerRequest: 1,

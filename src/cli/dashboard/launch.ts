@@ -8,7 +8,14 @@
  * - an address given explicitly (flag or env) that does not answer: an error,
  *   never a silent fallback.
  */
-import { explicitServices, hostPort, redisHostPort, type Config, type ConfigFlags } from '../../config/config.js';
+import {
+  explicitServices,
+  hostPort,
+  redactUrl,
+  redisHostPort,
+  type Config,
+  type ConfigFlags,
+} from '../../config/config.js';
 import type { Logger } from '../../log/logger.js';
 import { embeddedBackends, realBackends, type Backends, type PipelineSettings } from '../../pipeline/runtime.js';
 import { StackError } from '../../stack/errors.js';
@@ -42,11 +49,16 @@ export async function planLaunch(
   if (flags.embedded === true) return { kind: 'embedded', reason: '--embedded' };
   const explicit = explicitServices(flags, env);
   const kafkaProbes = await Promise.all(
-    config.brokers.map((b) => probeKafka(hostPort(b).host, hostPort(b).port, 3000)),
+    config.brokers.map((b) => probeKafka(hostPort(b).host, hostPort(b).port, 3000, config.kafkaSecurity.tls)),
   );
   const kafkaUp = kafkaProbes.some((p) => p.state === 'answers');
   const { host, port } = redisHostPort(config.redisUrl);
-  const redisProbe = await probeRedis(host, port, 3000);
+  const redisProbe = await probeRedis(
+    host,
+    port,
+    3000,
+    config.redisUrl.startsWith('rediss:') ? { ca: config.redisCa } : undefined,
+  );
   const redisUp = redisProbe.state === 'answers';
   if (!kafkaUp && explicit.kafka) {
     return {
@@ -57,7 +69,7 @@ export async function planLaunch(
   if (!redisUp && explicit.redis) {
     return {
       kind: 'error',
-      message: `Redis at ${config.redisUrl} does not answer (${redisProbe.detail}).\n  It was named explicitly (--redis or REDIS_URL), so nothing else is tried: start it, or drop the setting to let eventstream-tui start a local one.`,
+      message: `Redis at ${redactUrl(config.redisUrl)} does not answer (${redisProbe.detail}).\n  It was named explicitly (--redis or REDIS_URL), so nothing else is tried: start it, or drop the setting to let eventstream-tui start a local one.`,
     };
   }
   const missing: ServiceName[] = [];

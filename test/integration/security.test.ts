@@ -1,0 +1,235 @@
+/**
+ * Security options against real servers: a Kafka broker with SASL (PLAIN and
+ * SCRAM-SHA-256) and a Redis with an ACL user. Right credentials work; wrong
+ * ones give a clear error, no stack trace, and the secret is never printed.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureKafkaJars } from '../../src/stack/kafka-runtime.js';
+import { stackPaths } from '../../src/stack/paths.js';
+import { probeKafka, probeRedis } from '../../src/stack/probe.js';
+import { startDetached, stopPid } from '../../src/stack/processes.js';
+import { findOnPath, runProgram } from '../../src/stack/toolchain.js';
+import { freePort, runCli, waitFor } from '../support/cli.js';
+import { unique } from '../support/pipeline.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'etui-security-'));
+const pids: number[] = [];
+let saslPort = 0;
+let aclPort = 0;
+
+const noTrace = (text: string): void => expect(text).not.toMatch(/ {4}at .*\(|node:internal/);
+
+beforeAll(async () => {
+  // A broker with one SASL_PLAINTEXT listener: users alice (PLAIN) and bob (SCRAM-SHA-256).
+  const paths = stackPaths();
+  await ensureKafkaJars(paths);
+  saslPort = await freePort();
+  while ((await probeKafka('localhost', saslPort + 1, 300)).state !== 'closed') saslPort = await freePort();
+  const dir = path.join(tmp, 'sasl-broker');
+  mkdirSync(dir, { recursive: true });
+  const config = path.join(dir, 'server.properties');
+  writeFileSync(
+    config,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `listeners=SASL_PLAINTEXT://localhost:${saslPort},CONTROLLER://localhost:${saslPort + 1}`,
+      `advertised.listeners=SASL_PLAINTEXT://localhost:${saslPort}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=SASL_PLAINTEXT',
+      `controller.quorum.bootstrap.servers=localhost:${saslPort + 1}`,
+      `log.dirs=${path.join(dir, 'data')}`,
+      'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256',
+      'sasl.mechanism.inter.broker.protocol=PLAIN',
+      'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";',
+      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'offsets.topic.replication.factor=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      '',
+    ].join('\n'),
+  );
+  const java = findOnPath('java')!;
+  const cp = `${paths.kafkaLibs}/*`;
+  const id = (await runProgram(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], process.env)).output
+    .trim()
+    .split('\n')
+    .pop()!;
+  const formatted = await runProgram(
+    java,
+    [
+      '-cp',
+      cp,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      id,
+      '-c',
+      config,
+      '--standalone',
+      '--add-scram',
+      'SCRAM-SHA-256=[name=bob,password=bob-secret]',
+    ],
+    process.env,
+  );
+  expect(formatted.code, formatted.output).toBe(0);
+  const broker = startDetached(java, ['-Xmx384m', '-cp', cp, 'kafka.Kafka', config], path.join(dir, 'kafka.log'), dir);
+  pids.push(broker.pid);
+
+  // A Redis whose only user is alice.
+  aclPort = await freePort();
+  const redis = startDetached(
+    findOnPath('redis-server')!,
+    [
+      '--port',
+      String(aclPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--user',
+      'default',
+      'off',
+      '--user',
+      'alice',
+      'on',
+      '>r3dis-secret',
+      '~*',
+      '&*',
+      '+@all',
+    ],
+    path.join(tmp, 'redis.log'),
+    tmp,
+  );
+  pids.push(redis.pid);
+  await waitFor(
+    'the SASL broker',
+    async () => (await probeKafka('localhost', saslPort, 500)).state === 'answers',
+    60_000,
+  );
+  await waitFor('the ACL Redis', async () => (await probeRedis('127.0.0.1', aclPort, 500)).state === 'answers', 20_000);
+}, 120_000);
+
+afterAll(async () => {
+  for (const pid of pids) await stopPid(pid, 20_000);
+});
+
+describe('Kafka SASL', () => {
+  const redisUrl = (): string => `redis://alice:r3dis-secret@127.0.0.1:${aclPort}`;
+
+  it.each([
+    ['PLAIN', { KAFKA_SASL_MECHANISM: 'plain', KAFKA_USERNAME: 'alice', KAFKA_PASSWORD: 'alice-secret' }],
+    ['SCRAM-SHA-256', { KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_USERNAME: 'bob', KAFKA_PASSWORD: 'bob-secret' }],
+  ])('%s: produces and consumes with the right credentials, and never prints the password', async (_name, creds) => {
+    const topic = unique('sasl');
+    const env = { ...process.env, ...creds };
+    const produced = await runCli(
+      [
+        'produce',
+        '--brokers',
+        `localhost:${saslPort}`,
+        '--redis',
+        redisUrl(),
+        '--topic',
+        topic,
+        '--user',
+        'user-01',
+        '--count',
+        '2',
+      ],
+      env,
+    );
+    expect(produced.stderr).toBe('');
+    expect(produced.code).toBe(0);
+    const consumed = await runCli(
+      [
+        'consume',
+        '--drain',
+        '--brokers',
+        `localhost:${saslPort}`,
+        '--redis',
+        redisUrl(),
+        '--topic',
+        topic,
+        '--group',
+        unique('g'),
+        '--output',
+        'stats',
+      ],
+      env,
+      60_000,
+    );
+    expect(consumed.code).toBe(0);
+    expect(JSON.parse(consumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({ consumed: 2 });
+    for (const out of [produced.stdout, produced.stderr, consumed.stdout, consumed.stderr])
+      expect(out).not.toContain(creds.KAFKA_PASSWORD);
+  });
+
+  it('a wrong password: a clear error, exit 1, no stack trace, no secret', async () => {
+    const result = await runCli(
+      [
+        'produce',
+        '--brokers',
+        `localhost:${saslPort}`,
+        '--redis',
+        redisUrl(),
+        '--topic',
+        unique('sasl'),
+        '--count',
+        '1',
+      ],
+      {
+        ...process.env,
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_USERNAME: 'alice',
+        KAFKA_PASSWORD: 'not-the-password',
+      },
+      60_000,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*(SASL|[Aa]uthentication)/m);
+    expect(result.stderr).not.toContain('not-the-password');
+    noTrace(result.stderr);
+  });
+
+  it('a mechanism without a password is a usage error naming what is missing', async () => {
+    const result = await runCli(
+      ['produce', '--brokers', `localhost:${saslPort}`, '--kafka-sasl', 'plain', '--kafka-username', 'alice'],
+      { ...process.env, KAFKA_PASSWORD: '' },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /SASL plain needs a user name .* and a password \(KAFKA_PASSWORD or --kafka-password-file\)/,
+    );
+  });
+
+  it('--help names the options and shows no secret', async () => {
+    const result = await runCli(['consume', '--help'], { ...process.env, KAFKA_PASSWORD: 'help-secret' });
+    expect(result.stdout).toMatch(/--kafka-sasl <mechanism>/);
+    expect(result.stdout).toMatch(/--kafka-password-file <path>/);
+    expect(result.stdout).not.toContain('help-secret');
+  });
+});
+
+describe('Redis ACL user', () => {
+  it('the right user and password work', async () => {
+    const result = await runCli(['seed', '--redis', `redis://alice:r3dis-secret@127.0.0.1:${aclPort}`]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/24 sample users/);
+  });
+
+  it('a wrong password: a clear error, exit 1, no stack trace, no secret', async () => {
+    const result = await runCli(['users', '--redis', `redis://alice:wrong-pass@127.0.0.1:${aclPort}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*WRONGPASS/m);
+    expect(result.stderr).not.toContain('wrong-pass');
+    noTrace(result.stderr);
+  });
+});
