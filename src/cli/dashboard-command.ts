@@ -20,7 +20,7 @@ import { colorEnabled } from '../ui/theme.js';
 import { DashboardController } from './dashboard/controller.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../adapters/redis/client.js';
 
 export interface DashboardFlags extends LaunchFlags {
   rate?: number;
@@ -35,7 +35,7 @@ export interface DashboardFlags extends LaunchFlags {
 const HINT = 'start it with `eventstream-tui stack up`';
 const UI_TICK_MS = 100;
 
-function watchRedis(redis: Redis, collector: Collector, url: string): void {
+function watchRedis(redis: RedisClient, collector: Collector, url: string): void {
   redis.on('ready', () => collector.setHealth('redis', 'connected', ''));
   redis.on('error', (error: Error) => collector.setHealth('redis', 'error', `${url}: ${error.message}; ${HINT}`));
   redis.on('reconnecting', () => {

@@ -4,13 +4,12 @@
  * in-process stand-ins, headless or under the dashboard.
  */
 import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { createKafka } from '../adapters/kafka/client.js';
 import { KafkaEventLog } from '../adapters/kafka/event-log.js';
 import { dlqTopicOf } from '../adapters/kafka/topics.js';
 import { MemoryEventLog } from '../adapters/memory/event-log.js';
-import { createRedis } from '../adapters/redis/client.js';
+import { createRedis, createRedisCluster, isClusterNode, type RedisClient } from '../adapters/redis/client.js';
 import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
 import { hostPort, redactUrl, redisHostPort, type KafkaSecurity } from '../config/config.js';
@@ -80,7 +79,7 @@ export async function checkServices(
 }
 
 /** Connects, turning ioredis' bare "Connection is closed." into what went wrong (WRONGPASS, NOAUTH, TLS...). */
-async function connectRedis(redis: Redis, url: string): Promise<void> {
+async function connectRedis(redis: RedisClient, url: string): Promise<void> {
   let last: Error | undefined;
   const record = (error: Error): void => {
     last = error;
@@ -103,7 +102,7 @@ async function connectRedis(redis: Redis, url: string): Promise<void> {
 
 export interface Backends {
   log: EventLog;
-  redis: Redis;
+  redis: RedisClient;
   /** The kafkajs client, when the log is Kafka. */
   kafka?: Kafka;
   embedded: boolean;
@@ -124,16 +123,26 @@ export function realBackends(settings: PipelineSettings, logger: Logger): Backen
   };
 }
 
+/** The real back ends, with a Redis Cluster behind the --redis URL spoken to as a cluster. */
+export async function detectBackends(settings: PipelineSettings, logger: Logger): Promise<Backends> {
+  const backends = realBackends(settings, logger);
+  if (await isClusterNode(settings.redisUrl, { ca: settings.redisCa })) {
+    backends.redis.disconnect();
+    backends.redis = createRedisCluster(settings.redisUrl, { ca: settings.redisCa });
+  }
+  return backends;
+}
+
 /** In-process stand-ins behind the same ports: a partitioned log and an in-memory Redis. */
 export function embeddedBackends(): Backends {
-  const redis = new RedisMock() as unknown as Redis;
+  const redis = new RedisMock() as unknown as RedisClient;
   return { log: new MemoryEventLog(), redis, embedded: true };
 }
 
 export class Pipeline {
   readonly telemetry = new Telemetry();
   readonly log: EventLog;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly store: RedisStore;
   readonly embedded: boolean;
   private dlqProducer: LogProducer | undefined;
@@ -164,7 +173,8 @@ export class Pipeline {
       kafka: settings.kafkaSecurity?.tls,
       redisCa: settings.redisCa,
     });
-    const pipeline = new Pipeline(settings, await loadCatalog(), logger, realBackends(settings, logger));
+    const backends = need.redis ? await detectBackends(settings, logger) : realBackends(settings, logger);
+    const pipeline = new Pipeline(settings, await loadCatalog(), logger, backends);
     if (need.redis) await connectRedis(pipeline.redis, settings.redisUrl);
     return pipeline;
   }

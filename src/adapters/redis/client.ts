@@ -1,17 +1,72 @@
-/** The ioredis client: reconnects by itself, fails commands fast while Redis is away. */
+/**
+ * The ioredis client: reconnects by itself, fails commands fast while Redis is
+ * away, and auto-pipelines. A Redis Cluster behind the same URL is detected and
+ * spoken to as a cluster.
+ */
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
-export function createRedis(url: string, options: { connectionName?: string; ca?: string | undefined } = {}): Redis {
+export type RedisClient = Redis | Cluster;
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}
+
+interface ClientOptions {
+  connectionName?: string;
+  ca?: string | undefined;
+}
+
+function tlsFor(url: string, ca: string | undefined): { tls?: { ca: string[] } | Record<string, never> } {
+  if (!url.startsWith('rediss:')) return {};
+  return { tls: ca ? { ca: [readFileSync(ca, 'utf8')] } : {} };
+}
+
+const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 5), 2000);
+
+export function createRedis(url: string, options: ClientOptions = {}): Redis {
   const redis = new Redis(url, {
-    ...(url.startsWith('rediss:') && options.ca ? { tls: { ca: [readFileSync(options.ca, 'utf8')] } } : {}),
+    ...tlsFor(url, options.ca),
     lazyConnect: true,
     connectTimeout: 3000,
     maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    retryStrategy,
+    enableAutoPipelining: true,
     connectionName: options.connectionName ?? 'eventstream-tui',
   });
   // Errors surface through the commands that fail; an unhandled 'error' event must not crash the process.
   redis.on('error', () => undefined);
   return redis;
+}
+
+/** Whether the server at `url` is a Redis Cluster node (INFO cluster: cluster_enabled:1). */
+export async function isClusterNode(url: string, options: ClientOptions = {}): Promise<boolean> {
+  const probe = createRedis(url, options);
+  try {
+    await probe.connect();
+    return /cluster_enabled:1/.test(await probe.info('cluster'));
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export function createRedisCluster(url: string, options: ClientOptions = {}): Cluster {
+  const u = new URL(url);
+  const cluster = new Cluster([{ host: u.hostname, port: u.port ? Number(u.port) : 6379 }], {
+    lazyConnect: true,
+    enableAutoPipelining: true,
+    clusterRetryStrategy: retryStrategy,
+    redisOptions: {
+      ...tlsFor(url, options.ca),
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      connectTimeout: 3000,
+      maxRetriesPerRequest: 1,
+      connectionName: options.connectionName ?? 'eventstream-tui',
+    },
+  });
+  cluster.on('error', () => undefined);
+  return cluster;
 }

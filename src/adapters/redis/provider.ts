@@ -3,7 +3,7 @@
  * an idempotency key per send) and keeps what it accepted outside the consumer,
  * in Redis, so a crash cannot make it forget: `XRANGE outbox:<channel> - +`.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { outboxKey, providerIdemKey } from './keys.js';
 
 export interface SendRequest {
@@ -44,7 +44,7 @@ return 0`;
 export class MockProvider implements NotificationProvider {
   private readonly options: MockProviderOptions;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: Partial<MockProviderOptions> = {},
   ) {
     this.options = {

@@ -2,7 +2,8 @@
  * Users, preferences and the delivery ledger in Redis. A consumer batch costs
  * one round trip for all its look-ups (and one to record what it delivered).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
+import { isCluster } from './client.js';
 import type { ChannelDefinition } from '../../channels/channel.js';
 import type { UserProfile } from '../../domain/event-type.js';
 import { parsePreferences, type Preferences } from '../../domain/rules.js';
@@ -36,47 +37,59 @@ function pipelineValue<T>(entry: [Error | null, unknown] | undefined): T {
 
 export class RedisStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly channels: readonly ChannelDefinition[],
     private readonly dedupeTtlSeconds = 7 * 24 * 3600,
   ) {}
 
-  /** Users, preferences and already-delivered marks for a whole batch, in one round trip. */
+  /**
+   * Users, preferences and already-delivered marks for a whole batch, in one round trip: one
+   * pipeline (and one MGET) on a single Redis; on a Redis Cluster the same reads are auto-pipelined,
+   * one round trip per node, since the keys span hash slots.
+   */
   async lookupBatch(userIds: readonly string[], dedupeKeys: readonly string[]): Promise<BatchLookup> {
-    const pipeline = this.redis.pipeline();
-    for (const id of userIds) {
-      pipeline.hgetall(userKey(id));
-      pipeline.hgetall(prefsKey(id));
+    let profiles: Record<string, string>[];
+    let prefs: Record<string, string>[];
+    let marks: (string | null)[];
+    if (isCluster(this.redis)) {
+      const redis = this.redis;
+      [profiles, prefs, marks] = await Promise.all([
+        Promise.all(userIds.map((id) => redis.hgetall(userKey(id)))),
+        Promise.all(userIds.map((id) => redis.hgetall(prefsKey(id)))),
+        Promise.all(dedupeKeys.map((k) => redis.get(k))),
+      ]);
+    } else {
+      const pipeline = this.redis.pipeline();
+      for (const id of userIds) {
+        pipeline.hgetall(userKey(id));
+        pipeline.hgetall(prefsKey(id));
+      }
+      if (dedupeKeys.length > 0) pipeline.mget(...dedupeKeys);
+      const replies = (await pipeline.exec()) ?? [];
+      profiles = userIds.map((_, i) => pipelineValue<Record<string, string>>(replies[2 * i]));
+      prefs = userIds.map((_, i) => pipelineValue<Record<string, string>>(replies[2 * i + 1]));
+      marks = dedupeKeys.length > 0 ? pipelineValue<(string | null)[]>(replies[2 * userIds.length]) : [];
     }
-    if (dedupeKeys.length > 0) pipeline.mget(...dedupeKeys);
-    const replies = (await pipeline.exec()) ?? [];
     const users = new Map<string, UserRecord | undefined>();
     userIds.forEach((id, i) => {
-      const profile = pipelineValue<Record<string, string>>(replies[2 * i]);
-      const prefs = pipelineValue<Record<string, string>>(replies[2 * i + 1]);
+      const profile = profiles[i]!;
       users.set(
         id,
         Object.keys(profile).length === 0
           ? undefined
-          : { profile: toProfile(id, profile), prefs: parsePreferences(prefs, this.channels) },
+          : { profile: toProfile(id, profile), prefs: parsePreferences(prefs[i]!, this.channels) },
       );
     });
     const delivered = new Set<string>();
-    if (dedupeKeys.length > 0) {
-      const marks = pipelineValue<(string | null)[]>(replies[2 * userIds.length]);
-      marks.forEach((m, i) => {
-        if (m !== null) delivered.add(dedupeKeys[i]!);
-      });
-    }
+    marks.forEach((m, i) => {
+      if (m !== null) delivered.add(dedupeKeys[i]!);
+    });
     return { users, delivered };
   }
 
   async markDelivered(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.set(key, '1', 'EX', this.dedupeTtlSeconds);
-    const replies = (await pipeline.exec()) ?? [];
-    for (const r of replies) if (r[0]) throw r[0];
+    // Auto-pipelined: one write on a single Redis, one per node on a cluster.
+    await Promise.all(keys.map((key) => this.redis.set(key, '1', 'EX', this.dedupeTtlSeconds)));
   }
 
   dedupeKey(eventId: string, channel: string): string {
@@ -109,24 +122,22 @@ export class RedisStore {
    * (HSETNX), so a changed preference survives re-seeding; `reset` rewrites all.
    */
   async seed(users: readonly SeedUser[], reset = false): Promise<{ written: number; kept: number }> {
-    const pipeline = this.redis.pipeline();
-    for (const { profile, prefs } of users) {
-      if (reset) pipeline.del(userKey(profile.id), prefsKey(profile.id));
-      for (const f of PROFILE_FIELDS) {
-        const value = profile[f];
-        if (value !== undefined) pipeline.hsetnx(userKey(profile.id), f, value);
-      }
-      for (const [channel, value] of Object.entries(prefs)) pipeline.hsetnx(prefsKey(profile.id), channel, value);
-      pipeline.sadd(usersSetKey, profile.id);
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    let written = 0;
-    let kept = 0;
-    for (const [error, value] of replies) {
-      if (error) throw error;
-      if (value === 1) written++;
-      else if (value === 0) kept++;
-    }
-    return { written, kept };
+    const redis = this.redis;
+    const results = await Promise.all(
+      users.map(async ({ profile, prefs }) => {
+        if (reset) await Promise.all([redis.del(userKey(profile.id)), redis.del(prefsKey(profile.id))]);
+        const writes: Promise<number>[] = [];
+        for (const f of PROFILE_FIELDS) {
+          const value = profile[f];
+          if (value !== undefined) writes.push(redis.hsetnx(userKey(profile.id), f, value));
+        }
+        for (const [channel, value] of Object.entries(prefs))
+          writes.push(redis.hsetnx(prefsKey(profile.id), channel, value));
+        await redis.sadd(usersSetKey, profile.id);
+        return Promise.all(writes);
+      }),
+    );
+    const flat = results.flat();
+    return { written: flat.filter((v) => v === 1).length, kept: flat.filter((v) => v === 0).length };
   }
 }

@@ -17,7 +17,7 @@ import {
   type ConfigFlags,
 } from '../../config/config.js';
 import type { Logger } from '../../log/logger.js';
-import { embeddedBackends, realBackends, type Backends, type PipelineSettings } from '../../pipeline/runtime.js';
+import { detectBackends, embeddedBackends, type Backends, type PipelineSettings } from '../../pipeline/runtime.js';
 import { StackError } from '../../stack/errors.js';
 import type { StackPaths } from '../../stack/paths.js';
 import { probeKafka, probeRedis } from '../../stack/probe.js';
@@ -126,7 +126,7 @@ export async function launch(
       mode: embeddedMode({ why: `${plan.reason} was given`, fix: 'eventstream-tui (without --embedded)' }),
     };
   }
-  if (plan.kind === 'real') return { backends: realBackends(settings, logger), started: [], mode: '' };
+  if (plan.kind === 'real') return { backends: await detectBackends(settings, logger), started: [], mode: '' };
   const started: ServiceName[] = [];
   try {
     for (const service of plan.services) {
@@ -135,7 +135,7 @@ export async function launch(
       ]);
       if (outcome?.action === 'started') started.push(service);
     }
-    return { backends: realBackends(settings, logger), started, mode: '' };
+    return { backends: await detectBackends(settings, logger), started, mode: '' };
   } catch (error) {
     logger.warn({ err: error }, 'the local stack could not start');
     // Half a stack is no use: stop what this launch started before falling back.
