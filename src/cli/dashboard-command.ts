@@ -8,7 +8,7 @@ import { render } from 'ink';
 import { createElement } from 'react';
 import { hostPort, redactUrl, resolveConfig } from '../config/config.js';
 import { createLogger } from '../log/logger.js';
-import { Pipeline, type PipelineSettings } from '../pipeline/runtime.js';
+import { Pipeline, pipelineSettings, type PipelineFlags } from '../pipeline/runtime.js';
 import { stackHome, stackPaths } from '../stack/paths.js';
 import { probeKafka } from '../stack/probe.js';
 import { recordingProgress } from '../stack/progress.js';
@@ -22,12 +22,8 @@ import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 
-export interface DashboardFlags extends LaunchFlags {
+export interface DashboardFlags extends LaunchFlags, PipelineFlags {
   rate?: number;
-  from?: 'earliest' | 'latest';
-  maxBytes?: number;
-  latency?: number;
-  failureRate?: number;
   logFile?: string;
   keepStack?: boolean;
 }
@@ -46,20 +42,7 @@ function watchRedis(redis: RedisClient, collector: Collector, url: string): void
 export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const config = resolveConfig(flags);
   const logFile = flags.logFile ?? path.join(stackHome(), 'logs', 'eventstream-tui.log');
-  const settings: PipelineSettings = {
-    brokers: config.brokers,
-    redisUrl: config.redisUrl,
-    topic: config.topic,
-    group: config.group,
-    partitions: config.partitions,
-    fromBeginning: (flags.from ?? 'earliest') === 'earliest',
-    maxBytes: flags.maxBytes ?? 1024 * 1024,
-    latencyMs: flags.latency ?? 0,
-    failureRate: flags.failureRate ?? 0,
-    clientId: 'eventstream-tui-dashboard',
-    kafkaSecurity: config.kafkaSecurity,
-    redisCa: config.redisCa,
-  };
+  const settings = pipelineSettings(config, flags, 'eventstream-tui-dashboard');
 
   // Decide before taking the screen: an explicit address that does not answer is an error, not a fallback.
   const plan = await planLaunch(config, flags);

@@ -3,16 +3,18 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, resolveConfig, type ConfigFlags } from '../config/config.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { Pipeline, ServiceUnavailableError, type PipelineSettings } from '../pipeline/runtime.js';
+import {
+  Pipeline,
+  pipelineSettings,
+  ServiceUnavailableError,
+  type PipelineFlags as SharedPipelineFlags,
+  type PipelineSettings,
+} from '../pipeline/runtime.js';
 import { sanitize } from '../text/sanitize.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import { brokersOption, nonNegativeNumber, positiveInt, redisOption } from './options.js';
 
-interface PipelineFlags extends ConfigFlags {
-  from?: 'earliest' | 'latest';
-  maxBytes?: number;
-  latency?: number;
-  failureRate?: number;
+interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
   output?: OutputMode;
   rate?: number;
 }
@@ -82,20 +84,7 @@ function withConsumerOptions(cmd: Command): Command {
 }
 
 function settingsFrom(flags: PipelineFlags): PipelineSettings {
-  const config = resolveConfig(flags);
-  return {
-    brokers: config.brokers,
-    redisUrl: config.redisUrl,
-    topic: config.topic,
-    group: config.group,
-    partitions: config.partitions,
-    fromBeginning: (flags.from ?? 'earliest') === 'earliest',
-    maxBytes: flags.maxBytes ?? 1024 * 1024,
-    latencyMs: flags.latency ?? 0,
-    failureRate: flags.failureRate ?? 0,
-    kafkaSecurity: config.kafkaSecurity,
-    redisCa: config.redisCa,
-  };
+  return pipelineSettings(resolveConfig(flags), flags);
 }
 
 function headlessLogger(): Logger {

@@ -12,7 +12,7 @@ import { MemoryEventLog } from '../adapters/memory/event-log.js';
 import { createRedis, createRedisCluster, isClusterNode, type RedisClient } from '../adapters/redis/client.js';
 import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
-import { hostPort, redactUrl, redisHostPort, type KafkaSecurity } from '../config/config.js';
+import { hostPort, redactUrl, redisHostPort, type Config, type KafkaSecurity } from '../config/config.js';
 import { loadCatalog, type Catalog } from '../domain/catalog.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import type { Logger } from '../log/logger.js';
@@ -36,6 +36,31 @@ export interface PipelineSettings {
   clientId?: string;
   kafkaSecurity?: KafkaSecurity;
   redisCa?: string | undefined;
+}
+
+/** The pipeline flags every command shares; absent ones take their defaults. */
+export interface PipelineFlags {
+  from?: 'earliest' | 'latest';
+  maxBytes?: number;
+  latency?: number;
+  failureRate?: number;
+}
+
+export function pipelineSettings(config: Config, flags: PipelineFlags, clientId?: string): PipelineSettings {
+  return {
+    brokers: config.brokers,
+    redisUrl: config.redisUrl,
+    topic: config.topic,
+    group: config.group,
+    partitions: config.partitions,
+    fromBeginning: (flags.from ?? 'earliest') === 'earliest',
+    maxBytes: flags.maxBytes ?? 1024 * 1024,
+    latencyMs: flags.latency ?? 0,
+    failureRate: flags.failureRate ?? 0,
+    kafkaSecurity: config.kafkaSecurity,
+    redisCa: config.redisCa,
+    ...(clientId ? { clientId } : {}),
+  };
 }
 
 export class ServiceUnavailableError extends Error {

@@ -3,6 +3,7 @@
  * SCRAM-SHA-256) and a Redis with an ACL user. Right credentials work; wrong
  * ones give a clear error, no stack trace, and the secret is never printed.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,17 +19,23 @@ import { unique } from '../support/pipeline.js';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'etui-security-'));
 const pids: number[] = [];
 let saslPort = 0;
+let tlsPort = 0;
+let caFile = '';
 let aclPort = 0;
 
 const noTrace = (text: string): void => expect(text).not.toMatch(/ {4}at .*\(|node:internal/);
 
-beforeAll(async () => {
-  // A broker with one SASL_PLAINTEXT listener: users alice (PLAIN) and bob (SCRAM-SHA-256).
+/** A broker on spare ports with the given listener lines (the local stack's jars, its own folder). */
+async function startTestBroker(
+  name: string,
+  listeners: (port: number) => string[],
+  formatArgs: string[] = [],
+): Promise<number> {
   const paths = stackPaths();
   await ensureKafkaJars(paths);
-  saslPort = await freePort();
-  while ((await probeKafka('localhost', saslPort + 1, 300)).state !== 'closed') saslPort = await freePort();
-  const dir = path.join(tmp, 'sasl-broker');
+  let port = await freePort();
+  while ((await probeKafka('localhost', port + 1, 300)).state !== 'closed') port = await freePort();
+  const dir = path.join(tmp, name);
   mkdirSync(dir, { recursive: true });
   const config = path.join(dir, 'server.properties');
   writeFileSync(
@@ -36,21 +43,14 @@ beforeAll(async () => {
     [
       'process.roles=broker,controller',
       'node.id=1',
-      `listeners=SASL_PLAINTEXT://localhost:${saslPort},CONTROLLER://localhost:${saslPort + 1}`,
-      `advertised.listeners=SASL_PLAINTEXT://localhost:${saslPort}`,
       'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'inter.broker.listener.name=SASL_PLAINTEXT',
-      `controller.quorum.bootstrap.servers=localhost:${saslPort + 1}`,
+      `controller.quorum.bootstrap.servers=localhost:${port + 1}`,
       `log.dirs=${path.join(dir, 'data')}`,
-      'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256',
-      'sasl.mechanism.inter.broker.protocol=PLAIN',
-      'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";',
-      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
       'offsets.topic.replication.factor=1',
       'transaction.state.log.replication.factor=1',
       'transaction.state.log.min.isr=1',
       'group.initial.rebalance.delay.ms=0',
+      ...listeners(port),
       '',
     ].join('\n'),
   );
@@ -62,24 +62,79 @@ beforeAll(async () => {
     .pop()!;
   const formatted = await runProgram(
     java,
-    [
-      '-cp',
-      cp,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      id,
-      '-c',
-      config,
-      '--standalone',
-      '--add-scram',
-      'SCRAM-SHA-256=[name=bob,password=bob-secret]',
-    ],
+    ['-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', config, '--standalone', ...formatArgs],
     process.env,
   );
   expect(formatted.code, formatted.output).toBe(0);
   const broker = startDetached(java, ['-Xmx384m', '-cp', cp, 'kafka.Kafka', config], path.join(dir, 'kafka.log'), dir);
   pids.push(broker.pid);
+  return port;
+}
+
+beforeAll(async () => {
+  // One SASL_PLAINTEXT listener: users alice (PLAIN) and bob (SCRAM-SHA-256).
+  saslPort = await startTestBroker(
+    'sasl-broker',
+    (port) => [
+      `listeners=SASL_PLAINTEXT://localhost:${port},CONTROLLER://localhost:${port + 1}`,
+      `advertised.listeners=SASL_PLAINTEXT://localhost:${port}`,
+      'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=SASL_PLAINTEXT',
+      'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256',
+      'sasl.mechanism.inter.broker.protocol=PLAIN',
+      'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";',
+      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    ],
+    ['--add-scram', 'SCRAM-SHA-256=[name=bob,password=bob-secret]'],
+  );
+
+  // One TLS listener with a self-signed certificate for localhost; clients trust it through --kafka-ca.
+  const keystore = path.join(tmp, 'broker.p12');
+  caFile = path.join(tmp, 'ca.pem');
+  const keytool = findOnPath('keytool')!;
+  execFileSync(
+    keytool,
+    [
+      '-genkeypair',
+      '-alias',
+      'broker',
+      '-keyalg',
+      'RSA',
+      '-keysize',
+      '2048',
+      '-validity',
+      '2',
+      '-dname',
+      'CN=localhost',
+      '-ext',
+      'SAN=dns:localhost,ip:127.0.0.1',
+      '-keystore',
+      keystore,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      'changeit',
+      '-keypass',
+      'changeit',
+    ],
+    { stdio: 'ignore' },
+  );
+  execFileSync(
+    keytool,
+    ['-exportcert', '-alias', 'broker', '-keystore', keystore, '-storepass', 'changeit', '-rfc', '-file', caFile],
+    { stdio: 'ignore' },
+  );
+  const internalPort = await freePort();
+  tlsPort = await startTestBroker('tls-broker', (port) => [
+    `listeners=SSL://localhost:${port},INTERNAL://localhost:${internalPort},CONTROLLER://localhost:${port + 1}`,
+    `advertised.listeners=SSL://localhost:${port},INTERNAL://localhost:${internalPort}`,
+    'listener.security.protocol.map=SSL:SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=INTERNAL',
+    `ssl.keystore.location=${keystore}`,
+    'ssl.keystore.password=changeit',
+    'ssl.keystore.type=PKCS12',
+    'ssl.key.password=changeit',
+  ]);
 
   // A Redis whose only user is alice.
   aclPort = await freePort();
@@ -114,8 +169,13 @@ beforeAll(async () => {
     async () => (await probeKafka('localhost', saslPort, 500)).state === 'answers',
     60_000,
   );
+  await waitFor(
+    'the TLS broker',
+    async () => (await probeKafka('localhost', tlsPort, 500, { ca: caFile })).state === 'answers',
+    60_000,
+  );
   await waitFor('the ACL Redis', async () => (await probeRedis('127.0.0.1', aclPort, 500)).state === 'answers', 20_000);
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const pid of pids) await stopPid(pid, 20_000);
@@ -215,6 +275,34 @@ describe('Kafka SASL', () => {
     expect(result.stdout).toMatch(/--kafka-sasl <mechanism>/);
     expect(result.stdout).toMatch(/--kafka-password-file <path>/);
     expect(result.stdout).not.toContain('help-secret');
+  });
+});
+
+describe('Kafka TLS', () => {
+  it('produces and consumes over TLS, trusting the broker through --kafka-ca', async () => {
+    const topic = unique('tls');
+    const tlsFlags = ['--brokers', `localhost:${tlsPort}`, '--kafka-ca', caFile, '--topic', topic];
+    const produced = await runCli(['produce', ...tlsFlags, '--user', 'user-01', '--count', '3']);
+    expect(produced.stderr).toBe('');
+    expect(produced.code).toBe(0);
+    const consumed = await runCli(
+      ['consume', '--drain', ...tlsFlags, '--group', unique('g'), '--output', 'stats'],
+      process.env,
+      60_000,
+    );
+    expect(consumed.code).toBe(0);
+    expect(JSON.parse(consumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({ consumed: 3 });
+  });
+
+  it('without the CA the certificate is refused: a clear error, exit 1, no stack trace', async () => {
+    const result = await runCli(
+      ['produce', '--brokers', `localhost:${tlsPort}`, '--kafka-tls', '--topic', unique('tls')],
+      process.env,
+      60_000,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*(certificate|does not answer)/m);
+    noTrace(result.stderr);
   });
 });
 

@@ -134,13 +134,15 @@ describe('stack up: each bad condition gets one clear message and a non-zero exi
     expect(result.stderr).toMatch(/--redis/);
   });
 
-  it('a broker that starts but never becomes ready: shows the tail of its log and leaves nothing running', async () => {
+  /**
+   * Runs `stack up kafka` with the jars and storage faked as ready, and a "java" that reports 17 and,
+   * started as the broker, runs `brokerScript`.
+   */
+  async function upWithFakeBroker(name: string, brokerScript: string, readyTimeoutMs: number) {
     const port = await freePort();
-    const home = path.join(tmp, 'home-never-ready');
-    const paths = stackPaths(home);
-    // A "java" that reports 17 and, as the broker, logs a failure and hangs.
-    const bin = binDir('hangingjava', {
-      java: '#!/bin/sh\ncase "$*" in *-version*) echo \'openjdk version "17.0.9"\' >&2; exit 0;; esac\necho "ERROR fake broker cannot bind (kafka.Kafka)"\nexec sleep 60\n',
+    const paths = stackPaths(path.join(tmp, `home-${name}`));
+    const bin = binDir(name, {
+      java: `#!/bin/sh\ncase "$*" in *-version*) echo 'openjdk version "17.0.9"' >&2; exit 0;; esac\n${brokerScript}\n`,
     });
     mkdirSync(paths.kafkaLibs, { recursive: true });
     writeFileSync(paths.kafkaLibsComplete, 'test\n');
@@ -151,38 +153,29 @@ describe('stack up: each bad condition gets one clear message and a non-zero exi
         config: { brokers: [`localhost:${port}`], redisUrl: 'redis://127.0.0.1:1' },
         paths,
         env: { PATH: bin },
-        readyTimeoutMs: 1500,
+        readyTimeoutMs,
       },
       ['kafka'],
     ).catch((e: unknown) => e);
+    return { error: error as { code?: string; describe(): string }, paths };
+  }
+
+  it('a broker that starts but never becomes ready: shows the tail of its log and leaves nothing running', async () => {
+    const { error, paths } = await upWithFakeBroker(
+      'hangingjava',
+      'echo "ERROR fake broker cannot bind (kafka.Kafka)"\nexec sleep 60',
+      1500,
+    );
     expect(error).toMatchObject({ code: 'KAFKA_NOT_READY' });
-    const text = (error as { describe(): string }).describe();
+    const text = error.describe();
     expect(text).toMatch(/did not become ready within 1.5 s/);
     expect(text).toMatch(/ERROR fake broker cannot bind/);
     expect(readState(paths.state).kafka).toBeUndefined();
   });
 
   it('a broker that exits while starting: says so with its exit code', async () => {
-    const port = await freePort();
-    const home = path.join(tmp, 'home-exits');
-    const paths = stackPaths(home);
-    const bin = binDir('exitingjava', {
-      java: '#!/bin/sh\ncase "$*" in *-version*) echo \'openjdk version "17.0.9"\' >&2; exit 0;; esac\necho "FATAL log dir is not writable"\nexit 3\n',
-    });
-    mkdirSync(paths.kafkaLibs, { recursive: true });
-    writeFileSync(paths.kafkaLibsComplete, 'test\n');
-    mkdirSync(paths.kafka(port).data, { recursive: true });
-    writeFileSync(path.join(paths.kafka(port).data, 'meta.properties'), 'node.id=1\n');
-    const error = await stackUp(
-      {
-        config: { brokers: [`localhost:${port}`], redisUrl: 'redis://127.0.0.1:1' },
-        paths,
-        env: { PATH: bin },
-        readyTimeoutMs: 10_000,
-      },
-      ['kafka'],
-    ).catch((e: unknown) => e);
-    const text = (error as { describe(): string }).describe();
+    const { error } = await upWithFakeBroker('exitingjava', 'echo "FATAL log dir is not writable"\nexit 3', 10_000);
+    const text = error.describe();
     expect(text).toMatch(/exited with code 3 while starting/);
     expect(text).toMatch(/FATAL log dir is not writable/);
   });

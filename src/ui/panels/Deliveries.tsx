@@ -1,24 +1,13 @@
 import { Text } from 'ink';
 import { useStore } from 'zustand';
 import { cell } from '../format.js';
-import type { DashboardStore } from '../store.js';
-import { STATUS_COLOR, type Theme } from '../theme.js';
-import { innerRows, innerWidth, Panel } from './Panel.js';
+import { STATUS_COLOR } from '../theme.js';
+import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
 const STATUS_TEXT: Record<string, string> = { deadletter: 'dead letter' };
 
 /** Channel, recipient, message text, status with reason. */
-export function Deliveries({
-  store,
-  theme,
-  width,
-  height,
-}: {
-  store: DashboardStore;
-  theme: Theme;
-  width: number;
-  height: number;
-}) {
+export function Deliveries({ store, theme, width, height }: PanelProps) {
   const rows = innerRows(height);
   const deliveries = useStore(store, (s) => s.snapshot.deliveries);
   const w = innerWidth(width);

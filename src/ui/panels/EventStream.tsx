@@ -1,22 +1,10 @@
 import { Text } from 'ink';
 import { useStore } from 'zustand';
 import { cell, clock } from '../format.js';
-import type { DashboardStore } from '../store.js';
-import type { Theme } from '../theme.js';
-import { innerRows, innerWidth, Panel } from './Panel.js';
+import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
 /** Consumed events, newest on top: time, type, user, partition@offset, payload summary. */
-export function EventStream({
-  store,
-  theme,
-  width,
-  height,
-}: {
-  store: DashboardStore;
-  theme: Theme;
-  width: number;
-  height: number;
-}) {
+export function EventStream({ store, theme, width, height }: PanelProps) {
   const rows = innerRows(height);
   const stream = useStore(store, (s) => s.snapshot.stream);
   const types = useStore(store, (s) => s.eventTypes);

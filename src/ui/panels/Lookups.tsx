@@ -1,22 +1,10 @@
 import { Text } from 'ink';
 import { useStore } from 'zustand';
 import { cell } from '../format.js';
-import type { DashboardStore } from '../store.js';
-import type { Theme } from '../theme.js';
-import { innerRows, innerWidth, Panel } from './Panel.js';
+import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
 /** Redis look-ups: user, channels on, found or unknown, latency. */
-export function Lookups({
-  store,
-  theme,
-  width,
-  height,
-}: {
-  store: DashboardStore;
-  theme: Theme;
-  width: number;
-  height: number;
-}) {
+export function Lookups({ store, theme, width, height }: PanelProps) {
   const rows = innerRows(height);
   const lookups = useStore(store, (s) => s.snapshot.lookups);
   const channels = useStore(store, (s) => s.channels);

@@ -1,5 +1,15 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
+import type { DashboardStore } from '../store.js';
+import type { Theme } from '../theme.js';
+
+/** What every panel of the dashboard grid is given. */
+export interface PanelProps {
+  store: DashboardStore;
+  theme: Theme;
+  width: number;
+  height: number;
+}
 
 /** A bordered panel of a fixed size with a title in its top line. */
 export function Panel(props: {

@@ -2,22 +2,10 @@ import { Text } from 'ink';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import { cell, compactNumber, sparkline } from '../format.js';
-import type { DashboardStore } from '../store.js';
-import type { Theme } from '../theme.js';
-import { innerRows, innerWidth, Panel } from './Panel.js';
+import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
 /** Per-second rates now and over 60 s, totals, produce-to-deliver latency percentiles. */
-export function Throughput({
-  store,
-  theme,
-  width,
-  height,
-}: {
-  store: DashboardStore;
-  theme: Theme;
-  width: number;
-  height: number;
-}) {
+export function Throughput({ store, theme, width, height }: PanelProps) {
   const s = useStore(
     store,
     useShallow((st) => ({

@@ -2,22 +2,10 @@ import { Text } from 'ink';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import { cell } from '../format.js';
-import type { DashboardStore } from '../store.js';
-import type { Theme } from '../theme.js';
-import { innerRows, innerWidth, Panel } from './Panel.js';
+import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
 /** The users and their channel states; the selected one highlighted and kept in view. */
-export function Users({
-  store,
-  theme,
-  width,
-  height,
-}: {
-  store: DashboardStore;
-  theme: Theme;
-  width: number;
-  height: number;
-}) {
+export function Users({ store, theme, width, height }: PanelProps) {
   const { users, selected, channels } = useStore(
     store,
     useShallow((s) => ({ users: s.users, selected: s.selected, channels: s.channels })),
