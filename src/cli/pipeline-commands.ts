@@ -242,17 +242,8 @@ export function produceCommand(): Command {
           await pipeline.stop();
           printer.stop();
         });
-        const perTick = flags.rate / 10;
-        let due = 0;
-        setInterval(() => {
-          due += perTick;
-          const n = Math.floor(due);
-          due -= n;
-          if (n > 0)
-            void producer
-              .send(Array.from({ length: n }, make))
-              .catch((e: unknown) => process.stderr.write(`error: ${(e as Error).message}\n`));
-        }, 100);
+        // The producer's own schedule: one send in flight, a bounded backlog while the broker is away.
+        producer.start(flags.rate, make);
         return undefined;
       }
       const count = flags.count ?? 1;

@@ -30,6 +30,7 @@ export class EventProducer {
   private readonly random: () => number;
   private timer: NodeJS.Timeout | undefined;
   private rate = 0;
+  private make: () => EventEnvelope | undefined = () => this.randomEvent();
   private paused = false;
   private due = 0;
   private lastTick = 0;
@@ -88,9 +89,10 @@ export class EventProducer {
     return event;
   }
 
-  /** Scheduled events at `rate` per second (0: on demand only). */
-  start(rate: number): void {
+  /** Scheduled events at `rate` per second (0: on demand only), made by `make` (default: random). */
+  start(rate: number, make?: () => EventEnvelope | undefined): void {
     this.rate = rate;
+    if (make) this.make = make;
     this.lastTick = Date.now();
     this.timer ??= setInterval(() => this.tick(), TICK_MS);
   }
@@ -124,7 +126,7 @@ export class EventProducer {
     this.due -= count;
     const events: EventEnvelope[] = [];
     for (let i = 0; i < count; i++) {
-      const e = this.randomEvent();
+      const e = this.make();
       if (e) events.push(e);
     }
     this.sending = true;

@@ -55,6 +55,8 @@ export class KafkaEventLog implements EventLog {
   }): GroupConsumer {
     let stopping = false;
     let running = false;
+    // kafkajs' stop() does not wait for the batch handler in flight: we do, so its commit lands.
+    const inFlight = new Set<Promise<void>>();
     const consumer = this.kafka.consumer({
       groupId: options.group,
       sessionTimeout: 10_000,
@@ -80,7 +82,7 @@ export class KafkaEventLog implements EventLog {
           autoCommit: false,
           eachBatchAutoResolve: false,
           eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-            await eachBatch(
+            const work = eachBatch(
               {
                 topic: batch.topic,
                 partition: batch.partition,
@@ -97,12 +99,20 @@ export class KafkaEventLog implements EventLog {
                 },
               },
             );
+            inFlight.add(work);
+            try {
+              await work;
+            } finally {
+              inFlight.delete(work);
+            }
           },
         });
       },
       stop: async () => {
         if (stopping) return;
         stopping = true;
+        // The handler sees keepGoing() turn false, finishes its chunk and commits it.
+        await Promise.allSettled([...inFlight]);
         if (running) await consumer.stop().catch(() => undefined);
         await consumer.disconnect().catch(() => undefined);
       },

@@ -50,7 +50,8 @@ export class MockProvider implements NotificationProvider {
     this.options = {
       latencyMs: 0,
       failureRate: 0,
-      outboxMaxLen: 10_000,
+      // EVENTSTREAM_OUTBOX_MAXLEN: a longer outbox, for audits such as the fault suite's.
+      outboxMaxLen: Number(process.env.EVENTSTREAM_OUTBOX_MAXLEN) || 10_000,
       idempotencyTtlSeconds: 7 * 24 * 3600,
       ...options,
     };
