@@ -49,8 +49,9 @@ export async function produceFlow(
   count: number,
   rate: number,
   onError: (error: Error) => void = () => undefined,
+  kafka = testKafka(),
 ): Promise<SentEvent[]> {
-  const producer = testKafka().producer({
+  const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 30, initialRetryTime: 200, maxRetryTime: 2_000 },
   });

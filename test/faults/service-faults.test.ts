@@ -1,0 +1,196 @@
+/**
+ * Faults of the services themselves: the Kafka broker stopped for 10 s
+ * mid-stream, and Redis stopped for 10 s mid-stream. Each runs on a broker or
+ * a Redis of its own (spare ports), so stopping it disturbs nothing else.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../src/adapters/kafka/client.js';
+import { createLogger } from '../../src/log/logger.js';
+import { stackPaths } from '../../src/stack/paths.js';
+import { probeKafka } from '../../src/stack/probe.js';
+import { stackDown, stackUp } from '../../src/stack/stack.js';
+import { freePort, waitFor } from '../support/cli.js';
+import {
+  brokers as sharedBrokers,
+  CliProcess,
+  createTopic,
+  newRedis,
+  redisUrl,
+  removeUsers,
+  unique,
+} from '../support/pipeline.js';
+import { audit, AUDIT_ENV, faultUsers, printReport, produceFlow, type SentEvent } from './harness.js';
+
+const OUTAGE_MS = 10_000;
+const running: CliProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.stop('SIGKILL')));
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+const spawn = (args: string[]): CliProcess => {
+  const p = new CliProcess(args, AUDIT_ENV);
+  running.push(p);
+  return p;
+};
+
+describe('service faults', () => {
+  it('the Kafka broker stopped for 10 s mid-stream: the producer retries within its bounded buffer, the consumer resumes, nothing lost', async () => {
+    const redis = newRedis();
+    cleanups.push(async () => redis.disconnect());
+    const users = await faultUsers(redis, unique('kdown'));
+    cleanups.push(() =>
+      removeUsers(
+        redis,
+        users.map((u) => u.id),
+      ),
+    );
+    let port = await freePort();
+    while ((await probeKafka('localhost', port + 1, 300)).state !== 'closed') port = await freePort();
+    const brokers = `localhost:${port}`;
+    const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), 'etui-kdown-')));
+    const config = { brokers: [brokers], redisUrl: redisUrl() };
+    await stackUp({ config, paths }, ['kafka']);
+    cleanups.push(async () => void (await stackDown({ paths }, ['kafka'])));
+
+    const topic = unique('kdown');
+    const admin = createKafka({ brokers: [brokers], logger: createLogger({ kind: 'silent' }) }).admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: 3 },
+        { topic: `${topic}.dlq`, numPartitions: 3 },
+      ],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+
+    const consumer = spawn([
+      'consume',
+      '--brokers',
+      brokers,
+      '--redis',
+      redisUrl(),
+      '--topic',
+      topic,
+      '--group',
+      unique('kdown-g'),
+    ]);
+    const kafka = createKafka({ brokers: [brokers], logger: createLogger({ kind: 'silent' }) });
+    const sendErrors: string[] = [];
+    const flow = produceFlow(topic, users, 6_000, 300, (e) => sendErrors.push(e.message), kafka);
+    // our own producer too, on its schedule: it must ride out the outage with its bounded backlog
+    const producer = spawn([
+      'produce',
+      '--brokers',
+      brokers,
+      '--redis',
+      redisUrl(),
+      '--topic',
+      topic,
+      '--user',
+      users[0]!.id,
+      '--type',
+      'user_signup',
+      '--rate',
+      '100',
+    ]);
+    await consumer.waitForLines(
+      'deliveries before the outage',
+      (l) => l.filter((x) => x.kind === 'delivery').length > 200,
+      60_000,
+    );
+
+    await stackDown({ paths }, ['kafka']);
+    const downAt = Date.now();
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    await stackUp({ config, paths }, ['kafka']);
+    process.stdout.write(`[faults] broker down for ${Date.now() - downAt} ms\n`);
+
+    const producedBeforeRestart = producer.lines.length;
+    const events: SentEvent[] = await flow;
+    await producer.waitForLines(
+      'our producer to produce again after the outage',
+      (l) => l.length > producedBeforeRestart + 100,
+      60_000,
+    );
+    expect(producer.child.exitCode).toBeNull();
+    expect((await producer.stop('SIGTERM')).code).toBe(0);
+    events.push(
+      ...producer.lines
+        .filter((l) => l.kind === 'produced')
+        .map((l) => ({ id: String(l.eventId), userId: String(l.userId) })),
+    );
+    process.stdout.write(
+      `[faults] our producer: ${producer.lines.filter((l) => l.kind === 'produced').length} events acknowledged, ${producer.lines.filter((l) => l.kind === 'error').length} error lines during the outage\n`,
+    );
+    await waitFor(
+      'the consumer to deliver every acknowledged event',
+      async () => (await audit(redis, events, users, consumer.lines)).lost === 0,
+      120_000,
+      1_000,
+    );
+    const report = await audit(redis, events, users, consumer.lines);
+    printReport('Kafka broker down 10 s', report);
+    expect(consumer.child.exitCode).toBeNull();
+    expect(report.lost).toBe(0);
+    expect(report.sentTwice).toBe(0);
+  });
+
+  it('Redis stopped for 10 s mid-stream: no commit past what could not be looked up, resumes after, nothing lost, nothing duplicated', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), 'etui-rdown-')));
+    const config = { brokers: ['localhost:1'], redisUrl: url };
+    await stackUp({ config, paths }, ['redis']);
+    cleanups.push(async () => void (await stackDown({ paths }, ['redis'])));
+    const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    redis.on('error', () => undefined);
+    cleanups.push(async () => redis.disconnect());
+    const users = await faultUsers(redis, unique('rdown'));
+
+    const topic = unique('rdown');
+    await createTopic(topic, 3);
+    const consumer = spawn([
+      'consume',
+      '--brokers',
+      sharedBrokers(),
+      '--redis',
+      url,
+      '--topic',
+      topic,
+      '--group',
+      unique('rdown-g'),
+    ]);
+    const flow = produceFlow(topic, users, 4_000, 200);
+    await consumer.waitForLines(
+      'deliveries before the outage',
+      (l) => l.filter((x) => x.kind === 'delivery').length > 200,
+      60_000,
+    );
+
+    await stackDown({ paths }, ['redis']);
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    await stackUp({ config, paths }, ['redis']);
+
+    const events = await flow;
+    await waitFor(
+      'the consumer to deliver every event',
+      async () => (await audit(redis, events, users, consumer.lines).catch(() => ({ lost: 1 }))).lost === 0,
+      120_000,
+      1_000,
+    );
+    const report = await audit(redis, events, users, consumer.lines);
+    printReport('Redis down 10 s', report);
+    expect(consumer.child.exitCode).toBeNull();
+    expect(consumer.lines.some((l) => l.kind === 'error' && l.source === 'redis')).toBe(true);
+    expect(report.lost).toBe(0);
+    expect(report.sentTwice).toBe(0);
+  });
+});
