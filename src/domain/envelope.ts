@@ -27,21 +27,31 @@ export interface DecodeOptions {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_DEPTH = 32;
 
-function depthExceeds(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (d > limit) return true;
-    if (v !== null && typeof v === 'object') {
-      for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1]);
-    }
+/** Whether the JSON text nests objects/arrays deeper than `limit`: a linear scan, before any parser recursion. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return false;
 }
 
-/** JSON.parse that drops `__proto__` keys, so a payload can never reach an object's prototype. */
+class ForbiddenKeyError extends Error {}
+
+/** JSON.parse that refuses `__proto__` keys anywhere, so no message can reach an object's prototype. */
 function safeParse(text: string): unknown {
-  return JSON.parse(text, (key, value: unknown) => (key === '__proto__' ? undefined : value));
+  return JSON.parse(text, (key, value: unknown) => {
+    if (key === '__proto__') throw new ForbiddenKeyError('a "__proto__" key is not allowed');
+    return value;
+  });
 }
 
 export function decodeEvent(value: Buffer | null, options: DecodeOptions): Decoded {
@@ -59,14 +69,15 @@ export function decodeEvent(value: Buffer | null, options: DecodeOptions): Decod
   } catch {
     return { ok: false, reason: 'invalid-utf8', detail: 'value is not valid UTF-8' };
   }
+  if (nestsDeeperThan(text, MAX_DEPTH)) {
+    return { ok: false, reason: 'schema', detail: `JSON nested deeper than ${MAX_DEPTH} levels` };
+  }
   let parsed: unknown;
   try {
     parsed = safeParse(text);
   } catch (error) {
+    if (error instanceof ForbiddenKeyError) return { ok: false, reason: 'schema', detail: error.message };
     return { ok: false, reason: 'invalid-json', detail: (error as Error).message.slice(0, 200) };
-  }
-  if (depthExceeds(parsed, MAX_DEPTH)) {
-    return { ok: false, reason: 'schema', detail: `JSON nested deeper than ${MAX_DEPTH} levels` };
   }
   const result = envelopeSchema.safeParse(parsed);
   if (!result.success) {

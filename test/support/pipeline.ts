@@ -70,10 +70,12 @@ export async function createTopic(topic: string, partitions = 3): Promise<void> 
   const admin = testKafka().admin();
   await admin.connect();
   try {
+    // the same topic settings `ensureTopics` uses (room for a 5 MB event on its way to the dead-letter topic)
+    const configEntries = [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }];
     await admin.createTopics({
       topics: [
-        { topic, numPartitions: partitions },
-        { topic: `${topic}.dlq`, numPartitions: partitions },
+        { topic, numPartitions: partitions, configEntries },
+        { topic: `${topic}.dlq`, numPartitions: partitions, configEntries },
       ],
       waitForLeaders: true,
     });
