@@ -47,7 +47,10 @@ describe(`consumer faults (${PROFILE.name} profile: ${PROFILE.events} events)`, 
     const group = unique('kill-group');
     await createTopic(topic, 3);
     const lines: Line[] = [];
-    const flow = produceFlow(topic, users, PROFILE.events, PROFILE.rate);
+    // Spread the events so they still flow at the last kill: each restart waits ~10 s for the
+    // killed member's session to expire before the group rebalances.
+    const rate = Math.ceil(PROFILE.events / (PROFILE.kills * 15));
+    const flow = produceFlow(topic, users, PROFILE.events, rate);
     for (let kill = 0; kill < PROFILE.kills; kill++) {
       const victim = consume(topic, group);
       // let it deliver something, then cut the power at a random moment

@@ -10,8 +10,8 @@ import { testKafka, writeUsers, type Line, type TestUser } from '../support/pipe
 
 export const PROFILE =
   process.env.FAULTS_PROFILE === 'full'
-    ? { name: 'full', events: 20_000, kills: 5, rate: 2_000 }
-    : { name: 'ci', events: 4_000, kills: 2, rate: 1_000 };
+    ? { name: 'full', events: 20_000, kills: 5 }
+    : { name: 'ci', events: 4_000, kills: 2 };
 
 /** The outbox must hold a whole run for the audit: the providers keep this many entries per channel. */
 export const AUDIT_ENV = { EVENTSTREAM_OUTBOX_MAXLEN: '2000000' };
