@@ -1,0 +1,435 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: throughput and latency of the pipeline, side by side with
+ * the references measured in the same run (kcat, a do-nothing kafkajs
+ * consumer, redis-benchmark). Prints a markdown table, writes
+ * bench/results/latest.json. Not part of `npm test`.
+ *
+ * BENCH_EVENTS (default 200000), BENCH_SOAK_MINUTES (default 10; 0 skips the soak).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { resolveConfig } = await import(path.join(root, 'dist/config/config.js'));
+const { stackPaths } = await import(path.join(root, 'dist/stack/paths.js'));
+const { stackUp, stackDown } = await import(path.join(root, 'dist/stack/stack.js'));
+const { createKafka } = await import(path.join(root, 'dist/adapters/kafka/client.js'));
+const { createLogger } = await import(path.join(root, 'dist/log/logger.js'));
+const { Redis } = await import('ioredis');
+
+const N = Number(process.env.BENCH_EVENTS ?? 200_000);
+const SOAK_MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
+const config = resolveConfig({});
+const brokers = config.brokers.join(',');
+const bin = path.join(root, 'bin', 'eventstream-tui');
+const tmp = path.join(os.tmpdir(), `etui-bench-${process.pid}`);
+mkdirSync(tmp, { recursive: true });
+const results = {
+  date: new Date().toISOString(),
+  machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  events: N,
+  figures: {},
+};
+const log = (line) => process.stderr.write(`[bench] ${line}\n`);
+const seconds = (ms) => ms / 1000;
+const rate = (count, ms) => Math.round(count / seconds(ms));
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function cli(args, { env = {}, onLine, timeoutMs = 600_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, CI: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let buffer = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line && onLine) onLine(JSON.parse(line));
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (c) => (stderr = (stderr + c).slice(-4000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(child);
+      else reject(new Error(`eventstream-tui ${args[0]} exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+function spawnCli(args, env = {}) {
+  return spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, CI: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function rssMb(pid) {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Math.round(Number(line.split(/\s+/)[1]) / 1024);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function createTopic(topic, partitions) {
+  const admin = createKafka({ brokers: config.brokers, logger: createLogger({ kind: 'silent' }) }).admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: partitions },
+      { topic: `${topic}.dlq`, numPartitions: partitions },
+    ],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+}
+
+/** N events for the 24 sample users, one `key\tvalue` line each, for kcat -l -K'\t'. */
+function eventsFile(count) {
+  const file = path.join(tmp, `events-${count}.txt`);
+  const types = ['user_signup', 'item_purchased', 'password_reset'];
+  const lines = [];
+  for (let i = 0; i < count; i++) {
+    const userId = `user-${String((i % 24) + 1).padStart(2, '0')}`;
+    const e = {
+      id: randomUUID(),
+      type: types[i % 3],
+      userId,
+      occurredAt: new Date().toISOString(),
+      payload: { plan: 'pro', item: 'e-reader', amount: 99.5, code: '123456' },
+    };
+    lines.push(`${userId}\t${JSON.stringify(e)}`);
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+function kcatProduce(topic, file) {
+  const started = Date.now();
+  execFileSync(
+    'kcat',
+    ['-P', '-b', brokers, '-t', topic, '-K', '\t', '-l', file, '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000'],
+    { stdio: 'ignore' },
+  );
+  return Date.now() - started;
+}
+
+function kcatConsume(topic, count) {
+  const started = Date.now();
+  execFileSync(
+    'kcat',
+    ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(count), '-f', '%o\n'],
+    { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 },
+  );
+  return Date.now() - started;
+}
+
+async function kafkajsConsume(topic, count) {
+  const kafka = createKafka({ brokers: config.brokers, logger: createLogger({ kind: 'silent' }) });
+  const consumer = kafka.consumer({ groupId: `bench-noop-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  const done = new Promise((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (!first) first = Date.now();
+        seen += batch.messages.length;
+        if (seen >= count) resolve(undefined);
+      },
+    });
+  });
+  const started = Date.now();
+  await done;
+  const ms = Date.now() - started;
+  const steady = Date.now() - first;
+  await consumer.disconnect();
+  return { ms, steady };
+}
+
+function redisBenchmark(pipeline) {
+  const out = execFileSync(
+    'redis-benchmark',
+    ['-t', 'get', '-n', '200000', '-c', '50', '-P', String(pipeline), '-q', '--csv'],
+    { encoding: 'utf8' },
+  );
+  const line = out
+    .trim()
+    .split('\n')
+    .find((l) => l.startsWith('"GET"'));
+  return Math.round(Number(line.split(',')[1].replace(/"/g, '')));
+}
+
+async function redisCommands() {
+  const r = new Redis(config.redisUrl);
+  const info = await r.info('stats');
+  r.disconnect();
+  return Number(/total_commands_processed:(\d+)/.exec(info)[1]);
+}
+
+/** The pipeline draining `count` pre-produced events, with `processes` consumers in one group. */
+async function pipelineDrain(topic, count, processes = 1) {
+  const group = `bench-${randomUUID()}`;
+  const before = await redisCommands();
+  const started = Date.now();
+  let firstAt = 0;
+  const runs = Array.from({ length: processes }, () =>
+    cli(['consume', '--drain', '--topic', topic, '--group', group, '--output', 'stats'], {
+      onLine: (l) => {
+        if (l.consumed > 0 && !firstAt) firstAt = Date.now();
+      },
+    }),
+  );
+  await Promise.all(runs);
+  const ms = Date.now() - started;
+  const commands = (await redisCommands()) - before;
+  return { ms, steady: Date.now() - (firstAt || started), commands };
+}
+
+async function latencyAt(ratePerSecond, durationMs) {
+  const topic = `bench-latency-${randomUUID().slice(0, 8)}`;
+  const latencies = [];
+  const child = spawnCli([
+    'run',
+    '--headless',
+    '--rate',
+    String(ratePerSecond),
+    '--topic',
+    topic,
+    '--group',
+    `bench-${randomUUID()}`,
+    '--output',
+    'lines',
+  ]);
+  let buffer = '';
+  let warm = 0;
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      const o = JSON.parse(line);
+      if (o.kind === 'delivery' && o.status === 'sent') {
+        if (!warm) warm = Date.now();
+        if (Date.now() - warm > 3000) latencies.push(o.latencyMs);
+      }
+    }
+  });
+  await sleep(durationMs + 3000);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  latencies.sort((a, b) => a - b);
+  return {
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    samples: latencies.length,
+  };
+}
+
+/** CPU (share of one core) and RSS of a process over a window. */
+async function sample(pid, windowMs) {
+  const t0 = Date.now();
+  const c0 = cpuTicks(pid);
+  await sleep(windowMs);
+  const c1 = cpuTicks(pid);
+  return { cpu: Math.round(((c1 - c0) / 100 / seconds(Date.now() - t0)) * 100), rss: rssMb(pid) };
+}
+function cpuTicks(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function nodePidIn(tmuxSession) {
+  const shellPid = execFileSync('tmux', ['display-message', '-p', '-t', tmuxSession, '#{pane_pid}'], {
+    encoding: 'utf8',
+  }).trim();
+  const all = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/));
+  const children = (p) => all.filter(([, ppid]) => ppid === p);
+  const stack = [shellPid];
+  while (stack.length) {
+    const p = stack.pop();
+    for (const [pid, , comm] of children(p)) {
+      if (comm === 'node') return Number(pid);
+      stack.push(pid);
+    }
+  }
+  throw new Error('no node process in the tmux session');
+}
+
+async function dashboardCost(ratePerSecond, windowMs) {
+  const headless = spawnCli([
+    'run',
+    '--headless',
+    '--rate',
+    String(ratePerSecond),
+    '--topic',
+    `bench-cost-${randomUUID().slice(0, 8)}`,
+    '--group',
+    `bench-${randomUUID()}`,
+    '--output',
+    'none',
+  ]);
+  await sleep(8000);
+  const h = await sample(headless.pid, windowMs);
+  headless.kill('SIGTERM');
+  await new Promise((r) => headless.on('exit', r));
+
+  const session = `etui-bench-${process.pid}`;
+  execFileSync('tmux', [
+    'new-session',
+    '-d',
+    '-x',
+    '120',
+    '-y',
+    '40',
+    '-s',
+    session,
+    `env -u CI ${process.execPath} ${bin} --rate ${ratePerSecond} --topic bench-dash-${randomUUID().slice(0, 8)} --group bench-${randomUUID()} --log-file ${path.join(tmp, 'dash.log')}; sleep 5`,
+  ]);
+  await sleep(8000);
+  const pid = nodePidIn(session);
+  const d = await sample(pid, windowMs);
+  const soak = {};
+  if (SOAK_MINUTES > 0) {
+    const start = Date.now() - 16_000;
+    await sleep(Math.max(0, 60_000 - (Date.now() - start)));
+    soak.minute1 = rssMb(pid);
+    await sleep(Math.max(0, SOAK_MINUTES * 60_000 - (Date.now() - start)));
+    soak[`minute${SOAK_MINUTES}`] = rssMb(pid);
+  }
+  execFileSync('tmux', ['send-keys', '-t', session, 'q']);
+  await sleep(3000);
+  execFileSync('tmux', ['kill-session', '-t', session], { stdio: 'ignore' });
+  return { headless: h, dashboard: d, soak };
+}
+
+async function main() {
+  const paths = stackPaths();
+  const up = await stackUp({ config, paths });
+  const started = up.filter((o) => o.action === 'started').map((o) => o.service);
+  try {
+    await cli(['seed']);
+    const file = eventsFile(N);
+    const topic = `bench-${randomUUID().slice(0, 8)}`;
+    await createTopic(topic, 3);
+
+    log(`kcat producing ${N} events`);
+    const kcatP = kcatProduce(topic, file);
+    log('kcat consuming them');
+    const kcatC = kcatConsume(topic, N);
+    log('kafkajs consuming them, doing nothing');
+    const kjs = await kafkajsConsume(topic, N);
+    log('redis-benchmark GET');
+    const rb1 = redisBenchmark(1);
+    const rb16 = redisBenchmark(16);
+    log(`the pipeline draining ${N} events`);
+    const pipe = await pipelineDrain(topic, N, 1);
+    log('latency at 1,000 events/s');
+    const lat = await latencyAt(1000, 15_000);
+
+    log('scale-out on 6 partitions');
+    const scaleTopic = `bench-scale-${randomUUID().slice(0, 8)}`;
+    await createTopic(scaleTopic, 6);
+    const scaleN = Math.min(N, 120_000);
+    kcatProduce(scaleTopic, eventsFile(scaleN));
+    const scale = {};
+    for (const k of [1, 2, 3]) scale[k] = rate(scaleN, (await pipelineDrain(scaleTopic, scaleN, k)).ms);
+
+    log(`dashboard cost at 5,000 events/s${SOAK_MINUTES > 0 ? ` and a ${SOAK_MINUTES}-minute soak` : ''}`);
+    const cost = await dashboardCost(5000, 20_000);
+
+    const f = {
+      kcatProduce: rate(N, kcatP),
+      kcatConsume: rate(N, kcatC),
+      kafkajsConsume: rate(N, kjs.ms),
+      redisGet: rb1,
+      redisGetPipelined16: rb16,
+      pipelineWall: rate(N, pipe.ms),
+      pipelineSteady: rate(N, pipe.steady),
+      pipelineRedisCommandsPerSecond: rate(pipe.commands, pipe.steady),
+      latency1000: lat,
+      scaleOut: scale,
+      dashboard: cost,
+    };
+    results.figures = f;
+    const rows = [
+      ['kcat produce (reference)', `${f.kcatProduce.toLocaleString()} events/s`, ''],
+      ['kcat consume (ceiling)', `${f.kcatConsume.toLocaleString()} events/s`, ''],
+      ['kafkajs consume, doing nothing (ceiling)', `${f.kafkajsConsume.toLocaleString()} events/s`, ''],
+      [
+        'pipeline end to end (wall, incl. group join)',
+        `${f.pipelineWall.toLocaleString()} events/s`,
+        `${Math.round((f.pipelineWall / f.kafkajsConsume) * 100)}% of kafkajs, ${Math.round((f.pipelineWall / f.kcatConsume) * 100)}% of kcat; target ≥ 50,000 and ≥ 60%`,
+      ],
+      [
+        'pipeline end to end (steady)',
+        `${f.pipelineSteady.toLocaleString()} events/s`,
+        `${Math.round((f.pipelineSteady / f.kafkajsConsume) * 100)}% of kafkajs`,
+      ],
+      ['redis-benchmark GET, 50 clients', `${f.redisGet.toLocaleString()} req/s`, ''],
+      ['redis-benchmark GET, pipelined 16', `${f.redisGetPipelined16.toLocaleString()} req/s`, ''],
+      [
+        'Redis commands/s issued by the pipeline',
+        `${f.pipelineRedisCommandsPerSecond.toLocaleString()} cmd/s`,
+        `${Math.round((f.pipelineRedisCommandsPerSecond / f.redisGetPipelined16) * 100)}% of pipelined redis-benchmark`,
+      ],
+      [
+        'produce-to-deliver latency at 1,000/s',
+        `p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms`,
+        `target p99 ≤ 50 ms (${lat.samples} samples)`,
+      ],
+      [
+        'scale-out, 6 partitions',
+        `1: ${scale[1].toLocaleString()}, 2: ${scale[2].toLocaleString()}, 3: ${scale[3].toLocaleString()} events/s`,
+        'consumer processes in one group',
+      ],
+      ['headless at 5,000/s', `${cost.headless.cpu}% of a core, ${cost.headless.rss} MB`, ''],
+      [
+        'dashboard at 5,000/s',
+        `${cost.dashboard.cpu}% of a core, ${cost.dashboard.rss} MB`,
+        `+${cost.dashboard.cpu - cost.headless.cpu}% of a core; target ≤ +25%`,
+      ],
+    ];
+    if (cost.soak.minute1) {
+      const last = cost.soak[`minute${SOAK_MINUTES}`];
+      rows.push([
+        'dashboard RSS, minute 1 → ' + SOAK_MINUTES,
+        `${cost.soak.minute1} MB → ${last} MB`,
+        `${Math.round(((last - cost.soak.minute1) / cost.soak.minute1) * 100)}% growth; target < 10%`,
+      ]);
+    }
+    const table = [
+      '| measure | figure | note |',
+      '| --- | --- | --- |',
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ].join('\n');
+    process.stdout.write(`\n${table}\n`);
+    writeFileSync(path.join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    if (started.length > 0) await stackDown({ paths }, started);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
