@@ -76,7 +76,7 @@ export class NotificationConsumer {
       detail: 'consumer joining group',
       at: Date.now(),
     });
-    const chunkSize = this.options.chunkSize ?? 500;
+    const chunkSize = this.options.chunkSize ?? 1000;
     await this.consumer.run(async (batch, control) => {
       for (let i = 0; i < batch.messages.length; i += chunkSize) {
         if (!control.keepGoing()) return;

@@ -79,6 +79,8 @@ export class KafkaEventLog implements EventLog {
         await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning });
         running = true;
         await consumer.run({
+          // Partitions are processed side by side: one's Redis round trips overlap another's work.
+          partitionsConsumedConcurrently: 3,
           autoCommit: false,
           eachBatchAutoResolve: false,
           eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {

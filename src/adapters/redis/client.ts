@@ -56,7 +56,9 @@ export function createRedisCluster(url: string, options: ClientOptions = {}): Cl
   const u = new URL(url);
   const cluster = new Cluster([{ host: u.hostname, port: u.port ? Number(u.port) : 6379 }], {
     lazyConnect: true,
-    enableAutoPipelining: true,
+    // Not auto-pipelined: it would route the batch scripts (numberOfKeys given per call) by their first
+    // argument, not their first key. Concurrent commands still overlap on each node's connection.
+    enableAutoPipelining: false,
     clusterRetryStrategy: retryStrategy,
     redisOptions: {
       ...tlsFor(url, options.ca),

@@ -35,17 +35,27 @@ function pipelineValue<T>(entry: [Error | null, unknown] | undefined): T {
   return entry[1] as T;
 }
 
+const MARK_MANY = `
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], '1', 'EX', ARGV[1])
+end
+return #KEYS`;
+
+type MarkMany = { etuiMarkMany(numberOfKeys: number, ...args: (string | number)[]): Promise<number> };
+
 export class RedisStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly channels: readonly ChannelDefinition[],
     private readonly dedupeTtlSeconds = 7 * 24 * 3600,
-  ) {}
+  ) {
+    this.redis.defineCommand('etuiMarkMany', { lua: MARK_MANY });
+  }
 
   /**
    * Users, preferences and already-delivered marks for a whole batch, in one round trip: one
-   * pipeline (and one MGET) on a single Redis; on a Redis Cluster the same reads are auto-pipelined,
-   * one round trip per node, since the keys span hash slots.
+   * pipeline (and one MGET) on a single Redis; on a Redis Cluster the same reads go out concurrently,
+   * since the keys span hash slots.
    */
   async lookupBatch(userIds: readonly string[], dedupeKeys: readonly string[]): Promise<BatchLookup> {
     let profiles: Record<string, string>[];
@@ -88,8 +98,15 @@ export class RedisStore {
   }
 
   async markDelivered(keys: readonly string[]): Promise<void> {
-    // Auto-pipelined: one write on a single Redis, one per node on a cluster.
-    await Promise.all(keys.map((key) => this.redis.set(key, '1', 'EX', this.dedupeTtlSeconds)));
+    if (keys.length === 0) return;
+    if (isCluster(this.redis)) {
+      // The keys span hash slots: concurrent SETs.
+      const redis = this.redis;
+      await Promise.all(keys.map((key) => redis.set(key, '1', 'EX', this.dedupeTtlSeconds)));
+      return;
+    }
+    // One command for the whole batch on a single Redis.
+    await (this.redis as unknown as MarkMany).etuiMarkMany(keys.length, ...keys, this.dedupeTtlSeconds);
   }
 
   dedupeKey(eventId: string, channel: string): string {
