@@ -44,23 +44,28 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** Calls `onLine` with each JSON line a child prints on `stream`. */
+function onJsonLines(stream, onLine) {
+  let buffer = '';
+  stream.setEncoding('utf8').on('data', (chunk) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line) onLine(JSON.parse(line));
+    }
+  });
+}
+
 function cli(args, { env = {}, onLine, timeoutMs = 600_000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       env: { ...process.env, CI: 'true', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let buffer = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (line && onLine) onLine(JSON.parse(line));
-      }
-    });
+    if (onLine) onJsonLines(child.stdout, onLine);
     child.stderr.setEncoding('utf8').on('data', (c) => (stderr = (stderr + c).slice(-4000)));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code) => {
@@ -217,19 +222,11 @@ async function latencyAt(ratePerSecond, durationMs) {
     '--output',
     'lines',
   ]);
-  let buffer = '';
   let warm = 0;
-  child.stdout.setEncoding('utf8').on('data', (chunk) => {
-    buffer += chunk;
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      const o = JSON.parse(line);
-      if (o.kind === 'delivery' && o.status === 'sent') {
-        if (!warm) warm = Date.now();
-        if (Date.now() - warm > 3000) latencies.push(o.latencyMs);
-      }
+  onJsonLines(child.stdout, (o) => {
+    if (o.kind === 'delivery' && o.status === 'sent') {
+      if (!warm) warm = Date.now();
+      if (Date.now() - warm > 3000) latencies.push(o.latencyMs);
     }
   });
   await sleep(durationMs + 3000);
