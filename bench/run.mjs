@@ -77,7 +77,8 @@ function cli(args, { env = {}, onLine, timeoutMs = 600_000 } = {}) {
 }
 
 function spawnCli(args, env = {}) {
-  return spawn(process.execPath, [bin, ...args], {
+  // the executable itself, as a user runs it (its shebang carries the heap flags)
+  return spawn(bin, args, {
     env: { ...process.env, CI: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -302,7 +303,7 @@ async function dashboardCost(ratePerSecond, windowMs) {
     '40',
     '-s',
     session,
-    `env -u CI ${process.execPath} ${bin} --rate ${ratePerSecond} --topic bench-dash-${randomUUID().slice(0, 8)} --group bench-${randomUUID()} --log-file ${path.join(tmp, 'dash.log')}; sleep 5`,
+    `env -u CI ${bin} --rate ${ratePerSecond} --topic bench-dash-${randomUUID().slice(0, 8)} --group bench-${randomUUID()} --log-file ${path.join(tmp, 'dash.log')}; sleep 5`,
   ]);
   await sleep(8000);
   const pid = nodePidIn(session);

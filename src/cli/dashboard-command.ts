@@ -226,7 +226,16 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     setInterval(() => void measureLag().catch((e: unknown) => logger.debug({ err: e }, 'lag failed')), 1000),
     setInterval(() => {
       const m = process.memoryUsage();
-      logger.info({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }, 'memory');
+      logger.info(
+        {
+          rss: m.rss,
+          heapTotal: m.heapTotal,
+          heapUsed: m.heapUsed,
+          external: m.external,
+          arrayBuffers: m.arrayBuffers,
+        },
+        'memory',
+      );
     }, 10_000),
   );
   void refreshUsers().catch(() => undefined);

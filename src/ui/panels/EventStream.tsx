@@ -21,8 +21,8 @@ export function EventStream({ store, theme, width, height }: PanelProps) {
       width={width}
       height={height}
     >
-      {stream.slice(0, rows).map((e) => (
-        <Text key={`${e.partition}-${e.offset}`} wrap="truncate-end">
+      {stream.slice(0, rows).map((e, i) => (
+        <Text key={i} wrap="truncate-end">
           {showTime ? `${clock(e.at)} ` : ''}
           <Text color={colorOf(e.type)}>{cell(e.type, typeW)}</Text> {cell(e.userId, userW)}{' '}
           {cell(`${e.partition}@${e.offset}`, posW)} <Text dimColor>{cell(e.summary, restW)}</Text>
