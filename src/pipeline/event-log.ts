@@ -38,6 +38,14 @@ export interface GroupConsumerEvents {
   crashed(message: string, restarting: boolean): void;
 }
 
+export interface GroupConsumerOptions {
+  group: string;
+  topic: string;
+  /** Where a group with no committed offset starts: the earliest retained offset, or the end. */
+  fromBeginning: boolean;
+  events: GroupConsumerEvents;
+}
+
 export interface GroupConsumer {
   run(eachBatch: (batch: LogBatch, control: BatchControl) => Promise<void>): Promise<void>;
   /** Stops fetching, lets the batch in flight settle, leaves the group. */
@@ -55,12 +63,7 @@ export interface EventLog {
   readonly description: string;
   ensureTopics(topics: string[], partitions: number): Promise<string[]>;
   producer(): Promise<LogProducer>;
-  consumer(options: {
-    group: string;
-    topic: string;
-    fromBeginning: boolean;
-    events: GroupConsumerEvents;
-  }): GroupConsumer;
+  consumer(options: GroupConsumerOptions): GroupConsumer;
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Committed offset per partition for a group; absent = nothing committed. */
   committedOffsets(group: string, topic: string): Promise<Map<number, string>>;

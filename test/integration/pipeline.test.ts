@@ -236,6 +236,23 @@ describe('failing senders', () => {
   });
 });
 
+/**
+ * Restarts a consumer of `group` after a crash, waits for the redelivered event to settle, checks that
+ * nothing was sent again, and returns its duplicates as "channel reason", sorted.
+ */
+async function restartAndReadDuplicates(topic: string, group: string): Promise<string[]> {
+  const restarted = consume(topic, group);
+  await restarted.waitForLines(
+    'the redelivered event settled',
+    (lines) => lines.filter((l) => l.kind === 'delivery').length >= 4,
+  );
+  expect(restarted.deliveries({ status: 'sent' })).toEqual([]);
+  return restarted
+    .deliveries({ status: 'duplicate' })
+    .map((l) => `${String(l.channel)} ${String(l.reason)}`)
+    .sort();
+}
+
 describe('crashes: at-least-once in, once per channel out', () => {
   it('a consumer killed before committing, then restarted, reports duplicate and never a second sent', async () => {
     const topic = unique('events');
@@ -253,18 +270,11 @@ describe('crashes: at-least-once in, once per channel out', () => {
         .sort(),
     ).toEqual(['console', 'email', 'sms']);
 
-    const restarted = consume(topic, group);
-    await restarted.waitForLines(
-      'the redelivered event settled',
-      (lines) => lines.filter((l) => l.kind === 'delivery').length >= 4,
-    );
-    expect(restarted.deliveries({ status: 'sent' })).toEqual([]);
-    expect(
-      restarted
-        .deliveries({ status: 'duplicate' })
-        .map((l) => `${String(l.channel)} ${String(l.reason)}`)
-        .sort(),
-    ).toEqual(['console already-sent', 'email already-sent', 'sms already-sent']);
+    expect(await restartAndReadDuplicates(topic, group)).toEqual([
+      'console already-sent',
+      'email already-sent',
+      'sms already-sent',
+    ]);
   });
 
   it("a crash after the provider accepted but before the ledger was written: the provider's idempotency key makes it a duplicate", async () => {
@@ -276,18 +286,11 @@ describe('crashes: at-least-once in, once per channel out', () => {
     await produceEvents(topic, [e]);
     const crashing = consume(topic, group, [], { EVENTSTREAM_CRASH_AT: 'before-mark' });
     expect((await crashing.exited).signal).toBe('SIGKILL');
-    const restarted = consume(topic, group);
-    await restarted.waitForLines(
-      'the redelivered event settled',
-      (lines) => lines.filter((l) => l.kind === 'delivery').length >= 4,
-    );
-    expect(restarted.deliveries({ status: 'sent' })).toEqual([]);
-    expect(
-      restarted
-        .deliveries({ status: 'duplicate' })
-        .map((l) => `${String(l.channel)} ${String(l.reason)}`)
-        .sort(),
-    ).toEqual(['email provider-already-accepted', 'push provider-already-accepted', 'sms provider-already-accepted']);
+    expect(await restartAndReadDuplicates(topic, group)).toEqual([
+      'email provider-already-accepted',
+      'push provider-already-accepted',
+      'sms provider-already-accepted',
+    ]);
     for (const channel of ['email', 'sms', 'push']) {
       const outbox = await redis.xrange(`outbox:${channel}`, '-', '+');
       expect(

@@ -3,7 +3,7 @@ import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import type {
   EventLog,
   GroupConsumer,
-  GroupConsumerEvents,
+  GroupConsumerOptions,
   LogProducer,
   PartitionOffsets,
 } from '../../pipeline/event-log.js';
@@ -47,12 +47,7 @@ export class KafkaEventLog implements EventLog {
     };
   }
 
-  consumer(options: {
-    group: string;
-    topic: string;
-    fromBeginning: boolean;
-    events: GroupConsumerEvents;
-  }): GroupConsumer {
+  consumer(options: GroupConsumerOptions): GroupConsumer {
     let stopping = false;
     let running = false;
     // kafkajs' stop() does not wait for the batch handler in flight: we do, so its commit lands.

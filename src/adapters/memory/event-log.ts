@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type {
   EventLog,
   GroupConsumer,
-  GroupConsumerEvents,
+  GroupConsumerOptions,
   LogProducer,
   OutboundMessage,
   PartitionOffsets,
@@ -105,12 +105,7 @@ export class MemoryEventLog implements EventLog {
     };
   }
 
-  consumer(options: {
-    group: string;
-    topic: string;
-    fromBeginning: boolean;
-    events: GroupConsumerEvents;
-  }): GroupConsumer {
+  consumer(options: GroupConsumerOptions): GroupConsumer {
     const key = `${options.group}\u0000${options.topic}`;
     let stopping = false;
     let loop: Promise<void> | undefined;
