@@ -31,6 +31,8 @@ export function addressOf(channel: ChannelDefinition, user: UserProfile): string
 }
 
 export function fit(text: string, max: number): string {
+  // UTF-16 units never undercount characters: a short text needs no splitting.
+  if (text.length <= max) return text;
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }

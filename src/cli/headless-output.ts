@@ -2,6 +2,7 @@
  * Headless output: JSON lines on stdout (one per outcome, or one stats line per
  * second), human-readable console-channel lines and logs on stderr.
  */
+import { onCrash } from '../pipeline/crash-point.js';
 import { sanitize } from '../text/sanitize.js';
 import type { Outcome } from '../telemetry/outcomes.js';
 import { countInto, emptyTotals, type Telemetry } from '../telemetry/telemetry.js';
@@ -51,6 +52,29 @@ export function toLine(o: Outcome): Record<string, unknown> | undefined {
   }
 }
 
+/** Writes gathered within one turn of the event loop go out as one write. */
+function bufferedWriter(stream: NodeJS.WritableStream): { write(text: string): void; flush(): void } {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    stream.write(text);
+  };
+  return {
+    write: (text) => {
+      pending.push(text);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
 export interface HeadlessPrinter {
   stop(): void;
 }
@@ -62,14 +86,25 @@ export function attachHeadlessOutput(
   err: NodeJS.WritableStream = process.stderr,
 ): HeadlessPrinter {
   const unsubscribes: (() => void)[] = [];
+  // Lines are gathered and written once per turn of the event loop: a batch of thousands of outcomes
+  // is one write per stream, not one each.
+  const errBuffer = bufferedWriter(err);
+  const outBuffer = bufferedWriter(out);
   // The console channel's human-readable line goes to stderr in every mode.
   unsubscribes.push(
     telemetry.subscribe((o) => {
       if (o.kind === 'delivery' && o.channel === 'console' && o.status === 'sent') {
-        err.write(`[console] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
+        errBuffer.write(`[console] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
       } else if (o.kind === 'connection' || o.kind === 'assignment') {
-        err.write(`${JSON.stringify({ level: 'info', ...o })}\n`);
+        errBuffer.write(`${JSON.stringify({ level: 'info', ...o })}\n`);
       }
+    }),
+  );
+  unsubscribes.push(errBuffer.flush, outBuffer.flush);
+  unsubscribes.push(
+    onCrash(() => {
+      errBuffer.flush();
+      outBuffer.flush();
     }),
   );
   let timer: NodeJS.Timeout | undefined;
@@ -77,7 +112,7 @@ export function attachHeadlessOutput(
     unsubscribes.push(
       telemetry.subscribe((o) => {
         const line = toLine(o);
-        if (line) out.write(`${JSON.stringify(line)}\n`);
+        if (line) outBuffer.write(`${JSON.stringify(line)}\n`);
       }),
     );
   } else if (mode === 'stats') {

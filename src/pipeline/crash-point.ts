@@ -5,7 +5,19 @@
 export type CrashPointName = 'before-commit' | 'before-mark';
 
 const armed = process.env.EVENTSTREAM_CRASH_AT;
+const beforeCrash = new Set<() => void>();
+
+/**
+ * Output that is already decided but gathered for one write per event-loop turn (headless lines) is
+ * written before the kill, as it would have been had it been written line by line.
+ */
+export function onCrash(flush: () => void): () => void {
+  beforeCrash.add(flush);
+  return () => beforeCrash.delete(flush);
+}
 
 export function crashPoint(point: CrashPointName): void {
-  if (armed === point) process.kill(process.pid, 'SIGKILL');
+  if (armed !== point) return;
+  for (const flush of beforeCrash) flush();
+  process.kill(process.pid, 'SIGKILL');
 }

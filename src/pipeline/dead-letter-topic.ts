@@ -23,7 +23,7 @@ export class DeadLetterTopic implements DeadLetterSink {
       this.topic,
       letters.map((l) => {
         const headers: Record<string, Buffer | string | (Buffer | string)[]> = {};
-        for (const [k, v] of Object.entries(l.message.headers)) if (v !== undefined) headers[k] = v;
+        for (const [k, v] of Object.entries(l.message.headers ?? {})) if (v !== undefined) headers[k] = v;
         headers[DLQ_HEADERS.reason] = l.reason;
         headers[DLQ_HEADERS.detail] = l.detail;
         headers[DLQ_HEADERS.sourceTopic] = l.sourceTopic;

@@ -12,6 +12,7 @@ import { planDeliveries } from '../domain/rules.js';
 import type { NotificationProvider, SendRequest, SendResult } from '../adapters/redis/provider.js';
 import { ProviderError } from '../adapters/redis/provider.js';
 import type { BatchLookup } from '../adapters/redis/store.js';
+import { idempotencyKey } from '../adapters/redis/keys.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { DeliveryOutcome } from '../telemetry/outcomes.js';
 import { crashPoint } from './crash-point.js';
@@ -20,7 +21,7 @@ import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } 
 export interface RawMessage {
   key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
   offset: string;
   /** Producer timestamp, ms since the epoch, as a string (Kafka's). */
   timestamp: string;
@@ -40,9 +41,19 @@ export interface DeadLetterSink {
 }
 
 export interface PipelineStore {
-  lookupBatch(userIds: readonly string[], dedupeKeys: readonly string[]): Promise<BatchLookup>;
-  markDelivered(keys: readonly string[]): Promise<void>;
-  dedupeKey(eventId: string, channel: string): string;
+  lookupBatch(userIds: readonly string[], eventIds: readonly string[]): Promise<BatchLookup>;
+  /** Per event id, the channels delivered (comma-separated). */
+  markDelivered(delivered: ReadonlyMap<string, string>): Promise<void>;
+}
+
+interface Received {
+  event: EventEnvelope;
+  message: RawMessage;
+}
+
+interface SendJob {
+  entry: Received;
+  request: SendRequest;
 }
 
 type SendOutcome = { ok: true; value: SendResult; attempts: number } | { ok: false; error: unknown; attempts: number };
@@ -129,7 +140,7 @@ export class BatchProcessor {
     beat: () => Promise<void> = async () => undefined,
   ): Promise<void> {
     const { catalog, telemetry } = this.options;
-    const events: { event: EventEnvelope; message: RawMessage }[] = [];
+    const events: Received[] = [];
     const letters: DeadLetter[] = [];
     for (const message of messages) {
       const decoded = decodeEvent(message.value, { maxBytes: this.options.maxBytes, knownTypes: this.knownTypes });
@@ -177,26 +188,85 @@ export class BatchProcessor {
     }
 
     const userIds = [...new Set(events.map((e) => e.event.userId))];
-    const dedupeKeys = events.flatMap(({ event }) =>
-      catalog.channels.map((c) => this.options.store.dedupeKey(event.id, c.name)),
-    );
+    const eventIds = events.map((e) => e.event.id);
     const lookupStarted = this.now();
     const lookup = await this.untilDone(
       'redis',
       'looking up users and preferences in Redis',
-      () => this.options.store.lookupBatch(userIds, dedupeKeys),
+      () => this.options.store.lookupBatch(userIds, eventIds),
       keepGoing,
       beat,
     );
     const lookupMs = this.now() - lookupStarted;
 
-    const toMark: string[] = [];
+    // Per event: the channels delivered, before this chunk (ledger) and by it.
+    const deliveredNow = new Map<string, string[]>();
     const failed: DeadLetter[] = [];
     const settled: DeliveryOutcome[] = [];
-    const jobs: { request: SendRequest; done: (result: SendOutcome) => void }[] = [];
+    const jobs: SendJob[] = [];
     const channelsOnByUser = new Map<string, string[]>();
     const lookedUpAt = this.now();
-    for (const { event, message } of events) {
+    // Built field by field (no spreads, no closures per delivery): this runs for every (event, channel).
+    const settle = (
+      entry: Received,
+      channel: string,
+      status: DeliveryOutcome['status'],
+      reason: DeliveryOutcome['reason'],
+      attempts: number,
+      address?: string,
+      text?: string,
+    ): void => {
+      const at = this.now();
+      const producedAt = Number(entry.message.timestamp);
+      const outcome: DeliveryOutcome = {
+        kind: 'delivery',
+        eventId: entry.event.id,
+        type: entry.event.type,
+        userId: entry.event.userId,
+        channel,
+        status,
+        reason,
+        latencyMs: Number.isFinite(producedAt) ? Math.max(0, at - producedAt) : 0,
+        attempts,
+        at,
+      };
+      if (address !== undefined) outcome.address = address;
+      if (text !== undefined) outcome.text = text;
+      settled.push(outcome);
+    };
+    const finish = (job: SendJob, result: SendOutcome): void => {
+      const { entry, request } = job;
+      if (result.ok) {
+        let channels = deliveredNow.get(entry.event.id);
+        if (!channels) deliveredNow.set(entry.event.id, (channels = []));
+        channels.push(request.channel);
+        if (result.value === 'accepted')
+          settle(entry, request.channel, 'sent', null, result.attempts, request.address, request.text);
+        else
+          settle(
+            entry,
+            request.channel,
+            'duplicate',
+            'provider-already-accepted',
+            result.attempts,
+            request.address,
+            request.text,
+          );
+      } else {
+        const reason = (result.error as Error).message ?? String(result.error);
+        settle(entry, request.channel, 'failed', reason, result.attempts, request.address, request.text);
+        failed.push({
+          message: entry.message,
+          reason: 'delivery-failed',
+          detail: `${request.channel}: ${reason}`,
+          sourceTopic: topic,
+          partition,
+          channel: request.channel,
+        });
+      }
+    };
+    for (const entry of events) {
+      const { event } = entry;
       const record = lookup.users.get(event.userId);
       let channelsOn = channelsOnByUser.get(event.userId);
       if (!channelsOn) {
@@ -213,81 +283,25 @@ export class BatchProcessor {
         at: lookedUpAt,
       });
       const definition = catalog.eventTypes.get(event.type)!;
-      const producedAt = Number(message.timestamp);
-      // Built field by field (no spreads): this runs for every (event, channel), tens of thousands a second.
-      const settle = (
-        channel: string,
-        status: DeliveryOutcome['status'],
-        reason: DeliveryOutcome['reason'],
-        attempts: number,
-        address?: string,
-        text?: string,
-      ): void => {
-        const at = this.now();
-        const outcome: DeliveryOutcome = {
-          kind: 'delivery',
-          eventId: event.id,
-          type: event.type,
-          userId: event.userId,
-          channel,
-          status,
-          reason,
-          latencyMs: Number.isFinite(producedAt) ? Math.max(0, at - producedAt) : 0,
-          attempts,
-          at,
-        };
-        if (address !== undefined) outcome.address = address;
-        if (text !== undefined) outcome.text = text;
-        settled.push(outcome);
-      };
+      const already = lookup.delivered.get(event.id);
       for (const plan of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels)) {
         if (plan.action === 'skip') {
-          settle(plan.channel, 'skipped', plan.reason, 0);
-          continue;
+          settle(entry, plan.channel, 'skipped', plan.reason, 0);
+        } else if (already?.includes(plan.channel)) {
+          settle(entry, plan.channel, 'duplicate', 'already-sent', 0, plan.address, plan.text);
+        } else {
+          jobs.push({
+            entry,
+            request: {
+              channel: plan.channel,
+              idempotencyKey: idempotencyKey(event.id, plan.channel),
+              eventId: event.id,
+              userId: event.userId,
+              address: plan.address,
+              text: plan.text,
+            },
+          });
         }
-        const key = this.options.store.dedupeKey(event.id, plan.channel);
-        if (lookup.delivered.has(key)) {
-          settle(plan.channel, 'duplicate', 'already-sent', 0, plan.address, plan.text);
-          continue;
-        }
-        const request: SendRequest = {
-          channel: plan.channel,
-          idempotencyKey: key,
-          eventId: event.id,
-          userId: event.userId,
-          address: plan.address,
-          text: plan.text,
-        };
-        jobs.push({
-          request,
-          done: (result) => {
-            if (result.ok) {
-              toMark.push(key);
-              if (result.value === 'accepted')
-                settle(plan.channel, 'sent', null, result.attempts, plan.address, plan.text);
-              else
-                settle(
-                  plan.channel,
-                  'duplicate',
-                  'provider-already-accepted',
-                  result.attempts,
-                  plan.address,
-                  plan.text,
-                );
-            } else {
-              const reason = (result.error as Error).message ?? String(result.error);
-              settle(plan.channel, 'failed', reason, result.attempts, plan.address, plan.text);
-              failed.push({
-                message,
-                reason: 'delivery-failed',
-                detail: `${plan.channel}: ${reason}`,
-                sourceTopic: topic,
-                partition,
-                channel: plan.channel,
-              });
-            }
-          },
-        });
       }
     }
     // First attempt: the whole chunk in one provider call; rejected sends go on with their retry budget.
@@ -300,22 +314,28 @@ export class BatchProcessor {
         beat,
       );
       const retries: Promise<void>[] = [];
-      first.forEach((result, i) => {
+      for (let i = 0; i < jobs.length; i++) {
         const job = jobs[i]!;
+        const result = first[i];
         if (result instanceof ProviderError) {
-          retries.push(this.retrySend(job.request, keepGoing, beat).then(job.done));
+          retries.push(this.retrySend(job.request, keepGoing, beat).then((r) => finish(job, r)));
         } else {
-          job.done({ ok: true, value: result, attempts: 1 });
+          finish(job, { ok: true, value: result!, attempts: 1 });
         }
-      });
+      }
       await Promise.all(retries);
     }
     crashPoint('before-mark');
-    if (toMark.length > 0) {
+    if (deliveredNow.size > 0) {
+      const marks = new Map<string, string>();
+      for (const [eventId, channels] of deliveredNow) {
+        const before = lookup.delivered.get(eventId);
+        marks.set(eventId, (before ? [...new Set([...before, ...channels])] : channels).join(','));
+      }
       await this.untilDone(
         'redis',
         'recording deliveries in Redis',
-        () => this.options.store.markDelivered(toMark),
+        () => this.options.store.markDelivered(marks),
         keepGoing,
         beat,
       );

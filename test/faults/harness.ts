@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Partitioners } from 'kafkajs';
-import { testKafka, writeUsers, type Line, type TestUser } from '../support/pipeline.js';
+import { readOutbox, testKafka, writeUsers, type Line, type TestUser } from '../support/pipeline.js';
 
 export const PROFILE =
   process.env.FAULTS_PROFILE === 'full'
@@ -100,19 +100,13 @@ export function expectedPairs(events: SentEvent[], users: TestUser[]): Set<strin
   return pairs;
 }
 
-/** How many times each provider accepted each (event, channel), read back from the outbox streams. */
+/** How many times each provider accepted each (event, channel), read back from the outboxes. */
 export async function accepted(redis: Redis, eventIds: Set<string>): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const channel of CHANNELS) {
-    let start = '-';
-    for (;;) {
-      const entries = await redis.xrange(`outbox:${channel}`, start, '+', 'COUNT', 10_000);
-      for (const [, fields] of entries) {
-        const event = fields[fields.indexOf('event') + 1]!;
-        if (eventIds.has(event)) counts.set(`${event}/${channel}`, (counts.get(`${event}/${channel}`) ?? 0) + 1);
-      }
-      if (entries.length < 10_000) break;
-      start = `(${entries.at(-1)![0]}`;
+    for (const line of await readOutbox(redis, channel)) {
+      const pair = `${line.event}/${channel}`;
+      if (eventIds.has(line.event)) counts.set(pair, (counts.get(pair) ?? 0) + 1);
     }
   }
   return counts;

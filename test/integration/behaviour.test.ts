@@ -133,7 +133,7 @@ describe.each(BACKENDS)('the pipeline on %s', (_name, makeBackends) => {
     await waitFor('the dead letter', () => dlq.length > 0, 30_000);
     await reader.stop();
     expect(dlq[0]!.value?.toString()).toBe('{"not": "an event"');
-    expect(String(dlq[0]!.headers['dlq-reason'])).toBe('invalid-json');
+    expect(String(dlq[0]!.headers?.['dlq-reason'])).toBe('invalid-json');
   });
 
   it('an event delivered again (a crash before the commit, a rebalance) comes out as duplicate, never a second sent', async () => {

@@ -15,6 +15,7 @@ import {
   newRedis,
   produceEvents,
   produceRaw,
+  readOutbox,
   readTopic,
   redisUrl,
   removeUsers,
@@ -111,9 +112,11 @@ describe('consume: deliveries follow the preferences in Redis', () => {
     // the console channel prints a human-readable line on stderr, never on stdout
     expect(p.stderr).toMatch(/\[console\] Alice: Welcome, Alice! Your pro account is ready\./);
     // the provider kept what it accepted in Redis, readable with redis-cli
-    const outbox = await redis.xrange('outbox:email', '-', '+', 'COUNT', 100000);
+    const outbox = await readOutbox(redis, 'email');
     const aliceEventId = p.deliveries({ userId: alice.id, channel: 'email' })[0]!.eventId;
-    expect(outbox.filter(([, fields]) => fields.includes(String(aliceEventId)))).toHaveLength(1);
+    expect(outbox.filter((line) => line.event === aliceEventId)).toMatchObject([
+      { key: `${String(aliceEventId)}:email`, user: alice.id, to: alice.email, text: expect.stringContaining('Alice') },
+    ]);
     // lookups are reported per event
     expect(p.lines.filter((l) => l.kind === 'lookup' && l.userId === alice.id)[0]).toMatchObject({
       found: true,
@@ -292,9 +295,9 @@ describe('crashes: at-least-once in, once per channel out', () => {
       'sms provider-already-accepted',
     ]);
     for (const channel of ['email', 'sms', 'push']) {
-      const outbox = await redis.xrange(`outbox:${channel}`, '-', '+');
+      const outbox = await readOutbox(redis, channel);
       expect(
-        outbox.filter(([, f]) => f.includes(e.id)),
+        outbox.filter((line) => line.event === e.id),
         `${channel} outbox holds the event once`,
       ).toHaveLength(1);
     }

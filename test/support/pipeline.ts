@@ -5,6 +5,8 @@ import { Partitioners, type IHeaders } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
+import { outboxKey } from '../../src/adapters/redis/keys.js';
+import type { OutboxLine } from '../../src/adapters/redis/provider.js';
 import { createLogger } from '../../src/log/logger.js';
 import { binPath, waitFor } from './cli.js';
 
@@ -206,4 +208,15 @@ export class CliProcess {
 
 export function newRedis(): Redis {
   return new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+}
+
+/** What the mock provider of `channel` accepted, oldest first, as `redis-cli LRANGE 'outbox:{email}' 0 -1` shows it. */
+export async function readOutbox(redis: Redis, channel: string): Promise<OutboxLine[]> {
+  const out: OutboxLine[] = [];
+  const page = 50_000;
+  for (let start = 0; ; start += page) {
+    const lines = await redis.lrange(outboxKey(channel), start, start + page - 1);
+    for (const l of lines) out.push(JSON.parse(l) as OutboxLine);
+    if (lines.length < page) return out;
+  }
 }

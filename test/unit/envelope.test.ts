@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEvent } from '../../src/domain/envelope.js';
+import { decodeEvent, envelopeSchema, validEnvelope } from '../../src/domain/envelope.js';
 
 const options = { maxBytes: 1024, knownTypes: new Set(['user_signup']) };
 const good = {
@@ -57,5 +57,44 @@ describe('the event envelope decides what is consumed and what is dead-lettered'
     );
     expect(decoded).toMatchObject({ ok: false, reason: 'schema', detail: 'a "__proto__" key is not allowed' });
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
+  it('refuses a __proto__ key spelled with a \\u escape', () => {
+    const decoded = decodeEvent(
+      bytes(
+        '{"id":"e1","type":"user_signup","userId":"u1","occurredAt":"2026-11-27T10:00:00Z","payload":{"\\u005f_proto__":{"polluted":true}}}',
+      ),
+      options,
+    );
+    expect(decoded).toMatchObject({ ok: false, reason: 'schema' });
+  });
+
+  it('takes the fast validation path only for envelopes zod accepts unchanged', () => {
+    // Valid envelopes, and each one broken one way: the fast check must never accept what zod refuses.
+    const variants: unknown[] = [good, { ...good, occurredAt: '2026-11-27T10:00:00.123+05:30' }];
+    const breakers: Record<string, unknown[]> = {
+      id: ['', 'x'.repeat(201), 7, null, ['e1']],
+      type: ['', 'x'.repeat(101), {}, false],
+      userId: ['', 'x'.repeat(201), 1.5],
+      occurredAt: ['2026-11-27', '2026-02-30T10:00:00Z', '2026-11-27T10:00:00', '2026-11-27 10:00:00Z', 0],
+      payload: [null, [], 'text', 3, [{ a: 1 }]],
+    };
+    for (const [field, bad] of Object.entries(breakers)) {
+      for (const b of bad) variants.push({ ...good, [field]: b });
+      const missing: Record<string, unknown> = { ...good };
+      delete missing[field];
+      variants.push(missing);
+    }
+    variants.push({ ...good, extra: 1 }, null, [], 'e1', 42, Object.create(null));
+    for (const v of variants) {
+      const fast = validEnvelope(v);
+      const zod = envelopeSchema.safeParse(v);
+      if (fast) {
+        expect(zod.success, JSON.stringify(v)).toBe(true);
+        expect(fast).toEqual(zod.data);
+      }
+    }
+    expect(validEnvelope(good)).toEqual(good);
+    expect(variants.filter((v) => validEnvelope(v)).length).toBe(2);
   });
 });

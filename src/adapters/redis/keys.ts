@@ -2,12 +2,30 @@
 export const usersSetKey = 'users';
 export const userKey = (id: string): string => `user:${id}`;
 export const prefsKey = (id: string): string => `prefs:${id}`;
-/** The consumer's record that (event, channel) was delivered: the dedupe ledger. */
-export const deliveredKey = (eventId: string, channel: string): string => `delivered:${eventId}:${channel}`;
+
 /**
- * The mock provider's idempotency record and its outbox stream, per channel. The record's hash tag
- * is the stream's name, so both live in one Redis Cluster slot and one script can write both.
+ * Dedupe records live in generations: hashes named after a window of time, written in the current
+ * window and read in the current and the previous one, each expiring on its own. One hash per window
+ * instead of one key per event: a batch reads its marks with one HMGET and writes them with one HSET.
  */
-export const providerIdemKey = (channel: string, idempotencyKey: string): string =>
-  `{outbox:${channel}}:accepted:${idempotencyKey}`;
-export const outboxKey = (channel: string): string => `outbox:${channel}`;
+export const DEDUPE_WINDOW_SECONDS = 24 * 3600;
+
+/** The window `nowMs` falls in; a record is remembered for one to two windows. */
+export function dedupeGeneration(nowMs: number, windowSeconds = DEDUPE_WINDOW_SECONDS): number {
+  return Math.floor(nowMs / (windowSeconds * 1000));
+}
+
+/** The consumer's dedupe ledger: field = event id, value = the channels delivered (comma-separated). */
+export const ledgerKey = (generation: number): string => `delivered:g${generation}`;
+
+/**
+ * The mock provider of one channel: its outbox, a list of what it accepted (one JSON line per message,
+ * newest last), and its idempotency records (field = idempotency key). Hash-tagged by channel, so both
+ * live in one Redis Cluster slot and one script writes both.
+ */
+export const outboxKey = (channel: string): string => `outbox:{${channel}}`;
+export const providerAcceptedKey = (channel: string, generation: number): string =>
+  `outbox:{${channel}}:accepted:g${generation}`;
+
+/** The idempotency key the consumer gives the provider for one (event, channel). */
+export const idempotencyKey = (eventId: string, channel: string): string => `${eventId}:${channel}`;

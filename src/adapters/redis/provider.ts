@@ -1,10 +1,11 @@
 /**
  * The mock notification provider: it behaves like a real one (latency, failures,
- * an idempotency key per send) and keeps what it accepted outside the consumer,
- * in Redis, so a crash cannot make it forget: `XRANGE outbox:<channel> - +`.
+ * an idempotency key per send, a batch API) and keeps what it accepted outside the
+ * consumer, in Redis, so a crash cannot make it forget:
+ * `redis-cli LRANGE 'outbox:{email}' -10 -1`.
  */
 import type { RedisClient } from './client.js';
-import { outboxKey, providerIdemKey } from './keys.js';
+import { DEDUPE_WINDOW_SECONDS, dedupeGeneration, outboxKey, providerAcceptedKey } from './keys.js';
 
 export interface SendRequest {
   channel: string;
@@ -30,36 +31,68 @@ export class ProviderError extends Error {
 export interface MockProviderOptions {
   latencyMs: number;
   failureRate: number;
+  /** Messages each outbox keeps (the newest). */
   outboxMaxLen: number;
-  idempotencyTtlSeconds: number;
+  /** How long an idempotency key is remembered, at least (at most twice as long). */
+  idempotencyWindowSeconds: number;
   random?: () => number;
+  now?: () => number;
 }
 
-// Accept once per idempotency key: record the key and append to the outbox atomically.
-const ACCEPT_ONCE = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'key', ARGV[1], 'event', ARGV[4], 'user', ARGV[5], 'to', ARGV[6], 'text', ARGV[7])
-  return 1
-end
-return 0`;
-
-// The same, for a batch of one channel: KEYS[1] the outbox, KEYS[2..] the idempotency records;
-// ARGV: ttl, maxlen, then key, event, user, to, text per send. Returns a string with one character per
-// send, '1' accepted or '0' already accepted (a string reads the same from Redis and its stand-in).
+// Accept once per idempotency key, for a batch of one channel, atomically: look the keys up in the
+// current and the previous generation, append the new messages to the outbox, record their keys.
+// KEYS: outbox, current generation, previous generation. ARGV: generation TTL, outbox length, the
+// outbox lines (JSON, one per send, joined by newlines: JSON text has none of its own), then the
+// idempotency key of each send. Returns one character per send: '1' accepted, '0' already accepted.
+// (A missing field is tested by type: Redis gives false, its in-process stand-in a null userdata.)
 const ACCEPT_MANY = `
-local out = {}
-for i = 2, #KEYS do
-  local a = 3 + (i - 2) * 5
-  if redis.call('SET', KEYS[i], ARGV[a], 'NX', 'EX', ARGV[1]) then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'key', ARGV[a], 'event', ARGV[a + 1], 'user', ARGV[a + 2], 'to', ARGV[a + 3], 'text', ARGV[a + 4])
-    out[#out + 1] = '1'
+local n = #ARGV - 3
+local ids = {}
+for i = 1, n do ids[i] = ARGV[3 + i] end
+local cur = redis.call('HMGET', KEYS[2], unpack(ids))
+local prev = redis.call('HMGET', KEYS[3], unpack(ids))
+local blob = ARGV[3]
+local out, lines, marks, seen = {}, {}, {}, {}
+local from = 1
+for i = 1, n do
+  local to = string.find(blob, '\\n', from, true) or (#blob + 1)
+  local id = ids[i]
+  if type(cur[i]) == 'string' or type(prev[i]) == 'string' or seen[id] then
+    out[i] = '0'
   else
-    out[#out + 1] = '0'
+    seen[id] = true
+    out[i] = '1'
+    lines[#lines + 1] = string.sub(blob, from, to - 1)
+    marks[#marks + 1] = id
+    marks[#marks + 1] = '1'
   end
+  from = to + 1
+end
+if #lines > 0 then
+  redis.call('RPUSH', KEYS[1], unpack(lines))
+  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+  redis.call('HSET', KEYS[2], unpack(marks))
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
 end
 return table.concat(out)`;
 
-type AcceptMany = { etuiAcceptMany(numberOfKeys: number, ...args: (string | number)[]): Promise<string> };
+/** Sends per script call: Lua's unpack() takes a few thousand values at most. */
+const SCRIPT_SLICE = 1000;
+
+type AcceptMany = {
+  etuiAcceptMany(...keysThenArgs: (string | number | string[])[]): Promise<string>;
+};
+
+/** One outbox line: what the provider accepted, as JSON. */
+export interface OutboxLine {
+  key: string;
+  event: string;
+  user: string;
+  to: string;
+  text: string;
+  /** When it was accepted, ms since the epoch. */
+  at: number;
+}
 
 export class MockProvider implements NotificationProvider {
   private readonly options: MockProviderOptions;
@@ -72,65 +105,83 @@ export class MockProvider implements NotificationProvider {
       failureRate: 0,
       // EVENTSTREAM_OUTBOX_MAXLEN: a longer outbox, for audits such as the fault suite's.
       outboxMaxLen: Number(process.env.EVENTSTREAM_OUTBOX_MAXLEN) || 10_000,
-      idempotencyTtlSeconds: 7 * 24 * 3600,
+      idempotencyWindowSeconds: DEDUPE_WINDOW_SECONDS,
       ...options,
     };
-    this.redis.defineCommand('etuiAcceptOnce', { numberOfKeys: 2, lua: ACCEPT_ONCE });
-    this.redis.defineCommand('etuiAcceptMany', { lua: ACCEPT_MANY });
+    this.redis.defineCommand('etuiAcceptMany', { numberOfKeys: 3, lua: ACCEPT_MANY });
   }
 
   private rejects(): boolean {
     return this.options.failureRate > 0 && (this.options.random ?? Math.random)() < this.options.failureRate;
   }
 
+  private async accept(channel: string, requests: readonly SendRequest[]): Promise<string> {
+    const at = (this.options.now ?? Date.now)();
+    const window = this.options.idempotencyWindowSeconds;
+    const generation = dedupeGeneration(at, window);
+    const lines: string[] = new Array(requests.length);
+    const ids: string[] = new Array(requests.length);
+    for (let i = 0; i < requests.length; i++) {
+      const r = requests[i]!;
+      const line: OutboxLine = {
+        key: r.idempotencyKey,
+        event: r.eventId,
+        user: r.userId,
+        to: r.address,
+        text: r.text,
+        at,
+      };
+      lines[i] = JSON.stringify(line);
+      ids[i] = r.idempotencyKey;
+    }
+    return (this.redis as unknown as AcceptMany).etuiAcceptMany(
+      outboxKey(channel),
+      providerAcceptedKey(channel, generation),
+      providerAcceptedKey(channel, generation - 1),
+      window * 2,
+      this.options.outboxMaxLen,
+      lines.join('\n'),
+      ids,
+    );
+  }
+
   async sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError)[]> {
     if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     const results: (SendResult | ProviderError)[] = new Array(requests.length);
     const byChannel = new Map<string, number[]>();
-    requests.forEach((request, i) => {
+    for (let i = 0; i < requests.length; i++) {
+      const request = requests[i]!;
       if (this.rejects()) {
         results[i] = new ProviderError(`${request.channel} provider rejected the send (simulated failure)`);
-        return;
+        continue;
       }
-      const slots = byChannel.get(request.channel) ?? [];
+      let slots = byChannel.get(request.channel);
+      if (!slots) byChannel.set(request.channel, (slots = []));
       slots.push(i);
-      byChannel.set(request.channel, slots);
-    });
-    const redis = this.redis as unknown as AcceptMany;
-    await Promise.all(
-      [...byChannel].map(async ([channel, slots]) => {
-        const keys = [outboxKey(channel), ...slots.map((i) => providerIdemKey(channel, requests[i]!.idempotencyKey))];
-        const args: (string | number)[] = [this.options.idempotencyTtlSeconds, this.options.outboxMaxLen];
-        for (const i of slots) {
-          const r = requests[i]!;
-          args.push(r.idempotencyKey, r.eventId, r.userId, r.address, r.text);
-        }
-        const accepted = await redis.etuiAcceptMany(keys.length, ...keys, ...args);
-        slots.forEach((slot, j) => (results[slot] = accepted[j] === '1' ? 'accepted' : 'already-accepted'));
-      }),
-    );
+    }
+    const calls: Promise<void>[] = [];
+    for (const [channel, slots] of byChannel) {
+      for (let s = 0; s < slots.length; s += SCRIPT_SLICE) {
+        const slice = slots.slice(s, s + SCRIPT_SLICE);
+        calls.push(
+          this.accept(
+            channel,
+            slice.map((i) => requests[i]!),
+          ).then((accepted) => {
+            for (let j = 0; j < slice.length; j++)
+              results[slice[j]!] = accepted[j] === '1' ? 'accepted' : 'already-accepted';
+          }),
+        );
+      }
+    }
+    await Promise.all(calls);
     return results;
   }
 
   async send(request: SendRequest): Promise<SendResult> {
-    const { latencyMs, failureRate } = this.options;
+    const { latencyMs } = this.options;
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
-    if (failureRate > 0 && (this.options.random ?? Math.random)() < failureRate) {
-      throw new ProviderError(`${request.channel} provider rejected the send (simulated failure)`);
-    }
-    const accepted = await (
-      this.redis as unknown as { etuiAcceptOnce(...args: (string | number)[]): Promise<number> }
-    ).etuiAcceptOnce(
-      providerIdemKey(request.channel, request.idempotencyKey),
-      outboxKey(request.channel),
-      request.idempotencyKey,
-      this.options.idempotencyTtlSeconds,
-      this.options.outboxMaxLen,
-      request.eventId,
-      request.userId,
-      request.address,
-      request.text,
-    );
-    return accepted === 1 ? 'accepted' : 'already-accepted';
+    if (this.rejects()) throw new ProviderError(`${request.channel} provider rejected the send (simulated failure)`);
+    return (await this.accept(request.channel, [request])) === '1' ? 'accepted' : 'already-accepted';
   }
 }

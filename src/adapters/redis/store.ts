@@ -8,7 +8,7 @@ import type { ChannelDefinition } from '../../channels/channel.js';
 import type { UserProfile } from '../../domain/event-type.js';
 import { parsePreferences, type Preferences } from '../../domain/rules.js';
 import type { SeedUser } from '../../domain/sample-users.js';
-import { deliveredKey, prefsKey, userKey, usersSetKey } from './keys.js';
+import { DEDUPE_WINDOW_SECONDS, dedupeGeneration, ledgerKey, prefsKey, userKey, usersSetKey } from './keys.js';
 
 export interface UserRecord {
   profile: UserProfile;
@@ -17,8 +17,8 @@ export interface UserRecord {
 
 export interface BatchLookup {
   users: Map<string, UserRecord | undefined>;
-  /** The dedupe keys (see {@link deliveredKey}) already recorded as delivered. */
-  delivered: Set<string>;
+  /** Per event id found in the dedupe ledger: the channels already delivered. */
+  delivered: Map<string, readonly string[]>;
 }
 
 const PROFILE_FIELDS = ['name', 'email', 'phone', 'pushToken'] as const;
@@ -35,38 +35,36 @@ function pipelineValue<T>(entry: [Error | null, unknown] | undefined): T {
   return entry[1] as T;
 }
 
-const MARK_MANY = `
-for i = 1, #KEYS do
-  redis.call('SET', KEYS[i], '1', 'EX', ARGV[1])
-end
-return #KEYS`;
-
-type MarkMany = { etuiMarkMany(numberOfKeys: number, ...args: (string | number)[]): Promise<number> };
-
 export class RedisStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly channels: readonly ChannelDefinition[],
-    private readonly dedupeTtlSeconds = 7 * 24 * 3600,
-  ) {
-    this.redis.defineCommand('etuiMarkMany', { lua: MARK_MANY });
-  }
+    private readonly dedupeWindowSeconds = DEDUPE_WINDOW_SECONDS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /**
-   * Users, preferences and already-delivered marks for a whole batch, in one round trip: one
-   * pipeline (and one MGET) on a single Redis; on a Redis Cluster the same reads go out concurrently,
-   * since the keys span hash slots.
+   * Users, preferences and the ledger's marks for a whole batch, in one round trip: one pipeline (the
+   * marks: one HMGET per ledger generation) on a single Redis; on a Redis Cluster the same reads go out
+   * concurrently, since the keys span hash slots.
    */
-  async lookupBatch(userIds: readonly string[], dedupeKeys: readonly string[]): Promise<BatchLookup> {
+  async lookupBatch(userIds: readonly string[], eventIds: readonly string[]): Promise<BatchLookup> {
     let profiles: Record<string, string>[];
     let prefs: Record<string, string>[];
-    let marks: (string | null)[];
+    let current: (string | null)[] = [];
+    let previous: (string | null)[] = [];
+    const generation = dedupeGeneration(this.now(), this.dedupeWindowSeconds);
     if (isCluster(this.redis)) {
       const redis = this.redis;
-      [profiles, prefs, marks] = await Promise.all([
+      [profiles, prefs, [current, previous]] = await Promise.all([
         Promise.all(userIds.map((id) => redis.hgetall(userKey(id)))),
         Promise.all(userIds.map((id) => redis.hgetall(prefsKey(id)))),
-        Promise.all(dedupeKeys.map((k) => redis.get(k))),
+        eventIds.length > 0
+          ? Promise.all([
+              redis.hmget(ledgerKey(generation), ...eventIds),
+              redis.hmget(ledgerKey(generation - 1), ...eventIds),
+            ])
+          : Promise.resolve([[], []]),
       ]);
     } else {
       const pipeline = this.redis.pipeline();
@@ -74,11 +72,17 @@ export class RedisStore {
         pipeline.hgetall(userKey(id));
         pipeline.hgetall(prefsKey(id));
       }
-      if (dedupeKeys.length > 0) pipeline.mget(...dedupeKeys);
+      if (eventIds.length > 0) {
+        pipeline.hmget(ledgerKey(generation), ...eventIds);
+        pipeline.hmget(ledgerKey(generation - 1), ...eventIds);
+      }
       const replies = (await pipeline.exec()) ?? [];
       profiles = userIds.map((_, i) => pipelineValue<Record<string, string>>(replies[2 * i]));
       prefs = userIds.map((_, i) => pipelineValue<Record<string, string>>(replies[2 * i + 1]));
-      marks = dedupeKeys.length > 0 ? pipelineValue<(string | null)[]>(replies[2 * userIds.length]) : [];
+      if (eventIds.length > 0) {
+        current = pipelineValue<(string | null)[]>(replies[2 * userIds.length]);
+        previous = pipelineValue<(string | null)[]>(replies[2 * userIds.length + 1]);
+      }
     }
     const users = new Map<string, UserRecord | undefined>();
     userIds.forEach((id, i) => {
@@ -90,27 +94,31 @@ export class RedisStore {
           : { profile: toProfile(id, profile), prefs: parsePreferences(prefs[i]!, this.channels) },
       );
     });
-    const delivered = new Set<string>();
-    marks.forEach((m, i) => {
-      if (m !== null) delivered.add(dedupeKeys[i]!);
-    });
+    const delivered = new Map<string, readonly string[]>();
+    for (let i = 0; i < eventIds.length; i++) {
+      const marks = [current[i], previous[i]].filter((m): m is string => typeof m === 'string' && m.length > 0);
+      if (marks.length > 0) delivered.set(eventIds[i]!, [...new Set(marks.join(',').split(','))]);
+    }
     return { users, delivered };
   }
 
-  async markDelivered(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
+  /**
+   * Records, per event id, the channels delivered so far (comma-separated): one HSET into the
+   * current ledger generation, which then expires two windows after its last write.
+   */
+  async markDelivered(delivered: ReadonlyMap<string, string>): Promise<void> {
+    if (delivered.size === 0) return;
+    const key = ledgerKey(dedupeGeneration(this.now(), this.dedupeWindowSeconds));
+    const fields: string[] = [];
+    for (const [eventId, channels] of delivered) fields.push(eventId, channels);
+    const ttl = this.dedupeWindowSeconds * 2;
     if (isCluster(this.redis)) {
-      // The keys span hash slots: concurrent SETs.
-      const redis = this.redis;
-      await Promise.all(keys.map((key) => redis.set(key, '1', 'EX', this.dedupeTtlSeconds)));
+      await this.redis.hset(key, ...fields);
+      await this.redis.expire(key, ttl);
       return;
     }
-    // One command for the whole batch on a single Redis.
-    await (this.redis as unknown as MarkMany).etuiMarkMany(keys.length, ...keys, this.dedupeTtlSeconds);
-  }
-
-  dedupeKey(eventId: string, channel: string): string {
-    return deliveredKey(eventId, channel);
+    const replies = (await this.redis.pipeline().hset(key, ...fields).expire(key, ttl).exec()) ?? [];
+    for (const entry of replies) pipelineValue(entry);
   }
 
   async userIds(): Promise<string[]> {
