@@ -16,7 +16,16 @@ import {
   type Line,
   type TestUser,
 } from '../support/pipeline.js';
-import { audit, AUDIT_ENV, expectedPairs, faultUsers, printReport, produceFlow, PROFILE } from './harness.js';
+import {
+  audit,
+  AUDIT_ENV,
+  expectedPairs,
+  faultUsers,
+  printReport,
+  produceFlow,
+  PROFILE,
+  trimOutboxes,
+} from './harness.js';
 
 const redis = newRedis();
 let users: TestUser[] = [];
@@ -32,6 +41,7 @@ afterAll(async () => {
     redis,
     users.map((u) => u.id),
   );
+  await trimOutboxes(redis);
   redis.disconnect();
 });
 

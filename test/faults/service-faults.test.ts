@@ -23,7 +23,7 @@ import {
   removeUsers,
   unique,
 } from '../support/pipeline.js';
-import { audit, AUDIT_ENV, faultUsers, printReport, produceFlow, type SentEvent } from './harness.js';
+import { audit, AUDIT_ENV, faultUsers, printReport, produceFlow, trimOutboxes, type SentEvent } from './harness.js';
 
 const OUTAGE_MS = 10_000;
 const running: CliProcess[] = [];
@@ -32,6 +32,9 @@ const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop('SIGKILL')));
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  const redis = newRedis();
+  await trimOutboxes(redis);
+  redis.disconnect();
 });
 
 const spawn = (args: string[]): CliProcess => {

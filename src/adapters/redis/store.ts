@@ -117,7 +117,12 @@ export class RedisStore {
       await this.redis.expire(key, ttl);
       return;
     }
-    const replies = (await this.redis.pipeline().hset(key, ...fields).expire(key, ttl).exec()) ?? [];
+    const replies =
+      (await this.redis
+        .pipeline()
+        .hset(key, ...fields)
+        .expire(key, ttl)
+        .exec()) ?? [];
     for (const entry of replies) pipelineValue(entry);
   }
 
