@@ -11,7 +11,7 @@ import {
   withConnectionOptions,
 } from './pipeline-commands.js';
 import { stackCommand } from './stack-command.js';
-import { runDashboard, type DashboardFlags } from './dashboard-command.js';
+import type { DashboardFlags } from './dashboard-command.js';
 import { nonNegativeNumber } from './options.js';
 import { ConfigError } from '../config/config.js';
 
@@ -50,6 +50,8 @@ export function buildProgram(): Command {
       'where kafkajs and the app log (default ~/.cache/eventstream-tui/logs/eventstream-tui.log)',
     )
     .action(async (flags: DashboardFlags) => {
+      // Loaded on demand: Ink and React take most of a second to load, which the headless commands skip.
+      const { runDashboard } = await import('./dashboard-command.js');
       process.exit(await runDashboard(flags));
     });
   program.addCommand(runHeadlessCommand());

@@ -1,14 +1,14 @@
 /** Text that fits its cell: sanitized, cut to a display width, padded. */
 import stringWidth from 'string-width';
 import { sanitize } from '../text/sanitize.js';
+import { narrowWidth } from '../text/width.js';
 
 /** Cuts `text` to at most `width` terminal columns (wide characters count double), with an ellipsis. */
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-
 export function truncate(text: string, width: number): string {
   if (width <= 0) return '';
-  // Fast path: printable ASCII is one column a character (most rows, at thousands of rows a second).
-  if (PRINTABLE_ASCII.test(text)) return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+  // Fast path: one column a character (most rows, at thousands of rows a second).
+  const narrow = narrowWidth(text);
+  if (narrow !== undefined) return narrow <= width ? text : `${text.slice(0, width - 1)}…`;
   if (stringWidth(text) <= width) return text;
   let out = '';
   let used = 0;
@@ -24,7 +24,7 @@ export function truncate(text: string, width: number): string {
 /** A cell of exactly `width` columns from any string (sanitized first). */
 export function cell(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   const cut = truncate(sanitize(text), width);
-  const used = PRINTABLE_ASCII.test(cut) ? cut.length : stringWidth(cut);
+  const used = narrowWidth(cut) ?? stringWidth(cut);
   const pad = ' '.repeat(Math.max(0, width - used));
   return align === 'left' ? cut + pad : pad + cut;
 }
