@@ -12,7 +12,7 @@ const request = (eventId: string, channel = 'email'): SendRequest => ({
   eventId,
   userId: 'user-01',
   address: 'ada@example.com',
-  text: 'Line one\nand "quoted"',
+  text: 'Line one\nand "quoted" \\ tab\t 🚀 \u2028 end',
 });
 
 describe('the mock provider accepts each idempotency key once and keeps what it accepted', () => {
@@ -36,7 +36,7 @@ describe('the mock provider accepts each idempotency key once and keeps what it 
       event: 'e1',
       user: 'user-01',
       to: 'ada@example.com',
-      text: 'Line one\nand "quoted"',
+      text: 'Line one\nand "quoted" \\ tab\t 🚀 \u2028 end',
     });
   });
 
