@@ -15,7 +15,7 @@ import { recordingProgress } from '../stack/progress.js';
 import { stackDown } from '../stack/stack.js';
 import { Collector } from '../telemetry/collector.js';
 import { App } from '../ui/App.js';
-import { createDashboardStore } from '../ui/store.js';
+import { createDashboardStore, type DashboardState, type UserRow } from '../ui/store.js';
 import { colorEnabled } from '../ui/theme.js';
 import { DashboardController } from './dashboard/controller.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
@@ -105,9 +105,24 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   process.once('SIGTERM', quit);
   process.once('SIGINT', quit);
   process.once('SIGHUP', quit);
+  // Users and lag, read on their own timers, reach the screen with the next tick: one frame a tick,
+  // not one more per read.
+  let pendingLag: Pick<DashboardState, 'lag' | 'partitionCount'> | undefined;
+  let usersSignature = '';
+  // Users read from Redis, with the preferences version they were read at: a key pressed since wins.
+  let pendingUsers: { users: UserRow[]; version: number } | undefined;
   timers.push(
     setInterval(() => {
-      store.setState({ snapshot: collector.snapshot(80), now: Date.now() });
+      const update: Partial<DashboardState> = { ...pendingLag, snapshot: collector.snapshot(80), now: Date.now() };
+      if (pendingUsers && pendingUsers.version === controller.prefsVersion) {
+        update.users = pendingUsers.users;
+        update.selected = Math.min(store.getState().selected, Math.max(0, pendingUsers.users.length - 1));
+      } else if (pendingUsers) {
+        usersSignature = ''; // stale: the next read is applied whatever it holds
+      }
+      pendingLag = undefined;
+      pendingUsers = undefined;
+      store.setState(update);
     }, UI_TICK_MS),
   );
 
@@ -189,17 +204,19 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     const version = controller.prefsVersion;
     const records = await p.store.listUsers();
     if (version !== controller.prefsVersion) return;
-    store.setState((s) => ({
-      users: records.map((r) => ({
-        id: r.profile.id,
-        name: r.profile.name ?? '',
-        prefs: r.prefs,
-        reachable: Object.fromEntries(
-          p.catalog.channels.map((c) => [c.name, !c.addressField || Boolean(r.profile[c.addressField])]),
-        ),
-      })),
-      selected: Math.min(s.selected, Math.max(0, records.length - 1)),
+    const users = records.map((r) => ({
+      id: r.profile.id,
+      name: r.profile.name ?? '',
+      prefs: r.prefs,
+      reachable: Object.fromEntries(
+        p.catalog.channels.map((c) => [c.name, !c.addressField || Boolean(r.profile[c.addressField])]),
+      ),
     }));
+    // Unchanged users (the usual case) cause no render at all.
+    const signature = JSON.stringify(users);
+    if (signature === usersSignature) return;
+    usersSignature = signature;
+    pendingUsers = { users, version };
   };
 
   const watchKafka = async (): Promise<void> => {
@@ -217,7 +234,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const measureLag = async (): Promise<void> => {
     if (!p.consumer) return;
     const { lag, partitions } = await p.lag();
-    store.setState({ lag, partitionCount: partitions });
+    pendingLag = { lag, partitionCount: partitions };
   };
 
   timers.push(
