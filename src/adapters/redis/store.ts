@@ -96,8 +96,11 @@ export class RedisStore {
     });
     const delivered = new Map<string, readonly string[]>();
     for (let i = 0; i < eventIds.length; i++) {
-      const marks = [current[i], previous[i]].filter((m): m is string => typeof m === 'string' && m.length > 0);
-      if (marks.length > 0) delivered.set(eventIds[i]!, [...new Set(marks.join(',').split(','))]);
+      const cur = current[i];
+      const prev = previous[i];
+      if (!cur && !prev) continue; // the usual case: nothing recorded, nothing allocated
+      const marks = [cur, prev].filter((m): m is string => typeof m === 'string' && m.length > 0);
+      delivered.set(eventIds[i]!, [...new Set(marks.join(',').split(','))]);
     }
     return { users, delivered };
   }
