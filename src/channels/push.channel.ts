@@ -7,5 +7,6 @@ export default defineChannel({
   order: 3,
   addressField: 'pushToken',
   maxLength: 240,
-  format: (c) => `${c.subject}: ${c.short}`,
+  // the short line already says what the subject says ("Order … confirmed: …"): repeating it read twice
+  format: (c) => c.short,
 });

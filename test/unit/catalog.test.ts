@@ -33,6 +33,10 @@ describe('the event catalog', () => {
         const text = renderText(def, channel, event(type, payload), ada);
         expect(text.length).toBeGreaterThan(5);
         expect(text.length).toBeLessThanOrEqual(channel.maxLength);
+        // no phrase said twice (push once read "Order X confirmed: Order X confirmed: …")
+        const words = text.split(/\s+/);
+        const trigrams = words.slice(2).map((w, i) => `${words[i]} ${words[i + 1]} ${w}`);
+        expect(new Set(trigrams).size, `${channel.name}: ${text}`).toBe(trigrams.length);
       }
     },
   );
