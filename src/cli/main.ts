@@ -12,7 +12,7 @@ import {
 } from './pipeline-commands.js';
 import { stackCommand } from './stack-command.js';
 import type { DashboardFlags } from './dashboard-command.js';
-import { nonNegativeNumber } from './options.js';
+import { dedupeWindowOption, nonNegativeNumber } from './options.js';
 import { ConfigError } from '../config/config.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -34,6 +34,7 @@ export function buildProgram(): Command {
         .choices(['earliest', 'latest'])
         .default('earliest'),
     )
+    .addOption(dedupeWindowOption())
     .addOption(
       new Option('--latency <ms>', 'mock senders: latency per send in ms')
         .argParser(nonNegativeNumber('--latency'))

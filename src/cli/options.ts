@@ -1,6 +1,6 @@
 /** Shared option parsing for every subcommand: bad values are usage errors (exit 2). */
 import { InvalidArgumentError, Option } from 'commander';
-import { ConfigError, parseBrokers, parseRedisUrl } from '../config/config.js';
+import { ConfigError, parseBrokers, parseDuration, parseRedisUrl } from '../config/config.js';
 
 function asArgumentError<T>(parse: (v: string) => T): (v: string) => string {
   return (value) => {
@@ -45,3 +45,9 @@ export const redisOption = (): Option =>
     '--redis <url>',
     'Redis URL, redis:// or rediss:// (env REDIS_URL; default redis://127.0.0.1:6379)',
   ).argParser(asArgumentError(parseRedisUrl));
+
+export const dedupeWindowOption = (): Option =>
+  new Option(
+    '--dedupe-window <duration>',
+    'how long deliveries are remembered against redelivery, 1m..30d (env DEDUPE_WINDOW; default 24h); every consumer of a group must use the same',
+  ).argParser(asArgumentError((v) => parseDuration(v)));

@@ -12,7 +12,7 @@ import {
 } from '../pipeline/runtime.js';
 import { sanitize } from '../text/sanitize.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
-import { brokersOption, nonNegativeNumber, positiveInt, redisOption } from './options.js';
+import { brokersOption, dedupeWindowOption, nonNegativeNumber, positiveInt, redisOption } from './options.js';
 
 interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
   output?: OutputMode;
@@ -57,6 +57,7 @@ function withConsumerOptions(cmd: Command): Command {
         .choices(['earliest', 'latest'])
         .default('earliest'),
     )
+    .addOption(dedupeWindowOption())
     .addOption(
       new Option('--max-bytes <n>', 'events larger than this go to the dead-letter topic')
         .argParser(positiveInt('--max-bytes'))

@@ -21,6 +21,8 @@ export interface Config {
   kafkaSecurity: KafkaSecurity;
   /** A PEM file to trust for rediss:// (REDIS_CA_FILE). */
   redisCa?: string | undefined;
+  /** How long the dedupe ledger and the providers' idempotency keys are remembered, at least (DEDUPE_WINDOW). */
+  dedupeWindowSeconds: number;
 }
 
 export const DEFAULTS: Config = {
@@ -30,6 +32,7 @@ export const DEFAULTS: Config = {
   group: 'notification-service',
   partitions: 3,
   kafkaSecurity: {},
+  dedupeWindowSeconds: 24 * 3600,
 };
 
 export const ENV_VARS = {
@@ -43,6 +46,7 @@ export const ENV_VARS = {
   kafkaTls: 'KAFKA_TLS',
   kafkaCa: 'KAFKA_CA_FILE',
   redisCa: 'REDIS_CA_FILE',
+  dedupeWindow: 'DEDUPE_WINDOW',
 } as const;
 
 export const SASL_MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
@@ -58,6 +62,8 @@ export interface ConfigFlags {
   kafkaPasswordFile?: string;
   kafkaTls?: boolean;
   kafkaCa?: string;
+  /** A duration, see {@link parseDuration}. */
+  dedupeWindow?: string;
 }
 
 export class ConfigError extends Error {
@@ -142,7 +148,32 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     partitions: flags.partitions ?? DEFAULTS.partitions,
     kafkaSecurity: resolveKafkaSecurity(flags, env),
     redisCa: env[ENV_VARS.redisCa] || undefined,
+    dedupeWindowSeconds:
+      flags.dedupeWindow !== undefined
+        ? parseDuration(flags.dedupeWindow)
+        : env[ENV_VARS.dedupeWindow]
+          ? parseDuration(env[ENV_VARS.dedupeWindow]!, ENV_VARS.dedupeWindow)
+          : DEFAULTS.dedupeWindowSeconds,
   };
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+export const DEDUPE_WINDOW_LIMITS = { min: 60, max: 30 * 86400 };
+
+/**
+ * A dedupe window: `90s`, `30m`, `6h`, `7d` or plain seconds, from one minute to 30 days. Shorter keeps
+ * Redis smaller at high rates; an event redelivered after 1 to 2 windows is no longer recognised.
+ */
+export function parseDuration(value: string, name = '--dedupe-window'): number {
+  const match = /^(\d+)\s*([smhd]?)$/i.exec(value.trim());
+  const seconds = match ? Number(match[1]) * DURATION_UNITS[(match[2] || 's').toLowerCase()]! : NaN;
+  if (!Number.isSafeInteger(seconds)) {
+    throw new ConfigError(`${name} "${value}" is not a duration: use 90s, 30m, 6h, 7d or a number of seconds`);
+  }
+  if (seconds < DEDUPE_WINDOW_LIMITS.min || seconds > DEDUPE_WINDOW_LIMITS.max) {
+    throw new ConfigError(`${name} "${value}" is out of range: from 1m (a minute) to 30d`);
+  }
+  return seconds;
 }
 
 /** A Redis URL fit to show: the password replaced by ***. */

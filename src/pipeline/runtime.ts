@@ -32,6 +32,8 @@ export interface PipelineSettings {
   fromBeginning: boolean;
   maxBytes: number;
   latencyMs: number;
+  /** The dedupe ledger's and the providers' idempotency window, seconds. */
+  dedupeWindowSeconds: number;
   failureRate: number;
   clientId?: string;
   kafkaSecurity?: KafkaSecurity;
@@ -56,6 +58,7 @@ export function pipelineSettings(config: Config, flags: PipelineFlags, clientId?
     fromBeginning: (flags.from ?? 'earliest') === 'earliest',
     maxBytes: flags.maxBytes ?? 1024 * 1024,
     latencyMs: flags.latency ?? 0,
+    dedupeWindowSeconds: config.dedupeWindowSeconds,
     failureRate: flags.failureRate ?? 0,
     kafkaSecurity: config.kafkaSecurity,
     redisCa: config.redisCa,
@@ -185,7 +188,7 @@ export class Pipeline {
     this.log = backends.log;
     this.redis = backends.redis;
     this.embedded = backends.embedded;
-    this.store = new RedisStore(this.redis, catalog.channels);
+    this.store = new RedisStore(this.redis, catalog.channels, settings.dedupeWindowSeconds);
   }
 
   /** On the real services, after checking that they answer. */
@@ -260,6 +263,7 @@ export class Pipeline {
       provider: new MockProvider(this.redis, {
         latencyMs: this.settings.latencyMs,
         failureRate: this.settings.failureRate,
+        idempotencyWindowSeconds: this.settings.dedupeWindowSeconds,
       }),
       deadLetters: new DeadLetterTopic(this.dlqProducer, this.dlqTopic),
       maxBytes: this.settings.maxBytes,

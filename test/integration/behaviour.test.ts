@@ -30,6 +30,7 @@ const settingsFor = (): PipelineSettings => ({
   maxBytes: 1024,
   latencyMs: 0,
   failureRate: 0,
+  dedupeWindowSeconds: 86400,
 });
 
 const BACKENDS: [string, (s: PipelineSettings) => Backends][] = [

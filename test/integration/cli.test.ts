@@ -126,6 +126,50 @@ describe('run --headless', () => {
   });
 });
 
+describe('consume --dedupe-window', () => {
+  it('remembers deliveries in generations of that window, expiring after two of them', async () => {
+    const topic = unique('events');
+    await createTopic(topic);
+    const produced = await runCli(['produce', ...conn(), '--topic', topic, '--user', 'user-02', '--count', '3']);
+    expect(produced.code).toBe(0);
+    const ids = produced.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { eventId: string }).eventId);
+    const before = Math.floor(Date.now() / 3_600_000);
+    const consumed = await runCli([
+      'consume',
+      ...conn(),
+      '--topic',
+      topic,
+      '--group',
+      unique('group'),
+      '--drain',
+      '--output',
+      'none',
+      '--dedupe-window',
+      '1h',
+    ]);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    const after = Math.floor(Date.now() / 3_600_000);
+    // one generation per hour (the hour the run fell in), not the default day
+    const generations = [...new Set([before, after])];
+    const marks = await Promise.all(generations.map((g) => redis.hmget(`delivered:g${g}`, ...ids)));
+    expect(ids.every((_, i) => marks.some((m) => typeof m[i] === 'string'))).toBe(true);
+    const ttl = await redis.ttl(`delivered:g${after}`);
+    expect(ttl).toBeGreaterThan(3600);
+    expect(ttl).toBeLessThanOrEqual(7200);
+  });
+
+  it('refuses a window that is not a duration or out of range, with usage (exit 2)', async () => {
+    for (const value of ['soon', '10s', '31d']) {
+      const result = await runCli(['consume', '--dedupe-window', value]);
+      expect(result.code, value).toBe(2);
+      expect(result.stderr, value).toMatch(/--dedupe-window ".+" is (not a duration|out of range)/);
+    }
+  });
+});
+
 describe('errors a user can act on', () => {
   it('a Kafka that does not answer: names it and says how to start one, exit 1', async () => {
     const result = await runCli(['consume', '--brokers', 'localhost:1', '--redis', redisUrl()]);

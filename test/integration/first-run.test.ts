@@ -37,6 +37,7 @@ const settingsOf = (config: Config): PipelineSettings => ({
   maxBytes: 1024 * 1024,
   latencyMs: 0,
   failureRate: 0,
+  dedupeWindowSeconds: 86400,
 });
 
 /** A PATH with only the named programs of this machine. */

@@ -131,6 +131,7 @@ describe('fuzz', () => {
       maxBytes: 64 * 1024,
       latencyMs: 0,
       failureRate: 0,
+      dedupeWindowSeconds: 86400,
     };
     const pipeline = new Pipeline(settings, await loadCatalog(), createLogger({ kind: 'silent' }), embeddedBackends());
     const outcomes: Outcome[] = [];

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, explicitServices, parseBrokers, resolveConfig } from '../../src/config/config.js';
+import {
+  ConfigError,
+  DEFAULTS,
+  explicitServices,
+  parseBrokers,
+  parseDuration,
+  resolveConfig,
+} from '../../src/config/config.js';
 
 describe('configuration: flags over env over defaults', () => {
   it('uses the defaults when nothing is set', () => {
@@ -24,6 +31,21 @@ describe('configuration: flags over env over defaults', () => {
     );
     expect(config.brokers).toEqual(['flag:1']);
     expect(config.redisUrl).toBe('rediss://flag:2');
+  });
+
+  it('reads the dedupe window as a duration, flag over env, and refuses what is not one or out of range', () => {
+    expect(DEFAULTS.dedupeWindowSeconds).toBe(86400);
+    expect([
+      parseDuration('90s'),
+      parseDuration('30m'),
+      parseDuration('6H'),
+      parseDuration('7d'),
+      parseDuration('600'),
+    ]).toEqual([90, 1800, 21600, 604800, 600]);
+    expect(resolveConfig({}, { DEDUPE_WINDOW: '2h' }).dedupeWindowSeconds).toBe(7200);
+    expect(resolveConfig({ dedupeWindow: '10m' }, { DEDUPE_WINDOW: '2h' }).dedupeWindowSeconds).toBe(600);
+    expect(() => resolveConfig({}, { DEDUPE_WINDOW: 'a while' })).toThrow(/DEDUPE_WINDOW "a while" is not a duration/);
+    for (const bad of ['59s', '31d', '1.5h', '-1m', '']) expect(() => parseDuration(bad), bad).toThrow(ConfigError);
   });
 
   it('knows when a service was named explicitly (so it must never fall back silently)', () => {
