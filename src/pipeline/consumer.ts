@@ -20,6 +20,10 @@ export interface ConsumerOptions extends ProcessorOptions {
   chunkSize?: number;
 }
 
+/** What a broker answers while a new topic's leaders or the group's coordinator are still being chosen. */
+const TRANSIENT_KAFKA_ERROR =
+  /does not host this topic-partition|no leader for this topic-partition|not the leader for that topic-partition|coordinator is not available|not the correct coordinator|coordinator is loading/i;
+
 export class NotificationConsumer {
   private readonly consumer: GroupConsumer;
   private readonly processor: BatchProcessor;
@@ -55,6 +59,19 @@ export class NotificationConsumer {
           telemetry.publish({ kind: 'assignment', partitions, at: at() });
         },
         crashed: (message, restarting) => {
+          if (restarting && TRANSIENT_KAFKA_ERROR.test(message)) {
+            // A topic just created, a leader or a coordinator being elected: kafkajs restarts the
+            // consumer and it joins in seconds. Shown as joining, not as a red error.
+            options.logger.info({ err: message }, 'consumer restarting: the broker is not ready for it yet');
+            telemetry.publish({
+              kind: 'connection',
+              service: 'kafka',
+              state: 'connecting',
+              detail: `waiting for the broker (${message})`,
+              at: at(),
+            });
+            return;
+          }
           telemetry.publish({
             kind: 'error',
             source: 'consumer',
