@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { clearInterval, setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,13 +59,14 @@ function onJsonLines(stream, onLine) {
   });
 }
 
-function cli(args, { env = {}, onLine, timeoutMs = 600_000 } = {}) {
+function cli(args, { env = {}, onLine, onSpawn, timeoutMs = 600_000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       env: { ...process.env, CI: 'true', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
+    onSpawn?.(child);
     if (onLine) onJsonLines(child.stdout, onLine);
     child.stderr.setEncoding('utf8').on('data', (c) => (stderr = (stderr + c).slice(-4000)));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -197,25 +199,51 @@ async function redisCpuSeconds() {
   return Number(/used_cpu_user:([\d.]+)/.exec(info)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)[1]);
 }
 
+/** The local broker's pid (the JVM running kafka.Kafka), if one runs on this machine. */
+function brokerPid() {
+  try {
+    return Number(execFileSync('pgrep', ['-f', 'kafka\\.Kafka'], { encoding: 'utf8' }).trim().split('\n')[0]) || null;
+  } catch {
+    return null;
+  }
+}
+
 /** The pipeline draining `count` pre-produced events, with `processes` consumers in one group. */
 async function pipelineDrain(topic, count, processes = 1) {
   const group = `bench-${randomUUID()}`;
   const before = await redisCommands();
   const cpuBefore = await redisCpuSeconds();
+  const broker = brokerPid();
+  const brokerBefore = broker ? cpuTicks(broker) : 0;
   const started = Date.now();
   let firstAt = 0;
+  // The consumers' CPU, read from /proc every 100 ms while they run (a process's entry goes with it).
+  const ticks = new Map();
+  const sampler = setInterval(() => {
+    for (const pid of ticks.keys()) {
+      try {
+        ticks.set(pid, cpuTicks(pid));
+      } catch {
+        // exited since the last read
+      }
+    }
+  }, 100);
   const runs = Array.from({ length: processes }, () =>
     cli(['consume', '--drain', '--topic', topic, '--group', group, '--output', 'stats'], {
+      onSpawn: (child) => ticks.set(child.pid, 0),
       onLine: (l) => {
         if (l.consumed > 0 && !firstAt) firstAt = Date.now();
       },
     }),
   );
   await Promise.all(runs);
+  clearInterval(sampler);
   const ms = Date.now() - started;
   const commands = (await redisCommands()) - before;
   const redisCpu = (await redisCpuSeconds()) - cpuBefore;
-  return { ms, steady: Date.now() - (firstAt || started), commands, redisCpu };
+  const nodeCpu = [...ticks.values()].reduce((a, b) => a + b, 0) / 100;
+  const brokerCpu = broker ? (cpuTicks(broker) - brokerBefore) / 100 : null;
+  return { ms, steady: Date.now() - (firstAt || started), commands, redisCpu, nodeCpu, brokerCpu };
 }
 
 async function latencyAt(ratePerSecond, durationMs) {
@@ -250,6 +278,29 @@ async function latencyAt(ratePerSecond, durationMs) {
     p99: percentile(latencies, 99),
     samples: latencies.length,
   };
+}
+
+/** Busy share of the whole machine over `ms` (from /proc/stat). */
+async function machineBusy(ms) {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + f[4];
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
+/**
+ * Waits (up to 30 s) until the machine is quiet: a measurement must not start while the broker or Redis
+ * still works off the one before (a latency run right after a drain once read p99 51 ms, 27 ms alone).
+ */
+async function quiet() {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) if ((await machineBusy(1000)) < 0.15) return;
+  log('the machine did not quiet down within 30 s; measuring anyway');
 }
 
 /** CPU (share of one core) and RSS of a process over a window. */
@@ -343,6 +394,22 @@ async function dashboardCost(ratePerSecond, windowMs) {
   return { headless: h, dashboard: d, soak };
 }
 
+/**
+ * What one event costs in CPU across the consumer, Redis and the broker while draining, and the rate
+ * the machine's cores could give at that cost (the ceiling no parallelism can pass).
+ */
+function cpuPerEventRow(f, count, cores) {
+  const us = (seconds) => Math.round((seconds * 1e6) / count);
+  const total = f.pipelineNodeCpuSeconds + f.pipelineRedisCpuSeconds + (f.pipelineBrokerCpuSeconds ?? 0);
+  const parts = [`consumer ${us(f.pipelineNodeCpuSeconds)}`, `Redis ${us(f.pipelineRedisCpuSeconds)}`];
+  if (f.pipelineBrokerCpuSeconds !== null) parts.push(`broker ${us(f.pipelineBrokerCpuSeconds)}`);
+  return [
+    'CPU per event while draining',
+    `${us(total)} µs (${parts.join(', ')})`,
+    `${cores} cores at that cost: at most ${Math.round((cores * count) / total).toLocaleString()} events/s; 50,000/s needs ≤ ${Math.round((cores * 1e6) / 50_000)} µs`,
+  ];
+}
+
 async function main() {
   const paths = stackPaths();
   const up = await stackUp({ config, paths });
@@ -362,8 +429,10 @@ async function main() {
     log('redis-benchmark GET');
     const rb1 = redisBenchmark(1);
     const rb16 = redisBenchmark(16);
+    await quiet();
     log(`the pipeline draining ${N} events`);
     const pipe = await pipelineDrain(topic, N, 1);
+    await quiet();
     log('latency at 1,000 events/s');
     const lat = await latencyAt(1000, 15_000);
 
@@ -376,10 +445,12 @@ async function main() {
       const scaleTopic = `bench-scale-${randomUUID().slice(0, 8)}`;
       await createTopic(scaleTopic, 6);
       kcatProduce(scaleTopic, eventsFile(scaleN));
+      await quiet();
       scale[k] = rate(scaleN, (await pipelineDrain(scaleTopic, scaleN, k)).ms);
     }
 
     log(`dashboard cost at 5,000 events/s${SOAK_MINUTES > 0 ? ` and a ${SOAK_MINUTES}-minute soak` : ''}`);
+    await quiet();
     const cost = await dashboardCost(5000, 20_000);
 
     const f = {
@@ -392,6 +463,8 @@ async function main() {
       pipelineSteady: rate(N, pipe.steady),
       pipelineRedisCommandsPerSecond: rate(pipe.commands, pipe.steady),
       pipelineRedisCpuSeconds: Math.round(pipe.redisCpu * 100) / 100,
+      pipelineNodeCpuSeconds: Math.round(pipe.nodeCpu * 100) / 100,
+      pipelineBrokerCpuSeconds: pipe.brokerCpu === null ? null : Math.round(pipe.brokerCpu * 100) / 100,
       latency1000: lat,
       scaleOut: scale,
       dashboard: cost,
@@ -423,6 +496,7 @@ async function main() {
         `${f.pipelineRedisCpuSeconds} s`,
         `${Math.round((f.pipelineRedisCpuSeconds * 1e6) / N)} µs of Redis CPU per event`,
       ],
+      cpuPerEventRow(f, N, os.cpus().length),
       [
         'produce-to-deliver latency at 1,000/s',
         `p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms`,
