@@ -78,7 +78,13 @@ describe('the hostile corpus in Kafka', () => {
     expect(letters.get('five-mb.json')).toBe('too-large');
     const consumedIds = new Set(p.lines.filter((l) => l.kind === 'delivery').map((l) => l.eventId));
     for (const id of ['hostile-ansi', 'hostile-bidi', 'hostile-long']) expect(consumedIds.has(id), id).toBe(true);
-    // the console channel's human line on stderr carries none of the escapes
+    // the console channel's human line on stderr carries none of the escapes (waiting for every line
+    // sent so far: stderr is a pipe of its own, read in its own time)
+    const consoleSent = p.deliveries({ channel: 'console', status: 'sent' }).length;
+    expect(consoleSent).toBeGreaterThan(0);
+    await waitFor('every console line on stderr', () =>
+      (p.stderr.match(/^\[console\] /gm)?.length ?? 0) >= consoleSent ? true : undefined,
+    );
     expect(p.stderr).not.toMatch(ESC);
     expect(p.child.exitCode).toBeNull();
     const dlq = await readTopic(`${topic}.dlq`, letters.size, 60_000);

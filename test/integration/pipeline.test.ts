@@ -109,8 +109,8 @@ describe('consume: deliveries follow the preferences in Redis', () => {
       ['attempts', 'channel', 'eventId', 'kind', 'latencyMs', 'reason', 'status', 'type', 'userId'].sort(),
     );
     expect(typeof sent.latencyMs).toBe('number');
-    // the console channel prints a human-readable line on stderr, never on stdout
-    expect(p.stderr).toMatch(/\[console\] Alice: Welcome, Alice! Your pro account is ready\./);
+    // the console channel prints a human-readable line on stderr, never on stdout (each pipe read in its own time)
+    await p.waitForStderr(/\[console\] Alice: Welcome, Alice! Your pro account is ready\./);
     // the provider kept what it accepted in Redis, readable with redis-cli
     const outbox = await readOutbox(redis, 'email');
     const aliceEventId = p.deliveries({ userId: alice.id, channel: 'email' })[0]!.eventId;
@@ -164,7 +164,7 @@ describe('consume: deliveries follow the preferences in Redis', () => {
       status: 'sent',
       type: 'password_reset',
     });
-    expect(p.stderr).toMatch(/\[console\] Alice: Password reset code: 424242/);
+    await p.waitForStderr(/\[console\] Alice: Password reset code: 424242/);
   });
 });
 

@@ -192,6 +192,15 @@ export class CliProcess {
     });
   }
 
+  /** Waits until stderr shows `pattern`: stdout and stderr are separate pipes, read in their own time. */
+  async waitForStderr(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    await waitFor(`stderr to show ${String(pattern)}`, () => pattern.test(this.stderr) || undefined, timeoutMs).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\n--- stderr ---\n${this.stderr.slice(-2000)}`);
+      },
+    );
+  }
+
   /** Waits until this consumer has partitions assigned (it logs its assignment on stderr). */
   async waitForAssignment(timeoutMs = 30_000): Promise<number[]> {
     await waitFor('a partition assignment', () => /"kind":"assignment"/.test(this.stderr), timeoutMs);
