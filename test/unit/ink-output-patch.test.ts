@@ -3,17 +3,19 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { styledCharsFromTokens, styledCharsToString, tokenize } from '@alcalzone/ansi-tokenize';
 import { describe, expect, it } from 'vitest';
+import { isNarrow } from '../../src/text/width.js';
 
-// The patched Ink output (patches/ink+6.8.0.patch) turns ASCII-and-colour lines into styled characters
-// without the library: it must give exactly what the library gives, and draw rows the same way.
+// The patched Ink output (patches/ink+6.8.0.patch) turns lines of narrow characters and colour codes into
+// styled characters without the library: it must give exactly what the library gives, and draw rows the
+// same way.
 type StyledChar = ReturnType<typeof styledCharsFromTokens>[number];
 const inkEntry = createRequire(import.meta.url).resolve('ink');
 const { styledCharsForTesting: patched } = (await import(
   pathToFileURL(path.join(path.dirname(inkEntry), 'output.js')).href
 )) as {
   styledCharsForTesting: {
-    asciiStyledChars(line: string): StyledChar[] | undefined;
-    isSimpleChar(code: number): boolean;
+    narrowStyledChars(line: string): StyledChar[] | undefined;
+    isNarrow(code: number): boolean;
     styledCharsToString(chars: StyledChar[]): string;
   };
 };
@@ -43,24 +45,31 @@ function seeded(seed: number): () => number {
 describe('the Ink output patch draws what Ink draws', () => {
   const ascii = Array.from({ length: 95 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
 
-  const simple: string[] = [];
-  for (let code = 0; code <= 0xffff; code++) if (patched.isSimpleChar(code)) simple.push(String.fromCharCode(code));
+  const narrow: string[] = [];
+  for (let code = 0; code <= 0xffff; code++) if (patched.isNarrow(code)) narrow.push(String.fromCharCode(code));
+
+  it('calls narrow exactly what src/text/width.ts does (the rule a test holds to string-width)', () => {
+    const disagree: string[] = [];
+    for (let code = 0; code <= 0xffff; code++)
+      if (patched.isNarrow(code) !== isNarrow(code)) disagree.push(code.toString(16));
+    expect(disagree).toEqual([]);
+  });
 
   it('each character it handles itself is, for the library, a grapheme of its own, not full-width', () => {
-    const wrong = simple.filter((ch) => {
+    const wrong = narrow.filter((ch) => {
       const tokens = tokenize(`a${ch}b${ch}${ch}\x1b[31m${ch}`);
       return tokens.length !== 7 || tokens.some((t) => t.type === 'char' && (t.fullWidth || t.value.length !== 1));
     });
-    expect(simple.length).toBeGreaterThan(400);
+    expect(narrow.length).toBeGreaterThan(400);
     expect(wrong).toEqual([]);
   });
 
   it('styles such lines with colour codes exactly as the library does', () => {
     const random = seeded(7);
-    const alphabet = `${ascii}${simple.join('')}`;
+    const alphabet = `${ascii}${narrow.join('')}`;
     for (let i = 0; i < 5000; i++) {
       const line = randomLine(random, i % 2 ? ascii : alphabet);
-      const fast = patched.asciiStyledChars(line);
+      const fast = patched.narrowStyledChars(line);
       expect(fast, JSON.stringify(line)).toBeDefined();
       expect(fast, JSON.stringify(line)).toEqual(styledCharsFromTokens(tokenize(line)));
     }
@@ -77,14 +86,14 @@ describe('the Ink output patch draws what Ink draws', () => {
       '🎉',
       '\u200d',
     ])
-      expect(patched.asciiStyledChars(line), JSON.stringify(line)).toBeUndefined();
+      expect(patched.narrowStyledChars(line), JSON.stringify(line)).toBeUndefined();
   });
 
   it('writes rows back to text exactly as the library does, shared style lists or not', () => {
     const random = seeded(11);
     for (let i = 0; i < 3000; i++) {
       const line = randomLine(random, `${ascii}日é▶`);
-      const chars = patched.asciiStyledChars(line) ?? styledCharsFromTokens(tokenize(line));
+      const chars = patched.narrowStyledChars(line) ?? styledCharsFromTokens(tokenize(line));
       expect(patched.styledCharsToString(chars), JSON.stringify(line)).toBe(styledCharsToString(chars));
     }
   });
