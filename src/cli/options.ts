@@ -1,6 +1,6 @@
 /** Shared option parsing for every subcommand: bad values are usage errors (exit 2). */
 import { InvalidArgumentError, Option } from 'commander';
-import { ConfigError, parseBrokers, parseDuration, parseRedisUrl } from '../config/config.js';
+import { ConfigError, parseBrokers, parseDedupeWindow, parseRedisUrl } from '../config/config.js';
 
 function asArgumentError<T>(parse: (v: string) => T): (v: string) => string {
   return (value) => {
@@ -50,4 +50,4 @@ export const dedupeWindowOption = (): Option =>
   new Option(
     '--dedupe-window <duration>',
     'how long deliveries are remembered against redelivery, 1m..30d (env DEDUPE_WINDOW; default 24h); every consumer of a group must use the same',
-  ).argParser(asArgumentError((v) => parseDuration(v)));
+  ).argParser(asArgumentError(parseDedupeWindow));

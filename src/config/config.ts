@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEDUPE_WINDOW_SECONDS } from '../adapters/redis/keys.js';
 /**
  * Configuration: flags over environment over defaults. One place knows every
  * setting, its environment variable and its default, so `--help`, the README
@@ -32,7 +33,7 @@ export const DEFAULTS: Config = {
   group: 'notification-service',
   partitions: 3,
   kafkaSecurity: {},
-  dedupeWindowSeconds: 24 * 3600,
+  dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
 };
 
 export const ENV_VARS = {
@@ -62,7 +63,7 @@ export interface ConfigFlags {
   kafkaPasswordFile?: string;
   kafkaTls?: boolean;
   kafkaCa?: string;
-  /** A duration, see {@link parseDuration}. */
+  /** A duration, see {@link parseDedupeWindow}. */
   dedupeWindow?: string;
 }
 
@@ -150,21 +151,21 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     redisCa: env[ENV_VARS.redisCa] || undefined,
     dedupeWindowSeconds:
       flags.dedupeWindow !== undefined
-        ? parseDuration(flags.dedupeWindow)
+        ? parseDedupeWindow(flags.dedupeWindow)
         : env[ENV_VARS.dedupeWindow]
-          ? parseDuration(env[ENV_VARS.dedupeWindow]!, ENV_VARS.dedupeWindow)
+          ? parseDedupeWindow(env[ENV_VARS.dedupeWindow]!, ENV_VARS.dedupeWindow)
           : DEFAULTS.dedupeWindowSeconds,
   };
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-export const DEDUPE_WINDOW_LIMITS = { min: 60, max: 30 * 86400 };
+const DEDUPE_WINDOW_LIMITS = { min: 60, max: 30 * 86400 };
 
 /**
  * A dedupe window: `90s`, `30m`, `6h`, `7d` or plain seconds, from one minute to 30 days. Shorter keeps
  * Redis smaller at high rates; an event redelivered after 1 to 2 windows is no longer recognised.
  */
-export function parseDuration(value: string, name = '--dedupe-window'): number {
+export function parseDedupeWindow(value: string, name = '--dedupe-window'): number {
   const match = /^(\d+)\s*([smhd]?)$/i.exec(value.trim());
   const seconds = match ? Number(match[1]) * DURATION_UNITS[(match[2] || 's').toLowerCase()]! : NaN;
   if (!Number.isSafeInteger(seconds)) {

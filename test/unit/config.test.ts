@@ -4,7 +4,7 @@ import {
   DEFAULTS,
   explicitServices,
   parseBrokers,
-  parseDuration,
+  parseDedupeWindow,
   resolveConfig,
 } from '../../src/config/config.js';
 
@@ -36,16 +36,16 @@ describe('configuration: flags over env over defaults', () => {
   it('reads the dedupe window as a duration, flag over env, and refuses what is not one or out of range', () => {
     expect(DEFAULTS.dedupeWindowSeconds).toBe(86400);
     expect([
-      parseDuration('90s'),
-      parseDuration('30m'),
-      parseDuration('6H'),
-      parseDuration('7d'),
-      parseDuration('600'),
+      parseDedupeWindow('90s'),
+      parseDedupeWindow('30m'),
+      parseDedupeWindow('6H'),
+      parseDedupeWindow('7d'),
+      parseDedupeWindow('600'),
     ]).toEqual([90, 1800, 21600, 604800, 600]);
     expect(resolveConfig({}, { DEDUPE_WINDOW: '2h' }).dedupeWindowSeconds).toBe(7200);
     expect(resolveConfig({ dedupeWindow: '10m' }, { DEDUPE_WINDOW: '2h' }).dedupeWindowSeconds).toBe(600);
     expect(() => resolveConfig({}, { DEDUPE_WINDOW: 'a while' })).toThrow(/DEDUPE_WINDOW "a while" is not a duration/);
-    for (const bad of ['59s', '31d', '1.5h', '-1m', '']) expect(() => parseDuration(bad), bad).toThrow(ConfigError);
+    for (const bad of ['59s', '31d', '1.5h', '-1m', '']) expect(() => parseDedupeWindow(bad), bad).toThrow(ConfigError);
   });
 
   it('knows when a service was named explicitly (so it must never fall back silently)', () => {
