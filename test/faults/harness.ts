@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Partitioners } from 'kafkajs';
 import { outboxKey } from '../../src/adapters/redis/keys.js';
+import { DEFAULT_OUTBOX_MAXLEN } from '../../src/adapters/redis/provider.js';
 import { readOutbox, testKafka, writeUsers, type Line, type TestUser } from '../support/pipeline.js';
 
 export const PROFILE =
@@ -115,7 +116,7 @@ export async function accepted(redis: Redis, eventIds: Set<string>): Promise<Map
 
 /** After an audit: the outboxes back to the length the providers keep by default (the audit raised it). */
 export async function trimOutboxes(redis: Redis): Promise<void> {
-  for (const channel of CHANNELS) await redis.ltrim(outboxKey(channel), -10_000, -1);
+  for (const channel of CHANNELS) await redis.ltrim(outboxKey(channel), -DEFAULT_OUTBOX_MAXLEN, -1);
 }
 
 export interface FaultReport {

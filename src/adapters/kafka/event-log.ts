@@ -59,7 +59,6 @@ export class KafkaEventLog implements EventLog {
       rebalanceTimeout: 20_000,
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: 250,
-      maxBytesPerPartition: 1048576,
       allowAutoTopicCreation: false,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => !stopping },
     });

@@ -76,6 +76,9 @@ if #lines > 0 then
 end
 return table.concat(out)`;
 
+/** Messages each outbox keeps by default (EVENTSTREAM_OUTBOX_MAXLEN raises it). */
+export const DEFAULT_OUTBOX_MAXLEN = 10_000;
+
 /** Sends per script call: Lua's unpack() takes a few thousand values at most. */
 const SCRIPT_SLICE = 1000;
 
@@ -113,7 +116,7 @@ export class MockProvider implements NotificationProvider {
       latencyMs: 0,
       failureRate: 0,
       // EVENTSTREAM_OUTBOX_MAXLEN: a longer outbox, for audits such as the fault suite's.
-      outboxMaxLen: Number(process.env.EVENTSTREAM_OUTBOX_MAXLEN) || 10_000,
+      outboxMaxLen: Number(process.env.EVENTSTREAM_OUTBOX_MAXLEN) || DEFAULT_OUTBOX_MAXLEN,
       idempotencyWindowSeconds: DEDUPE_WINDOW_SECONDS,
       ...options,
     };
