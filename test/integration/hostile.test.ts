@@ -82,9 +82,7 @@ describe('the hostile corpus in Kafka', () => {
     // sent so far: stderr is a pipe of its own, read in its own time)
     const consoleSent = p.deliveries({ channel: 'console', status: 'sent' }).length;
     expect(consoleSent).toBeGreaterThan(0);
-    await waitFor('every console line on stderr', () =>
-      (p.stderr.match(/^\[console\] /gm)?.length ?? 0) >= consoleSent ? true : undefined,
-    );
+    await p.waitForStderr('every console line', (s) => (s.match(/^\[console\] /gm)?.length ?? 0) >= consoleSent);
     expect(p.stderr).not.toMatch(ESC);
     expect(p.child.exitCode).toBeNull();
     const dlq = await readTopic(`${topic}.dlq`, letters.size, 60_000);

@@ -110,7 +110,9 @@ describe('consume: deliveries follow the preferences in Redis', () => {
     );
     expect(typeof sent.latencyMs).toBe('number');
     // the console channel prints a human-readable line on stderr, never on stdout (each pipe read in its own time)
-    await p.waitForStderr(/\[console\] Alice: Welcome, Alice! Your pro account is ready\./);
+    await p.waitForStderr('the console line', (s) =>
+      /\[console\] Alice: Welcome, Alice! Your pro account is ready\./.test(s),
+    );
     // the provider kept what it accepted in Redis, readable with redis-cli
     const outbox = await readOutbox(redis, 'email');
     const aliceEventId = p.deliveries({ userId: alice.id, channel: 'email' })[0]!.eventId;
@@ -164,7 +166,7 @@ describe('consume: deliveries follow the preferences in Redis', () => {
       status: 'sent',
       type: 'password_reset',
     });
-    await p.waitForStderr(/\[console\] Alice: Password reset code: 424242/);
+    await p.waitForStderr('the console line', (s) => /\[console\] Alice: Password reset code: 424242/.test(s));
   });
 });
 

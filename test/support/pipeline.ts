@@ -186,24 +186,25 @@ export class CliProcess {
     return this.lines.filter((l) => l.kind === 'delivery' && Object.entries(filter).every(([k, v]) => l[k] === v));
   }
 
-  async waitForLines(what: string, predicate: (lines: Line[]) => boolean, timeoutMs = 30_000): Promise<void> {
-    await waitFor(what, () => predicate(this.lines) || undefined, timeoutMs).catch((error: Error) => {
+  /** Waits for `check`; a timeout says what was awaited and ends with the tail of stderr. */
+  private async until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+    await waitFor(what, () => check() || undefined, timeoutMs).catch((error: Error) => {
       throw new Error(`${error.message}\n--- stderr ---\n${this.stderr.slice(-2000)}`);
     });
   }
 
-  /** Waits until stderr shows `pattern`: stdout and stderr are separate pipes, read in their own time. */
-  async waitForStderr(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
-    await waitFor(`stderr to show ${String(pattern)}`, () => pattern.test(this.stderr) || undefined, timeoutMs).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}\n--- stderr ---\n${this.stderr.slice(-2000)}`);
-      },
-    );
+  async waitForLines(what: string, predicate: (lines: Line[]) => boolean, timeoutMs = 30_000): Promise<void> {
+    await this.until(what, () => predicate(this.lines), timeoutMs);
+  }
+
+  /** Waits for stderr: stdout and stderr are separate pipes, each read in its own time. */
+  async waitForStderr(what: string, predicate: (stderr: string) => boolean, timeoutMs = 10_000): Promise<void> {
+    await this.until(what, () => predicate(this.stderr), timeoutMs);
   }
 
   /** Waits until this consumer has partitions assigned (it logs its assignment on stderr). */
   async waitForAssignment(timeoutMs = 30_000): Promise<number[]> {
-    await waitFor('a partition assignment', () => /"kind":"assignment"/.test(this.stderr), timeoutMs);
+    await this.waitForStderr('a partition assignment', (s) => /"kind":"assignment"/.test(s), timeoutMs);
     const matches = [...this.stderr.matchAll(/"kind":"assignment","partitions":\[([\d,]*)\]/g)];
     const last = matches[matches.length - 1]?.[1] ?? '';
     return last ? last.split(',').map(Number) : [];
