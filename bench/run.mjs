@@ -184,19 +184,16 @@ function redisBenchmark(pipeline) {
   return Math.round(Number(line.split(',')[1].replace(/"/g, '')));
 }
 
-async function redisCommands() {
+/** Commands the Redis server has processed and the CPU it has used (user + system, s): one INFO. */
+async function redisCounters() {
   const r = new Redis(config.redisUrl);
-  const info = await r.info('stats');
+  const info = await r.info();
   r.disconnect();
-  return Number(/total_commands_processed:(\d+)/.exec(info)[1]);
-}
-
-/** Seconds of CPU the Redis server has used (INFO cpu, user + system). */
-async function redisCpuSeconds() {
-  const r = new Redis(config.redisUrl);
-  const info = await r.info('cpu');
-  r.disconnect();
-  return Number(/used_cpu_user:([\d.]+)/.exec(info)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)[1]);
+  const field = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)[1]);
+  return {
+    commands: field('total_commands_processed'),
+    cpuSeconds: field('used_cpu_user') + field('used_cpu_sys'),
+  };
 }
 
 /** The local broker's pid (the JVM running kafka.Kafka), if one runs on this machine. */
@@ -211,8 +208,7 @@ function brokerPid() {
 /** The pipeline draining `count` pre-produced events, with `processes` consumers in one group. */
 async function pipelineDrain(topic, count, processes = 1) {
   const group = `bench-${randomUUID()}`;
-  const before = await redisCommands();
-  const cpuBefore = await redisCpuSeconds();
+  const redisBefore = await redisCounters();
   const broker = brokerPid();
   const brokerBefore = broker ? cpuTicks(broker) : 0;
   const started = Date.now();
@@ -239,8 +235,9 @@ async function pipelineDrain(topic, count, processes = 1) {
   await Promise.all(runs);
   clearInterval(sampler);
   const ms = Date.now() - started;
-  const commands = (await redisCommands()) - before;
-  const redisCpu = (await redisCpuSeconds()) - cpuBefore;
+  const redisAfter = await redisCounters();
+  const commands = redisAfter.commands - redisBefore.commands;
+  const redisCpu = redisAfter.cpuSeconds - redisBefore.cpuSeconds;
   const nodeCpu = [...ticks.values()].reduce((a, b) => a + b, 0) / 100;
   const brokerCpu = broker ? (cpuTicks(broker) - brokerBefore) / 100 : null;
   return { ms, steady: Date.now() - (firstAt || started), commands, redisCpu, nodeCpu, brokerCpu };
