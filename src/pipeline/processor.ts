@@ -240,18 +240,16 @@ export class BatchProcessor {
         let channels = deliveredNow.get(entry.event.id);
         if (!channels) deliveredNow.set(entry.event.id, (channels = []));
         channels.push(request.channel);
-        if (result.value === 'accepted')
-          settle(entry, request.channel, 'sent', null, result.attempts, request.address, request.text);
-        else
-          settle(
-            entry,
-            request.channel,
-            'duplicate',
-            'provider-already-accepted',
-            result.attempts,
-            request.address,
-            request.text,
-          );
+        const accepted = result.value === 'accepted';
+        settle(
+          entry,
+          request.channel,
+          accepted ? 'sent' : 'duplicate',
+          accepted ? null : 'provider-already-accepted',
+          result.attempts,
+          request.address,
+          request.text,
+        );
       } else {
         const reason = (result.error as Error).message ?? String(result.error);
         settle(entry, request.channel, 'failed', reason, result.attempts, request.address, request.text);
