@@ -21,6 +21,8 @@ import { DashboardController } from './dashboard/controller.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
 import type { RedisClient } from '../adapters/redis/client.js';
+import type { EventEnvelope } from '../domain/envelope.js';
+import { reportUnacknowledged } from './unacknowledged.js';
 
 export interface DashboardFlags extends LaunchFlags, PipelineFlags {
   rate?: number;
@@ -80,6 +82,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   let pipeline: Pipeline | undefined = undefined;
   let launched: Launched | undefined;
   let resolveExit: (code: number) => void = () => undefined;
+  let unacknowledged: EventEnvelope[] = [];
   const exited = new Promise<number>((r) => (resolveExit = r));
   const quit = (): void => {
     if (quitting) return;
@@ -88,7 +91,11 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       for (const t of timers) clearInterval(t);
       const forced = setTimeout(() => resolveExit(1), 5_000);
       forced.unref();
-      await pipeline?.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping the pipeline failed'));
+      unacknowledged =
+        (await pipeline?.stop().catch((error: unknown) => {
+          logger.error({ err: error }, 'stopping the pipeline failed');
+          return [];
+        })) ?? [];
       clearTimeout(forced);
       resolveExit(0);
     })();
@@ -263,7 +270,9 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   instance.unmount();
   leaveAlternateScreen();
   logger.flush();
-  return code;
+  // Off the dashboard's screen now: events it produced that Kafka never took are named, not dropped.
+  const lost = reportUnacknowledged(unacknowledged, { brokers: config.brokers.join(','), topic: config.topic });
+  return code === 0 ? lost : code;
 }
 
 /** On quit, the stack this launch started is stopped again, unless --keep-stack. */

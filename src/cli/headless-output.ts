@@ -75,6 +75,46 @@ function bufferedWriter(stream: NodeJS.WritableStream): { write(text: string): v
   };
 }
 
+/** Error lines on stderr per second, at most: a flood is summed up, never hidden. */
+const ERROR_LINES_PER_SECOND = 5;
+
+/**
+ * Every error, in every output mode, as one line on stderr: `error: <source>: <message>`. Past
+ * {@link ERROR_LINES_PER_SECOND} in a second the rest are counted, and the count is said once the
+ * second is over (or at stop).
+ */
+function errorLines(
+  write: (text: string) => void,
+  now: () => number = Date.now,
+): { add(o: Outcome): void; flush(): void } {
+  let windowStart = 0;
+  let shown = 0;
+  let suppressed = 0;
+  const summarize = (): void => {
+    if (suppressed === 0) return;
+    write(`error: ${suppressed} more error(s) in that second not shown (the stats line counts them all)\n`);
+    suppressed = 0;
+  };
+  return {
+    add: (o) => {
+      if (o.kind !== 'error') return;
+      const t = now();
+      if (t - windowStart >= 1000) {
+        summarize();
+        windowStart = t;
+        shown = 0;
+      }
+      if (shown < ERROR_LINES_PER_SECOND) {
+        shown++;
+        write(`error: ${o.source}: ${sanitize(o.message)}\n`);
+      } else {
+        suppressed++;
+      }
+    },
+    flush: summarize,
+  };
+}
+
 export interface HeadlessPrinter {
   stop(): void;
 }
@@ -100,7 +140,9 @@ export function attachHeadlessOutput(
       }
     }),
   );
-  unsubscribes.push(errBuffer.flush, outBuffer.flush);
+  const errors = errorLines((text) => errBuffer.write(text));
+  unsubscribes.push(telemetry.subscribe(errors.add));
+  unsubscribes.push(errBuffer.flush, outBuffer.flush, errors.flush);
   unsubscribes.push(
     onCrash(() => {
       errBuffer.flush();
@@ -117,10 +159,18 @@ export function attachHeadlessOutput(
     );
   } else if (mode === 'stats') {
     const totals = emptyTotals();
+    let backlog = 0;
     unsubscribes.push(telemetry.subscribe(countInto(totals)));
+    unsubscribes.push(
+      telemetry.subscribe((o) => {
+        if (o.kind === 'backlog') backlog = o.unacknowledged;
+      }),
+    );
     const print = (): void => {
-      const { consumed, sent, skipped, duplicate, failed, deadletter } = totals;
-      out.write(`${JSON.stringify({ kind: 'stats', consumed, sent, skipped, duplicate, failed, deadletter })}\n`);
+      const { produced, consumed, sent, skipped, duplicate, failed, deadletter, errors: errorCount } = totals;
+      out.write(
+        `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deadletter, errors: errorCount, backlog })}\n`,
+      );
     };
     timer = setInterval(print, 1000);
     unsubscribes.push(print);

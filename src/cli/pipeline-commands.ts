@@ -11,7 +11,9 @@ import {
   type PipelineSettings,
 } from '../pipeline/runtime.js';
 import { sanitize } from '../text/sanitize.js';
+import { EXIT } from './exit-codes.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
+import { reportUnacknowledged } from './unacknowledged.js';
 import { brokersOption, dedupeWindowOption, nonNegativeNumber, positiveInt, redisOption } from './options.js';
 
 interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
@@ -111,8 +113,11 @@ async function guarded(body: () => Promise<number | undefined>): Promise<void> {
   }
 }
 
-/** SIGINT/SIGTERM: stop fetching, settle and commit the batch in flight, disconnect, exit 0. */
-function onShutdown(stop: () => Promise<void>): void {
+/**
+ * SIGINT/SIGTERM: stop fetching, settle and commit the batch in flight, disconnect, and exit with the
+ * code `stop` returns (0: nothing lost).
+ */
+function onShutdown(stop: () => Promise<number>): void {
   let shuttingDown = false;
   const handler = (signal: string): void => {
     if (shuttingDown) return;
@@ -126,12 +131,33 @@ function onShutdown(stop: () => Promise<void>): void {
     }, GRACE_MS);
     watchdog.unref();
     void stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      (code) => process.exit(code),
+      () => process.exit(EXIT.failure),
     );
   };
   process.once('SIGINT', () => handler('SIGINT'));
   process.once('SIGTERM', () => handler('SIGTERM'));
+}
+
+/**
+ * Stops the pipeline and the printer; the exit code says whether produced events went unacknowledged
+ * (listed on stderr and written to a file).
+ */
+async function stopAll(pipeline: Pipeline, printer: { stop(): void }): Promise<number> {
+  const unacknowledged = await pipeline.stop();
+  printer.stop();
+  return reportUnacknowledged(unacknowledged, {
+    brokers: pipeline.settings.brokers.join(','),
+    topic: pipeline.settings.topic,
+  });
+}
+
+/** A consumer that stopped on its own ends the process: exit 4, after its error line. */
+function exitWhenConsumerStops(pipeline: Pipeline, printer: { stop(): void }): void {
+  void pipeline.consumer?.fatal.then(async () => {
+    await stopAll(pipeline, printer).catch(() => undefined);
+    process.exit(EXIT.consumerStopped);
+  });
 }
 
 async function drainUntilCaughtUp(pipeline: Pipeline): Promise<void> {
@@ -147,17 +173,13 @@ export function consumeCommand(): Command {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
       const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines');
-      const stop = async (): Promise<void> => {
-        await pipeline.stop();
-        printer.stop();
-      };
-      onShutdown(stop);
+      onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.startConsumer();
+      exitWhenConsumerStops(pipeline, printer);
       if (flags.drain) {
         await drainUntilCaughtUp(pipeline);
-        await stop();
-        return 0;
+        return stopAll(pipeline, printer);
       }
       return undefined;
     });
@@ -182,13 +204,11 @@ export function runHeadlessCommand(): Command {
       }
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
       const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines');
-      onShutdown(async () => {
-        await pipeline.stop();
-        printer.stop();
-      });
+      onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.seedIfEmpty();
       await pipeline.startConsumer();
+      exitWhenConsumerStops(pipeline, printer);
       await pipeline.startProducer(flags.rate ?? 1);
       return undefined;
     });
@@ -239,21 +259,28 @@ export function produceCommand(): Command {
         return producer.makeEvent(type, userIds[Math.floor(Math.random() * userIds.length)]!);
       };
       if (flags.rate !== undefined) {
-        onShutdown(async () => {
-          await pipeline.stop();
-          printer.stop();
-        });
-        // The producer's own schedule: one send in flight, a bounded backlog while the broker is away.
+        onShutdown(() => stopAll(pipeline, printer));
+        // The producer's own schedule: one send in flight, unacknowledged events kept (bounded) and
+        // retried while the broker is away; on stop, any never acknowledged are reported (exit 3).
         producer.start(flags.rate, make);
         return undefined;
       }
       const count = flags.count ?? 1;
-      for (let sent = 0; sent < count; sent += 1000) {
-        await producer.send(Array.from({ length: Math.min(1000, count - sent) }, make));
+      let acknowledged = 0;
+      try {
+        for (; acknowledged < count; acknowledged += 1000) {
+          await producer.send(Array.from({ length: Math.min(1000, count - acknowledged) }, make));
+        }
+      } catch (error) {
+        await pipeline.stop().catch(() => undefined);
+        printer.stop();
+        process.stderr.write(
+          `error: producing failed after ${acknowledged} of ${count} event(s) were acknowledged: ${(error as Error).message}
+`,
+        );
+        return EXIT.failure;
       }
-      await pipeline.stop();
-      printer.stop();
-      return 0;
+      return stopAll(pipeline, printer);
     });
   });
   return cmd;

@@ -7,7 +7,8 @@ import type { Logger } from '../log/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { crashPoint } from './crash-point.js';
 import type { EventLog, GroupConsumer } from './event-log.js';
-import { BatchProcessor, StoppedError, type ProcessorOptions } from './processor.js';
+import { FatalConsumerError, StoppedError } from './errors.js';
+import { BatchProcessor, type ProcessorOptions } from './processor.js';
 
 export interface ConsumerOptions extends ProcessorOptions {
   log: EventLog;
@@ -28,8 +29,20 @@ export class NotificationConsumer {
   private readonly consumer: GroupConsumer;
   private readonly processor: BatchProcessor;
   assigned: number[] = [];
+  private stopping = false;
+  private fatalError: FatalConsumerError | undefined;
+  private reportFatal: (error: FatalConsumerError) => void = () => undefined;
+  /**
+   * Settles when the consumer has stopped for good without being asked to: the dead-letter topic
+   * refused a letter, or kafkajs crashed and will not restart. Nothing past the failure is committed;
+   * the process must exit non-zero (a consumer that consumes nothing must not look alive).
+   */
+  readonly fatal: Promise<FatalConsumerError>;
 
   constructor(private readonly options: ConsumerOptions) {
+    this.fatal = new Promise((resolve) => {
+      this.reportFatal = resolve;
+    });
     this.processor = new BatchProcessor(options);
     const { telemetry } = options;
     const at = (): number => Date.now();
@@ -72,13 +85,18 @@ export class NotificationConsumer {
             });
             return;
           }
-          telemetry.publish({
-            kind: 'error',
-            source: 'consumer',
-            message: `consumer crashed: ${message}${restarting ? ' (restarting)' : ''}`,
-            at: at(),
-          });
+          if (!restarting && this.stopping) return; // our own stop
           telemetry.publish({ kind: 'connection', service: 'kafka', state: 'error', detail: message, at: at() });
+          if (restarting) {
+            telemetry.publish({
+              kind: 'error',
+              source: 'consumer',
+              message: `consumer crashed: ${message} (restarting)`,
+              at: at(),
+            });
+          } else {
+            this.fail(new FatalConsumerError(`the Kafka consumer crashed and will not restart: ${message}`));
+          }
         },
       },
     });
@@ -95,27 +113,47 @@ export class NotificationConsumer {
     });
     const chunkSize = this.options.chunkSize ?? 1000;
     await this.consumer.run(async (batch, control) => {
+      const keepGoing = (): boolean => this.fatalError === undefined && control.keepGoing();
       for (let i = 0; i < batch.messages.length; i += chunkSize) {
-        if (!control.keepGoing()) return;
+        if (!keepGoing()) return;
         const chunk = batch.messages.slice(i, i + chunkSize);
         try {
-          await this.processor.process(batch.topic, batch.partition, chunk, control.keepGoing, control.heartbeat);
+          await this.processor.process(batch.topic, batch.partition, chunk, keepGoing, control.heartbeat);
         } catch (error) {
           if (error instanceof StoppedError) {
             logger.info({ partition: batch.partition }, error.message);
             return;
           }
+          if (error instanceof FatalConsumerError) {
+            this.fail(error);
+            return;
+          }
           throw error;
         }
         crashPoint('before-commit');
-        await control.commit((BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString());
+        const last = i + chunkSize >= batch.messages.length;
+        // After the batch's last event, its end: a transaction's commit marker behind it is passed too,
+        // or the lag would stay at 1 and `--drain` would never end.
+        const next = (BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString();
+        await control.commit(
+          last && batch.nextOffset && BigInt(batch.nextOffset) > BigInt(next) ? batch.nextOffset : next,
+        );
         await control.heartbeat();
       }
     });
   }
 
+  private fail(error: FatalConsumerError): void {
+    if (this.fatalError) return;
+    this.fatalError = error;
+    this.options.logger.error({ err: error.message }, 'consumer stopped');
+    this.options.telemetry.publish({ kind: 'error', source: 'consumer', message: error.message, at: Date.now() });
+    this.reportFatal(error);
+  }
+
   /** Stops fetching, lets the batch in flight settle and commit, then leaves the group. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer.stop();
   }
 }

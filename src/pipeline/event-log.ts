@@ -29,6 +29,11 @@ export interface LogBatch {
   topic: string;
   partition: number;
   messages: RawMessage[];
+  /**
+   * The offset after the last record the fetch covered, control records (transaction markers)
+   * included; absent when it is the one after the last message.
+   */
+  nextOffset?: string;
 }
 
 export interface GroupConsumerEvents {

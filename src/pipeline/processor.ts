@@ -11,6 +11,7 @@ import { decodeEvent, type DeadLetterReason, type EventEnvelope } from '../domai
 import { planDeliveries } from '../domain/rules.js';
 import type { NotificationProvider, SendRequest, SendResult } from '../adapters/redis/provider.js';
 import { ProviderError } from '../adapters/redis/provider.js';
+import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedError } from './errors.js';
 import type { BatchLookup } from '../adapters/redis/store.js';
 import { idempotencyKey } from '../adapters/redis/keys.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -27,9 +28,12 @@ export interface RawMessage {
   timestamp: string;
 }
 
+/** Why a letter went to the dead-letter topic: its bytes, a store that refuses its keys, or a send that failed. */
+export type LetterReason = DeadLetterReason | 'store-error' | 'delivery-failed';
+
 export interface DeadLetter {
   message: RawMessage;
-  reason: DeadLetterReason | 'delivery-failed';
+  reason: LetterReason;
   detail: string;
   sourceTopic: string;
   partition: number;
@@ -58,8 +62,12 @@ interface SendJob {
 
 type SendOutcome = { ok: true; value: SendResult; attempts: number } | { ok: false; error: unknown; attempts: number };
 
-export class StoppedError extends Error {
-  override name = 'StoppedError';
+/** The chunk in hand: where it came from, whether to go on, and the heartbeat that keeps the partition. */
+interface ChunkContext {
+  topic: string;
+  partition: number;
+  keepGoing: () => boolean;
+  beat: () => Promise<void>;
 }
 
 export interface ProcessorOptions {
@@ -73,61 +81,73 @@ export interface ProcessorOptions {
   now?: () => number;
 }
 
+/** Redis as the consumer sees it: one "error" when a look-up or send first fails, one "connected" when it works again. */
+class RedisHealth {
+  private down = false;
+  constructor(
+    private readonly telemetry: Telemetry,
+    private readonly now: () => number,
+  ) {}
+
+  ok(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.telemetry.publish({
+      kind: 'connection',
+      service: 'redis',
+      state: 'connected',
+      detail: 'recovered',
+      at: this.now(),
+    });
+  }
+
+  failed(message: string): void {
+    if (this.down) return;
+    this.down = true;
+    this.telemetry.publish({ kind: 'connection', service: 'redis', state: 'error', detail: message, at: this.now() });
+  }
+}
+
 export class BatchProcessor {
   private readonly knownTypes: ReadonlySet<string>;
   private readonly now: () => number;
-  private redisDown = false;
+  private readonly redisHealth: RedisHealth;
 
   constructor(private readonly options: ProcessorOptions) {
     this.knownTypes = new Set(options.catalog.eventTypes.keys());
     this.now = options.now ?? Date.now;
+    this.redisHealth = new RedisHealth(options.telemetry, this.now);
   }
 
   /**
-   * Runs an infrastructure step (Redis, the dead-letter topic) until it works:
-   * an outage pauses the partition rather than losing or skipping events.
+   * Runs an infrastructure step (Redis, the dead-letter topic) until it works: a transient outage
+   * pauses the partition rather than losing or skipping events. A permanent failure is not retried:
+   * it is thrown as a {@link PermanentError} for the caller to isolate; a stop while waiting throws
+   * a {@link StoppedError}.
    */
   private async untilDone<T>(
     source: 'redis' | 'kafka',
     what: string,
     action: () => Promise<T>,
-    keepGoing: () => boolean,
-    beat: () => Promise<void>,
+    chunk: ChunkContext,
   ): Promise<T> {
     let delay = 100;
     for (;;) {
       try {
         const value = await action();
-        if (source === 'redis' && this.redisDown) {
-          this.redisDown = false;
-          this.options.telemetry.publish({
-            kind: 'connection',
-            service: 'redis',
-            state: 'connected',
-            detail: 'recovered',
-            at: this.now(),
-          });
-        }
+        if (source === 'redis') this.redisHealth.ok();
         return value;
       } catch (error) {
         if (error instanceof StoppedError) throw error;
-        const message = `${what} failed: ${(error as Error).message}`;
-        if (source === 'redis' && !this.redisDown) {
-          this.redisDown = true;
-          this.options.telemetry.publish({
-            kind: 'connection',
-            service: 'redis',
-            state: 'error',
-            detail: message,
-            at: this.now(),
-          });
-        }
+        const message = `${what} failed: ${errorText(error)}`;
+        if (isPermanent(error)) throw new PermanentError(message, error);
+        if (source === 'redis') this.redisHealth.failed(message);
         this.options.telemetry.publish({ kind: 'error', source, message, at: this.now() });
-        if (!keepGoing()) throw new StoppedError(`stopped while waiting: ${message}`);
+        if (!chunk.keepGoing()) throw new StoppedError(`stopped while waiting: ${message}`);
         await sleep(delay);
         delay = Math.min(2000, delay * 2);
-        await beat().catch(() => undefined);
-        if (!keepGoing()) throw new StoppedError(`stopped while waiting: ${message}`);
+        await chunk.beat().catch(() => undefined);
+        if (!chunk.keepGoing()) throw new StoppedError(`stopped while waiting: ${message}`);
       }
     }
   }
@@ -139,7 +159,27 @@ export class BatchProcessor {
     keepGoing: () => boolean = () => true,
     beat: () => Promise<void> = async () => undefined,
   ): Promise<void> {
-    const { catalog, telemetry } = this.options;
+    const chunk: ChunkContext = { topic, partition, keepGoing, beat };
+    const { events, letters } = this.decode(chunk, messages);
+    await this.writeDeadLetters(chunk, letters);
+    this.publishDeadLetters(chunk, letters);
+    if (events.length === 0) return;
+    this.publishConsumed(chunk, events);
+
+    const refused: DeadLetter[] = [];
+    const { lookup, lookupMs, found } = await this.lookUp(chunk, events, refused);
+    const plan = this.plan(chunk, found, lookup, lookupMs);
+    if (plan.jobs.length > 0) await this.send(chunk, plan);
+    crashPoint('before-mark');
+    await this.record(chunk, plan.deliveredNow, lookup);
+    const letterbox = [...refused, ...plan.failed];
+    await this.writeDeadLetters(chunk, letterbox);
+    this.publishDeadLetters(chunk, refused);
+    for (const outcome of plan.settled) this.options.telemetry.publish(outcome);
+  }
+
+  /** Step 1: bytes to events; what cannot be an event becomes a dead letter with its reason. */
+  private decode(chunk: ChunkContext, messages: readonly RawMessage[]): { events: Received[]; letters: DeadLetter[] } {
     const events: Received[] = [];
     const letters: DeadLetter[] = [];
     for (const message of messages) {
@@ -147,122 +187,143 @@ export class BatchProcessor {
       if (decoded.ok) {
         events.push({ event: decoded.event, message });
       } else {
-        letters.push({ message, reason: decoded.reason, detail: decoded.detail, sourceTopic: topic, partition });
+        letters.push({
+          message,
+          reason: decoded.reason,
+          detail: decoded.detail,
+          sourceTopic: chunk.topic,
+          partition: chunk.partition,
+        });
       }
     }
-    if (letters.length > 0) {
+    return { events, letters };
+  }
+
+  /**
+   * Dead letters must land before the chunk is committed. If the dead-letter topic refuses one for
+   * good (authorization, size), the event was neither delivered nor dead-lettered: the consumer
+   * stops without committing past it.
+   */
+  private async writeDeadLetters(chunk: ChunkContext, letters: DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    try {
       await this.untilDone(
         'kafka',
         'writing to the dead-letter topic',
         () => this.options.deadLetters.send(letters),
-        keepGoing,
-        beat,
+        chunk,
       );
-      for (const l of letters) {
-        telemetry.publish({
-          kind: 'deadletter',
-          reason: l.reason as DeadLetterReason,
-          detail: l.detail,
-          topic,
-          partition,
-          offset: l.message.offset,
-          key: l.message.key?.toString('utf8') ?? null,
-          at: this.now(),
-        });
-      }
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+      const first = letters.reduce((a, b) => (BigInt(a.message.offset) <= BigInt(b.message.offset) ? a : b));
+      throw new FatalConsumerError(
+        `the dead-letter topic refused the letter for ${chunk.topic} partition ${chunk.partition} offset ${first.message.offset} (${first.reason}): ${errorText(error.cause)}; stopped without committing offset ${first.message.offset} or later`,
+      );
     }
-    if (events.length === 0) return;
+  }
 
+  private publishDeadLetters(chunk: ChunkContext, letters: readonly DeadLetter[]): void {
+    for (const l of letters) {
+      if (l.reason === 'delivery-failed') continue; // shown as the failed delivery itself
+      this.options.telemetry.publish({
+        kind: 'deadletter',
+        reason: l.reason,
+        detail: l.detail,
+        topic: chunk.topic,
+        partition: chunk.partition,
+        offset: l.message.offset,
+        key: l.message.key?.toString('utf8') ?? null,
+        at: this.now(),
+      });
+    }
+  }
+
+  private publishConsumed(chunk: ChunkContext, events: readonly Received[]): void {
+    const { catalog, telemetry } = this.options;
     for (const { event, message } of events) {
-      const definition = catalog.eventTypes.get(event.type)!;
       telemetry.publish({
         kind: 'consumed',
         eventId: event.id,
         type: event.type,
         userId: event.userId,
-        partition,
+        partition: chunk.partition,
         offset: message.offset,
-        summary: definition.summarize(event.payload),
+        summary: catalog.eventTypes.get(event.type)!.summarize(event.payload),
         at: this.now(),
       });
     }
+  }
 
+  /**
+   * Step 2: users, preferences and dedupe marks in one round trip. When Redis refuses the batch for
+   * good (a key of another type, another program's value), each user is looked up alone: the events
+   * of the users Redis refuses go to `refused` (reason `store-error`, Redis' reply as the detail),
+   * the others go on.
+   */
+  private async lookUp(
+    chunk: ChunkContext,
+    events: Received[],
+    refused: DeadLetter[],
+  ): Promise<{ lookup: BatchLookup; lookupMs: number; found: Received[] }> {
+    const started = this.now();
+    const what = 'looking up users and preferences in Redis';
     const userIds = [...new Set(events.map((e) => e.event.userId))];
     const eventIds = events.map((e) => e.event.id);
-    const lookupStarted = this.now();
-    const lookup = await this.untilDone(
-      'redis',
-      'looking up users and preferences in Redis',
-      () => this.options.store.lookupBatch(userIds, eventIds),
-      keepGoing,
-      beat,
-    );
-    const lookupMs = this.now() - lookupStarted;
+    try {
+      const lookup = await this.untilDone(
+        'redis',
+        what,
+        () => this.options.store.lookupBatch(userIds, eventIds),
+        chunk,
+      );
+      return { lookup, lookupMs: this.now() - started, found: events };
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+    }
+    const lookup: BatchLookup = { users: new Map(), delivered: new Map() };
+    const found: Received[] = [];
+    for (const userId of userIds) {
+      const mine = events.filter((e) => e.event.userId === userId);
+      try {
+        const one = await this.untilDone(
+          'redis',
+          what,
+          () =>
+            this.options.store.lookupBatch(
+              [userId],
+              mine.map((e) => e.event.id),
+            ),
+          chunk,
+        );
+        lookup.users.set(userId, one.users.get(userId));
+        for (const [id, channels] of one.delivered) lookup.delivered.set(id, channels);
+        found.push(...mine);
+      } catch (error) {
+        if (!(error instanceof PermanentError)) throw error;
+        const detail = `Redis refused the look-up of user ${userId}: ${errorText(error.cause)}`;
+        this.options.telemetry.publish({ kind: 'error', source: 'redis', message: detail, at: this.now() });
+        for (const { message } of mine)
+          refused.push({
+            message,
+            reason: 'store-error',
+            detail,
+            sourceTopic: chunk.topic,
+            partition: chunk.partition,
+          });
+      }
+    }
+    // Keep the chunk's order: deliveries are planned event by event.
+    const order = new Map(events.map((e, i) => [e, i]));
+    found.sort((a, b) => order.get(a)! - order.get(b)!);
+    return { lookup, lookupMs: this.now() - started, found };
+  }
 
-    // Per event: the channels delivered, before this chunk (ledger) and by it.
-    const deliveredNow = new Map<string, string[]>();
-    const failed: DeadLetter[] = [];
-    const settled: DeliveryOutcome[] = [];
-    const jobs: SendJob[] = [];
+  /** Step 3: per event and channel, skip, already delivered (ledger), or a send job. */
+  private plan(chunk: ChunkContext, events: readonly Received[], lookup: BatchLookup, lookupMs: number): Plan {
+    const { catalog, telemetry } = this.options;
+    const plan = new Plan(chunk, this.now);
     const channelsOnByUser = new Map<string, string[]>();
     const lookedUpAt = this.now();
-    // Built field by field (no spreads, no closures per delivery): this runs for every (event, channel).
-    const settle = (
-      entry: Received,
-      channel: string,
-      status: DeliveryOutcome['status'],
-      reason: DeliveryOutcome['reason'],
-      attempts: number,
-      address?: string,
-      text?: string,
-    ): void => {
-      const at = this.now();
-      const producedAt = Number(entry.message.timestamp);
-      const outcome: DeliveryOutcome = {
-        kind: 'delivery',
-        eventId: entry.event.id,
-        type: entry.event.type,
-        userId: entry.event.userId,
-        channel,
-        status,
-        reason,
-        latencyMs: Number.isFinite(producedAt) ? Math.max(0, at - producedAt) : 0,
-        attempts,
-        at,
-      };
-      if (address !== undefined) outcome.address = address;
-      if (text !== undefined) outcome.text = text;
-      settled.push(outcome);
-    };
-    const finish = (job: SendJob, result: SendOutcome): void => {
-      const { entry, request } = job;
-      if (result.ok) {
-        let channels = deliveredNow.get(entry.event.id);
-        if (!channels) deliveredNow.set(entry.event.id, (channels = []));
-        channels.push(request.channel);
-        const accepted = result.value === 'accepted';
-        settle(
-          entry,
-          request.channel,
-          accepted ? 'sent' : 'duplicate',
-          accepted ? null : 'provider-already-accepted',
-          result.attempts,
-          request.address,
-          request.text,
-        );
-      } else {
-        const reason = (result.error as Error).message ?? String(result.error);
-        settle(entry, request.channel, 'failed', reason, result.attempts, request.address, request.text);
-        failed.push({
-          message: entry.message,
-          reason: 'delivery-failed',
-          detail: `${request.channel}: ${reason}`,
-          sourceTopic: topic,
-          partition,
-          channel: request.channel,
-        });
-      }
-    };
     for (const entry of events) {
       const { event } = entry;
       const record = lookup.users.get(event.userId);
@@ -282,99 +343,189 @@ export class BatchProcessor {
       });
       const definition = catalog.eventTypes.get(event.type)!;
       const already = lookup.delivered.get(event.id);
-      for (const plan of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels)) {
-        if (plan.action === 'skip') {
-          settle(entry, plan.channel, 'skipped', plan.reason, 0);
-        } else if (already?.includes(plan.channel)) {
-          settle(entry, plan.channel, 'duplicate', 'already-sent', 0, plan.address, plan.text);
+      for (const p of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels)) {
+        if (p.action === 'skip') {
+          plan.settle(entry, p.channel, 'skipped', p.reason, 0);
+        } else if (already?.includes(p.channel)) {
+          plan.settle(entry, p.channel, 'duplicate', 'already-sent', 0, p.address, p.text);
         } else {
-          jobs.push({
+          plan.jobs.push({
             entry,
             request: {
-              channel: plan.channel,
-              idempotencyKey: idempotencyKey(event.id, plan.channel),
+              channel: p.channel,
+              idempotencyKey: idempotencyKey(event.id, p.channel),
               eventId: event.id,
               userId: event.userId,
-              address: plan.address,
-              text: plan.text,
+              address: p.address,
+              text: p.text,
             },
           });
         }
       }
     }
-    // First attempt: the whole chunk in one provider call; rejected sends go on with their retry budget.
-    if (jobs.length > 0) {
-      const first = await this.untilDone(
+    return plan;
+  }
+
+  /** Step 4: the whole chunk in one provider call; rejected sends go on with their retry budget. */
+  private async send(chunk: ChunkContext, plan: Plan): Promise<void> {
+    const { jobs } = plan;
+    let first: (SendResult | ProviderError | PermanentError)[];
+    try {
+      first = await this.untilDone(
         'redis',
         'sending',
         () => this.options.provider.sendMany(jobs.map((j) => j.request)),
-        keepGoing,
-        beat,
+        chunk,
       );
-      const retries: Promise<void>[] = [];
-      for (let i = 0; i < jobs.length; i++) {
-        const job = jobs[i]!;
-        const result = first[i];
-        if (result instanceof ProviderError) {
-          retries.push(this.retrySend(job.request, keepGoing, beat).then((r) => finish(job, r)));
-        } else {
-          finish(job, { ok: true, value: result!, attempts: 1 });
-        }
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+      // Refused as a whole: each send alone, so only the ones whose keys Redis refuses fail.
+      first = jobs.map(() => new ProviderError('retried alone'));
+    }
+    const retries: Promise<void>[] = [];
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      const result = first[i]!;
+      if (result instanceof ProviderError) {
+        retries.push(this.retrySend(job.request, chunk).then((r) => plan.finish(job, r)));
+      } else if (result instanceof PermanentError) {
+        plan.finish(job, { ok: false, error: result, attempts: 1 });
+      } else {
+        plan.finish(job, { ok: true, value: result, attempts: 1 });
       }
-      await Promise.all(retries);
     }
-    crashPoint('before-mark');
-    if (deliveredNow.size > 0) {
-      const marks = new Map<string, string>();
-      for (const [eventId, channels] of deliveredNow) {
-        const before = lookup.delivered.get(eventId);
-        marks.set(eventId, (before ? [...new Set([...before, ...channels])] : channels).join(','));
-      }
-      await this.untilDone(
-        'redis',
-        'recording deliveries in Redis',
-        () => this.options.store.markDelivered(marks),
-        keepGoing,
-        beat,
-      );
-    }
-    if (failed.length > 0) {
-      await this.untilDone(
-        'kafka',
-        'writing failed deliveries to the dead-letter topic',
-        () => this.options.deadLetters.send(failed),
-        keepGoing,
-        beat,
-      );
-    }
-    for (const outcome of settled) telemetry.publish(outcome);
+    // Every retry settles before a stop propagates, so none is left running into the next chunk.
+    const settled = await Promise.allSettled(retries);
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
   }
 
   /**
    * After a rejected first attempt: the rest of the retry budget, with backoff. Provider rejections
-   * use the budget; an unreachable Redis behind the provider is waited out.
+   * use the budget; an unreachable Redis behind the provider is waited out; a refusal of this send's
+   * keys ends it at once; a stop abandons it (never a failure).
    */
-  private async retrySend(
-    request: SendRequest,
-    keepGoing: () => boolean,
-    beat: () => Promise<void>,
-  ): Promise<SendOutcome> {
+  private async retrySend(request: SendRequest, chunk: ChunkContext): Promise<SendOutcome> {
     const policy = this.options.sendRetry ?? DEFAULT_SEND_RETRY;
     await sleep(backoffDelay(policy, 1));
-    const result = await withRetry({ ...policy, attempts: Math.max(1, policy.attempts - 1) }, async () => {
-      try {
-        return await this.options.provider.send(request);
-      } catch (error) {
-        if (error instanceof ProviderError) throw error;
-        return this.untilDone(
-          'redis',
-          `sending ${request.channel}`,
-          () => this.options.provider.send(request),
-          keepGoing,
-          beat,
-        );
-      }
-    });
+    if (!chunk.keepGoing()) throw new StoppedError('stopped before a retry');
+    const what = `sending ${request.channel}`;
+    const result = await withRetry(
+      { ...policy, attempts: Math.max(1, policy.attempts - 1) },
+      async () => {
+        try {
+          return await this.options.provider.send(request);
+        } catch (error) {
+          if (error instanceof ProviderError) throw error;
+          if (isPermanent(error)) throw new PermanentError(`${what} failed: ${errorText(error)}`, error);
+          return this.untilDone('redis', what, () => this.options.provider.send(request), chunk);
+        }
+      },
+      chunk.keepGoing,
+    );
     return { ...result, attempts: result.attempts + 1 };
+  }
+
+  /** Step 5: the ledger of what was delivered, so a redelivered event is not sent again. */
+  private async record(chunk: ChunkContext, deliveredNow: Map<string, string[]>, lookup: BatchLookup): Promise<void> {
+    if (deliveredNow.size === 0) return;
+    const marks = new Map<string, string>();
+    for (const [eventId, channels] of deliveredNow) {
+      const before = lookup.delivered.get(eventId);
+      marks.set(eventId, (before ? [...new Set([...before, ...channels])] : channels).join(','));
+    }
+    try {
+      await this.untilDone(
+        'redis',
+        'recording deliveries in Redis',
+        () => this.options.store.markDelivered(marks),
+        chunk,
+      );
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+      // The sends happened; the providers' idempotency keys still turn a resend into `duplicate`.
+      this.options.telemetry.publish({ kind: 'error', source: 'redis', message: error.message, at: this.now() });
+    }
+  }
+}
+
+/** What one chunk decided: the send jobs, the outcomes settled, what was delivered, what failed. */
+class Plan {
+  readonly jobs: SendJob[] = [];
+  readonly settled: DeliveryOutcome[] = [];
+  /** Per event: the channels delivered by this chunk. */
+  readonly deliveredNow = new Map<string, string[]>();
+  readonly failed: DeadLetter[] = [];
+
+  constructor(
+    private readonly chunk: ChunkContext,
+    private readonly now: () => number,
+  ) {}
+
+  /** Built field by field (no spreads, no closures per delivery): this runs for every (event, channel). */
+  settle(
+    entry: Received,
+    channel: string,
+    status: DeliveryOutcome['status'],
+    reason: DeliveryOutcome['reason'],
+    attempts: number,
+    address?: string,
+    text?: string,
+  ): void {
+    const at = this.now();
+    const producedAt = Number(entry.message.timestamp);
+    const outcome: DeliveryOutcome = {
+      kind: 'delivery',
+      eventId: entry.event.id,
+      type: entry.event.type,
+      userId: entry.event.userId,
+      channel,
+      status,
+      reason,
+      latencyMs: Number.isFinite(producedAt) ? Math.max(0, at - producedAt) : 0,
+      attempts,
+      at,
+    };
+    if (address !== undefined) outcome.address = address;
+    if (text !== undefined) outcome.text = text;
+    this.settled.push(outcome);
+  }
+
+  finish(job: SendJob, result: SendOutcome): void {
+    const { entry, request } = job;
+    if (result.ok) {
+      let channels = this.deliveredNow.get(entry.event.id);
+      if (!channels) this.deliveredNow.set(entry.event.id, (channels = []));
+      channels.push(request.channel);
+      const accepted = result.value === 'accepted';
+      this.settle(
+        entry,
+        request.channel,
+        accepted ? 'sent' : 'duplicate',
+        accepted ? null : 'provider-already-accepted',
+        result.attempts,
+        request.address,
+        request.text,
+      );
+      return;
+    }
+    const refused = result.error instanceof PermanentError;
+    const reason = errorText(result.error);
+    this.settle(
+      entry,
+      request.channel,
+      'failed',
+      refused ? `store-error: ${reason}` : reason,
+      result.attempts,
+      request.address,
+      request.text,
+    );
+    this.failed.push({
+      message: entry.message,
+      reason: refused ? 'store-error' : 'delivery-failed',
+      detail: `${request.channel}: ${reason}`,
+      sourceTopic: this.chunk.topic,
+      partition: this.chunk.partition,
+      channel: request.channel,
+    });
   }
 }

@@ -22,8 +22,16 @@ export interface ProducerOptions {
 
 /** Scheduled events are sent in ticks of this length; a tick sends what the rate makes due. */
 const TICK_MS = 100;
-/** Never queue more than this many seconds of scheduled events behind a slow broker. */
-const MAX_BACKLOG_SECONDS = 2;
+/** Never let more than this many seconds of scheduled events come due behind a slow broker. */
+const MAX_DUE_SECONDS = 2;
+/**
+ * Scheduled events made but not yet acknowledged by the broker, at most: a broker away for a minute
+ * at 1,000 events/s loses nothing. When it is full the schedule makes no new events (backpressure)
+ * until the broker takes some: the rate slows, nothing is dropped.
+ */
+export const MAX_UNACKNOWLEDGED = 100_000;
+/** Events per send to the broker. */
+const SEND_BATCH = 5_000;
 
 export class EventProducer {
   private producer: LogProducer | undefined;
@@ -37,6 +45,11 @@ export class EventProducer {
   private inFlight: Promise<unknown> = Promise.resolve();
   private sending = false;
   private connected = false;
+  /** Made, not yet acknowledged, oldest first: retried until the broker takes them. */
+  private readonly unacked: EventEnvelope[] = [];
+  private backpressure = false;
+  private reportedBacklog = 0;
+  private stopped = false;
 
   constructor(private readonly options: ProducerOptions) {
     this.random = options.random ?? Math.random;
@@ -101,55 +114,107 @@ export class EventProducer {
     this.rate = Math.max(0, rate);
   }
 
-  getRate(): number {
-    return this.rate;
-  }
-
   setPaused(paused: boolean): void {
     this.paused = paused;
     this.due = 0;
   }
 
-  isPaused(): boolean {
-    return this.paused;
+  /** Scheduled events made but not yet acknowledged by the broker. */
+  get backlog(): number {
+    return this.unacked.length;
   }
 
   private tick(): void {
     const now = Date.now();
     const elapsed = (now - this.lastTick) / 1000;
     this.lastTick = now;
-    if (this.paused || this.rate <= 0) return;
-    this.due = Math.min(this.due + this.rate * elapsed, this.rate * MAX_BACKLOG_SECONDS + 1);
-    if (this.sending) return;
-    const count = Math.floor(this.due);
-    if (count <= 0) return;
-    this.due -= count;
-    const events: EventEnvelope[] = [];
-    for (let i = 0; i < count; i++) {
-      const e = this.make();
-      if (e) events.push(e);
+    if (!this.paused && this.rate > 0) {
+      this.due = Math.min(this.due + this.rate * elapsed, this.rate * MAX_DUE_SECONDS + 1);
+      const room = MAX_UNACKNOWLEDGED - this.unacked.length;
+      const count = Math.min(Math.floor(this.due), room);
+      this.setBackpressure(Math.floor(this.due) > room);
+      if (count > 0) {
+        this.due -= count;
+        for (let i = 0; i < count; i++) {
+          const e = this.make();
+          if (e) this.unacked.push(e);
+        }
+      }
     }
+    this.reportBacklog();
+    if (!this.sending && this.unacked.length > 0) this.flush();
+  }
+
+  /** Sends the oldest unacknowledged events; they leave the backlog only once the broker has them. */
+  private flush(): void {
+    const events = this.unacked.slice(0, SEND_BATCH);
     this.sending = true;
     this.inFlight = this.send(events)
-      .catch((error: unknown) => {
-        this.options.telemetry.publish({
-          kind: 'error',
-          source: 'producer',
-          message: `producing ${events.length} event(s) failed: ${(error as Error).message}`,
-          at: Date.now(),
-        });
-      })
+      .then(
+        () => {
+          this.unacked.splice(0, events.length);
+          this.reportBacklog();
+        },
+        (error: unknown) => {
+          this.options.telemetry.publish({
+            kind: 'error',
+            source: 'producer',
+            message: `producing ${events.length} event(s) failed, kept for retry (${this.unacked.length} unacknowledged): ${(error as Error).message}`,
+            at: Date.now(),
+          });
+        },
+      )
       .finally(() => {
         this.sending = false;
       });
   }
 
-  /** Stops the schedule, waits for the send in flight, disconnects. */
-  async stop(): Promise<void> {
+  private setBackpressure(full: boolean): void {
+    if (full === this.backpressure) return;
+    this.backpressure = full;
+    this.options.telemetry.publish({
+      kind: 'error',
+      source: 'producer',
+      message: full
+        ? `producer backlog full (${this.unacked.length} events not yet acknowledged by Kafka): the schedule is slowed until the broker takes them`
+        : 'producer backlog has room again: the schedule is back to its rate',
+      at: Date.now(),
+    });
+  }
+
+  private reportBacklog(): void {
+    if (this.unacked.length === this.reportedBacklog) return;
+    this.reportedBacklog = this.unacked.length;
+    this.options.telemetry.publish({
+      kind: 'backlog',
+      unacknowledged: this.unacked.length,
+      full: this.backpressure,
+      at: Date.now(),
+    });
+  }
+
+  /**
+   * Stops the schedule and gives the broker until `deadline` (ms since the epoch) to take what is
+   * still unacknowledged; resolves with the events it never acknowledged (empty: nothing lost).
+   */
+  async stop(deadline = Date.now() + 3_000): Promise<EventEnvelope[]> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.inFlight.catch(() => undefined);
-    if (this.connected) await this.producer?.disconnect().catch(() => undefined);
-    this.connected = false;
+    if (!this.stopped) {
+      this.stopped = true;
+      while (this.connected && Date.now() < deadline) {
+        const settled = await Promise.race([
+          this.inFlight.then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadline - Date.now())).unref()),
+        ]);
+        if (!settled || this.unacked.length === 0) break;
+        this.flush();
+      }
+      // A send still in flight at the deadline may yet land: those events count as unacknowledged.
+      // Producing them again is safe: the consumer dedupes by event id.
+      if (this.connected) await this.producer?.disconnect().catch(() => undefined);
+      this.connected = false;
+    }
+    return this.unacked.slice();
   }
 }

@@ -1,4 +1,6 @@
 /** Bounded retries with exponential backoff and jitter. */
+import { PermanentError, StoppedError } from './errors.js';
+
 export interface RetryPolicy {
   attempts: number;
   baseDelayMs: number;
@@ -14,17 +16,30 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Runs `action` up to `policy.attempts` times. A stop is never a failure: a {@link StoppedError}
+ * from the action, or `keepGoing()` turning false between attempts, ends the retries by throwing
+ * a StoppedError, so the caller abandons its work instead of reporting it failed. A
+ * {@link PermanentError} ends the retries at once.
+ */
 export async function withRetry<T>(
   policy: RetryPolicy,
   action: (attempt: number) => Promise<T>,
+  keepGoing: () => boolean = () => true,
 ): Promise<{ ok: true; value: T; attempts: number } | { ok: false; error: unknown; attempts: number }> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     try {
       return { ok: true, value: await action(attempt), attempts: attempt };
     } catch (error) {
+      if (error instanceof StoppedError) throw error;
+      // Retrying cannot mend it: no more attempts.
+      if (error instanceof PermanentError) return { ok: false, error, attempts: attempt };
       lastError = error;
-      if (attempt < policy.attempts) await sleep(backoffDelay(policy, attempt));
+      if (attempt < policy.attempts) {
+        await sleep(backoffDelay(policy, attempt));
+        if (!keepGoing()) throw new StoppedError('stopped between retries');
+      }
     }
   }
   return { ok: false, error: lastError, attempts: policy.attempts };

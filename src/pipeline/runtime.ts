@@ -14,6 +14,7 @@ import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
 import { hostPort, redactUrl, redisHostPort, type Config, type KafkaSecurity } from '../config/config.js';
 import { loadCatalog, type Catalog } from '../domain/catalog.js';
+import type { EventEnvelope } from '../domain/envelope.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import type { Logger } from '../log/logger.js';
 import { probeKafka, probeRedis } from '../stack/probe.js';
@@ -296,13 +297,18 @@ export class Pipeline {
     );
   }
 
-  /** Producer first (nothing new), then the consumer settles and commits its batch, then the clients go. */
-  async stop(): Promise<void> {
+  /**
+   * Producer first (nothing new; what it made gets until the deadline to be acknowledged), then the
+   * consumer settles and commits its batch, then the clients go. Resolves with the events the broker
+   * never acknowledged: empty unless something was lost.
+   */
+  async stop(): Promise<EventEnvelope[]> {
     if (this.userRefresh) clearInterval(this.userRefresh);
-    await this.producer?.stop();
+    const unacknowledged = (await this.producer?.stop()) ?? [];
     await this.consumer?.stop();
     await this.dlqProducer?.disconnect().catch(() => undefined);
     await this.log.close().catch(() => undefined);
     this.redis.disconnect();
+    return unacknowledged;
   }
 }

@@ -56,8 +56,14 @@ export interface Snapshot {
   kafka: ServiceHealth;
   redis: ServiceHealth;
   partitions: number[];
-  lastError: string | null;
+  /** The newest error (its text cut to {@link ERROR_TEXT_MAX} characters), with when and where from. */
+  lastError: { message: string; source: string; at: number } | null;
+  /** The producer's events not yet acknowledged by Kafka, and whether that backlog is full. */
+  backlog: { unacknowledged: number; full: boolean };
 }
+
+/** An error kept for the status bar is cut here: the screen shows one line of it. */
+export const ERROR_TEXT_MAX = 500;
 
 const HISTORY_SECONDS = 60;
 const ROWS = 200;
@@ -85,7 +91,8 @@ export class Collector {
   private kafka: ServiceHealth;
   private redis: ServiceHealth;
   private partitions: number[] = [];
-  private lastError: string | null = null;
+  private lastError: Snapshot['lastError'] = null;
+  private backlog: Snapshot['backlog'] = { unacknowledged: 0, full: false };
 
   constructor(private readonly now: () => number = Date.now) {
     this.secondStart = Math.floor(now() / 1000) * 1000;
@@ -156,7 +163,10 @@ export class Collector {
         break;
       case 'error':
         this.totals.errors++;
-        this.lastError = o.message;
+        this.lastError = { message: o.message.slice(0, ERROR_TEXT_MAX), source: o.source, at: o.at };
+        break;
+      case 'backlog':
+        this.backlog = { unacknowledged: o.unacknowledged, full: o.full };
         break;
       case 'connection': {
         const health = { state: o.state, detail: o.detail, since: o.at };
@@ -222,6 +232,7 @@ export class Collector {
       redis: this.redis,
       partitions: this.partitions,
       lastError: this.lastError,
+      backlog: this.backlog,
     };
   }
 }

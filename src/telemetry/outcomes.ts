@@ -56,7 +56,8 @@ export interface DeliveryOutcome {
 
 export interface DeadLetterOutcome {
   kind: 'deadletter';
-  reason: DeadLetterReason;
+  /** The event's bytes (decode reasons), or `store-error`: Redis refused its keys for good. */
+  reason: DeadLetterReason | 'store-error';
   detail: string;
   topic: string;
   partition: number;
@@ -88,6 +89,15 @@ export interface AssignmentOutcome {
   at: number;
 }
 
+/** The producer's scheduled events not yet acknowledged by the broker (published when it changes). */
+export interface BacklogOutcome {
+  kind: 'backlog';
+  unacknowledged: number;
+  /** Full: the schedule makes no new events until the broker takes some. */
+  full: boolean;
+  at: number;
+}
+
 export type Outcome =
   | ProducedOutcome
   | ConsumedOutcome
@@ -96,4 +106,5 @@ export type Outcome =
   | DeadLetterOutcome
   | ErrorOutcome
   | ConnectionOutcome
-  | AssignmentOutcome;
+  | AssignmentOutcome
+  | BacklogOutcome;

@@ -68,6 +68,7 @@ export function emptySnapshot(now = Date.now()): Snapshot {
     redis: { state: 'connecting', detail: '', since: now },
     partitions: [],
     lastError: null,
+    backlog: { unacknowledged: 0, full: false },
   };
 }
 

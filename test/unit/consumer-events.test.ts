@@ -7,7 +7,11 @@ import type { Outcome } from '../../src/telemetry/outcomes.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 
 /** A consumer on a log that only records the events hooks it was given, and what it publishes. */
-async function consumerEvents(): Promise<{ events: GroupConsumerEvents; published: Outcome[] }> {
+async function consumerEvents(): Promise<{
+  events: GroupConsumerEvents;
+  published: Outcome[];
+  consumer: NotificationConsumer;
+}> {
   let events: GroupConsumerEvents | undefined;
   const log = {
     consumer: (options: { events: GroupConsumerEvents }) => {
@@ -18,7 +22,7 @@ async function consumerEvents(): Promise<{ events: GroupConsumerEvents; publishe
   const telemetry = new Telemetry();
   const published: Outcome[] = [];
   telemetry.subscribe((o) => published.push(o));
-  new NotificationConsumer({
+  const consumer = new NotificationConsumer({
     log,
     topic: 't',
     group: 'g',
@@ -31,7 +35,7 @@ async function consumerEvents(): Promise<{ events: GroupConsumerEvents; publishe
     deadLetters: { send: async () => {} },
     maxBytes: 1 << 20,
   });
-  return { events: events!, published };
+  return { events: events!, published, consumer };
 }
 
 describe('the consumer reports what kafkajs went through', () => {
@@ -54,8 +58,23 @@ describe('the consumer reports what kafkajs went through', () => {
     events.crashed('This server does not host this topic-partition', false);
     expect(published.filter((o) => o.kind === 'error').map((o) => o.kind === 'error' && o.message)).toEqual([
       'consumer crashed: Connection error: connect ECONNREFUSED 127.0.0.1:9092 (restarting)',
-      'consumer crashed: This server does not host this topic-partition',
+      'the Kafka consumer crashed and will not restart: This server does not host this topic-partition',
     ]);
-    expect(published.at(-1)).toMatchObject({ kind: 'connection', state: 'error' });
+    expect(published.filter((o) => o.kind === 'connection').at(-1)).toMatchObject({ state: 'error' });
+  });
+
+  it('a crash it will not restart from stops the consumer for good (the command exits non-zero); its own stop does not', async () => {
+    const crashed = await consumerEvents();
+    crashed.events.crashed('The group member needs to have a valid member id', false);
+    await expect(crashed.consumer.fatal).resolves.toMatchObject({
+      message: 'the Kafka consumer crashed and will not restart: The group member needs to have a valid member id',
+    });
+
+    const stopped = await consumerEvents();
+    await stopped.consumer.stop();
+    stopped.events.crashed('The consumer was stopped', false);
+    const settled = await Promise.race([stopped.consumer.fatal.then(() => 'fatal'), Promise.resolve('not fatal')]);
+    expect(settled).toBe('not fatal');
+    expect(stopped.published.filter((o) => o.kind === 'error')).toEqual([]);
   });
 });

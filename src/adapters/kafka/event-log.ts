@@ -63,12 +63,34 @@ export class KafkaEventLog implements EventLog {
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => !stopping },
     });
     const { events } = options;
+    const committed = new Map<number, bigint>();
     consumer.on(consumer.events.CONNECT, () => events.connected());
     consumer.on(consumer.events.DISCONNECT, () => events.disconnected());
-    consumer.on(consumer.events.GROUP_JOIN, (e) =>
-      events.assigned((e.payload.memberAssignment[options.topic] ?? []).slice().sort((a, b) => a - b)),
-    );
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      committed.clear(); // a new generation: what others committed meanwhile is not ours to second-guess
+      events.assigned((e.payload.memberAssignment[options.topic] ?? []).slice().sort((a, b) => a - b));
+    });
     consumer.on(consumer.events.CRASH, (e) => events.crashed(e.payload.error.message, e.payload.restart));
+    // Commits go out one at a time per partition, never backwards.
+    const commitChains = new Map<number, Promise<void>>();
+    const commit = (topic: string, partition: number, nextOffset: string): Promise<void> => {
+      const run = async (): Promise<void> => {
+        if ((committed.get(partition) ?? -1n) >= BigInt(nextOffset)) return;
+        await consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+        committed.set(partition, BigInt(nextOffset));
+      };
+      const next = (commitChains.get(partition) ?? Promise.resolve()).then(run, run);
+      commitChains.set(partition, next);
+      return next;
+    };
+    // A fetch that held only transaction markers (or aborted records) never reaches eachBatch: kafkajs
+    // resolves it itself but, with autoCommit off, commits nothing. Commit past it, or the group's lag
+    // stays at 1 behind every transaction and `--drain` never ends.
+    consumer.on(consumer.events.START_BATCH_PROCESS, (e) => {
+      if (e.payload.batchSize !== 0 || stopping) return;
+      const next = (BigInt(e.payload.lastOffset) + 1n).toString();
+      commit(e.payload.topic, e.payload.partition, next).catch(() => undefined);
+    });
     return {
       run: async (eachBatch) => {
         await consumer.connect();
@@ -86,15 +108,14 @@ export class KafkaEventLog implements EventLog {
                 partition: batch.partition,
                 // kafkajs' own message objects (a copy per message costs at tens of thousands a second).
                 messages: batch.messages as RawMessage[],
+                nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
               },
               {
                 keepGoing: () => isRunning() && !isStale() && !stopping,
                 heartbeat,
                 commit: async (nextOffset) => {
                   resolveOffset((BigInt(nextOffset) - 1n).toString());
-                  await consumer.commitOffsets([
-                    { topic: batch.topic, partition: batch.partition, offset: nextOffset },
-                  ]);
+                  await commit(batch.topic, batch.partition, nextOffset);
                 },
               },
             );

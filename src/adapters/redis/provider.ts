@@ -4,6 +4,7 @@
  * consumer, in Redis, so a crash cannot make it forget:
  * `redis-cli LRANGE 'outbox:{email}' -10 -1`.
  */
+import { isPermanent, PermanentError } from '../../pipeline/errors.js';
 import type { RedisClient } from './client.js';
 import { DEDUPE_WINDOW_SECONDS, dedupeGeneration, outboxKey, providerAcceptedKey } from './keys.js';
 
@@ -20,8 +21,11 @@ export type SendResult = 'accepted' | 'already-accepted';
 
 export interface NotificationProvider {
   send(request: SendRequest): Promise<SendResult>;
-  /** Many sends in one call (a provider's batch API); each slot holds its result or its rejection. */
-  sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError)[]>;
+  /**
+   * Many sends in one call (a provider's batch API); each slot holds its result, its rejection, or
+   * a {@link PermanentError} when the provider's store refuses that send's keys for good.
+   */
+  sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]>;
 }
 
 export class ProviderError extends Error {
@@ -149,9 +153,9 @@ export class MockProvider implements NotificationProvider {
     );
   }
 
-  async sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError)[]> {
+  async sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]> {
     if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
-    const results: (SendResult | ProviderError)[] = new Array(requests.length);
+    const results: (SendResult | ProviderError | PermanentError)[] = new Array(requests.length);
     const byChannel = new Map<string, number[]>();
     for (let i = 0; i < requests.length; i++) {
       const request = requests[i]!;
@@ -171,10 +175,18 @@ export class MockProvider implements NotificationProvider {
           this.accept(
             channel,
             slice.map((i) => requests[i]!),
-          ).then((accepted) => {
-            for (let j = 0; j < slice.length; j++)
-              results[slice[j]!] = accepted[j] === '1' ? 'accepted' : 'already-accepted';
-          }),
+          ).then(
+            (accepted) => {
+              for (let j = 0; j < slice.length; j++)
+                results[slice[j]!] = accepted[j] === '1' ? 'accepted' : 'already-accepted';
+            },
+            (error: unknown) => {
+              // One channel's keys refused (its outbox is another program's key): those sends fail, the rest go on.
+              if (!isPermanent(error)) throw error;
+              const refused = new PermanentError(`${channel}: ${(error as Error).message}`, error);
+              for (const i of slice) results[i] = refused;
+            },
+          ),
         );
       }
     }

@@ -30,6 +30,9 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
       lag: st.lag,
       producer: st.producer,
       now: st.now,
+      errors: st.snapshot.totals.errors,
+      lastError: st.snapshot.lastError,
+      backlog: st.snapshot.backlog,
     })),
   );
   const producer = s.producer.paused
@@ -37,6 +40,11 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
     : s.producer.rate === 0
       ? 'on demand'
       : `${compactNumber(s.producer.rate)}/s`;
+  // Events Kafka has not acknowledged yet: kept and retried, never dropped; "full" slows the schedule.
+  const backlog =
+    s.backlog.unacknowledged > 0
+      ? ` (${compactNumber(s.backlog.unacknowledged)} unacked${s.backlog.full ? ', backlog full: slowed' : ''})`
+      : '';
   const problem =
     s.kafka.state === 'error'
       ? `Kafka: ${s.kafka.detail}`
@@ -72,6 +80,12 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
               <Text>{cell(s.info.group, 24).trimEnd()}</Text>
               {` partitions ${s.partitions.length > 0 ? `[${s.partitions.join(',')}]` : '(joining the group…)'}  lag ${s.lag === null ? '?' : compactNumber(s.lag)}  producer `}
               <Text color={theme.color(s.producer.paused ? 'yellow' : 'green')}>{producer}</Text>
+              {backlog ? <Text color={theme.color('yellow')}>{backlog}</Text> : null}
+              {s.lastError ? (
+                <Text color={theme.color('red')}>
+                  {`  ⚠ ${compactNumber(s.errors)} error${s.errors === 1 ? '' : 's'}, last ${clock(s.lastError.at)} ${s.lastError.source}: ${cell(s.lastError.message, width).trimEnd()}`}
+                </Text>
+              ) : null}
             </Text>
           )}
         </Box>

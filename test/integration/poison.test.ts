@@ -1,0 +1,227 @@
+/**
+ * One bad message never stalls a partition: values Redis refuses for good are dead-lettered
+ * (`store-error`) and the rest flows; a dead-letter topic that refuses a letter, or a consumer
+ * kafkajs will not restart, ends the process non-zero without committing past it; transaction
+ * markers never leave the group one offset behind.
+ */
+import { AssignerProtocol, type Consumer } from 'kafkajs';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { outboxKey } from '../../src/adapters/redis/keys.js';
+import { waitFor } from '../support/cli.js';
+import {
+  brokers,
+  CliProcess,
+  committedOffsets,
+  createTopic,
+  event,
+  produceEvents,
+  produceRaw,
+  readOutbox,
+  readTopic,
+  redisUrl,
+  testKafka,
+  unique,
+  writeUsers,
+  type TestUser,
+} from '../support/pipeline.js';
+
+const running: CliProcess[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.stop('SIGKILL')));
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+/** A Redis database of this file's own on the shared server: its outboxes may be broken on purpose. */
+const DB = 11;
+const dbUrl = (): string => `${redisUrl().replace(/\/\d*$/, '')}/${DB}`;
+
+function consume(topic: string, group: string, extra: string[] = [], url = redisUrl()): CliProcess {
+  const p = new CliProcess([
+    'consume',
+    '--brokers',
+    brokers(),
+    '--redis',
+    url,
+    '--topic',
+    topic,
+    '--group',
+    group,
+    ...extra,
+  ]);
+  running.push(p);
+  return p;
+}
+
+const user = (id: string, prefs: TestUser['prefs']): TestUser => ({
+  id,
+  name: id,
+  email: `${id}@example.com`,
+  phone: '+15550001',
+  pushToken: 'tok',
+  prefs,
+});
+
+describe('poison messages', () => {
+  it("a user key of another type (WRONGTYPE) dead-letters that user's event as store-error; the partition goes on and --drain exits", async () => {
+    const redis = new Redis(redisUrl());
+    cleanups.push(async () => redis.quit());
+    const bad = unique('wrongtype');
+    const good = user(unique('fine'), { email: 'on', sms: 'off', push: 'off', console: 'off' });
+    await writeUsers(redis, [good]);
+    await redis.set(`user:${bad}`, 'x'); // another program's key, of another type
+    cleanups.push(() => redis.del(`user:${bad}`, `user:${good.id}`, `prefs:${good.id}`));
+    const topic = unique('poison');
+    await createTopic(topic, 1);
+    const before = event('user_signup', good.id);
+    const poisoned = event('user_signup', bad);
+    const after = event('user_signup', good.id);
+    await produceEvents(topic, [before, poisoned, after]);
+
+    const group = unique('g');
+    const c = consume(topic, group, ['--drain']);
+    const exit = await waitFor('consume --drain to exit', () => c.child.exitCode !== null && c.exited, 60_000);
+    expect((await exit).code).toBe(0);
+
+    expect(c.deliveries({ status: 'sent' }).map((d) => d.eventId)).toEqual([before.id, after.id]);
+    const [letter] = await readTopic(`${topic}.dlq`, 1);
+    expect(letter!.headers['dlq-reason']).toBe('store-error');
+    expect(letter!.headers['dlq-detail']).toContain(`user ${bad}`);
+    expect(letter!.headers['dlq-detail']).toContain('WRONGTYPE');
+    expect(JSON.parse(letter!.value!.toString()).id).toBe(poisoned.id);
+    expect(c.lines.filter((l) => l.kind === 'deadletter')).toMatchObject([{ reason: 'store-error', offset: '1' }]);
+    expect(c.stderr).toMatch(/error: redis: Redis refused the look-up of user .*WRONGTYPE/);
+    const { committed, high } = await committedOffsets(group, topic);
+    expect(committed.get(0)).toBe(high.get(0));
+  });
+
+  it('an outbox key of another type fails only that channel (store-error letter with the channel); the other channels deliver', async () => {
+    const redis = new Redis(dbUrl());
+    cleanups.push(async () => redis.quit());
+    await redis.set(outboxKey('sms'), 'not a list');
+    cleanups.push(() => redis.del(outboxKey('sms')));
+    const u = user(unique('both'), { email: 'on', sms: 'on', push: 'off', console: 'off' });
+    await writeUsers(redis, [u]);
+    cleanups.push(() => redis.del(`user:${u.id}`, `prefs:${u.id}`));
+    const topic = unique('poison-outbox');
+    await createTopic(topic, 1);
+    const e = event('user_signup', u.id);
+    await produceEvents(topic, [e]);
+
+    const c = consume(topic, unique('g'), ['--drain'], dbUrl());
+    const exit = await waitFor('consume --drain to exit', () => c.child.exitCode !== null && c.exited, 60_000);
+    expect((await exit).code).toBe(0);
+    expect(c.deliveries({ channel: 'email' })).toMatchObject([{ status: 'sent' }]);
+    expect(c.deliveries({ channel: 'sms' })).toMatchObject([{ status: 'failed', attempts: 1 }]);
+    expect(String(c.deliveries({ channel: 'sms' })[0]!.reason)).toMatch(/^store-error: .*WRONGTYPE/);
+    expect((await readOutbox(redis, 'email')).filter((l) => l.event === e.id)).toHaveLength(1);
+    const [letter] = await readTopic(`${topic}.dlq`, 1);
+    expect(letter!.headers).toMatchObject({ 'dlq-reason': 'store-error', 'dlq-channel': 'sms' });
+    expect(letter!.headers['dlq-detail']).toMatch(/^sms: .*WRONGTYPE/);
+  });
+
+  it('a dead-letter topic that refuses a letter for good stops the consumer: exit 4, one line naming topic, partition, offset and the error, nothing committed past it', async () => {
+    const topic = unique('dlq-refuses');
+    const admin = testKafka().admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(1 << 20) }] },
+        // a dead-letter topic that takes nothing over 1 KB
+        { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1024' }] },
+      ],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    await produceRaw(topic, [
+      { key: 'k', value: `not json ${'x'.repeat(4000)}` },
+      { key: 'k', value: JSON.stringify(event('user_signup', 'nobody')) },
+    ]);
+    const group = unique('g');
+    const c = consume(topic, group);
+    const exit = await waitFor('the consumer to stop', () => c.child.exitCode !== null && c.exited, 60_000);
+    expect((await exit).code).toBe(4);
+    expect(c.stderr).toMatch(
+      new RegExp(
+        `the dead-letter topic refused the letter for ${topic} partition 0 offset 0 \\(invalid-json\\): .*larger`,
+      ),
+    );
+    expect(c.deliveries()).toEqual([]);
+    const { committed } = await committedOffsets(group, topic);
+    expect(committed.get(0) ?? -1n).toBeLessThanOrEqual(0n);
+  });
+
+  it('a consumer kafkajs will not restart (the group is held by another protocol) ends consume with exit 4 and the reason, not a process that consumes nothing', async () => {
+    const topic = unique('crash');
+    await createTopic(topic, 1);
+    const group = unique('g');
+    // Another application in the same group id, speaking another assignment protocol.
+    const other: Consumer = testKafka().consumer({
+      groupId: group,
+      partitionAssigners: [
+        () => ({
+          name: 'SomeoneElsesAssigner',
+          version: 1,
+          protocol: ({ topics }) => ({
+            name: 'SomeoneElsesAssigner',
+            metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
+          }),
+          assign: async ({ members }) =>
+            members.map((m) => ({
+              memberId: m.memberId,
+              memberAssignment: AssignerProtocol.MemberAssignment.encode({
+                version: 1,
+                assignment: { [topic]: [0] },
+                userData: Buffer.alloc(0),
+              }),
+            })),
+        }),
+      ],
+    });
+    cleanups.push(() => other.disconnect());
+    let joined = false;
+    other.on(other.events.GROUP_JOIN, () => (joined = true));
+    await other.connect();
+    await other.subscribe({ topic, fromBeginning: true });
+    await other.run({ eachMessage: async () => undefined });
+    await waitFor('the other application to join the group', () => joined, 30_000);
+
+    const c = consume(topic, group);
+    const exit = await waitFor('consume to exit', () => c.child.exitCode !== null && c.exited, 60_000);
+    expect((await exit).code).toBe(4);
+    expect(c.stderr).toMatch(/the Kafka consumer crashed and will not restart: .*protocol/i);
+  });
+
+  it('events written in transactions: the commit markers do not leave lag at 1, --drain exits and the group is at the end', async () => {
+    const redis = new Redis(redisUrl());
+    cleanups.push(async () => redis.quit());
+    const u = user(unique('tx'), { email: 'off', sms: 'off', push: 'off', console: 'on' });
+    await writeUsers(redis, [u]);
+    cleanups.push(() => redis.del(`user:${u.id}`, `prefs:${u.id}`));
+    const topic = unique('tx');
+    await createTopic(topic, 1);
+    const producer = testKafka().producer({
+      transactionalId: unique('tx-producer'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const events = [event('user_signup', u.id), event('user_signup', u.id), event('user_signup', u.id)];
+    for (const e of events) {
+      const tx = await producer.transaction();
+      await tx.send({ topic, messages: [{ key: u.id, value: JSON.stringify(e) }] });
+      await tx.commit();
+    }
+    await producer.disconnect();
+
+    const group = unique('g');
+    const c = consume(topic, group, ['--drain']);
+    const exit = await waitFor('consume --drain to exit', () => c.child.exitCode !== null && c.exited, 60_000);
+    expect((await exit).code).toBe(0);
+    expect(c.deliveries({ status: 'sent' })).toHaveLength(3);
+    const { committed, high } = await committedOffsets(group, topic);
+    expect(high.get(0)).toBe(6n); // three events, three commit markers
+    expect(committed.get(0)).toBe(6n);
+  });
+});
