@@ -17,8 +17,10 @@ import { freePort, waitFor } from '../support/cli.js';
 import {
   brokers as sharedBrokers,
   CliProcess,
+  committedOffsets,
   createTopic,
   newRedis,
+  readTopic,
   redisUrl,
   removeUsers,
   unique,
@@ -195,5 +197,65 @@ describe('service faults', () => {
     expect(consumer.lines.some((l) => l.kind === 'error' && l.source === 'redis')).toBe(true);
     expect(report.lost).toBe(0);
     expect(report.sentTwice).toBe(0);
+  });
+
+  it('a stop during a Redis outage while senders fail half the time: the chunk is abandoned uncommitted, never reported failed; after Redis is back every pair is sent once', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), 'etui-stop-')));
+    const config = { brokers: ['localhost:1'], redisUrl: url };
+    await stackUp({ config, paths }, ['redis']);
+    cleanups.push(async () => void (await stackDown({ paths }, ['redis'])));
+    const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    redis.on('error', () => undefined);
+    cleanups.push(async () => redis.disconnect());
+    const users = await faultUsers(redis, unique('stop'));
+
+    const topic = unique('stop');
+    await createTopic(topic, 3);
+    const flow = produceFlow(topic, users, 3_000, 300);
+    const group = unique('stop-g');
+    const args = ['consume', '--brokers', sharedBrokers(), '--redis', url, '--topic', topic, '--group', group];
+    // Slow senders: most of a chunk's time goes to retries, so the outage and the stop land in them.
+    const flaky = ['--failure-rate', '0.5', '--latency', '40'];
+    const first = spawn([...args, ...flaky]);
+    await first.waitForLines(
+      'deliveries before the outage',
+      (l) => l.filter((x) => x.kind === 'delivery').length > 300,
+      60_000,
+    );
+    await stackDown({ paths }, ['redis']);
+    await first.waitForLines(
+      'the consumer to see Redis gone',
+      (l) => l.some((x) => x.kind === 'error' && x.source === 'redis'),
+      30_000,
+    );
+    const stopped = await first.stop('SIGTERM');
+    expect(stopped.code).toBe(0);
+    await stackUp({ config, paths }, ['redis']);
+    const events = await flow;
+
+    const second = spawn([...args, ...flaky, '--drain']);
+    const exit = await waitFor(
+      'the second consumer to drain',
+      () => second.child.exitCode !== null && second.exited,
+      120_000,
+    );
+    expect((await exit).code).toBe(0);
+
+    const lines = [...first.lines, ...second.lines];
+    const failed = lines.filter((l) => l.kind === 'delivery' && l.status === 'failed');
+    // A stop is never a failure: every failed send is a provider's rejection that used up its retries.
+    expect(failed.filter((l) => !/simulated failure/.test(String(l.reason)))).toEqual([]);
+    const letters = await readTopic(`${topic}.dlq`, failed.length, 30_000).catch(() => []);
+    expect(letters.filter((l) => !/simulated failure/.test(l.headers['dlq-detail'] ?? ''))).toEqual([]);
+    const failedPairs = new Set(failed.map((l) => `${String(l.eventId)}/${String(l.channel)}`));
+    const report = await audit(redis, events, users, lines);
+    printReport('stop during a Redis outage, senders failing 50%', { ...report, deadLettered: letters.length });
+    // Every pair the preferences ask for was accepted once, or was rejected through its whole retry budget.
+    expect(report.lostPairs.filter((p) => !failedPairs.has(p))).toEqual([]);
+    expect(report.sentTwice).toBe(0);
+    const { committed, high } = await committedOffsets(group, topic);
+    for (const [partition, end] of high) expect(committed.get(partition)).toBe(end);
   });
 });
