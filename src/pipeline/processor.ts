@@ -16,6 +16,7 @@ import { idempotencyKey } from '../adapters/redis/keys.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { DeliveryOutcome } from '../telemetry/outcomes.js';
 import { crashPoint } from './crash-point.js';
+import { headerText, REPLAY_HEADERS } from './dead-letters.js';
 import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } from './retry.js';
 
 export interface RawMessage {
@@ -282,11 +283,15 @@ export class BatchProcessor {
       });
       const definition = catalog.eventTypes.get(event.type)!;
       const already = lookup.delivered.get(event.id);
+      // A replayed failed delivery resends its one channel, even where another channel failed too.
+      const replayOnly = entry.message.headers ? headerText(entry.message.headers, REPLAY_HEADERS.channel) : undefined;
       for (const plan of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels)) {
         if (plan.action === 'skip') {
           settle(entry, plan.channel, 'skipped', plan.reason, 0);
         } else if (already?.includes(plan.channel)) {
           settle(entry, plan.channel, 'duplicate', 'already-sent', 0, plan.address, plan.text);
+        } else if (replayOnly !== undefined && plan.channel !== replayOnly) {
+          settle(entry, plan.channel, 'skipped', 'not-replayed', 0);
         } else {
           jobs.push({
             entry,
