@@ -173,14 +173,18 @@ function replayCommand(): Command {
       "send dead letters back to their source topic: original key, value and headers, dlq-* headers removed, replayed-from added; a failed delivery's letter resends only its channel",
     )
     .addOption(
-      new Option('--offset <partition:offset...>', 'the letters to replay, as dlq list prints them (dlqPartition:dlqOffset)')
+      new Option(
+        '--offset <partition:offset...>',
+        'the letters to replay, as dlq list prints them (dlqPartition:dlqOffset)',
+      )
         .argParser(parsePosition)
         .conflicts('all'),
     )
     .addOption(new Option('--all', 'every letter up to the end offsets at start (with --reason: every such letter)'))
     .addOption(reasonOption('replay letters'));
   cmd.action(async (flags: ReplayFlags) => {
-    if (!flags.all && !flags.offset) cmd.error('error: name the letters to replay: --offset <partition>:<offset>... or --all');
+    if (!flags.all && !flags.offset)
+      cmd.error('error: name the letters to replay: --offset <partition>:<offset>... or --all');
     await guarded(async () => {
       exitQuietlyOnClosedStdout();
       return withDeadLetters(flags, async (reader, pipeline) => {

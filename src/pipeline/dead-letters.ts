@@ -235,8 +235,8 @@ export class DeadLetterReader {
     const byPartition = new Map<number, bigint[]>();
     for (const { partition, offset } of positions) {
       const offsets = byPartition.get(partition);
-    if (offsets) offsets.push(BigInt(offset));
-    else byPartition.set(partition, [BigInt(offset)]);
+      if (offsets) offsets.push(BigInt(offset));
+      else byPartition.set(partition, [BigInt(offset)]);
     }
     const ranges = [...byPartition].map(([partition, offsets]) => ({
       partition,
