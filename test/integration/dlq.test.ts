@@ -199,6 +199,25 @@ describe('dlq list', () => {
     expect((await letters(['--limit', '2'])).lines.map((l) => l.sourceOffset)).toEqual(['4', '5']);
     expect((await letters(['--reason', 'invalid-json', '--limit', '2'])).lines.map((l) => l.key)).toEqual(['j1', 'j3']);
     expect((await letters(['--reason', 'too-large'])).lines).toEqual([]);
+
+    // replay --all --reason: only those letters, back to the topic with their original bytes and headers
+    const replayed = await dlq(['replay', ...kafkaFlags(topic), '--all', '--reason', 'unknown-type']);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(jsonLines(replayed.stdout).map((l) => [l.key, l.replayedFrom])).toEqual([
+      ['t2', `${topic}.dlq/0/2`],
+      ['t4', `${topic}.dlq/0/4`],
+    ]);
+    expect(replayed.stderr).toBe(`replayed 2 dead letters from ${topic}.dlq to ${topic} (unknown-type 2)\n`);
+    const hostile = await dlq(['replay', ...kafkaFlags(topic), '--offset', '0:5']);
+    expect(hostile.code, hostile.stderr).toBe(0);
+    expect(hostile.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e\u2028]/);
+    const back = (await readTopic(topic, 9)).slice(6);
+    expect(back.map((m) => [m.key, m.headers])).toEqual([
+      ['t2', { 'replayed-from': `${topic}.dlq/0/2` }],
+      ['t4', { 'replayed-from': `${topic}.dlq/0/4` }],
+      [hostileKey.toString(), { note: '\u001b[2J', 'replayed-from': `${topic}.dlq/0/5` }],
+    ]);
+    expect(back[2]!.value).toEqual(Buffer.from([0xc3, 0x28]));
   });
 
   it('stops at the end offsets it found at the start while letters keep coming', async () => {
