@@ -85,10 +85,25 @@ function replayedLine(letter: DeadLetterRecord): Record<string, unknown> {
   };
 }
 
+/** The reader of stdout went away (`dlq list | head`): stop reading, clean up, exit 0. */
+class StdoutClosedError extends Error {
+  override name = 'StdoutClosedError';
+}
+
+let stdoutClosed = false;
+
+function watchStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stdoutClosed = true;
+  });
+}
+
 /** Lines gathered and written in large writes (a topic may hold millions of letters). */
 function lineWriter(): { write(line: string): void; flush(): void } {
   let pending = '';
   const flush = (): void => {
+    if (stdoutClosed) throw new StdoutClosedError('stdout closed');
     if (pending) process.stdout.write(pending);
     pending = '';
   };
@@ -101,14 +116,6 @@ function lineWriter(): { write(line: string): void; flush(): void } {
   };
 }
 
-/** `dlq list | head`: a reader that goes away ends the listing quietly. */
-function exitQuietlyOnClosedStdout(): void {
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
-}
-
 /** The log on Kafka (Redis is not needed), the dead-letter topic of --topic, and their clean-up. */
 async function withDeadLetters(
   flags: ConfigFlags,
@@ -119,6 +126,7 @@ async function withDeadLetters(
   try {
     return await body(new DeadLetterReader(pipeline.log, pipeline.dlqTopic), pipeline);
   } catch (error) {
+    if (error instanceof StdoutClosedError) return 0;
     if (error instanceof DeadLetterTopicMissingError || error instanceof LetterNotFoundError) {
       process.stderr.write(`error: ${sanitize(error.message)}\n`);
       return 1;
@@ -142,7 +150,7 @@ function listCommand(): Command {
     );
   cmd.action(async (flags: ListFlags) => {
     await guarded(async () => {
-      exitQuietlyOnClosedStdout();
+      watchStdout();
       return withDeadLetters(flags, async (reader) => {
         const out = lineWriter();
         const summary = await reader.list({ reason: flags.reason, limit: flags.limit }, (letter) =>
@@ -186,7 +194,7 @@ function replayCommand(): Command {
     if (!flags.all && !flags.offset)
       cmd.error('error: name the letters to replay: --offset <partition>:<offset>... or --all');
     await guarded(async () => {
-      exitQuietlyOnClosedStdout();
+      watchStdout();
       return withDeadLetters(flags, async (reader, pipeline) => {
         const existing = new Set(await pipeline.log.listTopics());
         const producer = await pipeline.log.producer();

@@ -2,9 +2,10 @@
  * `dlq list` and `dlq replay` through the real CLI, on the real Kafka and Redis: what a user sees on
  * stdout and stderr, what lands back in the topic, and what the providers sent.
  */
+import { spawn } from 'node:child_process';
 import { Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, runCli, waitFor } from '../support/cli.js';
+import { binPath, freePort, runCli, waitFor } from '../support/cli.js';
 import {
   brokers,
   CliProcess,
@@ -255,6 +256,27 @@ describe('dlq list', () => {
       await writer;
       await producer.disconnect();
     }
+  });
+
+  it('dlq list | head: a reader that goes away ends the listing with exit 0 and no trace', async () => {
+    const many = unique('dlq-many');
+    await createTopic(many, 1);
+    const value = 'x'.repeat(200);
+    const headers = { 'dlq-reason': 'schema', 'dlq-detail': 'd', 'dlq-source-topic': many };
+    for (let i = 0; i < 3; i++) {
+      await produceRaw(
+        `${many}.dlq`,
+        Array.from({ length: 1000 }, (_, j) => ({ key: `k${i}-${j}`, value, headers })),
+      );
+    }
+    const child = spawn(process.execPath, [binPath, 'dlq', 'list', ...kafkaFlags(many)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect([code, stderr]).toEqual([0, '']);
   });
 
   it('says so when the dead-letter topic is empty or missing', async () => {

@@ -63,7 +63,14 @@ export async function readRanges(
           const offset = BigInt(m.offset);
           return offset >= range.from && offset < range.to;
         });
-        if (messages.length > 0) await each({ topic, partition: batch.partition, messages });
+        try {
+          if (messages.length > 0) await each({ topic, partition: batch.partition, messages });
+        } catch (error) {
+          // The caller's failure ends the read (kafkajs would retry the batch and restart the consumer).
+          pending.clear();
+          settle(error as Error);
+          return;
+        }
         // lastOffset() counts what the batch skipped too (control records, compacted gaps).
         if (BigInt(batch.lastOffset()) >= range.to - 1n) {
           pending.delete(batch.partition);
