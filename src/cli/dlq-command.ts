@@ -99,11 +99,15 @@ function watchStdout(): void {
   });
 }
 
-/** Lines gathered and written in large writes (a topic may hold millions of letters). */
-function lineWriter(): { write(line: string): void; flush(): void } {
+/**
+ * Lines gathered and written in large writes (a topic may hold millions of letters). Once stdout is
+ * closed, a listing stops; a replay goes on (its lines are dropped): stopping half way would be worse.
+ */
+function lineWriter({ stopWhenClosed }: { stopWhenClosed: boolean }): { write(line: string): void; flush(): void } {
   let pending = '';
   const flush = (): void => {
-    if (stdoutClosed) throw new StdoutClosedError('stdout closed');
+    if (stdoutClosed && stopWhenClosed) throw new StdoutClosedError('stdout closed');
+    if (stdoutClosed) pending = '';
     if (pending) process.stdout.write(pending);
     pending = '';
   };
@@ -152,7 +156,7 @@ function listCommand(): Command {
     await guarded(async () => {
       watchStdout();
       return withDeadLetters(flags, async (reader) => {
-        const out = lineWriter();
+        const out = lineWriter({ stopWhenClosed: true });
         const summary = await reader.list({ reason: flags.reason, limit: flags.limit }, (letter) =>
           out.write(jsonLine(letterLine(letter))),
         );
@@ -198,15 +202,15 @@ function replayCommand(): Command {
       return withDeadLetters(flags, async (reader, pipeline) => {
         const existing = new Set(await pipeline.log.listTopics());
         const producer = await pipeline.log.producer();
-        const out = lineWriter();
-        const replayed: DeadLetterRecord[] = [];
+        const out = lineWriter({ stopWhenClosed: false });
+        const replayed = new ReplayTally();
         const skipped: { letter: DeadLetterRecord; why: string }[] = [];
         const replay = async (letters: DeadLetterRecord[]): Promise<void> => {
           const summary = await replayDeadLetters(
             producer,
             letters,
             (letter) => {
-              replayed.push(letter);
+              replayed.add(letter);
               out.write(jsonLine(replayedLine(letter)));
             },
             (topic) => existing.has(topic),
@@ -240,17 +244,27 @@ function replayCommand(): Command {
   return cmd;
 }
 
+/** What a replay sent, counted (not kept: `--all` may replay millions). */
+class ReplayTally {
+  count = 0;
+  readonly byReason = new Map<string, number>();
+  readonly topics = new Set<string>();
+
+  add(letter: DeadLetterRecord): void {
+    this.count++;
+    this.byReason.set(letter.reason, (this.byReason.get(letter.reason) ?? 0) + 1);
+    if (letter.sourceTopic) this.topics.add(letter.sourceTopic);
+  }
+}
+
 /** `replayed 3 dead letters from user_events.dlq to user_events (delivery-failed 2, unknown-type 1)`. */
-function replaySummary(dlqTopic: string, replayed: DeadLetterRecord[], skipped: number): string {
-  const count = (pick: (l: DeadLetterRecord) => string): string =>
-    [...replayed.reduce((m, l) => m.set(pick(l), (m.get(pick(l)) ?? 0) + 1), new Map<string, number>())]
-      .map(([k, n]) => `${sanitize(k)} ${n}`)
-      .join(', ');
+function replaySummary(dlqTopic: string, replayed: ReplayTally, skipped: number): string {
   const letters = (n: number): string => `${n} dead letter${n === 1 ? '' : 's'}`;
+  const reasons = [...replayed.byReason].map(([reason, n]) => `${sanitize(reason)} ${n}`).join(', ');
   const base =
-    replayed.length === 0
+    replayed.count === 0
       ? `replayed no dead letters from ${dlqTopic}`
-      : `replayed ${letters(replayed.length)} from ${dlqTopic} to ${[...new Set(replayed.map((l) => sanitize(l.sourceTopic ?? '')))].join(', ')} (${count((l) => l.reason)})`;
+      : `replayed ${letters(replayed.count)} from ${dlqTopic} to ${[...replayed.topics].map(sanitize).join(', ')} (${reasons})`;
   return skipped > 0 ? `${base}; ${letters(skipped)} not replayed` : base;
 }
 
