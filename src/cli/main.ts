@@ -11,6 +11,7 @@ import {
   withConnectionOptions,
 } from './pipeline-commands.js';
 import { stackCommand } from './stack-command.js';
+import { dlqCommand } from './dlq-command.js';
 import type { DashboardFlags } from './dashboard-command.js';
 import { dedupeWindowOption, nonNegativeNumber } from './options.js';
 import { ConfigError } from '../config/config.js';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   program.addCommand(usersCommand());
   program.addCommand(prefsCommand());
   program.addCommand(stackCommand());
+  program.addCommand(dlqCommand());
   // Every (sub)command: usage errors print the command's help and exit 2, never a stack trace.
   const configure = (cmd: Command): void => {
     cmd.exitOverride().showHelpAfterError(true).showSuggestionAfterError(true);

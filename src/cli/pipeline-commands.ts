@@ -23,10 +23,11 @@ interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
 
 const GRACE_MS = 4_500;
 
-export function withConnectionOptions(cmd: Command): Command {
+/** The connection flags; `redis: false` for a command that reads only Kafka. */
+export function withConnectionOptions(cmd: Command, { redis = true } = {}): Command {
+  cmd.addOption(brokersOption());
+  if (redis) cmd.addOption(redisOption());
   return cmd
-    .addOption(brokersOption())
-    .addOption(redisOption())
     .addOption(new Option('--topic <name>', 'events topic (env EVENTS_TOPIC; default user_events)'))
     .addOption(
       new Option('--kafka-sasl <mechanism>', 'Kafka SASL mechanism (env KAFKA_SASL_MECHANISM)').choices([
@@ -90,12 +91,12 @@ function settingsFrom(flags: PipelineFlags): PipelineSettings {
   return pipelineSettings(resolveConfig(flags), flags);
 }
 
-function headlessLogger(): Logger {
+export function headlessLogger(): Logger {
   return createLogger({ kind: 'stderr' }, process.env.LOG_LEVEL ?? 'warn');
 }
 
 /** Runs `body`; a missing service is one clear message and exit 1, never a stack trace. */
-async function guarded(body: () => Promise<number | undefined>): Promise<void> {
+export async function guarded(body: () => Promise<number | undefined>): Promise<void> {
   try {
     const code = await body();
     if (code !== undefined) process.exit(code);

@@ -63,6 +63,13 @@ export interface PartitionOffsets {
   high: string;
 }
 
+/** Offsets `from` (inclusive) to `to` (exclusive) of one partition. */
+export interface PartitionRange {
+  partition: number;
+  from: string;
+  to: string;
+}
+
 export interface EventLog {
   /** What the status bar calls it: brokers, or "embedded". */
   readonly description: string;
@@ -70,6 +77,13 @@ export interface EventLog {
   producer(): Promise<LogProducer>;
   consumer(options: GroupConsumerOptions): GroupConsumer;
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** The topics that exist. */
+  listTopics(): Promise<string[]>;
+  /**
+   * Reads each range once, in offset order per partition, and resolves when every range is read. It
+   * joins no consumer group of the caller's and commits nothing: a look at the log, not a consumer.
+   */
+  readRanges(topic: string, ranges: PartitionRange[], each: (batch: LogBatch) => void | Promise<void>): Promise<void>;
   /** Committed offset per partition for a group; absent = nothing committed. */
   committedOffsets(group: string, topic: string): Promise<Map<number, string>>;
   close(): Promise<void>;

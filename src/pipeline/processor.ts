@@ -17,6 +17,7 @@ import { idempotencyKey } from '../adapters/redis/keys.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { DeliveryOutcome } from '../telemetry/outcomes.js';
 import { crashPoint } from './crash-point.js';
+import { headerText, REPLAY_HEADERS } from './dead-letters.js';
 import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } from './retry.js';
 
 export interface RawMessage {
@@ -343,11 +344,15 @@ export class BatchProcessor {
       });
       const definition = catalog.eventTypes.get(event.type)!;
       const already = lookup.delivered.get(event.id);
+      // A replayed failed delivery resends its one channel, even where another channel failed too.
+      const replayOnly = entry.message.headers ? headerText(entry.message.headers, REPLAY_HEADERS.channel) : undefined;
       for (const p of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels)) {
         if (p.action === 'skip') {
           plan.settle(entry, p.channel, 'skipped', p.reason, 0);
         } else if (already?.includes(p.channel)) {
           plan.settle(entry, p.channel, 'duplicate', 'already-sent', 0, p.address, p.text);
+        } else if (replayOnly !== undefined && p.channel !== replayOnly) {
+          plan.settle(entry, p.channel, 'skipped', 'not-replayed', 0);
         } else {
           plan.jobs.push({
             entry,

@@ -228,6 +228,8 @@ describe('Kafka SASL', () => {
     );
     expect(consumed.code).toBe(0);
     expect(JSON.parse(consumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({ consumed: 2 });
+    const listed = await runCli(['dlq', 'list', '--brokers', `localhost:${saslPort}`, '--topic', topic], env);
+    expect([listed.code, listed.stderr]).toEqual([0, `no dead letters in ${topic}.dlq: the topic is empty\n`]);
     for (const out of [produced.stdout, produced.stderr, consumed.stdout, consumed.stderr])
       expect(out).not.toContain(creds.KAFKA_PASSWORD);
   });
@@ -292,6 +294,17 @@ describe('Kafka TLS', () => {
     );
     expect(consumed.code).toBe(0);
     expect(JSON.parse(consumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({ consumed: 3 });
+    // dlq list reads over the same TLS: a group with a 10-byte limit dead-letters the three events
+    const tooLarge = ['consume', '--drain', ...tlsFlags, '--group', unique('g'), '--max-bytes', '10'];
+    expect((await runCli([...tooLarge, '--output', 'none'], process.env, 60_000)).code).toBe(0);
+    const listed = await runCli(['dlq', 'list', ...tlsFlags]);
+    expect(listed.stderr).toBe(`listed 3 of 3 dead letters in ${topic}.dlq\n`);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { reason: string }).reason),
+    ).toEqual(['too-large', 'too-large', 'too-large']);
   });
 
   it('without the CA the certificate is refused: a clear error, exit 1, no stack trace', async () => {

@@ -50,7 +50,7 @@ export function event(type: string, userId: string, payload: Record<string, unkn
 
 export async function produceRaw(
   topic: string,
-  messages: { key?: string | null; value: Buffer | string | null; headers?: IHeaders }[],
+  messages: { key?: string | Buffer | null; value: Buffer | string | null; headers?: IHeaders }[],
 ): Promise<void> {
   const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();

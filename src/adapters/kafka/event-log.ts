@@ -5,9 +5,12 @@ import type {
   GroupConsumer,
   GroupConsumerOptions,
   LogProducer,
+  LogBatch,
   PartitionOffsets,
+  PartitionRange,
 } from '../../pipeline/event-log.js';
 import type { RawMessage } from '../../pipeline/processor.js';
+import { readRanges } from './range-reader.js';
 import { ensureTopics } from './topics.js';
 
 export class KafkaEventLog implements EventLog {
@@ -142,6 +145,14 @@ export class KafkaEventLog implements EventLog {
   async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
     const offsets = await (await this.connectedAdmin()).fetchTopicOffsets(topic);
     return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.connectedAdmin()).listTopics();
+  }
+
+  readRanges(topic: string, ranges: PartitionRange[], each: (batch: LogBatch) => void | Promise<void>): Promise<void> {
+    return readRanges(this.kafka, topic, ranges, each);
   }
 
   async committedOffsets(group: string, topic: string): Promise<Map<number, string>> {

@@ -11,8 +11,10 @@ import type {
   GroupConsumer,
   GroupConsumerOptions,
   LogProducer,
+  LogBatch,
   OutboundMessage,
   PartitionOffsets,
+  PartitionRange,
 } from '../../pipeline/event-log.js';
 import type { RawMessage } from '../../pipeline/processor.js';
 
@@ -181,6 +183,28 @@ export class MemoryEventLog implements EventLog {
       low: p.base.toString(),
       high: (p.base + BigInt(p.messages.length)).toString(),
     }));
+  }
+
+  async listTopics(): Promise<string[]> {
+    return [...this.topics.keys()];
+  }
+
+  async readRanges(
+    topic: string,
+    ranges: PartitionRange[],
+    each: (batch: LogBatch) => void | Promise<void>,
+  ): Promise<void> {
+    const partitions = this.partitionsOf(topic);
+    for (const range of ranges) {
+      const p = partitions[range.partition];
+      if (!p) throw new Error(`${topic} has no partition ${range.partition}`);
+      const from = Number((BigInt(range.from) > p.base ? BigInt(range.from) : p.base) - p.base);
+      const to = Number((BigInt(range.to) > p.base ? BigInt(range.to) : p.base) - p.base);
+      for (let start = from; start < Math.min(to, p.messages.length); start += BATCH) {
+        const messages = p.messages.slice(start, Math.min(start + BATCH, to));
+        await each({ topic, partition: range.partition, messages });
+      }
+    }
   }
 
   async committedOffsets(group: string, topic: string): Promise<Map<number, string>> {
