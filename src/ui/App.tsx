@@ -12,7 +12,7 @@ import { EventStream } from './panels/EventStream.js';
 import { Footer } from './panels/Footer.js';
 import { HelpOverlay } from './panels/HelpOverlay.js';
 import { Lookups } from './panels/Lookups.js';
-import { StatusBar } from './panels/StatusBar.js';
+import { StatusBar, statusBarLines } from './panels/StatusBar.js';
 import { Throughput } from './panels/Throughput.js';
 import { Users } from './panels/Users.js';
 import type { DashboardStore } from './store.js';
@@ -38,7 +38,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
   const help = useStore(store, (s) => s.help);
   const logFile = useStore(store, (s) => s.info.logFile);
   const startup = useStore(store, (s) => s.startup);
-  const modeLine = useStore(store, (s) => (s.info.mode ? 1 : 0));
+  const statusLines = useStore(store, statusBarLines);
   const bindings = useMemo(() => buildKeymap(eventTypes, channels), [eventTypes, channels]);
   const hint = useMemo(() => footerHint(bindings), [bindings]);
 
@@ -55,7 +55,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
       </Box>
     );
   }
-  const body = rows - 3 - modeLine;
+  const body = rows - 1 - statusLines;
   const topH = Math.ceil(body * 0.55);
   const bottomH = body - topH;
   const streamW = Math.floor(width * (width < 100 ? 0.5 : 0.45));

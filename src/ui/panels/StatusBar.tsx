@@ -3,7 +3,7 @@ import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import type { ServiceHealth } from '../../telemetry/collector.js';
 import { cell, clock, compactNumber } from '../format.js';
-import type { DashboardStore } from '../store.js';
+import type { DashboardState, DashboardStore } from '../store.js';
 import type { Theme } from '../theme.js';
 
 const STATE_COLOR: Record<string, string> = {
@@ -17,7 +17,10 @@ function health(h: ServiceHealth, theme: Theme) {
   return <Text color={theme.color(STATE_COLOR[h.state])}>{h.state}</Text>;
 }
 
-/** Kafka, topic, group, Redis, producer, clock: the two lines on top. */
+/**
+ * Kafka, topic, group, Redis, producer, clock: the two lines on top; then, once anything went wrong,
+ * the error count and the newest error with its time (see {@link statusBarLines}).
+ */
 export function StatusBar({ store, theme, width }: { store: DashboardStore; theme: Theme; width: number }) {
   const s = useStore(
     store,
@@ -43,7 +46,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
   // Events Kafka has not acknowledged yet: kept and retried, never dropped; "full" slows the schedule.
   const backlog =
     s.backlog.unacknowledged > 0
-      ? ` (${compactNumber(s.backlog.unacknowledged)} unacked${s.backlog.full ? ', backlog full: slowed' : ''})`
+      ? ` (${compactNumber(s.backlog.unacknowledged)} unacked${s.backlog.full ? ', full' : ''})`
       : '';
   const problem =
     s.kafka.state === 'error'
@@ -81,16 +84,19 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
               {` partitions ${s.partitions.length > 0 ? `[${s.partitions.join(',')}]` : '(joining the group…)'}  lag ${s.lag === null ? '?' : compactNumber(s.lag)}  producer `}
               <Text color={theme.color(s.producer.paused ? 'yellow' : 'green')}>{producer}</Text>
               {backlog ? <Text color={theme.color('yellow')}>{backlog}</Text> : null}
-              {s.lastError ? (
-                <Text color={theme.color('red')}>
-                  {`  ⚠ ${compactNumber(s.errors)} error${s.errors === 1 ? '' : 's'}, last ${clock(s.lastError.at)} ${s.lastError.source}: ${cell(s.lastError.message, width).trimEnd()}`}
-                </Text>
-              ) : null}
             </Text>
           )}
         </Box>
         <Text>{` ${clock(s.now)}`}</Text>
       </Box>
+      {s.lastError ? (
+        <Text color={theme.color('red')} wrap="truncate-end">
+          {cell(
+            `⚠ ${compactNumber(s.errors)} error${s.errors === 1 ? '' : 's'}, last ${clock(s.lastError.at)} ${s.lastError.source}: ${s.lastError.message}`,
+            width,
+          ).trimEnd()}
+        </Text>
+      ) : null}
       {s.info.mode ? (
         <Text color={theme.color('magenta')} wrap="truncate-end">
           {cell(s.info.mode, width).trimEnd()}
@@ -98,4 +104,9 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
       ) : null}
     </Box>
   );
+}
+
+/** Lines the status bar takes: two, one more once an error happened, one more in a named mode. */
+export function statusBarLines(state: DashboardState): number {
+  return 2 + (state.snapshot.lastError ? 1 : 0) + (state.info.mode ? 1 : 0);
 }

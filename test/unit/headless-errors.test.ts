@@ -1,0 +1,60 @@
+/** Every output mode says when something is wrong: errors on stderr, rate-limited; stats count them. */
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { attachHeadlessOutput, type OutputMode } from '../../src/cli/headless-output.js';
+import { Telemetry } from '../../src/telemetry/telemetry.js';
+
+function capture(mode: OutputMode) {
+  const telemetry = new Telemetry();
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (c: Buffer) => (stdout += c.toString()));
+  err.on('data', (c: Buffer) => (stderr += c.toString()));
+  const printer = attachHeadlessOutput(telemetry, mode, out, err);
+  return { telemetry, printer, stdout: () => stdout, stderr: () => stderr };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('errors in headless output', () => {
+  it.each(['lines', 'stats', 'none'] as const)(
+    '--output %s: each error is one line on stderr, sanitized',
+    async (mode) => {
+      const c = capture(mode);
+      c.telemetry.publish({
+        kind: 'error',
+        source: 'redis',
+        message: 'looking up users failed: \u001b[31mWRONGTYPE\u001b[0m',
+        at: Date.now(),
+      });
+      await tick();
+      expect(c.stderr()).toBe('error: redis: looking up users failed: WRONGTYPE\n');
+      c.printer.stop();
+    },
+  );
+
+  it('a flood is rate-limited to 5 lines a second, and what was not shown is counted', async () => {
+    const c = capture('none');
+    for (let i = 0; i < 50; i++)
+      c.telemetry.publish({ kind: 'error', source: 'kafka', message: `failure ${i}`, at: Date.now() });
+    await tick();
+    c.printer.stop();
+    const lines = c.stderr().trim().split('\n');
+    expect(lines.slice(0, 5)).toEqual([0, 1, 2, 3, 4].map((i) => `error: kafka: failure ${i}`));
+    expect(lines.slice(5)).toEqual([
+      'error: 45 more error(s) in that second not shown (the stats line counts them all)',
+    ]);
+    expect(c.stdout()).toBe('');
+  });
+
+  it('the stats line counts errors and the producer backlog', async () => {
+    const c = capture('stats');
+    c.telemetry.publish({ kind: 'error', source: 'producer', message: 'x', at: Date.now() });
+    c.telemetry.publish({ kind: 'backlog', unacknowledged: 42, full: false, at: Date.now() });
+    c.printer.stop();
+    const stats = JSON.parse(c.stdout().trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(stats).toMatchObject({ kind: 'stats', errors: 1, backlog: 42 });
+  });
+});
