@@ -8,6 +8,7 @@ import type { Catalog } from '../domain/catalog.js';
 import { encodeEvent, type EventEnvelope } from '../domain/envelope.js';
 import { pick } from '../domain/event-type.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import { isPermanent } from './errors.js';
 import type { EventLog, LogProducer } from './event-log.js';
 
 export interface ProducerOptions {
@@ -30,8 +31,11 @@ const MAX_DUE_SECONDS = 2;
  * until the broker takes some: the rate slows, nothing is dropped.
  */
 export const MAX_UNACKNOWLEDGED = 100_000;
-/** Events per send to the broker. */
-const SEND_BATCH = 5_000;
+/**
+ * Events per send to the broker, at most: well under the broker's default 1 MB request limit with
+ * the sample events. A batch the broker refuses as too large is halved until it fits.
+ */
+const SEND_BATCH = 500;
 
 export class EventProducer {
   private producer: LogProducer | undefined;
@@ -47,6 +51,9 @@ export class EventProducer {
   private connected = false;
   /** Made, not yet acknowledged, oldest first: retried until the broker takes them. */
   private readonly unacked: EventEnvelope[] = [];
+  /** Events the broker refused for good (one alone still too large, not authorized): reported at stop. */
+  private readonly refused: EventEnvelope[] = [];
+  private batchSize = SEND_BATCH;
   private backpressure = false;
   private reportedBacklog = 0;
   private stopped = false;
@@ -147,26 +154,44 @@ export class EventProducer {
 
   /** Sends the oldest unacknowledged events; they leave the backlog only once the broker has them. */
   private flush(): void {
-    const events = this.unacked.slice(0, SEND_BATCH);
+    const events = this.unacked.slice(0, this.batchSize);
     this.sending = true;
     this.inFlight = this.send(events)
       .then(
         () => {
           this.unacked.splice(0, events.length);
+          this.batchSize = Math.min(SEND_BATCH, this.batchSize * 2);
           this.reportBacklog();
         },
-        (error: unknown) => {
-          this.options.telemetry.publish({
-            kind: 'error',
-            source: 'producer',
-            message: `producing ${events.length} event(s) failed, kept for retry (${this.unacked.length} unacknowledged): ${(error as Error).message}`,
-            at: Date.now(),
-          });
-        },
+        (error: unknown) => this.failed(events, error),
       )
       .finally(() => {
         this.sending = false;
       });
+  }
+
+  /**
+   * A send failed. Transient (broker away, no leader): kept, retried on the next tick. Refused for
+   * good: a batch is halved until the event the broker will never take stands alone; that one leaves
+   * the backlog, is named now, and is reported with the unacknowledged ones at stop.
+   */
+  private failed(events: EventEnvelope[], error: unknown): void {
+    const reason = (error as Error).message;
+    const publish = (message: string): void =>
+      this.options.telemetry.publish({ kind: 'error', source: 'producer', message, at: Date.now() });
+    if (!isPermanent(error)) {
+      publish(
+        `producing ${events.length} event(s) failed, kept for retry (${this.unacked.length} unacknowledged): ${reason}`,
+      );
+    } else if (events.length > 1) {
+      this.batchSize = Math.max(1, Math.floor(events.length / 2));
+      publish(`Kafka refused ${events.length} event(s) at once (${reason}): retrying in batches of ${this.batchSize}`);
+    } else {
+      const [event] = this.unacked.splice(0, 1);
+      this.refused.push(event!);
+      publish(`Kafka refused event ${event!.id} for good (${reason}): it is reported as unacknowledged at stop`);
+      this.reportBacklog();
+    }
   }
 
   private setBackpressure(full: boolean): void {
@@ -215,6 +240,6 @@ export class EventProducer {
       if (this.connected) await this.producer?.disconnect().catch(() => undefined);
       this.connected = false;
     }
-    return this.unacked.slice();
+    return [...this.refused, ...this.unacked];
   }
 }

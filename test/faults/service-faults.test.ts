@@ -3,7 +3,7 @@
  * mid-stream, and Redis stopped for 10 s mid-stream. Each runs on a broker or
  * a Redis of its own (spare ports), so stopping it disturbs nothing else.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -24,6 +24,7 @@ import {
   redisUrl,
   removeUsers,
   unique,
+  type Line,
 } from '../support/pipeline.js';
 import { audit, AUDIT_ENV, faultUsers, printReport, produceFlow, trimOutboxes, type SentEvent } from './harness.js';
 
@@ -257,5 +258,109 @@ describe('service faults', () => {
     expect(report.sentTwice).toBe(0);
     const { committed, high } = await committedOffsets(group, topic);
     for (const [partition, end] of high) expect(committed.get(partition)).toBe(end);
+  });
+
+  it('the broker away for 60 s: produce --rate keeps what it made and sends it after; stopped while it is away, it exits 3 and writes the unacknowledged events to a file', async () => {
+    let port = await freePort();
+    while ((await probeKafka('localhost', port + 1, 300)).state !== 'closed') port = await freePort();
+    const brokers = `localhost:${port}`;
+    const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), 'etui-backlog-')));
+    const config = { brokers: [brokers], redisUrl: redisUrl() };
+    await stackUp({ config, paths }, ['kafka']);
+    cleanups.push(async () => void (await stackDown({ paths }, ['kafka'])));
+    const kafka = createKafka({ brokers: [brokers], logger: createLogger({ kind: 'silent' }) });
+    const topic = unique('backlog');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+
+    const produce = (rate: number, cwd: string): CliProcess => {
+      const p = new CliProcess(
+        [
+          'produce',
+          '--brokers',
+          brokers,
+          '--redis',
+          redisUrl(),
+          '--topic',
+          topic,
+          '--user',
+          'u-backlog',
+          '--rate',
+          String(rate),
+        ],
+        {},
+        cwd,
+      );
+      running.push(p);
+      return p;
+    };
+    const produced = (l: Line[]): number => l.filter((x) => x.kind === 'produced').length;
+    const keeper = produce(100, process.cwd());
+    const quitter = produce(20, mkdtempSync(path.join(os.tmpdir(), 'etui-unacked-')));
+    await keeper.waitForLines('events before the outage', (l) => produced(l) >= 200, 30_000);
+    await quitter.waitForLines('events before the outage', (l) => produced(l) >= 20, 30_000);
+
+    const linesAtDown = produced(keeper.lines);
+    await stackDown({ paths }, ['kafka']);
+    const downAt = Date.now();
+    // kafkajs gives up on a send after ~30 s of retries: the events stay in the backlog, and it says so.
+    await keeper.waitForStderr(
+      'the producer to say a send failed and was kept',
+      (s) => /error: producer: producing \d+ event\(s\) failed, kept for retry/.test(s),
+      60_000,
+    );
+    await quitter.waitForStderr(
+      'the producer to say a send failed and was kept',
+      (s) => /kept for retry/.test(s),
+      60_000,
+    );
+
+    // Stopped while the broker is away: nothing silently dropped.
+    const ackedByQuitter = new Set(quitter.lines.filter((l) => l.kind === 'produced').map((l) => String(l.eventId)));
+    const quit = await quitter.stop('SIGTERM');
+    expect(quit.code).toBe(3);
+    const named =
+      /error: (\d+) produced event\(s\) were never acknowledged by Kafka: .*\n\s+all \d+ written to (\S+\.jsonl); produce them again with: kcat -P/.exec(
+        quitter.stderr,
+      );
+    expect(named).not.toBeNull();
+    const unacked = readFileSync(named![2]!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; userId: string });
+    expect(unacked).toHaveLength(Number(named![1]));
+    expect(unacked.length).toBeGreaterThan(20 * 5); // at 20/s, the outage so far (kafkajs retried for 10 s or more)
+    expect(unacked.filter((e) => ackedByQuitter.has(e.id))).toEqual([]);
+
+    await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - downAt))));
+    await stackUp({ config, paths }, ['kafka']);
+    const upAt = Date.now();
+    process.stdout.write(`[faults] broker down for ${upAt - downAt} ms\n`);
+
+    // What was made during the outage is sent after it, in order, then the schedule goes on.
+    const outageSeconds = (upAt - downAt) / 1000;
+    await keeper.waitForLines(
+      'the backlog of the outage to reach Kafka, then the schedule to go on',
+      (l) => produced(l) > linesAtDown + 0.9 * 100 * outageSeconds + 200,
+      120_000,
+    );
+    const stopped = await keeper.stop('SIGTERM');
+    expect(stopped.code).toBe(0);
+    const acked = keeper.lines.filter((l) => l.kind === 'produced').map((l) => String(l.eventId));
+    const inKafka = await readTopic(topic, acked.length, 60_000, kafka);
+    const ids = new Set(inKafka.map((m) => (JSON.parse(m.value!.toString()) as { id: string }).id));
+    expect(acked.filter((id) => !ids.has(id))).toEqual([]);
+    const duringOutage = inKafka
+      .map((m) => JSON.parse(m.value!.toString()) as { occurredAt: string; userId: string })
+      .filter((e) => e.userId === 'u-backlog')
+      .map((e) => Date.parse(e.occurredAt))
+      .filter((t) => t > downAt + 1000 && t < upAt - 1000).length;
+    process.stdout.write(
+      `[faults] produce --rate 100: ${duringOutage} events made during the outage reached Kafka after it\n`,
+    );
+    // made at its rate all through the outage (100/s for ~58 s), none dropped
+    expect(duringOutage).toBeGreaterThan(0.9 * 100 * ((upAt - downAt - 2000) / 1000));
   });
 });

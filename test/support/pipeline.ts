@@ -95,8 +95,13 @@ export interface ReadMessage {
 }
 
 /** Reads `count` messages from the start of a topic (with a group of its own). */
-export async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<ReadMessage[]> {
-  const consumer = testKafka().consumer({
+export async function readTopic(
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+  kafka = testKafka(),
+): Promise<ReadMessage[]> {
+  const consumer = kafka.consumer({
     groupId: unique('reader'),
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
@@ -157,9 +162,10 @@ export class CliProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private buffer = '';
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
     this.child = spawn(process.execPath, [binPath, ...args], {
       env: { ...process.env, CI: 'true', ...env },
+      ...(cwd ? { cwd } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
