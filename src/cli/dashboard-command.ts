@@ -22,6 +22,7 @@ import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import type { EventEnvelope } from '../domain/envelope.js';
+import { inkPatchProblem } from './dashboard/ink-patch.js';
 import { reportUnacknowledged } from './unacknowledged.js';
 
 export interface DashboardFlags extends LaunchFlags, PipelineFlags {
@@ -102,6 +103,12 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   };
   const controller = new DashboardController(store, () => pipeline, quit);
 
+  const unpatched = inkPatchProblem();
+  if (unpatched) {
+    // Said before the screen is taken, and kept in the log: the dashboard still runs.
+    process.stderr.write(`warning: ${unpatched}\n`);
+    logger.warn(unpatched);
+  }
   restoreOnCrash(logFile, () => instance.unmount());
   enterAlternateScreen();
   const instance = render(createElement(App, { store, actions: controller, color: colorEnabled() }), {
