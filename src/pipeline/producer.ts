@@ -18,6 +18,8 @@ export interface ProducerOptions {
   telemetry: Telemetry;
   /** The user ids scheduled events pick from. */
   userIds: () => readonly string[];
+  /** Scheduled events kept unacknowledged at most (default {@link MAX_UNACKNOWLEDGED}). */
+  maxUnacknowledged?: number;
   random?: () => number;
 }
 
@@ -137,9 +139,9 @@ export class EventProducer {
     this.lastTick = now;
     if (!this.paused && this.rate > 0) {
       this.due = Math.min(this.due + this.rate * elapsed, this.rate * MAX_DUE_SECONDS + 1);
-      const room = MAX_UNACKNOWLEDGED - this.unacked.length;
-      const count = Math.min(Math.floor(this.due), room);
-      this.setBackpressure(Math.floor(this.due) > room);
+      const room = (this.options.maxUnacknowledged ?? MAX_UNACKNOWLEDGED) - this.unacked.length;
+      const wanted = Math.floor(this.due);
+      const count = Math.min(wanted, room);
       if (count > 0) {
         this.due -= count;
         for (let i = 0; i < count; i++) {
@@ -147,6 +149,7 @@ export class EventProducer {
           if (e) this.unacked.push(e);
         }
       }
+      this.setBackpressure(wanted > room);
     }
     this.reportBacklog();
     if (!this.sending && this.unacked.length > 0) this.flush();
