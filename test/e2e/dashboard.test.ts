@@ -201,4 +201,16 @@ describe('the embedded dashboard', () => {
     session.keys('q');
     expect(await session.exitCode()).toBe(0);
   });
+  it('a key pressed at the first frame is carried out', async () => {
+    session?.kill();
+    session = new TmuxSession([process.execPath, binPath, '--embedded', '--rate', '0'], 120, 40);
+    await session.waitForScreen('the first frame', (s) => /eventstream-tui .*Kafka/.test(s), 10_000);
+    session.keys('r');
+    await session.waitForScreen(
+      'the password_reset delivered',
+      (s) => /password_reset\s+user-01/.test(s) && /console\s+Ada Lovelace\s+sent/.test(s),
+    );
+    session.keys('q');
+    expect(await session.exitCode()).toBe(0);
+  });
 });
