@@ -120,6 +120,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       const update: Partial<DashboardState> = { ...pendingLag, snapshot: collector.snapshot(80), now: Date.now() };
       if (pendingUsers && pendingUsers.version === controller.prefsVersion) {
         update.users = pendingUsers.users;
+        controller.usersRead = true;
         update.selected = Math.min(store.getState().selected, Math.max(0, pendingUsers.users.length - 1));
       } else if (pendingUsers) {
         usersSignature = ''; // stale: the next read is applied whatever it holds

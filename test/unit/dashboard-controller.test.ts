@@ -127,3 +127,23 @@ describe('Esc', () => {
     expect(store.getState().help).toBe(false);
   });
 });
+
+describe('no users at all', () => {
+  it('once the users were read and there are none, a key says so, and keys that waited are reported, not kept', async () => {
+    const { store, controller } = dashboard();
+    controller.inject('user_signup');
+    controller.toggleChannel('sms');
+    expect(controller.pending()).toEqual({ injections: 1, toggles: 1 });
+    await connected();
+    controller.usersRead = true; // read: none
+    await controller.flush();
+    expect(store.getState().notice).toMatchObject({
+      tone: 'error',
+      text: '2 queued key(s) not carried out: no users (are the users seeded? `eventstream-tui seed`)',
+    });
+    expect(controller.pending()).toEqual({ injections: 0, toggles: 0 });
+    controller.inject('user_signup');
+    expect(notice(store)).toBe('no user selected (are the users seeded? `eventstream-tui seed`)');
+    expect(controller.pending().injections).toBe(0);
+  });
+});

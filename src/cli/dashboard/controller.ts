@@ -28,6 +28,8 @@ interface Pending {
 export class DashboardController implements DashboardActions {
   /** Bumped on every preference write, so a users refresh that started before it is not applied over it. */
   prefsVersion = 0;
+  /** Set once the users were read from Redis: no user selected then means there are none. */
+  usersRead = false;
   private readonly injections: Pending[] = [];
   private readonly toggles: Pending[] = [];
   private flushing = false;
@@ -62,9 +64,15 @@ export class DashboardController implements DashboardActions {
     return user;
   }
 
+  private noUsers(): boolean {
+    if (!this.usersRead || this.store.getState().users.length > 0) return false;
+    this.notify('no user selected (are the users seeded? `eventstream-tui seed`)', 'error');
+    return true;
+  }
+
   inject(type: string): void {
     const user = this.actionableUser();
-    if (user === 'cut') return;
+    if (user === 'cut' || this.noUsers()) return;
     const producer = this.current()?.producer;
     if (producer && user) return this.send(producer, type, user.id);
     const who = user ? user.id : 'the selected user';
@@ -89,7 +97,7 @@ export class DashboardController implements DashboardActions {
 
   toggleChannel(channel: string): void {
     const user = this.actionableUser();
-    if (user === 'cut') return;
+    if (user === 'cut' || this.noUsers()) return;
     if (user && this.redisReady()) return void this.write(channel, user.id);
     const who = user ? user.id : 'the selected user';
     if (this.toggles.length >= PENDING_TOGGLES) {
@@ -131,6 +139,13 @@ export class DashboardController implements DashboardActions {
     this.flushing = true;
     try {
       const state = this.store.getState();
+      if (this.usersRead && state.users.length === 0) {
+        const dropped = this.injections.splice(0).length + this.toggles.splice(0).length;
+        return this.notify(
+          `${dropped} queued key(s) not carried out: no users (are the users seeded? \`eventstream-tui seed\`)`,
+          'error',
+        );
+      }
       const fallback = selectedUser(state)?.id;
       if (this.toggles.length > 0 && this.redisReady() && state.users.length > 0) {
         for (const t of this.toggles.splice(0)) await this.write(t.what, t.userId ?? fallback ?? '');
