@@ -34,16 +34,31 @@ export function narrowWidth(text: string): number | undefined {
 
 const graphemes = new Intl.Segmenter();
 
-/** Code units looked at per column of room: enough for long clusters (ZWJ emoji, stacked marks), never a whole long string. */
-const UNITS_PER_COLUMN = 16;
+/**
+ * Code units looked at per column of room: enough for long clusters (a ZWJ family is 11 units for 2
+ * columns; a few stacked accents), never a whole long string.
+ */
+const UNITS_PER_COLUMN = 8;
 
 /** How much of a string can matter to a cell `width` columns wide: a prefix this long decides what it shows. */
 export function windowFor(width: number): number {
   return width * UNITS_PER_COLUMN + 64;
 }
 
+// string-width costs tens of microseconds a grapheme (it segments again, and builds its emoji regex
+// each call); text repeats its graphemes, so their widths are kept (bounded: emptied when full).
+const widths = new Map<string, number>();
+const WIDTHS_KEPT = 4096;
+
 function graphemeWidth(grapheme: string): number {
-  return grapheme.length === 1 && isNarrow(grapheme.charCodeAt(0)) ? 1 : stringWidth(grapheme);
+  if (grapheme.length === 1 && isNarrow(grapheme.charCodeAt(0))) return 1;
+  let width = widths.get(grapheme);
+  if (width === undefined) {
+    width = stringWidth(grapheme);
+    if (widths.size >= WIDTHS_KEPT) widths.clear();
+    if (grapheme.length <= 32) widths.set(grapheme, width);
+  }
+  return width;
 }
 
 /**
