@@ -120,7 +120,6 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       const update: Partial<DashboardState> = { ...pendingLag, snapshot: collector.snapshot(80), now: Date.now() };
       if (pendingUsers && pendingUsers.version === controller.prefsVersion) {
         update.users = pendingUsers.users;
-        controller.usersRead = true;
         update.selected = Math.min(store.getState().selected, Math.max(0, pendingUsers.users.length - 1));
       } else if (pendingUsers) {
         usersSignature = ''; // stale: the next read is applied whatever it holds
@@ -184,6 +183,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     watchRedis(p.redis, collector, redactUrl(config.redisUrl));
   }
 
+  // Connected and seeded where Redis answered: users read after that are all there are.
+  let connected = false;
   // Connect in the background and keep trying: the screen shows why it waits.
   const connect = async (): Promise<void> => {
     while (!quitting) {
@@ -193,6 +194,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
         await p.startConsumer();
         const producer = await p.startProducer(store.getState().producer.rate);
         producer.setPaused(store.getState().producer.paused);
+        connected = true;
         return;
       } catch (error) {
         logger.warn({ err: error }, 'connecting to Kafka failed; retrying');
@@ -207,7 +209,9 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const refreshUsers = async (): Promise<void> => {
     if (!p.embedded && p.redis.status !== 'ready') return;
     const version = controller.prefsVersion;
+    const final = connected;
     const records = await p.store.listUsers();
+    if (final && records.length === 0) controller.usersRead = true;
     if (version !== controller.prefsVersion) return;
     // Bounded as they enter the store: a name or an id may be as long as Redis lets it be.
     const users = records.map((r) => ({

@@ -28,7 +28,10 @@ interface Pending {
 export class DashboardController implements DashboardActions {
   /** Bumped on every preference write, so a users refresh that started before it is not applied over it. */
   prefsVersion = 0;
-  /** Set once the users were read from Redis: no user selected then means there are none. */
+  /**
+   * Set when the users, read once the pipeline had started (and seeded them where Redis answered), were
+   * none: no user selected then means there are none, not that they are still to come.
+   */
   usersRead = false;
   private readonly injections: Pending[] = [];
   private readonly toggles: Pending[] = [];
