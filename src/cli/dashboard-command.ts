@@ -17,6 +17,8 @@ import { Collector } from '../telemetry/collector.js';
 import { App } from '../ui/App.js';
 import { createDashboardStore, type DashboardState, type UserRow } from '../ui/store.js';
 import { colorEnabled } from '../ui/theme.js';
+import { loadCatalog } from '../domain/catalog.js';
+import { bound, KEPT_LENGTH } from '../text/bound.js';
 import { DashboardController } from './dashboard/controller.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
@@ -64,6 +66,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const logger = createLogger({ kind: 'file', path: logFile });
 
   const collector = new Collector();
+  // The keys come from the catalog: known before the first frame, so every key acts from the first frame.
+  const catalog = await loadCatalog();
   const store = createDashboardStore({
     info: {
       brokers: config.brokers.join(','),
@@ -73,8 +77,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       logFile,
       mode: '',
     },
-    channels: [],
-    eventTypes: [],
+    channels: catalog.channels.map((c) => ({ name: c.name, label: c.label, toggleKey: c.toggleKey })),
+    eventTypes: [...catalog.eventTypes.values()].map((e) => ({ type: e.type, key: e.key, color: e.color })),
     producer: { rate: flags.rate ?? 1, paused: false },
   });
 
@@ -137,6 +141,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       pendingLag = undefined;
       pendingUsers = undefined;
       store.setState(update);
+      // Keys pressed while Kafka or Redis connected are carried out once they answer.
+      void controller.flush();
     }, UI_TICK_MS),
   );
 
@@ -183,8 +189,6 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       brokers: p.embedded ? 'in-process log' : config.brokers.join(','),
       redisUrl: p.embedded ? 'in-memory' : redactUrl(config.redisUrl),
     },
-    channels: p.catalog.channels.map((c) => ({ name: c.name, label: c.label, toggleKey: c.toggleKey })),
-    eventTypes: [...p.catalog.eventTypes.values()].map((e) => ({ type: e.type, key: e.key, color: e.color })),
   });
   if (p.embedded) {
     collector.setHealth('kafka', 'connected', 'embedded');
@@ -193,6 +197,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     watchRedis(p.redis, collector, redactUrl(config.redisUrl));
   }
 
+  // Connected and seeded where Redis answered: users read after that are all there are.
+  let connected = false;
   // Connect in the background and keep trying: the screen shows why it waits.
   const connect = async (): Promise<void> => {
     while (!quitting) {
@@ -202,6 +208,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
         await p.startConsumer();
         const producer = await p.startProducer(store.getState().producer.rate);
         producer.setPaused(store.getState().producer.paused);
+        connected = true;
         return;
       } catch (error) {
         logger.warn({ err: error }, 'connecting to Kafka failed; retrying');
@@ -216,11 +223,15 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const refreshUsers = async (): Promise<void> => {
     if (!p.embedded && p.redis.status !== 'ready') return;
     const version = controller.prefsVersion;
+    const final = connected;
     const records = await p.store.listUsers();
+    if (final && records.length === 0) controller.usersRead = true;
     if (version !== controller.prefsVersion) return;
+    // Bounded as they enter the store: a name or an id may be as long as Redis lets it be.
     const users = records.map((r) => ({
-      id: r.profile.id,
-      name: r.profile.name ?? '',
+      id: bound(r.profile.id),
+      ...(r.profile.id.length > KEPT_LENGTH ? { idCut: true } : {}),
+      name: bound(r.profile.name ?? ''),
       prefs: r.prefs,
       reachable: Object.fromEntries(
         p.catalog.channels.map((c) => [c.name, !c.addressField || Boolean(r.profile[c.addressField])]),

@@ -7,6 +7,7 @@
 import type { DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
 import { RingBuffer } from './ring-buffer.js';
 import { emptyTotals, type Totals } from './telemetry.js';
+import { bound } from '../text/bound.js';
 
 export interface StreamRow {
   at: number;
@@ -56,14 +57,11 @@ export interface Snapshot {
   kafka: ServiceHealth;
   redis: ServiceHealth;
   partitions: number[];
-  /** The newest error (its text cut to {@link ERROR_TEXT_MAX} characters), with when and where from. */
+  /** The newest error (its text bounded as every string the dashboard keeps), with when and where from. */
   lastError: { message: string; source: string; at: number } | null;
   /** The producer's events not yet acknowledged by Kafka, and whether that backlog is full. */
   backlog: { unacknowledged: number; full: boolean };
 }
-
-/** An error kept for the status bar is cut here: the screen shows one line of it. */
-export const ERROR_TEXT_MAX = 500;
 
 const HISTORY_SECONDS = 60;
 const ROWS = 200;
@@ -112,18 +110,18 @@ export class Collector {
         this.inSecond.consumed++;
         this.stream.push({
           at: o.at,
-          eventId: o.eventId,
-          type: o.type,
-          userId: o.userId,
+          eventId: bound(o.eventId),
+          type: bound(o.type),
+          userId: bound(o.userId),
           partition: o.partition,
           offset: o.offset,
-          summary: o.summary,
+          summary: bound(o.summary),
         });
         break;
       case 'lookup':
         this.lookups.push({
           at: o.at,
-          userId: o.userId,
+          userId: bound(o.userId),
           found: o.found,
           channelsOn: o.channelsOn,
           latencyMs: o.latencyMs,
@@ -137,14 +135,14 @@ export class Collector {
         }
         this.deliveries.push({
           at: o.at,
-          eventId: o.eventId,
-          type: o.type,
-          userId: o.userId,
+          eventId: bound(o.eventId),
+          type: bound(o.type),
+          userId: bound(o.userId),
           channel: o.channel,
-          address: o.address ?? '',
-          text: o.text ?? '',
+          address: bound(o.address ?? ''),
+          text: bound(o.text ?? ''),
           status: o.status,
-          reason: o.reason,
+          reason: o.reason === null ? null : bound(o.reason),
         });
         break;
       case 'deadletter':
@@ -153,23 +151,23 @@ export class Collector {
           at: o.at,
           eventId: '',
           type: '',
-          userId: o.key ?? '',
+          userId: bound(o.key ?? ''),
           channel: 'dlq',
-          address: o.key ?? '(no key)',
-          text: `${o.reason} p${o.partition}@${o.offset}: ${o.detail}`,
+          address: bound(o.key ?? '(no key)'),
+          text: bound(`${o.reason} p${o.partition}@${o.offset}: ${bound(o.detail)}`),
           status: 'deadletter',
           reason: null,
         });
         break;
       case 'error':
         this.totals.errors++;
-        this.lastError = { message: o.message.slice(0, ERROR_TEXT_MAX), source: o.source, at: o.at };
+        this.lastError = { message: bound(o.message), source: o.source, at: o.at };
         break;
       case 'backlog':
         this.backlog = { unacknowledged: o.unacknowledged, full: o.full };
         break;
       case 'connection': {
-        const health = { state: o.state, detail: o.detail, since: o.at };
+        const health = { state: o.state, detail: bound(o.detail), since: o.at };
         if (o.service === 'kafka') this.kafka = health;
         else this.redis = health;
         break;
@@ -197,8 +195,9 @@ export class Collector {
 
   setHealth(service: 'kafka' | 'redis', state: ServiceState, detail: string): void {
     const current = service === 'kafka' ? this.kafka : this.redis;
-    if (current.state === state && current.detail === detail) return;
-    const health = { state, detail, since: this.now() };
+    const kept = bound(detail);
+    if (current.state === state && current.detail === kept) return;
+    const health = { state, detail: kept, since: this.now() };
     if (service === 'kafka') this.kafka = health;
     else this.redis = health;
   }

@@ -1,32 +1,30 @@
 /** Text that fits its cell: sanitized, cut to a display width, padded. */
-import stringWidth from 'string-width';
 import { sanitize } from '../text/sanitize.js';
-import { narrowWidth } from '../text/width.js';
+import { cutToWidth, windowFor } from '../text/width.js';
 
-/** Cuts `text` to at most `width` terminal columns (wide characters count double), with an ellipsis. */
+/**
+ * Cuts `text` to at most `width` terminal columns (wide characters count double), with an ellipsis.
+ * The cost follows `width`, not the length of `text` (see cutToWidth).
+ */
 export function truncate(text: string, width: number): string {
-  if (width <= 0) return '';
-  // Fast path: one column a character (most rows, at thousands of rows a second).
-  const narrow = narrowWidth(text);
-  if (narrow !== undefined) return narrow <= width ? text : `${text.slice(0, width - 1)}…`;
-  if (stringWidth(text) <= width) return text;
-  let out = '';
-  let used = 0;
-  for (const ch of text) {
-    const w = stringWidth(ch);
-    if (used + w > width - 1) break;
-    out += ch;
-    used += w;
-  }
-  return `${out}…`;
+  return cutToWidth(text, width).text;
+}
+
+/**
+ * Any string, sanitized and cut to at most `width` columns, and the columns it takes. Only the prefix
+ * that can show is sanitized and measured: a string of a megabyte costs what a string of a cell costs.
+ */
+export function fit(text: string, width: number): { text: string; width: number } {
+  const window = windowFor(width);
+  const more = text.length > window;
+  return cutToWidth(sanitize(more ? text.slice(0, window) : text), width, more);
 }
 
 /** A cell of exactly `width` columns from any string (sanitized first). */
 export function cell(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-  const cut = truncate(sanitize(text), width);
-  const used = narrowWidth(cut) ?? stringWidth(cut);
-  const pad = ' '.repeat(Math.max(0, width - used));
-  return align === 'left' ? cut + pad : pad + cut;
+  const cut = fit(text, width);
+  const pad = ' '.repeat(Math.max(0, width - cut.width));
+  return align === 'left' ? cut.text + pad : pad + cut.text;
 }
 
 export function clock(ms: number): string {

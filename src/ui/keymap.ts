@@ -14,6 +14,8 @@ export interface DashboardActions {
   togglePause(): void;
   changeRate(direction: 1 | -1): void;
   toggleHelp(): void;
+  /** Closes the help (and any overlay there will be); nothing when none is open. */
+  closeOverlay(): void;
   quit(): void;
 }
 
@@ -25,6 +27,8 @@ export interface KeyBinding {
   group: string;
   matches(input: string, key: Key): boolean;
   run(actions: DashboardActions): void;
+  /** false: listed in the help only, not in the footer's one line. */
+  footer?: false;
 }
 
 const is =
@@ -85,6 +89,14 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     },
     { keys: '?', description: 'show / hide this help', group: 'help', matches: is('?'), run: (a) => a.toggleHelp() },
     {
+      keys: 'Esc',
+      description: 'close this help',
+      group: 'help',
+      matches: (_input, key) => key.escape,
+      run: (a) => a.closeOverlay(),
+      footer: false,
+    },
+    {
       keys: 'q/Ctrl-C',
       description: 'quit: stop producing, settle and commit the batch in flight, disconnect',
       group: 'quit',
@@ -98,6 +110,7 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
 export function footerHint(bindings: readonly KeyBinding[]): string {
   const groups = new Map<string, string[]>();
   for (const b of bindings) {
+    if (b.footer === false) continue;
     const keys = groups.get(b.group) ?? [];
     keys.push(b.keys.split('/')[0]!);
     groups.set(b.group, keys);

@@ -12,6 +12,8 @@ export interface UserRow {
   prefs: Record<string, 'on' | 'off'>;
   /** Per channel: whether the user has the address that channel needs. */
   reachable: Record<string, boolean>;
+  /** The id is longer than the dashboard keeps (text/bound.ts): `id` is its beginning, not a key to act on. */
+  idCut?: boolean;
 }
 
 export interface ChannelInfo {

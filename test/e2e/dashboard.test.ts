@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath, runCli } from '../support/cli.js';
-import { brokers, newRedis, redisUrl, unique } from '../support/pipeline.js';
+import { brokers, newRedis, redisUrl, removeUsers, unique, writeUsers } from '../support/pipeline.js';
 import { TmuxSession } from '../support/tmux.js';
 
 const redis = newRedis();
@@ -122,6 +122,65 @@ describe('the dashboard in a terminal', () => {
   });
 });
 
+describe('keys pressed at the first frame, while Kafka connects', () => {
+  // A user of this test's own, sorted before the sample users (and other tests' users) so it is the one
+  // selected at start; removed afterwards.
+  const id = unique('0key');
+
+  afterAll(async () => {
+    await removeUsers(redis, [id]);
+  });
+
+  it('s is queued (the footer says so), then sent once Kafka answers; m is written once Redis answers', async () => {
+    await writeUsers(redis, [
+      {
+        id,
+        name: 'First Frame',
+        email: 'first.frame@example.com',
+        phone: '+15550001',
+        prefs: { email: 'on', sms: 'off', push: 'off', console: 'off' },
+      },
+    ]);
+    session?.kill();
+    session = new TmuxSession(
+      [
+        process.execPath,
+        binPath,
+        '--brokers',
+        brokers(),
+        '--redis',
+        redisUrl(),
+        '--topic',
+        unique('dash-first'),
+        '--group',
+        unique('dash-group'),
+        '--rate',
+        '0',
+      ],
+      120,
+      40,
+    );
+    await session.waitForScreen('the first frame, Kafka connecting', (s) => /Kafka \S+ connecting/.test(s), 10_000);
+    session.keys('s');
+    await session.waitForScreen(
+      'the footer: queued while Kafka connects',
+      (s) => new RegExp(`user_signup for (${id}|the selected user) queued: Kafka connecting`).test(s),
+      5_000,
+    );
+    session.keys('m');
+    await session.waitForScreen(
+      'the signup sent once Kafka answered, and delivered',
+      (s) => /user_signup\s+0key-/.test(s) && line(s, /email\s+first\.frame@\S*\s+sent/) !== undefined,
+    );
+    await session.waitForScreen('SMS on for the user in the Users panel', (s) =>
+      new RegExp(`▸${id} First Frame\\s+on\\s+on\\s+off\\s+off`).test(s),
+    );
+    expect(await redis.hget(`prefs:${id}`, 'sms')).toBe('on');
+    session.keys('q');
+    expect(await session.exitCode()).toBe(0);
+  });
+});
+
 describe('the embedded dashboard', () => {
   it('says EMBEDDED, why, and the command for the real pipeline; keys still work', async () => {
     session?.kill();
@@ -138,6 +197,18 @@ describe('the embedded dashboard', () => {
     await session.waitForScreen(
       'the injected event delivered',
       (s) => /user_signup\s+user-01/.test(s) && /console\s+Ada Lovelace\s+sent/.test(s),
+    );
+    session.keys('q');
+    expect(await session.exitCode()).toBe(0);
+  });
+  it('a key pressed at the first frame is carried out', async () => {
+    session?.kill();
+    session = new TmuxSession([process.execPath, binPath, '--embedded', '--rate', '0'], 120, 40);
+    await session.waitForScreen('the first frame', (s) => /eventstream-tui .*Kafka/.test(s), 10_000);
+    session.keys('r');
+    await session.waitForScreen(
+      'the password_reset delivered',
+      (s) => /password_reset\s+user-01/.test(s) && /console\s+Ada Lovelace\s+sent/.test(s),
     );
     session.keys('q');
     expect(await session.exitCode()).toBe(0);

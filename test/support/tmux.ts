@@ -62,7 +62,23 @@ export class TmuxSession {
     return Number(readFileSync(this.exitFile, 'utf8').trim());
   }
 
+  /**
+   * Ends the session, and first the program in it, by pid: a program whose event loop is blocked never
+   * runs its SIGHUP handler, so closing the session alone would leave it running.
+   */
   kill(): void {
+    try {
+      const shell = execFileSync('tmux', ['display-message', '-p', '-t', this.name, '#{pane_pid}'], {
+        encoding: 'utf8',
+      }).trim();
+      const children = execFileSync('ps', ['-o', 'pid=', '--ppid', shell], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((pid) => pid > 0);
+      for (const pid of children) process.kill(pid, 'SIGKILL');
+    } catch {
+      // no session or no program left
+    }
     try {
       execFileSync('tmux', ['kill-session', '-t', this.name], { stdio: 'ignore' });
     } catch {

@@ -70,6 +70,7 @@ export function recordingActions(): DashboardActions & { calls: string[] } {
     togglePause: () => calls.push('pause'),
     changeRate: (d) => calls.push(`rate ${d}`),
     toggleHelp: () => calls.push('help'),
+    closeOverlay: () => calls.push('close'),
     quit: () => calls.push('quit'),
   };
 }

@@ -24,6 +24,7 @@ const KEYS: [string, string, string][] = [
   ['+', '+', 'rate 1'],
   ['-', '-', 'rate -1'],
   ['?', '?', 'help'],
+  ['Esc', '\u001B', 'close'],
   ['q', 'q', 'quit'],
   ['Ctrl-C', '\u0003', 'quit'],
 ];

@@ -61,6 +61,32 @@ describe('event stream', () => {
   });
 });
 
+describe('event stream header', () => {
+  it('names the columns, so 2@0 reads as partition@offset', () => {
+    const { frame } = draw(flow('e1', 'user-01'));
+    expect(frame()).toMatch(/│time {5}type {11}user {5}p@offset {2}summary/);
+    expect(frame()).toMatch(/│\d\d:\d\d:\d\d user_signup {4}user-01 {2}1@41 {6}plan=pro/);
+  });
+});
+
+describe('throughput latency', () => {
+  it.each([
+    [80, 24],
+    [100, 30],
+    [120, 40],
+    [200, 50],
+  ])('shows p50, p95 and p99 whole at %i×%i', async (columns, rows) => {
+    const { frame, store } = draw([], columns, rows);
+    const snapshot = store.getState().snapshot;
+    store.setState({ snapshot: { ...snapshot, latency: { p50: 12, p95: 450, p99: 12_345, samples: 100 } } });
+    const latency = lineWith(await waitForFrame(frame, (f) => f.includes('12.3s'), 'the latency'), '12.3s');
+    // whole: each figure with its unit, inside the panel's border
+    expect(latency).toMatch(
+      /│(latency {1,2})?p50 12ms {1,2}p95 450ms {1,2}p99 12\.3s *│|│p50\/95\/99 0\.0\/0\.5\/12\.3s *│/,
+    );
+  });
+});
+
 describe('Redis look-ups', () => {
   it('shows the user, which channels are on, found or unknown, and the latency', () => {
     const { frame } = draw([

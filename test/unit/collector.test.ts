@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Collector, percentile } from '../../src/telemetry/collector.js';
 import { RingBuffer } from '../../src/telemetry/ring-buffer.js';
+import { bound, KEPT_LENGTH } from '../../src/text/bound.js';
 
 describe('ring buffer', () => {
   it('keeps only the newest items, newest first', () => {
@@ -65,5 +66,62 @@ describe('collector', () => {
     }
     expect(c.snapshot().latency).toEqual({ p50: 50, p95: 95, p99: 99, samples: 100 });
     expect(percentile([], 50)).toBe(0);
+  });
+});
+
+describe('what the collector keeps is bounded', () => {
+  it('a 1 MiB summary, key, name or error is kept as its first KEPT_LENGTH code units and an ellipsis', () => {
+    const c = new Collector(() => 0);
+    const huge = `€${'a'.repeat(1024 * 1024)}`;
+    c.listener({
+      kind: 'consumed',
+      eventId: huge,
+      type: 't',
+      userId: huge,
+      partition: 0,
+      offset: '0',
+      summary: huge,
+      at: 0,
+    });
+    c.listener({ kind: 'lookup', eventId: 'e', userId: huge, found: false, channelsOn: [], latencyMs: 1, at: 0 });
+    c.listener({
+      kind: 'delivery',
+      eventId: 'e',
+      type: 't',
+      userId: huge,
+      channel: 'console',
+      status: 'failed',
+      reason: huge,
+      latencyMs: 1,
+      attempts: 1,
+      address: huge,
+      text: huge,
+      at: 0,
+    });
+    c.listener({ kind: 'error', source: 'consumer', message: huge, at: 0 });
+    c.setHealth('redis', 'error', huge);
+    const snap = c.snapshot();
+    const kept = [
+      snap.stream[0]!.summary,
+      snap.stream[0]!.userId,
+      snap.stream[0]!.eventId,
+      snap.lookups[0]!.userId,
+      snap.deliveries[0]!.address,
+      snap.deliveries[0]!.text,
+      snap.deliveries[0]!.reason!,
+      snap.lastError!.message,
+      snap.redis.detail,
+    ];
+    for (const k of kept) {
+      expect(k).toHaveLength(KEPT_LENGTH + 1);
+      expect(k.startsWith('€aaa')).toBe(true);
+      expect(k.endsWith('a…')).toBe(true);
+    }
+  });
+
+  it('never keeps half a surrogate pair', () => {
+    const cut = bound(`${'a'.repeat(KEPT_LENGTH - 1)}😀 more`);
+    expect(cut).toBe(`${'a'.repeat(KEPT_LENGTH - 1)}…`);
+    expect(bound('short')).toBe('short');
   });
 });

@@ -3,7 +3,7 @@ import { useStore } from 'zustand';
 import { cell, clock } from '../format.js';
 import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
-/** Consumed events, newest on top: time, type, user, partition@offset, payload summary. */
+/** Consumed events, newest on top, under a header: time, type, user, partition@offset (p@offset), payload summary. */
 export function EventStream({ store, theme, width, height }: PanelProps) {
   const rows = innerRows(height);
   const stream = useStore(store, (s) => s.snapshot.stream);
@@ -21,7 +21,12 @@ export function EventStream({ store, theme, width, height }: PanelProps) {
       width={width}
       height={height}
     >
-      {stream.slice(0, rows).map((e, i) => (
+      <Text dimColor wrap="truncate-end">
+        {showTime ? cell('time', 9) : ''}
+        {cell('type', typeW)} {cell('user', userW)} {cell(posW >= 8 ? 'p@offset' : 'p@off', posW)}{' '}
+        {cell('summary', restW)}
+      </Text>
+      {stream.slice(0, Math.max(0, rows - 1)).map((e, i) => (
         <Text key={i} wrap="truncate-end">
           {showTime ? `${clock(e.at)} ` : ''}
           <Text color={colorOf(e.type)}>{cell(e.type, typeW)}</Text> {cell(e.userId, userW)}{' '}

@@ -1,11 +1,10 @@
 import { Box, Text } from 'ink';
 import { useStore } from 'zustand';
-import { truncate } from '../format.js';
+import { fit, truncate } from '../format.js';
 import type { DashboardStore } from '../store.js';
 import type { Theme } from '../theme.js';
-import { sanitize } from '../../text/sanitize.js';
 
-/** One line: the key hint from the keymap, and the latest notice. */
+/** One line: the latest notice, whole where it fits, then the key hint from the keymap in the room left. */
 export function Footer({
   store,
   theme,
@@ -18,17 +17,19 @@ export function Footer({
   width: number;
 }) {
   const notice = useStore(store, (s) => (s.notice && s.now - s.notice.at < 4000 ? s.notice : null));
-  const room = Math.max(0, width - hint.length - 2);
+  // What just happened matters more than the hint, which is back when the notice goes (and always under ?).
+  const said = notice ? fit(notice.text, width) : { text: '', width: 0 };
+  const room = Math.max(0, width - said.width - 2);
   return (
     <Box width={width}>
-      <Text dimColor wrap="truncate-end">
-        {truncate(hint, width)}
-      </Text>
-      {notice && room > 8 ? (
+      {notice ? (
         <Text color={theme.color(notice.tone === 'error' ? 'red' : 'yellow')} wrap="truncate-end">
-          {`  ${truncate(sanitize(notice.text), room)}`}
+          {said.text}
         </Text>
       ) : null}
+      <Text dimColor wrap="truncate-end">
+        {notice ? (room > 8 ? `  ${truncate(hint, room)}` : '') : truncate(hint, width)}
+      </Text>
     </Box>
   );
 }

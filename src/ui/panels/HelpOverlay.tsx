@@ -32,7 +32,7 @@ export function HelpOverlay(props: {
       <Text> </Text>
       <Text wrap="truncate-end">{`Logs (kafkajs and the app): ${props.logFile}`}</Text>
       <Text dimColor wrap="truncate-end">
-        Press ? to close.
+        Press Esc or ? to close.
       </Text>
     </Box>
   );

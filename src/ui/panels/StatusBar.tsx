@@ -75,7 +75,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
         <Box flexGrow={1}>
           {problem ? (
             <Text color={theme.color('red')} wrap="truncate-end">
-              {`⚠ ${cell(problem, width).trimEnd()}`}
+              {`⚠ ${cell(problem, width - 12).trimEnd()}`}
             </Text>
           ) : (
             <Text wrap="truncate-end">

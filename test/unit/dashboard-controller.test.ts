@@ -1,0 +1,149 @@
+/**
+ * Keys pressed before Kafka or Redis answer are not lost: they wait in a small bounded queue, the
+ * footer says so at once, and they are carried out once the service answers. Here on the embedded
+ * stand-ins (an in-process log, an in-memory Redis): what a user would lose is an event or a toggle.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DashboardController, PENDING_INJECTIONS } from '../../src/cli/dashboard/controller.js';
+import { loadCatalog } from '../../src/domain/catalog.js';
+import { createLogger } from '../../src/log/logger.js';
+import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/pipeline/runtime.js';
+import type { Outcome } from '../../src/telemetry/outcomes.js';
+import { createDashboardStore, type DashboardStore } from '../../src/ui/store.js';
+import { users } from '../ui/fixtures.js';
+
+const catalog = await loadCatalog();
+const settings: PipelineSettings = {
+  brokers: ['embedded'],
+  redisUrl: 'redis://embedded',
+  topic: 'keys-while-connecting',
+  group: 'keys-while-connecting',
+  partitions: 3,
+  fromBeginning: true,
+  maxBytes: 1024 * 1024,
+  latencyMs: 0,
+  failureRate: 0,
+  dedupeWindowSeconds: 86400,
+};
+
+let pipeline: Pipeline | undefined;
+afterEach(async () => {
+  await pipeline?.stop();
+  pipeline = undefined;
+});
+
+function dashboard(): { store: DashboardStore; controller: DashboardController } {
+  const store = createDashboardStore({
+    info: { brokers: '', topic: '', group: '', redisUrl: '', logFile: '', mode: '' },
+    channels: catalog.channels.map((c) => ({ name: c.name, label: c.label, toggleKey: c.toggleKey })),
+    eventTypes: [...catalog.eventTypes.values()].map((e) => ({ type: e.type, key: e.key, color: e.color })),
+  });
+  return {
+    store,
+    controller: new DashboardController(
+      store,
+      () => pipeline,
+      () => undefined,
+    ),
+  };
+}
+
+const notice = (store: DashboardStore): string => store.getState().notice?.text ?? '';
+
+async function connected(): Promise<{ produced: Outcome[] }> {
+  const p = new Pipeline(settings, catalog, createLogger({ kind: 'silent' }), embeddedBackends());
+  const produced: Outcome[] = [];
+  p.telemetry.subscribe((o) => {
+    if (o.kind === 'produced') produced.push(o);
+  });
+  await p.ensureTopics();
+  await p.seedIfEmpty();
+  await p.startProducer(0);
+  pipeline = p;
+  return { produced };
+}
+
+describe('keys pressed while the dashboard connects', () => {
+  it('an injection before Kafka is connected is queued, said so, and sent on connect', async () => {
+    const { store, controller } = dashboard();
+    controller.inject('user_signup');
+    expect(notice(store)).toBe('user_signup for the selected user queued: Kafka connecting');
+    store.setState({ users: users() });
+    controller.inject('item_purchased');
+    expect(notice(store)).toBe('item_purchased for user-01 queued: Kafka connecting (2 waiting)');
+    expect(controller.pending()).toEqual({ injections: 2, toggles: 0 });
+
+    const { produced } = await connected();
+    await controller.flush();
+    expect(produced.map((o) => (o.kind === 'produced' ? `${o.type} ${o.userId}` : ''))).toEqual([
+      'user_signup user-01',
+      'item_purchased user-01',
+    ]);
+    expect(notice(store)).toBe('2 queued injections sent');
+    expect(controller.pending()).toEqual({ injections: 0, toggles: 0 });
+
+    controller.inject('password_reset');
+    await vi.waitFor(() => expect(notice(store)).toBe('password_reset for user-01 sent'));
+  });
+
+  it('a full queue says so; nothing is dropped silently', async () => {
+    const { store, controller } = dashboard();
+    store.setState({ users: users() });
+    for (let i = 0; i < PENDING_INJECTIONS; i++) controller.inject('user_signup');
+    controller.inject('item_purchased');
+    expect(store.getState().notice).toMatchObject({
+      tone: 'error',
+      text: `item_purchased for user-01 not queued: ${PENDING_INJECTIONS} injections already wait (Kafka connecting)`,
+    });
+    const { produced } = await connected();
+    await controller.flush();
+    expect(produced).toHaveLength(PENDING_INJECTIONS);
+  });
+
+  it('a toggle before Redis answers is written once it does, from the value Redis then holds', async () => {
+    const { store, controller } = dashboard();
+    controller.toggleChannel('sms');
+    expect(notice(store)).toBe('sms toggle for the selected user queued: Redis connecting');
+    await connected();
+    // Redis answers; the users are read on the next refresh
+    await controller.flush();
+    expect(controller.pending().toggles).toBe(1);
+    store.setState({ users: users() }); // user-01: sms off
+    await controller.flush();
+    expect(await pipeline!.redis.hget('prefs:user-01', 'sms')).toBe('on');
+    expect(notice(store)).toBe('sms on for user-01 (HSET prefs:user-01 sms on)');
+    expect(store.getState().users[0]!.prefs['sms']).toBe('on');
+  });
+});
+
+describe('Esc', () => {
+  it('closes the help and does nothing else', () => {
+    const { store, controller } = dashboard();
+    controller.closeOverlay();
+    expect(store.getState().help).toBe(false);
+    controller.toggleHelp();
+    expect(store.getState().help).toBe(true);
+    controller.closeOverlay();
+    expect(store.getState().help).toBe(false);
+  });
+});
+
+describe('no users at all', () => {
+  it('once the users were read and there are none, a key says so, and keys that waited are reported, not kept', async () => {
+    const { store, controller } = dashboard();
+    controller.inject('user_signup');
+    controller.toggleChannel('sms');
+    expect(controller.pending()).toEqual({ injections: 1, toggles: 1 });
+    await connected();
+    controller.usersRead = true; // read: none
+    await controller.flush();
+    expect(store.getState().notice).toMatchObject({
+      tone: 'error',
+      text: '2 queued key(s) not carried out: no users (are the users seeded? `eventstream-tui seed`)',
+    });
+    expect(controller.pending()).toEqual({ injections: 0, toggles: 0 });
+    controller.inject('user_signup');
+    expect(notice(store)).toBe('no user selected (are the users seeded? `eventstream-tui seed`)');
+    expect(controller.pending().injections).toBe(0);
+  });
+});
