@@ -82,6 +82,32 @@ export interface ProcessorOptions {
   now?: () => number;
 }
 
+/**
+ * `work`, unless a stop comes first: then a {@link StoppedError} at once (checked every 100 ms),
+ * while `work` goes on by itself. A command stuck behind an outage must not hold a stop.
+ */
+function whileRunning<T>(work: Promise<T>, keepGoing: () => boolean): Promise<T> {
+  if (!keepGoing()) return Promise.reject(new StoppedError('stopped'));
+  return new Promise<T>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (keepGoing()) return;
+      clearInterval(timer);
+      work.catch(() => undefined); // settles later, unobserved
+      reject(new StoppedError('stopped while waiting'));
+    }, 100);
+    work.then(
+      (value) => {
+        clearInterval(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearInterval(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Redis as the consumer sees it: one "error" when a look-up or send first fails, one "connected" when it works again. */
 class RedisHealth {
   private down = false;
@@ -133,19 +159,24 @@ export class BatchProcessor {
     chunk: ChunkContext,
   ): Promise<T> {
     let delay = 100;
-    for (;;) {
+    for (let failures = 0; ; failures++) {
       try {
-        const value = await action();
+        // Healthy, a step in flight finishes on a stop (the chunk commits); once it has failed, a stop
+        // does not wait for a command stuck behind the outage.
+        const value = await (failures === 0 ? action() : whileRunning(action(), chunk.keepGoing));
         if (source === 'redis') this.redisHealth.ok();
         return value;
       } catch (error) {
-        if (error instanceof StoppedError) throw error;
+        // A stop, or a provider's own rejection (the caller's retry budget decides about those).
+        if (error instanceof StoppedError || error instanceof ProviderError) throw error;
         const message = `${what} failed: ${errorText(error)}`;
         if (isPermanent(error)) throw new PermanentError(message, error);
         if (source === 'redis') this.redisHealth.failed(message);
         this.options.telemetry.publish({ kind: 'error', source, message, at: this.now() });
         if (!chunk.keepGoing()) throw new StoppedError(`stopped while waiting: ${message}`);
-        await sleep(delay);
+        // The wait ends early on a stop: a signal during an outage must not wait out a long backoff.
+        for (const until = Date.now() + delay; Date.now() < until && chunk.keepGoing();)
+          await sleep(Math.min(100, until - Date.now()));
         delay = Math.min(2000, delay * 2);
         await chunk.beat().catch(() => undefined);
         if (!chunk.keepGoing()) throw new StoppedError(`stopped while waiting: ${message}`);
@@ -399,8 +430,9 @@ export class BatchProcessor {
         plan.finish(job, { ok: true, value: result, attempts: 1 });
       }
     }
-    // Every retry settles before a stop propagates, so none is left running into the next chunk.
-    const settled = await Promise.allSettled(retries);
+    // A stop does not wait for retries stuck behind an outage: the chunk is abandoned uncommitted, and
+    // a send that lands after all is `duplicate` when the chunk comes again (the provider's idempotency key).
+    const settled = await whileRunning(Promise.allSettled(retries), chunk.keepGoing);
     for (const s of settled) if (s.status === 'rejected') throw s.reason;
   }
 

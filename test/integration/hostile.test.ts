@@ -41,6 +41,8 @@ describe('the hostile corpus in Kafka', () => {
   it('dead-letters each bad message with its reason, consumes the valid ones, keeps running, and delivers the next good event', async () => {
     const topic = unique('hostile');
     await createTopic(topic, 1);
+    // the corpus' valid events are for the sample users
+    expect((await runCli(['seed', '--redis', redisUrl()])).code).toBe(0);
     const files = readdirSync(CORPUS).filter((f) => f in manifest);
     expect(files.length).toBe(Object.keys(manifest).length);
     const fiveMb = Buffer.from(JSON.stringify(event('user_signup', 'user-01', { blob: 'x'.repeat(5 * 1024 * 1024) })));
