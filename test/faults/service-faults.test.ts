@@ -231,7 +231,7 @@ describe('service faults', () => {
       (l) => l.some((x) => x.kind === 'error' && x.source === 'redis'),
       30_000,
     );
-    const stopped = await first.stop("SIGTERM");
+    const stopped = await first.stop('SIGTERM');
     expect(stopped.code).toBe(0);
     await stackUp({ config, paths }, ['redis']);
     const events = await flow;
