@@ -20,6 +20,7 @@ import {
   readOutbox,
   readTopic,
   redisUrl,
+  removeUsers,
   testKafka,
   unique,
   writeUsers,
@@ -71,7 +72,8 @@ describe('poison messages', () => {
     const good = user(unique('fine'), { email: 'on', sms: 'off', push: 'off', console: 'off' });
     await writeUsers(redis, [good]);
     await redis.set(`user:${bad}`, 'x'); // another program's key, of another type
-    cleanups.push(() => redis.del(`user:${bad}`, `user:${good.id}`, `prefs:${good.id}`));
+    cleanups.push(() => redis.del(`user:${bad}`));
+    cleanups.push(() => removeUsers(redis, [good.id]));
     const topic = unique('poison');
     await createTopic(topic, 1);
     const before = event('user_signup', good.id);
@@ -103,7 +105,7 @@ describe('poison messages', () => {
     cleanups.push(() => redis.del(outboxKey('sms')));
     const u = user(unique('both'), { email: 'on', sms: 'on', push: 'off', console: 'off' });
     await writeUsers(redis, [u]);
-    cleanups.push(() => redis.del(`user:${u.id}`, `prefs:${u.id}`));
+    cleanups.push(() => removeUsers(redis, [u.id]));
     const topic = unique('poison-outbox');
     await createTopic(topic, 1);
     const e = event('user_signup', u.id);
@@ -198,7 +200,7 @@ describe('poison messages', () => {
     cleanups.push(async () => redis.quit());
     const u = user(unique('tx'), { email: 'off', sms: 'off', push: 'off', console: 'on' });
     await writeUsers(redis, [u]);
-    cleanups.push(() => redis.del(`user:${u.id}`, `prefs:${u.id}`));
+    cleanups.push(() => removeUsers(redis, [u.id]));
     const topic = unique('tx');
     await createTopic(topic, 1);
     const producer = testKafka().producer({
