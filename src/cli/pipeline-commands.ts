@@ -10,6 +10,7 @@ import {
   type PipelineFlags as SharedPipelineFlags,
   type PipelineSettings,
 } from '../pipeline/runtime.js';
+import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import { brokersOption, dedupeWindowOption, nonNegativeNumber, positiveInt, redisOption } from './options.js';
@@ -290,7 +291,7 @@ export function usersCommand(): Command {
       const users = await pipeline.store.listUsers();
       const channels = pipeline.catalog.channels.map((c) => c.name);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
+        process.stdout.write(`${safeJson(users, 2)}\n`);
       } else {
         const rows = users.map((u) => [
           sanitize(u.profile.id),
@@ -334,7 +335,7 @@ export function prefsCommand(): Command {
           process.stderr.write(`error: no user "${sanitize(user)}" (hash user:${sanitize(user)} does not exist)\n`);
           return 1;
         }
-        process.stdout.write(`${JSON.stringify({ userId: user, prefs: record.prefs })}\n`);
+        process.stdout.write(`${safeJson({ userId: user, prefs: record.prefs })}\n`);
         return 0;
       });
     });
@@ -361,7 +362,7 @@ export function prefsCommand(): Command {
         await pipeline.store.setPreference(user, channel, value);
         const record = await pipeline.store.getUser(user);
         await pipeline.stop();
-        process.stdout.write(`${JSON.stringify({ userId: user, prefs: record?.prefs ?? { [channel]: value } })}\n`);
+        process.stdout.write(`${safeJson({ userId: user, prefs: record?.prefs ?? { [channel]: value } })}\n`);
         return 0;
       });
     });
