@@ -12,7 +12,7 @@ import {
 } from './pipeline-commands.js';
 import { stackCommand } from './stack-command.js';
 import type { DashboardFlags } from './dashboard-command.js';
-import { dedupeWindowOption, nonNegativeNumber } from './options.js';
+import { dedupeWindowOption, nonNegativeNumber, rateOption } from './options.js';
 import { ConfigError } from '../config/config.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,11 +24,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   withConnectionOptions(program)
     .addOption(new Option('--group <id>', 'consumer group (env CONSUMER_GROUP; default notification-service)'))
-    .addOption(
-      new Option('--rate <n>', 'scheduled events per second at start (0: on demand only)')
-        .argParser(nonNegativeNumber('--rate'))
-        .default(1),
-    )
+    .addOption(rateOption('scheduled events per second at start (0: on demand only)', 1))
     .addOption(
       new Option('--from <where>', 'where a new consumer group starts')
         .choices(['earliest', 'latest'])

@@ -13,7 +13,15 @@ import {
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
-import { brokersOption, dedupeWindowOption, nonNegativeNumber, positiveInt, redisOption } from './options.js';
+import {
+  brokersOption,
+  dedupeWindowOption,
+  nonNegativeNumber,
+  positiveInt,
+  rateOption,
+  redisOption,
+  redisPasswordFileOption,
+} from './options.js';
 
 interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
   output?: OutputMode;
@@ -26,6 +34,7 @@ export function withConnectionOptions(cmd: Command): Command {
   return cmd
     .addOption(brokersOption())
     .addOption(redisOption())
+    .addOption(redisPasswordFileOption())
     .addOption(new Option('--topic <name>', 'events topic (env EVENTS_TOPIC; default user_events)'))
     .addOption(
       new Option('--kafka-sasl <mechanism>', 'Kafka SASL mechanism (env KAFKA_SASL_MECHANISM)').choices([
@@ -170,11 +179,7 @@ export function runHeadlessCommand(): Command {
   const cmd = withConsumerOptions(withConnectionOptions(new Command('run')))
     .description('run the producer and the consumer together')
     .option('--headless', 'no dashboard: JSON lines on stdout, logs on stderr')
-    .addOption(
-      new Option('--rate <n>', 'scheduled events per second (0: none)')
-        .argParser(nonNegativeNumber('--rate'))
-        .default(1),
-    );
+    .addOption(rateOption('scheduled events per second (0: none)', 1));
   cmd.action(async (flags: PipelineFlags & { headless?: boolean }) => {
     await guarded(async () => {
       if (!flags.headless) {
@@ -207,7 +212,7 @@ export function produceCommand(): Command {
         .argParser(positiveInt('--count'))
         .conflicts('rate'),
     )
-    .addOption(new Option('--rate <n>', 'events per second until interrupted').argParser(nonNegativeNumber('--rate')))
+    .addOption(rateOption('events per second until interrupted'))
     .addOption(
       new Option('--partitions <n>', 'partitions if the topic must be created (default 3)').argParser(
         positiveInt('--partitions'),
@@ -264,6 +269,7 @@ export function seedCommand(): Command {
   const cmd = new Command('seed')
     .description('write the sample users and preferences where absent (a changed preference is kept)')
     .addOption(redisOption())
+    .addOption(redisPasswordFileOption())
     .option('--reset', 'rewrite every sample user and preference');
   cmd.action(async (flags: ConfigFlags & { reset?: boolean }) => {
     await guarded(async () => {
@@ -284,6 +290,7 @@ export function usersCommand(): Command {
   const cmd = new Command('users')
     .description('list the users with their channel preferences')
     .addOption(redisOption())
+    .addOption(redisPasswordFileOption())
     .option('--json', 'print JSON');
   cmd.action(async (flags: ConfigFlags & { json?: boolean }) => {
     await guarded(async () => {
@@ -325,6 +332,7 @@ export function prefsCommand(): Command {
     .command('get')
     .argument('<user>', 'user id')
     .addOption(redisOption())
+    .addOption(redisPasswordFileOption())
     .description("print a user's preferences as JSON")
     .action(async (user: string, flags: ConfigFlags) => {
       await guarded(async () => {
@@ -345,6 +353,7 @@ export function prefsCommand(): Command {
     .argument('<channel>', 'channel name')
     .argument('<value>', 'on or off')
     .addOption(redisOption())
+    .addOption(redisPasswordFileOption())
     .description('turn one channel on or off for a user (governs the next event consumed)')
     .action(async (user: string, channel: string, value: string, flags: ConfigFlags) => {
       await guarded(async () => {

@@ -8,7 +8,7 @@ import { stackDown, stackStatus, stackUp, type ServiceStatus, type UpOutcome } f
 import type { ServiceName } from '../stack/state.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
-import { brokersOption, redisOption } from './options.js';
+import { brokersOption, redisOption, redisPasswordFileOption } from './options.js';
 
 const SERVICES: ServiceName[] = ['kafka', 'redis'];
 
@@ -68,7 +68,8 @@ export function stackCommand(): Command {
   const stack = new Command('stack').description(
     'start, stop and inspect the local Apache Kafka (KRaft) and Redis the pipeline runs on',
   );
-  const withConn = (cmd: Command): Command => cmd.addOption(brokersOption()).addOption(redisOption());
+  const withConn = (cmd: Command): Command =>
+    cmd.addOption(brokersOption()).addOption(redisOption()).addOption(redisPasswordFileOption());
 
   withConn(
     stack

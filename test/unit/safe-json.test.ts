@@ -60,7 +60,7 @@ describe('headless JSON lines: valid JSON with the same values, nothing that dri
       key: 'k\u0085',
       at: 0,
     });
-    telemetry.publish({ kind: 'error', source: 'redis', message: 'ERR \u009d0;title\u009c' });
+    telemetry.publish({ kind: 'error', source: 'redis', message: 'ERR \u009d0;title\u009c', at: 0 });
     printer.stop();
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
