@@ -109,7 +109,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   // not one more per read.
   let pendingLag: Pick<DashboardState, 'lag' | 'partitionCount'> | undefined;
   // Users read from Redis, with the preferences version they were read at: a key pressed since wins.
-  let usersFeed: UsersFeed | undefined;
+  let usersFeed: UsersFeed | undefined = undefined;
   timers.push(
     setInterval(() => {
       const update: Partial<DashboardState> = { ...pendingLag, snapshot: collector.snapshot(80), now: Date.now() };

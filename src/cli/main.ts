@@ -14,6 +14,7 @@ import { stackCommand } from './stack-command.js';
 import type { DashboardFlags } from './dashboard-command.js';
 import { dedupeWindowOption, nonNegativeNumber, rateOption } from './options.js';
 import { ConfigError } from '../config/config.js';
+import { watchOutputStreams } from './closed-output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  watchOutputStreams();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

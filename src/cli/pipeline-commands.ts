@@ -12,6 +12,7 @@ import {
 } from '../pipeline/runtime.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
+import { onStdoutClosed } from './closed-output.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import {
   brokersOption,
@@ -121,15 +122,20 @@ async function guarded(body: () => Promise<number | undefined>): Promise<void> {
   }
 }
 
-/** SIGINT/SIGTERM: stop fetching, settle and commit the batch in flight, disconnect, exit 0. */
+/**
+ * SIGINT/SIGTERM, or stdout closed (`consume | head -1`): stop fetching, settle and commit the batch in
+ * flight, disconnect, exit 0. A closed stdout says nothing: whoever reads stderr did not ask to stop.
+ */
 function onShutdown(stop: () => Promise<void>): void {
   let shuttingDown = false;
-  const handler = (signal: string): void => {
+  const handler = (reason: string | undefined): void => {
     if (shuttingDown) return;
     shuttingDown = true;
-    process.stderr.write(
-      `${JSON.stringify({ level: 'info', msg: `${signal}: settling the batch in flight and leaving` })}\n`,
-    );
+    if (reason) {
+      process.stderr.write(
+        `${JSON.stringify({ level: 'info', msg: `${reason}: settling the batch in flight and leaving` })}\n`,
+      );
+    }
     const watchdog = setTimeout(() => {
       process.stderr.write('error: shutdown did not finish in time; exiting without a clean disconnect\n');
       process.exit(1);
@@ -142,6 +148,7 @@ function onShutdown(stop: () => Promise<void>): void {
   };
   process.once('SIGINT', () => handler('SIGINT'));
   process.once('SIGTERM', () => handler('SIGTERM'));
+  onStdoutClosed(() => handler(undefined));
 }
 
 async function drainUntilCaughtUp(pipeline: Pipeline): Promise<void> {

@@ -107,6 +107,9 @@ export function parseRedisUrl(value: string): string {
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new ConfigError(`Redis URL "${redactUrl(value)}" must start with redis:// or rediss://`);
   }
+  if (!url.hostname) {
+    throw new ConfigError(`Redis URL "${redactUrl(value)}" names no host (for example redis://127.0.0.1:6379)`);
+  }
   return value;
 }
 
@@ -115,7 +118,9 @@ function readSecretFile(file: string, flag: string): string {
   try {
     return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
-    throw new ConfigError(`cannot read ${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new ConfigError(
+      `cannot read ${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -124,12 +129,23 @@ function readableFile(file: string, name: string): string {
   try {
     accessSync(file, constants.R_OK);
   } catch (error) {
-    throw new ConfigError(`cannot read ${name} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new ConfigError(
+      `cannot read ${name} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   return file;
 }
 
-const FLAG_WORDS: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false };
+const FLAG_WORDS: Record<string, boolean> = {
+  '1': true,
+  true: true,
+  yes: true,
+  on: true,
+  '0': false,
+  false: false,
+  no: false,
+  off: false,
+};
 
 function parseSwitch(value: string | undefined, name: string): boolean | undefined {
   if (value === undefined || value === '') return undefined;
@@ -269,8 +285,8 @@ export function parseDedupeWindow(value: string, name = '--dedupe-window'): numb
 
 /**
  * A Redis URL fit to show: the password, and any query parameter named like a secret (`?password=`),
- * replaced by ***. A value that is not a URL at all (`rediss//user:pw@host`) is treated alike: whatever
- * follows the user name up to the last @ is hidden.
+ * replaced by ***. A value that is not a URL with a host (`rediss//user:pw@host`) is treated alike:
+ * whatever follows the user name up to the last @ is hidden.
  */
 export function redactUrl(url: string): string {
   let u: URL | undefined;
@@ -279,7 +295,8 @@ export function redactUrl(url: string): string {
   } catch {
     u = undefined;
   }
-  if (u) {
+  // `user:pw@host` parses as a URL of scheme `user:` with no host: not one to trust either.
+  if (u?.host) {
     let hidden = false;
     if (u.password) {
       u.password = '***';

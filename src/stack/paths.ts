@@ -43,7 +43,12 @@ export function stackPaths(home: string = stackHome()): StackPaths {
     },
     redis: (port) => {
       const dir = path.join(home, `redis-${port}`);
-      return { dir, data: path.join(dir, 'data'), log: path.join(dir, 'redis.log'), config: path.join(dir, 'redis.conf') };
+      return {
+        dir,
+        data: path.join(dir, 'data'),
+        log: path.join(dir, 'redis.log'),
+        config: path.join(dir, 'redis.conf'),
+      };
     },
   };
 }
