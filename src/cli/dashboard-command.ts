@@ -6,21 +6,20 @@
 import path from 'node:path';
 import { render } from 'ink';
 import { createElement } from 'react';
-import { hostPort, redactUrl, resolveConfig } from '../config/config.js';
+import { redactUrl, resolveConfig } from '../config/config.js';
 import { createLogger } from '../log/logger.js';
-import { Pipeline, pipelineSettings, type PipelineFlags } from '../pipeline/runtime.js';
+import { Pipeline, pipelineSettings, probeBrokers, type PipelineFlags } from '../pipeline/runtime.js';
 import { stackHome, stackPaths } from '../stack/paths.js';
-import { probeKafka } from '../stack/probe.js';
 import { recordingProgress } from '../stack/progress.js';
 import { stackDown } from '../stack/stack.js';
 import { Collector } from '../telemetry/collector.js';
 import { App } from '../ui/App.js';
-import { createDashboardStore, type DashboardState, type UserRow } from '../ui/store.js';
+import { createDashboardStore, type DashboardState } from '../ui/store.js';
 import { colorEnabled } from '../ui/theme.js';
 import { loadCatalog } from '../domain/catalog.js';
-import { bound, KEPT_LENGTH } from '../text/bound.js';
 import { DashboardController } from './dashboard/controller.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
+import { UsersFeed } from './dashboard/users-feed.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
 import type { RedisClient } from '../adapters/redis/client.js';
 import type { EventEnvelope } from '../domain/envelope.js';
@@ -126,20 +125,17 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   // Users and lag, read on their own timers, reach the screen with the next tick: one frame a tick,
   // not one more per read.
   let pendingLag: Pick<DashboardState, 'lag' | 'partitionCount'> | undefined;
-  let usersSignature = '';
   // Users read from Redis, with the preferences version they were read at: a key pressed since wins.
-  let pendingUsers: { users: UserRow[]; version: number } | undefined;
+  let usersFeed: UsersFeed | undefined = undefined;
   timers.push(
     setInterval(() => {
       const update: Partial<DashboardState> = { ...pendingLag, snapshot: collector.snapshot(80), now: Date.now() };
-      if (pendingUsers && pendingUsers.version === controller.prefsVersion) {
-        update.users = pendingUsers.users;
-        update.selected = Math.min(store.getState().selected, Math.max(0, pendingUsers.users.length - 1));
-      } else if (pendingUsers) {
-        usersSignature = ''; // stale: the next read is applied whatever it holds
+      const users = usersFeed?.take();
+      if (users) {
+        update.users = users;
+        update.selected = Math.min(store.getState().selected, Math.max(0, users.length - 1));
       }
       pendingLag = undefined;
-      pendingUsers = undefined;
       store.setState(update);
       // Keys pressed while Kafka or Redis connected are carried out once they answer.
       void controller.flush();
@@ -199,58 +195,37 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
 
   // Connected and seeded where Redis answered: users read after that are all there are.
   let connected = false;
-  // Connect in the background and keep trying: the screen shows why it waits.
+  // Connect in the background and keep trying: the screen shows why it waits. A failed try stops what
+  // it started, so retries leak no Kafka client.
   const connect = async (): Promise<void> => {
     while (!quitting) {
       try {
-        await p.ensureTopics();
-        if (p.embedded || p.redis.status === 'ready') await p.seedIfEmpty();
-        await p.startConsumer();
-        const producer = await p.startProducer(store.getState().producer.rate);
+        const producer = await p.startAll(store.getState().producer.rate);
         producer.setPaused(store.getState().producer.paused);
         connected = true;
         return;
       } catch (error) {
         logger.warn({ err: error }, 'connecting to Kafka failed; retrying');
         collector.setHealth('kafka', 'error', `${config.brokers.join(',')}: ${(error as Error).message}; ${HINT}`);
-        await p.consumer?.stop().catch(() => undefined);
-        p.consumer = undefined;
         await new Promise((r) => setTimeout(r, 2000));
       }
     }
   };
 
-  const refreshUsers = async (): Promise<void> => {
-    if (!p.embedded && p.redis.status !== 'ready') return;
-    const version = controller.prefsVersion;
-    const final = connected;
-    const records = await p.store.listUsers();
-    if (final && records.length === 0) controller.usersRead = true;
-    if (version !== controller.prefsVersion) return;
-    // Bounded as they enter the store: a name or an id may be as long as Redis lets it be.
-    const users = records.map((r) => ({
-      id: bound(r.profile.id),
-      ...(r.profile.id.length > KEPT_LENGTH ? { idCut: true } : {}),
-      name: bound(r.profile.name ?? ''),
-      prefs: r.prefs,
-      reachable: Object.fromEntries(
-        p.catalog.channels.map((c) => [c.name, !c.addressField || Boolean(r.profile[c.addressField])]),
-      ),
-    }));
-    // Unchanged users (the usual case) cause no render at all.
-    const signature = JSON.stringify(users);
-    if (signature === usersSignature) return;
-    usersSignature = signature;
-    pendingUsers = { users, version };
-  };
+  const feed = new UsersFeed(p, () => controller.prefsVersion, {
+    connected: () => connected,
+    noUsers: () => (controller.usersRead = true),
+  });
+  usersFeed = feed;
 
   const watchKafka = async (): Promise<void> => {
     if (p.embedded) return;
-    const first = config.brokers[0]!;
-    const probe = await probeKafka(hostPort(first).host, hostPort(first).port, 1500);
+    // With the pipeline's TLS settings (a TLS listener does not answer a plain probe); any broker will do.
+    const probes = await probeBrokers(config.brokers, 1500, config.kafkaSecurity);
     const current = collector.snapshot(0).kafka;
-    if (probe.state !== 'answers') {
-      collector.setHealth('kafka', 'error', `${config.brokers.join(',')} not answering (${probe.detail}); ${HINT}`);
+    if (!probes.some((probe) => probe.state === 'answers')) {
+      const details = probes.map((probe) => probe.detail).join('; ');
+      collector.setHealth('kafka', 'error', `${config.brokers.join(',')} not answering (${details}); ${HINT}`);
     } else if (current.state === 'error' && p.consumer) {
       collector.setHealth('kafka', 'connected', 'broker answers again');
     }
@@ -263,7 +238,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   };
 
   timers.push(
-    setInterval(() => void refreshUsers().catch((e: unknown) => logger.debug({ err: e }, 'users refresh failed')), 500),
+    setInterval(() => void feed.refresh().catch((e: unknown) => logger.debug({ err: e }, 'users refresh failed')), 500),
     setInterval(() => void watchKafka().catch(() => undefined), 2000),
     setInterval(() => void measureLag().catch((e: unknown) => logger.debug({ err: e }, 'lag failed')), 1000),
     setInterval(() => {
@@ -280,7 +255,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       );
     }, 10_000),
   );
-  void refreshUsers().catch(() => undefined);
+  void feed.refresh().catch(() => undefined);
   void connect();
 
   const code = await exited;

@@ -1,8 +1,10 @@
 /**
  * Headless output: JSON lines on stdout (one per outcome, or one stats line per
- * second), human-readable console-channel lines and logs on stderr.
+ * second), human-readable console-channel lines and logs on stderr. Every line is
+ * terminal-safe: JSON through {@link safeJson}, human text through sanitize.
  */
 import { onCrash } from '../pipeline/crash-point.js';
+import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import type { Outcome } from '../telemetry/outcomes.js';
 import { countInto, emptyTotals, type Telemetry } from '../telemetry/telemetry.js';
@@ -136,7 +138,7 @@ export function attachHeadlessOutput(
       if (o.kind === 'delivery' && o.channel === 'console' && o.status === 'sent') {
         errBuffer.write(`[console] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
       } else if (o.kind === 'connection' || o.kind === 'assignment') {
-        errBuffer.write(`${JSON.stringify({ level: 'info', ...o })}\n`);
+        errBuffer.write(`${safeJson({ level: 'info', ...o })}\n`);
       }
     }),
   );
@@ -154,7 +156,7 @@ export function attachHeadlessOutput(
     unsubscribes.push(
       telemetry.subscribe((o) => {
         const line = toLine(o);
-        if (line) outBuffer.write(`${JSON.stringify(line)}\n`);
+        if (line) outBuffer.write(`${safeJson(line)}\n`);
       }),
     );
   } else if (mode === 'stats') {

@@ -13,8 +13,9 @@ import {
 import { stackCommand } from './stack-command.js';
 import { dlqCommand } from './dlq-command.js';
 import type { DashboardFlags } from './dashboard-command.js';
-import { dedupeWindowOption, nonNegativeNumber } from './options.js';
+import { dedupeWindowOption, nonNegativeNumber, rateOption } from './options.js';
 import { ConfigError } from '../config/config.js';
+import { watchOutputStreams } from './closed-output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,11 +26,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   withConnectionOptions(program)
     .addOption(new Option('--group <id>', 'consumer group (env CONSUMER_GROUP; default notification-service)'))
-    .addOption(
-      new Option('--rate <n>', 'scheduled events per second at start (0: on demand only)')
-        .argParser(nonNegativeNumber('--rate'))
-        .default(1),
-    )
+    .addOption(rateOption('scheduled events per second at start (0: on demand only)', 1))
     .addOption(
       new Option('--from <where>', 'where a new consumer group starts')
         .choices(['earliest', 'latest'])
@@ -74,6 +71,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  watchOutputStreams();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

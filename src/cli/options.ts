@@ -40,11 +40,39 @@ export const brokersOption = (): Option =>
     'Kafka bootstrap servers, comma separated (env KAFKA_BROKERS; default localhost:9092)',
   ).argParser(asArgumentError(parseBrokers));
 
+/**
+ * --redis: checked as it is parsed, but refused through a ConfigError (exit 2, `error: ...`), not
+ * commander's usage error, which would repeat the value whole, password and all.
+ */
 export const redisOption = (): Option =>
   new Option(
     '--redis <url>',
-    'Redis URL, redis:// or rediss:// (env REDIS_URL; default redis://127.0.0.1:6379)',
-  ).argParser(asArgumentError(parseRedisUrl));
+    'Redis URL, redis:// or rediss:// (env REDIS_URL; default redis://127.0.0.1:6379); the password best in REDIS_PASSWORD or --redis-password-file',
+  ).argParser((value: string) => parseRedisUrl(value));
+
+export const redisPasswordFileOption = (): Option =>
+  new Option(
+    '--redis-password-file <path>',
+    'file holding the Redis password (or env REDIS_PASSWORD), so that it is not in the command line',
+  );
+
+/** The documented maximum of --rate: above it one tick of the schedule would build more than memory holds. */
+export const MAX_RATE = 100_000;
+
+export function rateOption(description: string, defaultRate?: number): Option {
+  const option = new Option('--rate <n>', `${description}, 0..${MAX_RATE.toLocaleString('en-US')}`).argParser(
+    (value) => {
+      const n = nonNegativeNumber('--rate')(value);
+      if (n > MAX_RATE) {
+        throw new InvalidArgumentError(
+          `--rate must be at most ${MAX_RATE.toLocaleString('en-US')} events per second, not "${value}"`,
+        );
+      }
+      return n;
+    },
+  );
+  return defaultRate === undefined ? option : option.default(defaultRate);
+}
 
 export const dedupeWindowOption = (): Option =>
   new Option(

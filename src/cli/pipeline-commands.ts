@@ -10,11 +10,21 @@ import {
   type PipelineFlags as SharedPipelineFlags,
   type PipelineSettings,
 } from '../pipeline/runtime.js';
+import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
+import { onStdoutClosed } from './closed-output.js';
 import { EXIT } from './exit-codes.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import { reportUnacknowledged } from './unacknowledged.js';
-import { brokersOption, dedupeWindowOption, nonNegativeNumber, positiveInt, redisOption } from './options.js';
+import {
+  brokersOption,
+  dedupeWindowOption,
+  nonNegativeNumber,
+  positiveInt,
+  rateOption,
+  redisOption,
+  redisPasswordFileOption,
+} from './options.js';
 
 interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
   output?: OutputMode;
@@ -26,7 +36,7 @@ const GRACE_MS = 4_500;
 /** The connection flags; `redis: false` for a command that reads only Kafka. */
 export function withConnectionOptions(cmd: Command, { redis = true } = {}): Command {
   cmd.addOption(brokersOption());
-  if (redis) cmd.addOption(redisOption());
+  if (redis) cmd.addOption(redisOption()).addOption(redisPasswordFileOption());
   return cmd
     .addOption(new Option('--topic <name>', 'events topic (env EVENTS_TOPIC; default user_events)'))
     .addOption(
@@ -115,17 +125,20 @@ export async function guarded(body: () => Promise<number | undefined>): Promise<
 }
 
 /**
- * SIGINT/SIGTERM: stop fetching, settle and commit the batch in flight, disconnect, and exit with the
- * code `stop` returns (0: nothing lost).
+ * SIGINT/SIGTERM, or stdout closed (`consume | head -1`): stop fetching, settle and commit the batch in
+ * flight, disconnect, and exit with the code `stop` returns (0: nothing lost). A closed stdout says
+ * nothing: whoever reads stderr did not ask to stop.
  */
 function onShutdown(stop: () => Promise<number>): void {
   let shuttingDown = false;
-  const handler = (signal: string): void => {
+  const handler = (reason: string | undefined): void => {
     if (shuttingDown) return;
     shuttingDown = true;
-    process.stderr.write(
-      `${JSON.stringify({ level: 'info', msg: `${signal}: settling the batch in flight and leaving` })}\n`,
-    );
+    if (reason) {
+      process.stderr.write(
+        `${JSON.stringify({ level: 'info', msg: `${reason}: settling the batch in flight and leaving` })}\n`,
+      );
+    }
     const watchdog = setTimeout(() => {
       process.stderr.write('error: shutdown did not finish in time; exiting without a clean disconnect\n');
       process.exit(1);
@@ -138,6 +151,7 @@ function onShutdown(stop: () => Promise<number>): void {
   };
   process.once('SIGINT', () => handler('SIGINT'));
   process.once('SIGTERM', () => handler('SIGTERM'));
+  onStdoutClosed(() => handler(undefined));
 }
 
 /**
@@ -192,11 +206,7 @@ export function runHeadlessCommand(): Command {
   const cmd = withConsumerOptions(withConnectionOptions(new Command('run')))
     .description('run the producer and the consumer together')
     .option('--headless', 'no dashboard: JSON lines on stdout, logs on stderr')
-    .addOption(
-      new Option('--rate <n>', 'scheduled events per second (0: none)')
-        .argParser(nonNegativeNumber('--rate'))
-        .default(1),
-    );
+    .addOption(rateOption('scheduled events per second (0: none)', 1));
   cmd.action(async (flags: PipelineFlags & { headless?: boolean }) => {
     await guarded(async () => {
       if (!flags.headless) {
@@ -227,7 +237,7 @@ export function produceCommand(): Command {
         .argParser(positiveInt('--count'))
         .conflicts('rate'),
     )
-    .addOption(new Option('--rate <n>', 'events per second until interrupted').argParser(nonNegativeNumber('--rate')))
+    .addOption(rateOption('events per second until interrupted'))
     .addOption(
       new Option('--partitions <n>', 'partitions if the topic must be created (default 3)').argParser(
         positiveInt('--partitions'),
@@ -291,6 +301,7 @@ export function seedCommand(): Command {
   const cmd = new Command('seed')
     .description('write the sample users and preferences where absent (a changed preference is kept)')
     .addOption(redisOption())
+    .addOption(redisPasswordFileOption())
     .option('--reset', 'rewrite every sample user and preference');
   cmd.action(async (flags: ConfigFlags & { reset?: boolean }) => {
     await guarded(async () => {
@@ -311,6 +322,7 @@ export function usersCommand(): Command {
   const cmd = new Command('users')
     .description('list the users with their channel preferences')
     .addOption(redisOption())
+    .addOption(redisPasswordFileOption())
     .option('--json', 'print JSON');
   cmd.action(async (flags: ConfigFlags & { json?: boolean }) => {
     await guarded(async () => {
@@ -318,7 +330,7 @@ export function usersCommand(): Command {
       const users = await pipeline.store.listUsers();
       const channels = pipeline.catalog.channels.map((c) => c.name);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(users, null, 2)}\n`);
+        process.stdout.write(`${safeJson(users, 2)}\n`);
       } else {
         const rows = users.map((u) => [
           sanitize(u.profile.id),
@@ -352,6 +364,7 @@ export function prefsCommand(): Command {
     .command('get')
     .argument('<user>', 'user id')
     .addOption(redisOption())
+    .addOption(redisPasswordFileOption())
     .description("print a user's preferences as JSON")
     .action(async (user: string, flags: ConfigFlags) => {
       await guarded(async () => {
@@ -362,7 +375,7 @@ export function prefsCommand(): Command {
           process.stderr.write(`error: no user "${sanitize(user)}" (hash user:${sanitize(user)} does not exist)\n`);
           return 1;
         }
-        process.stdout.write(`${JSON.stringify({ userId: user, prefs: record.prefs })}\n`);
+        process.stdout.write(`${safeJson({ userId: user, prefs: record.prefs })}\n`);
         return 0;
       });
     });
@@ -372,6 +385,7 @@ export function prefsCommand(): Command {
     .argument('<channel>', 'channel name')
     .argument('<value>', 'on or off')
     .addOption(redisOption())
+    .addOption(redisPasswordFileOption())
     .description('turn one channel on or off for a user (governs the next event consumed)')
     .action(async (user: string, channel: string, value: string, flags: ConfigFlags) => {
       await guarded(async () => {
@@ -389,7 +403,7 @@ export function prefsCommand(): Command {
         await pipeline.store.setPreference(user, channel, value);
         const record = await pipeline.store.getUser(user);
         await pipeline.stop();
-        process.stdout.write(`${JSON.stringify({ userId: user, prefs: record?.prefs ?? { [channel]: value } })}\n`);
+        process.stdout.write(`${safeJson({ userId: user, prefs: record?.prefs ?? { [channel]: value } })}\n`);
         return 0;
       });
     });

@@ -6,7 +6,9 @@ import { stackPaths } from '../stack/paths.js';
 import { streamProgress } from '../stack/progress.js';
 import { stackDown, stackStatus, stackUp, type ServiceStatus, type UpOutcome } from '../stack/stack.js';
 import type { ServiceName } from '../stack/state.js';
-import { brokersOption, redisOption } from './options.js';
+import { safeJson } from '../text/safe-json.js';
+import { sanitize } from '../text/sanitize.js';
+import { brokersOption, redisOption, redisPasswordFileOption } from './options.js';
 
 const SERVICES: ServiceName[] = ['kafka', 'redis'];
 
@@ -36,7 +38,7 @@ export function formatStatus(rows: ServiceStatus[]): string {
   const out: string[] = [];
   for (const r of rows) {
     out.push(`${r.service === 'kafka' ? 'Kafka' : 'Redis'}  ${r.address}`);
-    out.push(`  reachable  ${r.reachable ? 'yes' : `no (${r.detail})`}`);
+    out.push(`  reachable  ${r.reachable ? 'yes' : `no (${sanitize(r.detail)})`}`);
     if (r.reachable) out.push(`  version    ${r.version ?? 'unknown'}`);
     out.push(`  started    ${r.managed ? `by eventstream-tui (pid ${r.pid})` : r.reachable ? 'externally' : '-'}`);
     out.push(`  log        ${r.log ?? (r.reachable ? '(external: not ours)' : '-')}`);
@@ -66,7 +68,8 @@ export function stackCommand(): Command {
   const stack = new Command('stack').description(
     'start, stop and inspect the local Apache Kafka (KRaft) and Redis the pipeline runs on',
   );
-  const withConn = (cmd: Command): Command => cmd.addOption(brokersOption()).addOption(redisOption());
+  const withConn = (cmd: Command): Command =>
+    cmd.addOption(brokersOption()).addOption(redisOption()).addOption(redisPasswordFileOption());
 
   withConn(
     stack
@@ -122,7 +125,7 @@ export function stackCommand(): Command {
   ).action(async (flags: ConfigFlags & { json?: boolean }) => {
     await guarded(async () => {
       const rows = await stackStatus({ config: resolveConfig(flags), paths: stackPaths() });
-      process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatStatus(rows)}\n`);
+      process.stdout.write(flags.json ? `${safeJson(rows, 2)}\n` : `${formatStatus(rows)}\n`);
       return rows.every((r) => r.reachable) ? 0 : 3;
     });
   });

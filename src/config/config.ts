@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { DEDUPE_WINDOW_SECONDS } from '../adapters/redis/keys.js';
+import { DEFAULT_OUTBOX_MAXLEN } from '../adapters/redis/provider.js';
 /**
  * Configuration: flags over environment over defaults. One place knows every
  * setting, its environment variable and its default, so `--help`, the README
@@ -15,6 +16,7 @@ export interface KafkaSecurity {
 
 export interface Config {
   brokers: string[];
+  /** With the password of REDIS_PASSWORD or --redis-password-file folded in: show it only through {@link redactUrl}. */
   redisUrl: string;
   topic: string;
   group: string;
@@ -24,6 +26,8 @@ export interface Config {
   redisCa?: string | undefined;
   /** How long the dedupe ledger and the providers' idempotency keys are remembered, at least (DEDUPE_WINDOW). */
   dedupeWindowSeconds: number;
+  /** Messages each mock provider's outbox keeps (EVENTSTREAM_OUTBOX_MAXLEN). */
+  outboxMaxLen: number;
 }
 
 export const DEFAULTS: Config = {
@@ -34,11 +38,13 @@ export const DEFAULTS: Config = {
   partitions: 3,
   kafkaSecurity: {},
   dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+  outboxMaxLen: DEFAULT_OUTBOX_MAXLEN,
 };
 
 export const ENV_VARS = {
   brokers: 'KAFKA_BROKERS',
   redisUrl: 'REDIS_URL',
+  redisPassword: 'REDIS_PASSWORD',
   topic: 'EVENTS_TOPIC',
   group: 'CONSUMER_GROUP',
   saslMechanism: 'KAFKA_SASL_MECHANISM',
@@ -48,6 +54,9 @@ export const ENV_VARS = {
   kafkaCa: 'KAFKA_CA_FILE',
   redisCa: 'REDIS_CA_FILE',
   dedupeWindow: 'DEDUPE_WINDOW',
+  outboxMaxLen: 'EVENTSTREAM_OUTBOX_MAXLEN',
+  crashAt: 'EVENTSTREAM_CRASH_AT',
+  logLevel: 'LOG_LEVEL',
 } as const;
 
 export const SASL_MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
@@ -55,6 +64,7 @@ export const SASL_MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-25
 export interface ConfigFlags {
   brokers?: string;
   redis?: string;
+  redisPasswordFile?: string;
   topic?: string;
   group?: string;
   partitions?: number;
@@ -92,21 +102,70 @@ export function parseRedisUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`Redis URL "${value}" is not a URL (for example redis://127.0.0.1:6379)`);
+    throw new ConfigError(`Redis URL "${redactUrl(value)}" is not a URL (for example redis://127.0.0.1:6379)`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(`Redis URL "${value}" must start with redis:// or rediss://`);
+    throw new ConfigError(`Redis URL "${redactUrl(value)}" must start with redis:// or rediss://`);
+  }
+  if (!url.hostname) {
+    throw new ConfigError(`Redis URL "${redactUrl(value)}" names no host (for example redis://127.0.0.1:6379)`);
   }
   return value;
+}
+
+/** A secret from a file: its content, one trailing newline dropped. The message never holds the content. */
+function readSecretFile(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read ${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+/** A file the program will read later (a CA): refused now, with its name, rather than at the first connection. */
+function readableFile(file: string, name: string): string {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read ${name} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  return file;
+}
+
+const FLAG_WORDS: Record<string, boolean> = {
+  '1': true,
+  true: true,
+  yes: true,
+  on: true,
+  '0': false,
+  false: false,
+  no: false,
+  off: false,
+};
+
+function parseSwitch(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  const on = FLAG_WORDS[value.trim().toLowerCase()];
+  if (on === undefined) throw new ConfigError(`${name} "${value}" is not one of 1, 0, true, false, yes, no, on, off`);
+  return on;
 }
 
 function resolveKafkaSecurity(flags: ConfigFlags, env: NodeJS.ProcessEnv): KafkaSecurity {
   const pick = (flag: string | undefined, name: string): string | undefined =>
     flag ?? (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
   const security: KafkaSecurity = {};
-  const ca = pick(flags.kafkaCa, ENV_VARS.kafkaCa);
-  const tlsEnv = env[ENV_VARS.kafkaTls]?.toLowerCase();
-  if (flags.kafkaTls || ca !== undefined || tlsEnv === '1' || tlsEnv === 'true') security.tls = ca ? { ca } : {};
+  const ca =
+    flags.kafkaCa !== undefined
+      ? readableFile(flags.kafkaCa, '--kafka-ca')
+      : env[ENV_VARS.kafkaCa]
+        ? readableFile(env[ENV_VARS.kafkaCa]!, ENV_VARS.kafkaCa)
+        : undefined;
+  const tlsEnv = parseSwitch(env[ENV_VARS.kafkaTls], ENV_VARS.kafkaTls);
+  if (flags.kafkaTls || ca !== undefined || tlsEnv) security.tls = ca ? { ca } : {};
   const mechanism = pick(flags.kafkaSasl, ENV_VARS.saslMechanism)?.toLowerCase();
   if (mechanism !== undefined) {
     if (!SASL_MECHANISMS.includes(mechanism as SaslMechanism)) {
@@ -114,15 +173,7 @@ function resolveKafkaSecurity(flags: ConfigFlags, env: NodeJS.ProcessEnv): Kafka
     }
     const username = pick(flags.kafkaUsername, ENV_VARS.kafkaUsername);
     let password = env[ENV_VARS.kafkaPassword];
-    if (flags.kafkaPasswordFile) {
-      try {
-        password = readFileSync(flags.kafkaPasswordFile, 'utf8').replace(/\r?\n$/, '');
-      } catch (error) {
-        throw new ConfigError(
-          `cannot read --kafka-password-file ${flags.kafkaPasswordFile}: ${(error as Error).message}`,
-        );
-      }
-    }
+    if (flags.kafkaPasswordFile) password = readSecretFile(flags.kafkaPasswordFile, '--kafka-password-file');
     if (!username || !password) {
       throw new ConfigError(
         `SASL ${mechanism} needs a user name (--kafka-username or KAFKA_USERNAME) and a password (KAFKA_PASSWORD or --kafka-password-file)`,
@@ -133,6 +184,59 @@ function resolveKafkaSecurity(flags: ConfigFlags, env: NodeJS.ProcessEnv): Kafka
   return security;
 }
 
+// A query parameter of a Redis URL that holds a secret (ioredis takes `?password=`).
+const SECRET_PARAM = /pass|pwd|secret|token|auth/i;
+
+/**
+ * The Redis URL with the password of --redis-password-file or REDIS_PASSWORD (in that order) folded
+ * in, so that every client and `stack up` use it. A URL that carries a password of its own as well is
+ * refused: two passwords, and no telling which one the user meant.
+ */
+function redisUrlWithPassword(url: string, flags: ConfigFlags, env: NodeJS.ProcessEnv): string {
+  const password =
+    flags.redisPasswordFile !== undefined
+      ? readSecretFile(flags.redisPasswordFile, '--redis-password-file')
+      : env[ENV_VARS.redisPassword] || undefined;
+  if (password === undefined) return url;
+  const source = flags.redisPasswordFile !== undefined ? '--redis-password-file' : ENV_VARS.redisPassword;
+  const u = new URL(url);
+  if (u.password || [...u.searchParams.keys()].some((k) => SECRET_PARAM.test(k))) {
+    throw new ConfigError(
+      `the Redis URL "${redactUrl(url)}" carries a password and ${source} gives one too: keep one of them`,
+    );
+  }
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const CRASH_POINTS = ['before-commit', 'before-mark'];
+export const OUTBOX_MAXLEN_LIMIT = 10_000_000;
+
+/** The settings read from the environment alone, checked before anything starts. */
+function checkEnvironment(env: NodeJS.ProcessEnv): { outboxMaxLen: number } {
+  const level = env[ENV_VARS.logLevel];
+  if (level && !LOG_LEVELS.includes(level)) {
+    throw new ConfigError(`${ENV_VARS.logLevel} "${level}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const crashAt = env[ENV_VARS.crashAt];
+  if (crashAt && !CRASH_POINTS.includes(crashAt)) {
+    throw new ConfigError(`${ENV_VARS.crashAt} "${crashAt}" is not one of ${CRASH_POINTS.join(', ')} (a test hook)`);
+  }
+  const maxLen = env[ENV_VARS.outboxMaxLen];
+  let outboxMaxLen = DEFAULTS.outboxMaxLen;
+  if (maxLen) {
+    outboxMaxLen = /^\d+$/.test(maxLen.trim()) ? Number(maxLen) : NaN;
+    if (!(outboxMaxLen >= 1 && outboxMaxLen <= OUTBOX_MAXLEN_LIMIT)) {
+      throw new ConfigError(
+        `${ENV_VARS.outboxMaxLen} "${maxLen}" is not a whole number from 1 to ${OUTBOX_MAXLEN_LIMIT.toLocaleString('en-US')}`,
+      );
+    }
+  }
+  return { outboxMaxLen };
+}
+
+/** Every setting, checked: a bad one is a ConfigError (a usage error, exit 2) before anything starts. */
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (flag: string | undefined, name: string): string | undefined => {
     if (flag !== undefined) return flag;
@@ -141,14 +245,16 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
   };
   const brokers = pick(flags.brokers, ENV_VARS.brokers);
   const redis = pick(flags.redis, ENV_VARS.redisUrl);
+  const { outboxMaxLen } = checkEnvironment(env);
   return {
     brokers: brokers !== undefined ? parseBrokers(brokers) : DEFAULTS.brokers,
-    redisUrl: redis !== undefined ? parseRedisUrl(redis) : DEFAULTS.redisUrl,
+    redisUrl: redisUrlWithPassword(redis !== undefined ? parseRedisUrl(redis) : DEFAULTS.redisUrl, flags, env),
     topic: pick(flags.topic, ENV_VARS.topic) ?? DEFAULTS.topic,
     group: pick(flags.group, ENV_VARS.group) ?? DEFAULTS.group,
     partitions: flags.partitions ?? DEFAULTS.partitions,
     kafkaSecurity: resolveKafkaSecurity(flags, env),
-    redisCa: env[ENV_VARS.redisCa] || undefined,
+    redisCa: env[ENV_VARS.redisCa] ? readableFile(env[ENV_VARS.redisCa]!, ENV_VARS.redisCa) : undefined,
+    outboxMaxLen,
     dedupeWindowSeconds:
       flags.dedupeWindow !== undefined
         ? parseDedupeWindow(flags.dedupeWindow)
@@ -177,16 +283,38 @@ export function parseDedupeWindow(value: string, name = '--dedupe-window'): numb
   return seconds;
 }
 
-/** A Redis URL fit to show: the password replaced by ***. */
+/**
+ * A Redis URL fit to show: the password, and any query parameter named like a secret (`?password=`),
+ * replaced by ***. A value that is not a URL with a host (`rediss//user:pw@host`) is treated alike:
+ * whatever follows the user name up to the last @ is hidden.
+ */
 export function redactUrl(url: string): string {
+  let u: URL | undefined;
   try {
-    const u = new URL(url);
-    if (!u.password) return url;
-    u.password = '***';
-    return u.toString().replace(/\/$/, '');
+    u = new URL(url);
   } catch {
-    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+    u = undefined;
   }
+  // `user:pw@host` parses as a URL of scheme `user:` with no host: not one to trust either.
+  if (u?.host) {
+    let hidden = false;
+    if (u.password) {
+      u.password = '***';
+      hidden = true;
+    }
+    for (const name of new Set(u.searchParams.keys())) {
+      if (SECRET_PARAM.test(name)) {
+        u.searchParams.set(name, '***');
+        hidden = true;
+      }
+    }
+    return hidden ? u.toString().replace(/\/$/, '') : url;
+  }
+  const match = /^([a-z][a-z0-9+.-]*:?\/\/)?(.*)@([^@]*)$/is.exec(url);
+  const withoutUserinfoSecret = match
+    ? `${match[1] ?? ''}${match[2]!.includes(':') ? `${match[2]!.slice(0, match[2]!.indexOf(':'))}:***` : match[2]}@${match[3]}`
+    : url;
+  return withoutUserinfoSecret.replace(/([?&][^=&#]*(?:pass|pwd|secret|token|auth)[^=&#]*=)[^&#]*/gi, '$1***');
 }
 
 /** Whether the user named the brokers or Redis explicitly (so we must never silently fall back). */

@@ -1,4 +1,8 @@
-/** Dead letters: the original key and bytes unchanged, with headers saying why and where from. */
+/**
+ * Dead letters: the original key, bytes and headers unchanged, with headers saying why and where from.
+ * Incoming `dlq-*` headers (any case) are dropped: only ours say why, so a sender cannot forge a
+ * `dlq-channel`, and a replayed letter that fails again carries this failure, not the last one.
+ */
 import type { LogProducer } from './event-log.js';
 import type { DeadLetter, DeadLetterSink } from './processor.js';
 
@@ -12,6 +16,8 @@ export const DLQ_HEADERS = {
   failedAt: 'dlq-failed-at',
 } as const;
 
+const OURS = /^dlq-/i;
+
 export class DeadLetterTopic implements DeadLetterSink {
   constructor(
     private readonly producer: LogProducer,
@@ -23,7 +29,9 @@ export class DeadLetterTopic implements DeadLetterSink {
       this.topic,
       letters.map((l) => {
         const headers: Record<string, Buffer | string | (Buffer | string)[]> = {};
-        for (const [k, v] of Object.entries(l.message.headers ?? {})) if (v !== undefined) headers[k] = v;
+        for (const [k, v] of Object.entries(l.message.headers ?? {})) {
+          if (v !== undefined && !OURS.test(k)) headers[k] = v;
+        }
         headers[DLQ_HEADERS.reason] = l.reason;
         headers[DLQ_HEADERS.detail] = l.detail;
         headers[DLQ_HEADERS.sourceTopic] = l.sourceTopic;

@@ -17,7 +17,7 @@ import { loadCatalog, type Catalog } from '../domain/catalog.js';
 import type { EventEnvelope } from '../domain/envelope.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import type { Logger } from '../log/logger.js';
-import { probeKafka, probeRedis } from '../stack/probe.js';
+import { probeKafka, probeRedis, type ProbeResult } from '../stack/probe.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { NotificationConsumer } from './consumer.js';
 import { DeadLetterTopic } from './dead-letter-topic.js';
@@ -36,6 +36,8 @@ export interface PipelineSettings {
   /** The dedupe ledger's and the providers' idempotency window, seconds. */
   dedupeWindowSeconds: number;
   failureRate: number;
+  /** Messages each mock provider's outbox keeps (EVENTSTREAM_OUTBOX_MAXLEN; a longer one for audits). */
+  outboxMaxLen?: number;
   clientId?: string;
   kafkaSecurity?: KafkaSecurity;
   redisCa?: string | undefined;
@@ -61,6 +63,7 @@ export function pipelineSettings(config: Config, flags: PipelineFlags, clientId?
     latencyMs: flags.latency ?? 0,
     dedupeWindowSeconds: config.dedupeWindowSeconds,
     failureRate: flags.failureRate ?? 0,
+    outboxMaxLen: config.outboxMaxLen,
     kafkaSecurity: config.kafkaSecurity,
     redisCa: config.redisCa,
     ...(clientId ? { clientId } : {}),
@@ -77,6 +80,11 @@ export class ServiceUnavailableError extends Error {
   }
 }
 
+/** Probes each broker with the pipeline's own TLS settings (a TLS listener does not answer a plain probe). */
+export function probeBrokers(brokers: string[], timeoutMs: number, security?: KafkaSecurity): Promise<ProbeResult[]> {
+  return Promise.all(brokers.map((b) => probeKafka(hostPort(b).host, hostPort(b).port, timeoutMs, security?.tls)));
+}
+
 /** Fails fast, with a message that names the service and how to start it. */
 export async function checkServices(
   brokers: string[],
@@ -85,9 +93,7 @@ export async function checkServices(
   tls: { kafka?: { ca?: string } | undefined; redisCa?: string | undefined } = {},
 ): Promise<void> {
   if (need.kafka) {
-    const probes = await Promise.all(
-      brokers.map((b) => probeKafka(hostPort(b).host, hostPort(b).port, 3000, tls.kafka)),
-    );
+    const probes = await probeBrokers(brokers, 3000, tls.kafka ? { tls: tls.kafka } : {});
     if (!probes.some((p) => p.state === 'answers')) {
       throw new ServiceUnavailableError(
         'kafka',
@@ -122,7 +128,7 @@ async function connectRedis(redis: RedisClient, url: string): Promise<void> {
     const auth = /WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(reason);
     throw new ServiceUnavailableError(
       'redis',
-      `Redis at ${redactUrl(url)} refused the connection: ${reason}${auth ? '\n  Check the user and password in --redis / REDIS_URL (redis://user:password@host:port).' : ''}`,
+      `Redis at ${redactUrl(url)} refused the connection: ${reason}${auth ? '\n  Check the user and password: --redis / REDIS_URL (redis://user@host:port), with REDIS_PASSWORD or --redis-password-file.' : ''}`,
     );
   } finally {
     redis.off('error', record);
@@ -255,6 +261,31 @@ export class Pipeline {
     return producer;
   }
 
+  /**
+   * Topics, the sample users (when Redis is ready), the consumer and the producer. A step that fails
+   * stops what the others started (the consumer and its dead-letter producer), so that a retry, as the
+   * dashboard's connect loop makes every 2 s, starts from nothing and leaks no Kafka client.
+   */
+  async startAll(rate: number): Promise<EventProducer> {
+    try {
+      await this.ensureTopics();
+      if (this.embedded || this.redis.status === 'ready') await this.seedIfEmpty();
+      await this.startConsumer();
+      return await this.startProducer(rate);
+    } catch (error) {
+      await this.stopConsumer();
+      throw error;
+    }
+  }
+
+  /** The consumer settles and commits its batch, then its dead-letter producer disconnects. */
+  async stopConsumer(): Promise<void> {
+    await this.consumer?.stop().catch(() => undefined);
+    this.consumer = undefined;
+    await this.dlqProducer?.disconnect().catch(() => undefined);
+    this.dlqProducer = undefined;
+  }
+
   async startConsumer(): Promise<NotificationConsumer> {
     this.dlqProducer = await this.log.producer();
     const consumer = new NotificationConsumer({
@@ -270,12 +301,18 @@ export class Pipeline {
         latencyMs: this.settings.latencyMs,
         failureRate: this.settings.failureRate,
         idempotencyWindowSeconds: this.settings.dedupeWindowSeconds,
+        ...(this.settings.outboxMaxLen !== undefined ? { outboxMaxLen: this.settings.outboxMaxLen } : {}),
       }),
       deadLetters: new DeadLetterTopic(this.dlqProducer, this.dlqTopic),
       maxBytes: this.settings.maxBytes,
     });
     this.consumer = consumer;
-    await consumer.start();
+    try {
+      await consumer.start();
+    } catch (error) {
+      await this.stopConsumer();
+      throw error;
+    }
     return consumer;
   }
 
@@ -310,8 +347,7 @@ export class Pipeline {
   async stop(): Promise<EventEnvelope[]> {
     if (this.userRefresh) clearInterval(this.userRefresh);
     const unacknowledged = (await this.producer?.stop()) ?? [];
-    await this.consumer?.stop();
-    await this.dlqProducer?.disconnect().catch(() => undefined);
+    await this.stopConsumer();
     await this.log.close().catch(() => undefined);
     this.redis.disconnect();
     return unacknowledged;

@@ -19,7 +19,8 @@ export interface StackPaths {
   kafkaLibs: string;
   kafkaLibsComplete: string;
   kafka(port: number): { dir: string; data: string; config: string; log4j: string; log: string };
-  redis(port: number): { dir: string; data: string; log: string };
+  /** `config`: the password for redis-server, in a file only the user can read (not on its command line). */
+  redis(port: number): { dir: string; data: string; log: string; config: string };
 }
 
 export function stackPaths(home: string = stackHome()): StackPaths {
@@ -42,7 +43,12 @@ export function stackPaths(home: string = stackHome()): StackPaths {
     },
     redis: (port) => {
       const dir = path.join(home, `redis-${port}`);
-      return { dir, data: path.join(dir, 'data'), log: path.join(dir, 'redis.log') };
+      return {
+        dir,
+        data: path.join(dir, 'data'),
+        log: path.join(dir, 'redis.log'),
+        config: path.join(dir, 'redis.conf'),
+      };
     },
   };
 }

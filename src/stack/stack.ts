@@ -3,7 +3,7 @@
  * configured addresses, start local ones where none does, and stop only what
  * was started here.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { hostPort, redisHostPort, type Config } from '../config/config.js';
 import { createKafka } from '../adapters/kafka/client.js';
@@ -215,12 +215,50 @@ async function waitForMetadata(address: string, options: StackOptions): Promise<
   }
 }
 
-function redisServerArgs(port: number, host: string, dirs: { data: string; log: string }, url: URL): string[] {
-  const args = ['--port', String(port), '--bind', host, '--dir', dirs.data, '--logfile', dirs.log, '--daemonize', 'no'];
-  args.push('--save', '60 1', '--appendonly', 'no');
-  if (url.password && (!url.username || url.username === 'default')) {
-    args.push('--requirepass', decodeURIComponent(url.password));
+/** A string as redis.conf reads it: double-quoted, with backslash, quote and non-printable bytes escaped. */
+export function redisConfString(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    if (byte === 0x5c || byte === 0x22) out += `\\${String.fromCharCode(byte)}`;
+    else if (byte < 0x20 || byte >= 0x7f) out += `\\x${byte.toString(16).padStart(2, '0')}`;
+    else out += String.fromCharCode(byte);
   }
+  return `"${out}"`;
+}
+
+/**
+ * The lines of redis.conf that set the URL's password: `requirepass` for the default user, or an ACL
+ * user of that name with every permission (and the default user off). None without a password.
+ */
+export function redisAuthConfig(url: URL): string[] {
+  if (!url.password) return [];
+  const password = decodeURIComponent(url.password);
+  const user = decodeURIComponent(url.username);
+  if (!user || user === 'default') return [`requirepass ${redisConfString(password)}`];
+  return ['user default off', `user ${redisConfString(user)} on ${redisConfString(`>${password}`)} ~* &* +@all`];
+}
+
+/**
+ * redis-server's arguments. Its password goes in `config` (mode 0600), never on its command line, where
+ * `ps` would show it to every user of the machine.
+ */
+function redisServerArgs(
+  port: number,
+  host: string,
+  dirs: { data: string; log: string; config: string },
+  url: URL,
+): string[] {
+  const auth = redisAuthConfig(url);
+  const args: string[] = [];
+  if (auth.length > 0) {
+    writeFileSync(dirs.config, `${auth.join('\n')}\n`, { mode: 0o600 });
+    chmodSync(dirs.config, 0o600); // an older file keeps its mode through writeFileSync
+    args.push(dirs.config);
+  } else {
+    rmSync(dirs.config, { force: true });
+  }
+  args.push('--port', String(port), '--bind', host, '--dir', dirs.data, '--logfile', dirs.log, '--daemonize', 'no');
+  args.push('--save', '60 1', '--appendonly', 'no');
   return args;
 }
 

@@ -1,7 +1,24 @@
 /** The pipeline's subcommands as a user types them. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { brokers, CliProcess, createTopic, newRedis, readTopic, redisUrl, unique } from '../support/pipeline.js';
+import { dedupeGeneration, ledgerKey } from '../../src/adapters/redis/keys.js';
+import { binPath, runCli, waitFor } from '../support/cli.js';
+import {
+  brokers,
+  CliProcess,
+  committedOffsets,
+  createTopic,
+  newRedis,
+  produceEvents,
+  event,
+  readTopic,
+  redisUrl,
+  testKafka,
+  unique,
+} from '../support/pipeline.js';
 
 const redis = newRedis();
 const conn = (): string[] => ['--brokers', brokers(), '--redis', redisUrl()];
@@ -197,6 +214,65 @@ describe('errors a user can act on', () => {
     }
   });
 
+  it('a malformed --redis or REDIS_URL is refused (exit 2) without ever printing its password', async () => {
+    for (const url of ['rediss//user:s3cret-pw@host', 'redis://u:s3cret-pw@h:99999', 'http://u:s3cret-pw@h:1']) {
+      for (const [args, env] of [
+        [['users', '--redis', url], process.env],
+        [['consume'], { ...process.env, REDIS_URL: url }],
+      ] as const) {
+        const result = await runCli([...args], env);
+        expect(result.code, url).toBe(2);
+        expect(result.stderr, url).toMatch(/^error: Redis URL ".*\*\*\*@.*" (is not a URL|must start with)/);
+        expect(result.stderr + result.stdout, url).not.toContain('s3cret-pw');
+      }
+    }
+    // a ?password= query, in the message that Redis does not answer
+    const refused = await runCli(['users', '--redis', 'redis://127.0.0.1:1?password=s3cret-pw']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Redis at redis:\/\/127.0.0.1:1\?password=\*\*\* does not answer/);
+    expect(refused.stderr).not.toContain('s3cret-pw');
+  });
+
+  it('--rate above 100,000/s is a usage error (exit 2), before anything is built', async () => {
+    for (const args of [
+      ['produce', '--rate', '20000000'],
+      ['run', '--headless', '--rate', '100001'],
+      ['--rate', '1e9'],
+    ]) {
+      const started = Date.now();
+      const result = await runCli(args, process.env, 20_000);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(/--rate must be at most 100,000 events per second/);
+      expect(result.stderr, args.join(' ')).toMatch(/Usage: eventstream-tui/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+  });
+
+  it('a bad setting in the environment is a usage error at start (exit 2), before anything is written', async () => {
+    const topic = unique('events');
+    for (const [name, value, message] of [
+      [
+        'EVENTSTREAM_OUTBOX_MAXLEN',
+        '1.5',
+        /EVENTSTREAM_OUTBOX_MAXLEN "1.5" is not a whole number from 1 to 10,000,000/,
+      ],
+      ['LOG_LEVEL', 'loud', /LOG_LEVEL "loud" is not one of/],
+      ['KAFKA_TLS', 'maybe', /KAFKA_TLS "maybe" is not one of/],
+    ] as const) {
+      const result = await runCli(['consume', ...conn(), '--topic', topic], { ...process.env, [name]: value });
+      expect(result.code, name).toBe(2);
+      expect(result.stderr, name).toMatch(message);
+    }
+    // nothing started: the topic was never created
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      expect(await admin.listTopics()).not.toContain(topic);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('--help works on every subcommand', async () => {
     for (const args of [
       ['consume'],
@@ -212,6 +288,67 @@ describe('errors a user can act on', () => {
       const result = await runCli([...args, '--help']);
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stdout).toMatch(/Usage: eventstream-tui/);
+    }
+  });
+});
+
+describe('consume | head -1', () => {
+  it('exits 0 quietly once the reader is gone, after settling and committing the chunk in flight', async () => {
+    const topic = unique('events');
+    const group = unique('group');
+    await createTopic(topic, 1);
+    const first = event('user_signup', 'user-01');
+    await produceEvents(topic, [first]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-epipe-'));
+    const stderrFile = path.join(dir, 'stderr');
+    // The shell's pipeline, as a user types it; bash reports the consumer's own exit status.
+    const shell = spawn(
+      'bash',
+      [
+        '-c',
+        '"$@" 2>"$ERR" | head -1; echo "consume exited ${PIPESTATUS[0]}"',
+        'bash',
+        process.execPath,
+        binPath,
+        'consume',
+        ...conn(),
+        '--topic',
+        topic,
+        '--group',
+        group,
+      ],
+      { env: { ...process.env, CI: 'true', ERR: stderrFile }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    shell.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const exited = new Promise<void>((resolve) => shell.once('exit', () => resolve()));
+    try {
+      await waitFor('head to print the first line', () => out.includes('\n'), 30_000);
+      expect(JSON.parse(out.split('\n')[0]!)).toMatchObject({ kind: expect.any(String) });
+      // head is gone: the consumer's next write (the rest of this event's lines, or the next events')
+      // finds the pipe closed
+      const more = Array.from({ length: 20 }, () => event('user_signup', 'user-02'));
+      await produceEvents(topic, more);
+      await waitFor('the consumer to exit', () => /consume exited \d+/.test(out), 30_000);
+      expect(out).toMatch(/consume exited 0\n$/);
+      const stderr = readFileSync(stderrFile, 'utf8');
+      expect(stderr).not.toMatch(/EPIPE|Unhandled|node:internal| {4}at /);
+      // The chunk in flight was settled and committed: every event delivered (in the dedupe ledger) lies
+      // below the committed offset, and every one below it was delivered; the first one, at least.
+      const { committed } = await committedOffsets(group, topic);
+      const ids = [first, ...more].map((e) => e.id);
+      const generation = dedupeGeneration(Date.now());
+      const [current, previous] = await Promise.all([
+        redis.hmget(ledgerKey(generation), ...ids),
+        redis.hmget(ledgerKey(generation - 1), ...ids),
+      ]);
+      const delivered = ids.map((_, i) => current[i] !== null || previous[i] !== null);
+      const end = Number(committed.get(0) ?? 0n);
+      expect(end).toBeGreaterThanOrEqual(1);
+      expect(delivered).toEqual(ids.map((_, offset) => offset < end));
+    } finally {
+      shell.kill('SIGKILL');
+      await exited;
     }
   });
 });

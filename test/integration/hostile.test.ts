@@ -93,6 +93,42 @@ describe('the hostile corpus in Kafka', () => {
   });
 });
 
+describe('forged dead-letter headers', () => {
+  it('a sender cannot forge dlq-* headers: its own are kept, its dlq-* ones (any case) dropped, only ours written', async () => {
+    const topic = unique('forged');
+    await createTopic(topic, 1);
+    await produceRaw(topic, [
+      {
+        key: 'forged',
+        value: JSON.stringify({ id: 'x', type: 'user_signup', userId: 7 }),
+        headers: {
+          origin: 'sender',
+          'dlq-channel': 'email',
+          'dlq-reason': 'delivery-failed',
+          'DLQ-Source-Topic': 'payments',
+          'Dlq-Detail': 'all fine',
+        },
+      },
+    ]);
+    const consumed = await runCli(
+      ['consume', '--drain', '--brokers', brokers(), '--redis', redisUrl(), '--topic', topic, '--group', unique('g')],
+      process.env,
+      60_000,
+    );
+    expect(consumed.code, consumed.stderr).toBe(0);
+    const [letter] = await readTopic(`${topic}.dlq`, 1);
+    expect(letter!.headers).toEqual({
+      origin: 'sender',
+      'dlq-reason': 'schema',
+      'dlq-detail': expect.stringMatching(/userId/),
+      'dlq-source-topic': topic,
+      'dlq-source-partition': '0',
+      'dlq-source-offset': '0',
+      'dlq-failed-at': expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+  });
+});
+
 describe('hostile Redis user fields', () => {
   it('are printed safely by `users` and by the console channel', async () => {
     const id = unique('evil');

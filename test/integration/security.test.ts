@@ -8,12 +8,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/config.js';
+import { probeBrokers } from '../../src/pipeline/runtime.js';
 import { ensureKafkaJars } from '../../src/stack/kafka-runtime.js';
 import { stackPaths } from '../../src/stack/paths.js';
 import { probeKafka, probeRedis } from '../../src/stack/probe.js';
 import { startDetached, stopPid } from '../../src/stack/processes.js';
 import { findOnPath, runProgram } from '../../src/stack/toolchain.js';
-import { freePort, runCli, waitFor } from '../support/cli.js';
+import { binPath, freePort, runCli, waitFor } from '../support/cli.js';
+import { TmuxSession } from '../support/tmux.js';
 import { unique } from '../support/pipeline.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'etui-security-'));
@@ -305,6 +308,59 @@ describe('Kafka TLS', () => {
         .split('\n')
         .map((l) => (JSON.parse(l) as { reason: string }).reason),
     ).toEqual(['too-large', 'too-large', 'too-large']);
+  });
+
+  it("the dashboard's Kafka health probe speaks TLS as the pipeline does (a plain probe takes the broker for down)", async () => {
+    const config = resolveConfig({ brokers: `localhost:${tlsPort}`, kafkaCa: caFile }, {});
+    const [probe] = await probeBrokers(config.brokers, 1500, config.kafkaSecurity);
+    expect(probe).toMatchObject({ state: 'answers' });
+    // what the dashboard probed with before: no TLS, and the status bar went red while all was well
+    expect((await probeKafka('localhost', tlsPort, 1500)).state).not.toBe('answers');
+  });
+
+  it('the dashboard on the TLS broker stays green: connected, and no ⚠ Kafka over three probe rounds', async () => {
+    const session = new TmuxSession(
+      [
+        process.execPath,
+        binPath,
+        '--brokers',
+        `localhost:${tlsPort}`,
+        '--kafka-ca',
+        caFile,
+        '--redis',
+        `redis://alice:r3dis-secret@127.0.0.1:${aclPort}`,
+        '--topic',
+        unique('tls-dash'),
+        '--group',
+        unique('g'),
+        '--rate',
+        '0',
+        '--log-file',
+        path.join(tmp, 'dashboard.log'),
+      ],
+      120,
+      40,
+    );
+    try {
+      await session.waitForScreen(
+        'the dashboard connected over TLS',
+        (s) => /Kafka \S+ connected/.test(s) && /partitions \[0,1,2\]/.test(s),
+        60_000,
+      );
+      // the health probe runs every 2 s: watch the status bar through three of its rounds
+      const since = Date.now();
+      const screen = await session.waitForScreen(
+        'six seconds of status bar',
+        (s) => /⚠ Kafka/.test(s) || Date.now() - since > 6_000,
+        10_000,
+      );
+      expect(screen).not.toMatch(/⚠ Kafka/);
+      expect(screen).toMatch(/Kafka \S+ connected/);
+      session.keys('q');
+      expect(await session.exitCode()).toBe(0);
+    } finally {
+      session.kill();
+    }
   });
 
   it('without the CA the certificate is refused: a clear error, exit 1, no stack trace', async () => {

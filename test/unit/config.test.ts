@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -5,6 +8,7 @@ import {
   explicitServices,
   parseBrokers,
   parseDedupeWindow,
+  redactUrl,
   resolveConfig,
 } from '../../src/config/config.js';
 
@@ -63,5 +67,107 @@ describe('configuration: flags over env over defaults', () => {
   it('rejects a Redis URL of another scheme', () => {
     expect(() => resolveConfig({ redis: 'http://x:1' }, {})).toThrow(/redis:\/\/ or rediss:\/\//);
     expect(() => resolveConfig({ redis: 'not a url' }, {})).toThrow(/not a URL/);
+  });
+});
+
+describe('secrets never shown', () => {
+  it.each([
+    ['a URL password', 'redis://alice:s3cret@r:6379', 'redis://alice:***@r:6379'],
+    ['a ?password= query', 'redis://r:6379/0?password=s3cret&db=1', 'redis://r:6379/0?password=***&db=1'],
+    ['any query named like a secret', 'rediss://r?authToken=s3cret', 'rediss://r?authToken=***'],
+    ['a value that is not a URL', 'rediss//user:s3cret@host', 'rediss//user:***@host'],
+    ['a bad port, with @ in the password', 'redis://u:s3c@ret@h:99999', 'redis://u:***@h:99999'],
+    ['no scheme at all', 'u:s3cret@h', 'u:***@h'],
+    ['a broken query', 'redis//h?password=s3cret', 'redis//h?password=***'],
+  ])('redactUrl hides %s', (_name, url, shown) => {
+    expect(redactUrl(url)).toBe(shown);
+  });
+
+  it('leaves a URL without secrets as it is', () => {
+    expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+
+  it.each([
+    'rediss//user:s3cret@host',
+    'http://u:s3cret@h:1',
+    'redis://u:s3cret@h:99999',
+    'redis://u:s3cret@ h',
+    'redis:u:s3cret@h',
+  ])('an invalid Redis URL is refused without its password: %s', (url) => {
+    let message = '';
+    try {
+      resolveConfig({ redis: url }, {});
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/Redis URL/);
+    expect(message).not.toContain('s3cret');
+  });
+});
+
+describe('the Redis password outside argv', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-config-'));
+
+  it('REDIS_PASSWORD is folded into the URL every client uses (encoded, any character)', () => {
+    const config = resolveConfig({ redis: 'redis://alice@r:6380/2' }, { REDIS_PASSWORD: 'p@ss w:rd%/"' });
+    const url = new URL(config.redisUrl);
+    expect(decodeURIComponent(url.username)).toBe('alice');
+    expect(decodeURIComponent(url.password)).toBe('p@ss w:rd%/"');
+    expect(url.pathname).toBe('/2');
+    expect(redactUrl(config.redisUrl)).toBe('redis://alice:***@r:6380/2');
+  });
+
+  it('--redis-password-file wins over REDIS_PASSWORD; one trailing newline is dropped', () => {
+    const file = path.join(dir, 'redis-password');
+    writeFileSync(file, 'from-file\n');
+    const config = resolveConfig({ redisPasswordFile: file }, { REDIS_PASSWORD: 'from-env' });
+    expect(decodeURIComponent(new URL(config.redisUrl).password)).toBe('from-file');
+  });
+
+  it('an unreadable file, or a URL with a password of its own as well, is a usage error without the secret', () => {
+    expect(() => resolveConfig({ redisPasswordFile: path.join(dir, 'nope') }, {})).toThrow(
+      /cannot read --redis-password-file .*nope: ENOENT/,
+    );
+    for (const redis of ['redis://:in-url@r:1', 'redis://r:1?password=in-url']) {
+      expect(() => resolveConfig({ redis }, { REDIS_PASSWORD: 'from-env' })).toThrow(ConfigError);
+      expect(() => resolveConfig({ redis }, { REDIS_PASSWORD: 'from-env' })).toThrow(
+        /carries a password and REDIS_PASSWORD gives one too/,
+      );
+      try {
+        resolveConfig({ redis }, { REDIS_PASSWORD: 'from-env' });
+      } catch (error) {
+        expect((error as Error).message).not.toMatch(/in-url|from-env/);
+      }
+    }
+  });
+});
+
+describe('settings from the environment, checked at start', () => {
+  it('EVENTSTREAM_OUTBOX_MAXLEN: a whole number from 1 to 10,000,000', () => {
+    expect(resolveConfig({}, { EVENTSTREAM_OUTBOX_MAXLEN: '2000000' }).outboxMaxLen).toBe(2_000_000);
+    expect(resolveConfig({}, {}).outboxMaxLen).toBe(10_000);
+    for (const bad of ['1.5', '-5', '0', 'lots', '1e3', '10000001', ' ']) {
+      if (bad.trim() === '') continue; // empty counts as unset
+      expect(() => resolveConfig({}, { EVENTSTREAM_OUTBOX_MAXLEN: bad }), bad).toThrow(
+        /EVENTSTREAM_OUTBOX_MAXLEN ".*" is not a whole number from 1 to 10,000,000/,
+      );
+    }
+  });
+
+  it.each([
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL "loud" is not one of fatal, error, warn, info, debug, trace, silent/],
+    ['EVENTSTREAM_CRASH_AT', 'sometimes', /EVENTSTREAM_CRASH_AT "sometimes" is not one of before-commit, before-mark/],
+    ['KAFKA_TLS', 'yes please', /KAFKA_TLS "yes please" is not one of 1, 0, true, false/],
+    ['KAFKA_CA_FILE', '/nonexistent/ca.pem', /cannot read KAFKA_CA_FILE \/nonexistent\/ca.pem: ENOENT/],
+    ['REDIS_CA_FILE', '/nonexistent/ca.pem', /cannot read REDIS_CA_FILE \/nonexistent\/ca.pem: ENOENT/],
+    ['DEDUPE_WINDOW', '1.5h', /DEDUPE_WINDOW "1.5h" is not a duration/],
+  ])('%s=%s is a usage error naming it', (name, value, message) => {
+    expect(() => resolveConfig({}, { [name]: value })).toThrow(ConfigError);
+    expect(() => resolveConfig({}, { [name]: value })).toThrow(message);
+  });
+
+  it('KAFKA_TLS takes the usual words for on and off', () => {
+    expect(resolveConfig({}, { KAFKA_TLS: 'true' }).kafkaSecurity.tls).toEqual({});
+    expect(resolveConfig({}, { KAFKA_TLS: 'off' }).kafkaSecurity.tls).toBeUndefined();
   });
 });

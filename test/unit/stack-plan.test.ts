@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planService } from '../../src/stack/stack.js';
+import { planService, redisAuthConfig, redisConfString } from '../../src/stack/stack.js';
 import { classifyMavenFailure } from '../../src/stack/kafka-runtime.js';
 import { parseJavaMajor } from '../../src/stack/toolchain.js';
 import { judgeKafkaAnswer, judgeRedisAnswer, kafkaApiVersionsRequest } from '../../src/stack/probe.js';
@@ -128,5 +128,22 @@ describe('protocol probes tell Kafka and Redis from other programs', () => {
     expect(judgeRedisAnswer(Buffer.from('-NOAUTH Authentication required.\r\n'), 'x')?.state).toBe('answers');
     expect(judgeRedisAnswer(Buffer.from('SSH-2.0-OpenSSH_9.2\r\n'), 'x')?.state).toBe('foreign');
     expect(judgeRedisAnswer(Buffer.from('+PO'), 'x')).toBeUndefined();
+  });
+});
+
+describe("stack up: redis-server's password, for its config file", () => {
+  it('the default user gets requirepass; a named user an ACL user with every permission, the default off', () => {
+    expect(redisAuthConfig(new URL('redis://127.0.0.1:1'))).toEqual([]);
+    expect(redisAuthConfig(new URL('redis://:s3cret@127.0.0.1:1'))).toEqual(['requirepass "s3cret"']);
+    expect(redisAuthConfig(new URL('redis://default:s3cret@127.0.0.1:1'))).toEqual(['requirepass "s3cret"']);
+    expect(redisAuthConfig(new URL('redis://alice:p%40ss@127.0.0.1:1'))).toEqual([
+      'user default off',
+      'user "alice" on ">p@ss" ~* &* +@all',
+    ]);
+  });
+
+  it('quotes what redis.conf would split or unescape: spaces, quotes, backslashes, control and non-ASCII bytes', () => {
+    expect(redisConfString('a b"c\\d')).toBe('"a b\\"c\\\\d"');
+    expect(redisConfString('x\ny\u00e9')).toBe('"x\\x0ay\\xc3\\xa9"');
   });
 });

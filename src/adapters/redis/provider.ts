@@ -80,7 +80,7 @@ if #lines > 0 then
 end
 return table.concat(out)`;
 
-/** Messages each outbox keeps by default (EVENTSTREAM_OUTBOX_MAXLEN raises it). */
+/** Messages each outbox keeps by default (EVENTSTREAM_OUTBOX_MAXLEN, read and checked by the config, raises it). */
 export const DEFAULT_OUTBOX_MAXLEN = 10_000;
 
 /** Sends per script call: Lua's unpack() takes a few thousand values at most. */
@@ -119,8 +119,7 @@ export class MockProvider implements NotificationProvider {
     this.options = {
       latencyMs: 0,
       failureRate: 0,
-      // EVENTSTREAM_OUTBOX_MAXLEN: a longer outbox, for audits such as the fault suite's.
-      outboxMaxLen: Number(process.env.EVENTSTREAM_OUTBOX_MAXLEN) || DEFAULT_OUTBOX_MAXLEN,
+      outboxMaxLen: DEFAULT_OUTBOX_MAXLEN,
       idempotencyWindowSeconds: DEDUPE_WINDOW_SECONDS,
       ...options,
     };

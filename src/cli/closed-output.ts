@@ -1,0 +1,26 @@
+/**
+ * `consume | head -1`: when the reader of stdout goes away, writes fail with EPIPE. That is a request
+ * to stop, as SIGPIPE is to kcat: a long-running command settles and commits the chunk in flight and
+ * exits 0, a short one exits 0, quietly, never with Node's "Unhandled 'error' event" stack trace.
+ */
+let stop: () => void = () => process.exit(0);
+let closed = false;
+
+/** What a long-running command does when stdout closes (instead of exiting at once). */
+export function onStdoutClosed(handler: () => void): void {
+  stop = handler;
+}
+
+export function watchOutputStreams(stdout: NodeJS.WriteStream = process.stdout, stderr = process.stderr): void {
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') {
+      stderr.write(`error: cannot write to stdout: ${error.message}\n`);
+      process.exit(1);
+    }
+    if (closed) return;
+    closed = true;
+    stop();
+  });
+  // stderr closed too (`2>&1 | head`): nothing more can be said there; stdout decides.
+  stderr.on('error', () => undefined);
+}
