@@ -46,6 +46,31 @@ const spawn = (args: string[]): CliProcess => {
   return p;
 };
 
+/** A Kafka broker of the test's own on free ports (stopped after): stopping it disturbs nothing else. */
+async function ownBroker(name: string) {
+  let port = await freePort();
+  while ((await probeKafka('localhost', port + 1, 300)).state !== 'closed') port = await freePort();
+  const brokers = `localhost:${port}`;
+  const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), `etui-${name}-`)));
+  const config = { brokers: [brokers], redisUrl: redisUrl() };
+  await stackUp({ config, paths }, ['kafka']);
+  cleanups.push(async () => void (await stackDown({ paths }, ['kafka'])));
+  return { brokers, paths, config };
+}
+
+/** A redis-server of the test's own on a free port (stopped after), and a client that rides out its outages. */
+async function ownRedis(name: string) {
+  const url = `redis://127.0.0.1:${await freePort()}`;
+  const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), `etui-${name}-`)));
+  const config = { brokers: ['localhost:1'], redisUrl: url };
+  await stackUp({ config, paths }, ['redis']);
+  cleanups.push(async () => void (await stackDown({ paths }, ['redis'])));
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+  redis.on('error', () => undefined);
+  cleanups.push(async () => redis.disconnect());
+  return { url, paths, config, redis };
+}
+
 describe('service faults', () => {
   it('the Kafka broker stopped for 10 s mid-stream: the producer retries within its bounded buffer, the consumer resumes, nothing lost', async () => {
     const redis = newRedis();
@@ -57,13 +82,7 @@ describe('service faults', () => {
         users.map((u) => u.id),
       ),
     );
-    let port = await freePort();
-    while ((await probeKafka('localhost', port + 1, 300)).state !== 'closed') port = await freePort();
-    const brokers = `localhost:${port}`;
-    const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), 'etui-kdown-')));
-    const config = { brokers: [brokers], redisUrl: redisUrl() };
-    await stackUp({ config, paths }, ['kafka']);
-    cleanups.push(async () => void (await stackDown({ paths }, ['kafka'])));
+    const { brokers, paths, config } = await ownBroker('kdown');
 
     const topic = unique('kdown');
     const admin = createKafka({ brokers: [brokers], logger: createLogger({ kind: 'silent' }) }).admin();
@@ -150,15 +169,7 @@ describe('service faults', () => {
   });
 
   it('Redis stopped for 10 s mid-stream: no commit past what could not be looked up, resumes after, nothing lost, nothing duplicated', async () => {
-    const port = await freePort();
-    const url = `redis://127.0.0.1:${port}`;
-    const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), 'etui-rdown-')));
-    const config = { brokers: ['localhost:1'], redisUrl: url };
-    await stackUp({ config, paths }, ['redis']);
-    cleanups.push(async () => void (await stackDown({ paths }, ['redis'])));
-    const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
-    redis.on('error', () => undefined);
-    cleanups.push(async () => redis.disconnect());
+    const { url, paths, config, redis } = await ownRedis('rdown');
     const users = await faultUsers(redis, unique('rdown'));
 
     const topic = unique('rdown');
@@ -201,15 +212,7 @@ describe('service faults', () => {
   });
 
   it('a stop during a Redis outage while senders fail half the time: the chunk is abandoned uncommitted, never reported failed; after Redis is back every pair is sent once', async () => {
-    const port = await freePort();
-    const url = `redis://127.0.0.1:${port}`;
-    const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), 'etui-stop-')));
-    const config = { brokers: ['localhost:1'], redisUrl: url };
-    await stackUp({ config, paths }, ['redis']);
-    cleanups.push(async () => void (await stackDown({ paths }, ['redis'])));
-    const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
-    redis.on('error', () => undefined);
-    cleanups.push(async () => redis.disconnect());
+    const { url, paths, config, redis } = await ownRedis('stop');
     const users = await faultUsers(redis, unique('stop'));
 
     const topic = unique('stop');
@@ -261,13 +264,7 @@ describe('service faults', () => {
   });
 
   it('the broker away for 60 s: produce --rate keeps what it made and sends it after; stopped while it is away, it exits 3 and writes the unacknowledged events to a file', async () => {
-    let port = await freePort();
-    while ((await probeKafka('localhost', port + 1, 300)).state !== 'closed') port = await freePort();
-    const brokers = `localhost:${port}`;
-    const paths = stackPaths(mkdtempSync(path.join(os.tmpdir(), 'etui-backlog-')));
-    const config = { brokers: [brokers], redisUrl: redisUrl() };
-    await stackUp({ config, paths }, ['kafka']);
-    cleanups.push(async () => void (await stackDown({ paths }, ['kafka'])));
+    const { brokers, paths, config } = await ownBroker('backlog');
     const kafka = createKafka({ brokers: [brokers], logger: createLogger({ kind: 'silent' }) });
     const topic = unique('backlog');
     const admin = kafka.admin();
