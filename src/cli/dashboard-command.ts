@@ -8,10 +8,9 @@ import { render } from 'ink';
 import { createElement } from 'react';
 import { redactUrl, resolveConfig } from '../config/config.js';
 import { createLogger } from '../log/logger.js';
-import { Pipeline, pipelineSettings, probeBrokers, type PipelineFlags } from '../pipeline/runtime.js';
+import type { Pipeline, PipelineFlags, PipelineSettings } from '../pipeline/runtime.js';
 import { stackHome, stackPaths } from '../stack/paths.js';
 import { recordingProgress } from '../stack/progress.js';
-import { stackDown } from '../stack/stack.js';
 import { Collector } from '../telemetry/collector.js';
 import { App } from '../ui/App.js';
 import { createDashboardStore, type DashboardState } from '../ui/store.js';
@@ -46,7 +45,6 @@ function watchRedis(redis: RedisClient, collector: Collector, url: string): void
 export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const config = resolveConfig(flags);
   const logFile = flags.logFile ?? path.join(stackHome(), 'logs', 'eventstream-tui.log');
-  const settings = pipelineSettings(config, flags, 'eventstream-tui-dashboard');
 
   // Decide before taking the screen: an explicit address that does not answer is an error, not a fallback.
   const plan = await planLaunch(config, flags);
@@ -84,6 +82,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const timers: NodeJS.Timeout[] = [];
   let quitting = false;
   let pipeline: Pipeline | undefined = undefined;
+  let runtime: typeof import('../pipeline/runtime.js') | undefined;
+  let settings: PipelineSettings | undefined;
   let launched: Launched | undefined;
   let resolveExit: (code: number) => void = () => undefined;
   let unacknowledged: EventEnvelope[] = [];
@@ -156,6 +156,9 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     const progress = recordingProgress((lines) =>
       store.setState({ startup: [...store.getState().startup.slice(0, 1), ...lines] }),
     );
+    // Loaded only now, with the first frame on the screen: kafkajs and ioredis take a few hundred ms.
+    runtime = await import('../pipeline/runtime.js');
+    settings = runtime.pipelineSettings(config, flags, 'eventstream-tui-dashboard');
     launched = await launch(plan, flags, config, settings, logger, progress, { paths: stackPaths() });
   } catch (error) {
     instance.unmount();
@@ -171,7 +174,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     return await exited;
   }
 
-  pipeline = await Pipeline.open(settings, logger, launched.backends);
+  const { Pipeline, probeBrokers } = runtime!;
+  pipeline = await Pipeline.open(settings!, logger, launched.backends);
   const p = pipeline;
   p.telemetry.subscribe(collector.listener);
   p.telemetry.subscribe((o) => {
@@ -275,6 +279,7 @@ async function stopStack(
   logger: ReturnType<typeof createLogger>,
 ): Promise<void> {
   if (launched.started.length === 0 || flags.keepStack) return;
+  const { stackDown } = await import('../stack/stack.js');
   await stackDown({ paths: stackPaths() }, launched.started).catch((error: unknown) =>
     logger.error({ err: error }, 'stopping the local stack failed'),
   );

@@ -15,7 +15,8 @@ import { Pipeline, pipelineSettings } from '../pipeline/runtime.js';
 import { jsonLine } from '../text/json-line.js';
 import { sanitize } from '../text/sanitize.js';
 import { positiveInt } from './options.js';
-import { guarded, headlessLogger, withConnectionOptions } from './pipeline-commands.js';
+import { withConnectionOptions } from './options.js';
+import { guarded, headlessLogger } from './pipeline-commands.js';
 
 interface ListFlags extends ConfigFlags {
   reason?: string;

@@ -1,25 +1,15 @@
 /** The one CLI: argv → config → subcommand. */
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import {
-  consumeCommand,
-  prefsCommand,
-  produceCommand,
-  runHeadlessCommand,
-  seedCommand,
-  usersCommand,
-  withConnectionOptions,
-} from './pipeline-commands.js';
-import { stackCommand } from './stack-command.js';
-import { dlqCommand } from './dlq-command.js';
+import { namesSubcommand } from './argv.js';
 import type { DashboardFlags } from './dashboard-command.js';
-import { dedupeWindowOption, nonNegativeNumber, rateOption } from './options.js';
+import { dedupeWindowOption, nonNegativeNumber, rateOption, withConnectionOptions } from './options.js';
 import { ConfigError } from '../config/config.js';
 import { watchOutputStreams } from './closed-output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+export async function buildProgram(args: readonly string[] = process.argv.slice(2)): Promise<Command> {
   const program = new Command('eventstream-tui')
     .description('A real-time notification pipeline on Apache Kafka and Redis, with a live terminal dashboard.')
     .version(pkg.version)
@@ -53,14 +43,21 @@ export function buildProgram(): Command {
       const { runDashboard } = await import('./dashboard-command.js');
       process.exit(await runDashboard(flags));
     });
-  program.addCommand(runHeadlessCommand());
-  program.addCommand(consumeCommand());
-  program.addCommand(produceCommand());
-  program.addCommand(seedCommand());
-  program.addCommand(usersCommand());
-  program.addCommand(prefsCommand());
-  program.addCommand(stackCommand());
-  program.addCommand(dlqCommand());
+  if (namesSubcommand(args)) {
+    const [pipeline, { stackCommand }, { dlqCommand }] = await Promise.all([
+      import('./pipeline-commands.js'),
+      import('./stack-command.js'),
+      import('./dlq-command.js'),
+    ]);
+    program.addCommand(pipeline.runHeadlessCommand());
+    program.addCommand(pipeline.consumeCommand());
+    program.addCommand(pipeline.produceCommand());
+    program.addCommand(pipeline.seedCommand());
+    program.addCommand(pipeline.usersCommand());
+    program.addCommand(pipeline.prefsCommand());
+    program.addCommand(stackCommand());
+    program.addCommand(dlqCommand());
+  }
   // Every (sub)command: usage errors print the command's help and exit 2, never a stack trace.
   const configure = (cmd: Command): void => {
     cmd.exitOverride().showHelpAfterError(true).showSuggestionAfterError(true);
@@ -72,7 +69,7 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   watchOutputStreams();
-  const program = buildProgram();
+  const program = await buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
   } catch (error) {

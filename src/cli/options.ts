@@ -1,5 +1,5 @@
 /** Shared option parsing for every subcommand: bad values are usage errors (exit 2). */
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError, parseBrokers, parseDedupeWindow, parseRedisUrl } from '../config/config.js';
 
 function asArgumentError<T>(parse: (v: string) => T): (v: string) => string {
@@ -79,3 +79,27 @@ export const dedupeWindowOption = (): Option =>
     '--dedupe-window <duration>',
     'how long deliveries are remembered against redelivery, 1m..30d (env DEDUPE_WINDOW; default 24h); every consumer of a group must use the same',
   ).argParser(asArgumentError(parseDedupeWindow));
+
+/** The connection flags; `redis: false` for a command that reads only Kafka. */
+export function withConnectionOptions(cmd: Command, { redis = true } = {}): Command {
+  cmd.addOption(brokersOption());
+  if (redis) cmd.addOption(redisOption()).addOption(redisPasswordFileOption());
+  return cmd
+    .addOption(new Option('--topic <name>', 'events topic (env EVENTS_TOPIC; default user_events)'))
+    .addOption(
+      new Option('--kafka-sasl <mechanism>', 'Kafka SASL mechanism (env KAFKA_SASL_MECHANISM)').choices([
+        'plain',
+        'scram-sha-256',
+        'scram-sha-512',
+      ]),
+    )
+    .addOption(new Option('--kafka-username <name>', 'Kafka SASL user (env KAFKA_USERNAME)'))
+    .addOption(
+      new Option(
+        '--kafka-password-file <path>',
+        'file holding the Kafka SASL password (or env KAFKA_PASSWORD; never a flag value)',
+      ),
+    )
+    .addOption(new Option('--kafka-tls', 'TLS to the brokers (env KAFKA_TLS=1)'))
+    .addOption(new Option('--kafka-ca <file>', 'PEM file of the CA to trust for Kafka TLS (env KAFKA_CA_FILE)'));
+}

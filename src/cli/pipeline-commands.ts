@@ -17,13 +17,13 @@ import { EXIT } from './exit-codes.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import { reportUnacknowledged } from './unacknowledged.js';
 import {
-  brokersOption,
   dedupeWindowOption,
   nonNegativeNumber,
   positiveInt,
   rateOption,
   redisOption,
   redisPasswordFileOption,
+  withConnectionOptions,
 } from './options.js';
 
 interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
@@ -32,30 +32,6 @@ interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
 }
 
 const GRACE_MS = 4_500;
-
-/** The connection flags; `redis: false` for a command that reads only Kafka. */
-export function withConnectionOptions(cmd: Command, { redis = true } = {}): Command {
-  cmd.addOption(brokersOption());
-  if (redis) cmd.addOption(redisOption()).addOption(redisPasswordFileOption());
-  return cmd
-    .addOption(new Option('--topic <name>', 'events topic (env EVENTS_TOPIC; default user_events)'))
-    .addOption(
-      new Option('--kafka-sasl <mechanism>', 'Kafka SASL mechanism (env KAFKA_SASL_MECHANISM)').choices([
-        'plain',
-        'scram-sha-256',
-        'scram-sha-512',
-      ]),
-    )
-    .addOption(new Option('--kafka-username <name>', 'Kafka SASL user (env KAFKA_USERNAME)'))
-    .addOption(
-      new Option(
-        '--kafka-password-file <path>',
-        'file holding the Kafka SASL password (or env KAFKA_PASSWORD; never a flag value)',
-      ),
-    )
-    .addOption(new Option('--kafka-tls', 'TLS to the brokers (env KAFKA_TLS=1)'))
-    .addOption(new Option('--kafka-ca <file>', 'PEM file of the CA to trust for Kafka TLS (env KAFKA_CA_FILE)'));
-}
 
 function withConsumerOptions(cmd: Command): Command {
   return cmd

@@ -17,13 +17,16 @@ import {
   type ConfigFlags,
 } from '../../config/config.js';
 import type { Logger } from '../../log/logger.js';
-import { detectBackends, embeddedBackends, type Backends, type PipelineSettings } from '../../pipeline/runtime.js';
+import type { Backends, PipelineSettings } from '../../pipeline/runtime.js';
 import { StackError } from '../../stack/errors.js';
 import type { StackPaths } from '../../stack/paths.js';
 import { probeKafka, probeRedis } from '../../stack/probe.js';
 import type { Progress } from '../../stack/progress.js';
-import { stackDown, stackUp } from '../../stack/stack.js';
 import type { ServiceName } from '../../stack/state.js';
+
+/** The pipeline's runtime and the stack (kafkajs, ioredis) load after the dashboard's first frame, not before it. */
+const runtime = () => import('../../pipeline/runtime.js');
+const stack = () => import('../../stack/stack.js');
 
 export interface LaunchFlags extends ConfigFlags {
   /** true: --embedded; false: --no-embedded; undefined: fall back when the stack cannot start. */
@@ -121,25 +124,26 @@ export async function launch(
   if (plan.kind === 'error') throw new LaunchError(plan.message);
   if (plan.kind === 'embedded') {
     return {
-      backends: embeddedBackends(),
+      backends: (await runtime()).embeddedBackends(),
       started: [],
       mode: embeddedMode({ why: `${plan.reason} was given`, fix: 'eventstream-tui (without --embedded)' }),
     };
   }
+  const { detectBackends, embeddedBackends } = await runtime();
   if (plan.kind === 'real') return { backends: await detectBackends(settings, logger), started: [], mode: '' };
   const started: ServiceName[] = [];
   try {
     for (const service of plan.services) {
-      const [outcome] = await stackUp({ config, paths: where.paths, progress, env: where.env ?? process.env }, [
-        service,
-      ]);
+      const [outcome] = await (
+        await stack()
+      ).stackUp({ config, paths: where.paths, progress, env: where.env ?? process.env }, [service]);
       if (outcome?.action === 'started') started.push(service);
     }
     return { backends: await detectBackends(settings, logger), started, mode: '' };
   } catch (error) {
     logger.warn({ err: error }, 'the local stack could not start');
     // Half a stack is no use: stop what this launch started before falling back.
-    if (started.length > 0) await stackDown({ paths: where.paths }, started).catch(() => undefined);
+    if (started.length > 0) await (await stack()).stackDown({ paths: where.paths }, started).catch(() => undefined);
     if (flags.embedded === false) {
       throw new LaunchError(error instanceof StackError ? error.describe().replace(/^error: /, '') : String(error));
     }
