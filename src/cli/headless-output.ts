@@ -5,7 +5,7 @@
 import { onCrash } from '../pipeline/crash-point.js';
 import { sanitize } from '../text/sanitize.js';
 import type { Outcome } from '../telemetry/outcomes.js';
-import { countInto, emptyTotals, type Telemetry } from '../telemetry/telemetry.js';
+import { COUNTED_KINDS, countInto, emptyTotals, type OutcomeKind, type Telemetry } from '../telemetry/telemetry.js';
 
 export type OutputMode = 'lines' | 'stats' | 'none';
 
@@ -51,6 +51,9 @@ export function toLine(o: Outcome): Record<string, unknown> | undefined {
       return undefined;
   }
 }
+
+/** The kinds {@link toLine} prints. */
+const LINE_KINDS: readonly OutcomeKind[] = ['delivery', 'produced', 'lookup', 'deadletter', 'error'];
 
 /** Writes gathered within one turn of the event loop go out as one write. */
 function bufferedWriter(stream: NodeJS.WritableStream): { write(text: string): void; flush(): void } {
@@ -132,16 +135,19 @@ export function attachHeadlessOutput(
   const outBuffer = bufferedWriter(out);
   // The console channel's human-readable line goes to stderr in every mode.
   unsubscribes.push(
-    telemetry.subscribe((o) => {
-      if (o.kind === 'delivery' && o.channel === 'console' && o.status === 'sent') {
-        errBuffer.write(`[console] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
-      } else if (o.kind === 'connection' || o.kind === 'assignment') {
-        errBuffer.write(`${JSON.stringify({ level: 'info', ...o })}\n`);
-      }
-    }),
+    telemetry.subscribe(
+      (o) => {
+        if (o.kind === 'delivery' && o.channel === 'console' && o.status === 'sent') {
+          errBuffer.write(`[console] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
+        } else if (o.kind === 'connection' || o.kind === 'assignment') {
+          errBuffer.write(`${JSON.stringify({ level: 'info', ...o })}\n`);
+        }
+      },
+      ['delivery', 'connection', 'assignment'],
+    ),
   );
   const errors = errorLines((text) => errBuffer.write(text));
-  unsubscribes.push(telemetry.subscribe(errors.add));
+  unsubscribes.push(telemetry.subscribe(errors.add, ['error']));
   unsubscribes.push(errBuffer.flush, outBuffer.flush, errors.flush);
   unsubscribes.push(
     onCrash(() => {
@@ -155,16 +161,19 @@ export function attachHeadlessOutput(
       telemetry.subscribe((o) => {
         const line = toLine(o);
         if (line) outBuffer.write(`${JSON.stringify(line)}\n`);
-      }),
+      }, LINE_KINDS),
     );
   } else if (mode === 'stats') {
     const totals = emptyTotals();
     let backlog = 0;
-    unsubscribes.push(telemetry.subscribe(countInto(totals)));
+    unsubscribes.push(telemetry.subscribe(countInto(totals), COUNTED_KINDS));
     unsubscribes.push(
-      telemetry.subscribe((o) => {
-        if (o.kind === 'backlog') backlog = o.unacknowledged;
-      }),
+      telemetry.subscribe(
+        (o) => {
+          if (o.kind === 'backlog') backlog = o.unacknowledged;
+        },
+        ['backlog'],
+      ),
     );
     const print = (): void => {
       const { produced, consumed, sent, skipped, duplicate, failed, deadletter, errors: errorCount } = totals;
