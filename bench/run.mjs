@@ -5,7 +5,9 @@
  * consumer, redis-benchmark). Prints a markdown table, writes
  * bench/results/latest.json. Not part of `npm test`.
  *
- * BENCH_EVENTS (default 200000), BENCH_SOAK_MINUTES (default 10; 0 skips the soak).
+ * BENCH_EVENTS (default 200000), BENCH_SOAK_MINUTES (default 10; 0 skips the soak). The CPU per event
+ * of each process, for the sample users and for every channel on, comes from bench/cpu-per-event.mjs
+ * (`node bench/cpu-per-event.mjs` runs that part alone).
  * `--only first-frame`: only the dashboard's launch-to-first-frame time.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -24,6 +26,7 @@ const { stackUp, stackDown } = await import(path.join(root, 'dist/stack/stack.js
 const { createKafka } = await import(path.join(root, 'dist/adapters/kafka/client.js'));
 const { createLogger } = await import(path.join(root, 'dist/log/logger.js'));
 const { Redis } = await import('ioredis');
+const { cpuPerEvent } = await import('./cpu-per-event.mjs');
 
 const N = Number(process.env.BENCH_EVENTS ?? 200_000);
 const SOAK_MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
@@ -501,6 +504,11 @@ async function main() {
     log('latency at 1,000 events/s');
     const lat = await latencyAt(1000, 15_000);
 
+    // CPU per event per process, the sample users and every channel on (bench/cpu-per-event.mjs).
+    await quiet();
+    log('CPU per event per process: the sample users, then every channel on');
+    const perEvent = await cpuPerEvent({ count: N, repeat: 2 });
+
     log('scale-out on 6 partitions');
     // Each run drains events of its own (new ids): events seen before would meet the dedupe ledger and
     // be settled as duplicates without a send.
@@ -538,6 +546,7 @@ async function main() {
       scaleOut: scale,
       dashboard: cost,
       dashboardFirstFrame: ff,
+      cpuPerEvent: perEvent.figures,
     };
     results.figures = f;
     const rows = [
@@ -585,6 +594,7 @@ async function main() {
         `+${cost.dashboard.cpu - cost.headless.cpu}% of a core; target ≤ +25%`,
       ],
     ];
+    rows.push(...perEvent.rows);
     if (cost.soak.minute1) {
       const last = cost.soak[`minute${SOAK_MINUTES}`];
       rows.push([

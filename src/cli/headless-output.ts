@@ -7,7 +7,7 @@ import { onCrash } from '../pipeline/crash-point.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import type { Outcome } from '../telemetry/outcomes.js';
-import { countInto, emptyTotals, type Telemetry } from '../telemetry/telemetry.js';
+import { COUNTED_KINDS, countInto, emptyTotals, type OutcomeKind, type Telemetry } from '../telemetry/telemetry.js';
 
 export type OutputMode = 'lines' | 'stats' | 'none';
 
@@ -53,6 +53,9 @@ export function toLine(o: Outcome): Record<string, unknown> | undefined {
       return undefined;
   }
 }
+
+/** The kinds {@link toLine} prints. */
+const LINE_KINDS: readonly OutcomeKind[] = ['delivery', 'produced', 'lookup', 'deadletter', 'error'];
 
 /** Writes gathered within one turn of the event loop go out as one write. */
 function bufferedWriter(stream: NodeJS.WritableStream): { write(text: string): void; flush(): void } {
@@ -134,16 +137,19 @@ export function attachHeadlessOutput(
   const outBuffer = bufferedWriter(out);
   // The console channel's human-readable line goes to stderr in every mode.
   unsubscribes.push(
-    telemetry.subscribe((o) => {
-      if (o.kind === 'delivery' && o.channel === 'console' && o.status === 'sent') {
-        errBuffer.write(`[console] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
-      } else if (o.kind === 'connection' || o.kind === 'assignment') {
-        errBuffer.write(`${safeJson({ level: 'info', ...o })}\n`);
-      }
-    }),
+    telemetry.subscribe(
+      (o) => {
+        if (o.kind === 'delivery' && o.channel === 'console' && o.status === 'sent') {
+          errBuffer.write(`[console] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
+        } else if (o.kind === 'connection' || o.kind === 'assignment') {
+          errBuffer.write(`${safeJson({ level: 'info', ...o })}\n`);
+        }
+      },
+      ['delivery', 'connection', 'assignment'],
+    ),
   );
   const errors = errorLines((text) => errBuffer.write(text));
-  unsubscribes.push(telemetry.subscribe(errors.add));
+  unsubscribes.push(telemetry.subscribe(errors.add, ['error']));
   unsubscribes.push(errBuffer.flush, outBuffer.flush, errors.flush);
   unsubscribes.push(
     onCrash(() => {
@@ -157,16 +163,19 @@ export function attachHeadlessOutput(
       telemetry.subscribe((o) => {
         const line = toLine(o);
         if (line) outBuffer.write(`${safeJson(line)}\n`);
-      }),
+      }, LINE_KINDS),
     );
   } else if (mode === 'stats') {
     const totals = emptyTotals();
     let backlog = 0;
-    unsubscribes.push(telemetry.subscribe(countInto(totals)));
+    unsubscribes.push(telemetry.subscribe(countInto(totals), COUNTED_KINDS));
     unsubscribes.push(
-      telemetry.subscribe((o) => {
-        if (o.kind === 'backlog') backlog = o.unacknowledged;
-      }),
+      telemetry.subscribe(
+        (o) => {
+          if (o.kind === 'backlog') backlog = o.unacknowledged;
+        },
+        ['backlog'],
+      ),
     );
     const print = (): void => {
       const { produced, consumed, sent, skipped, duplicate, failed, deadletter, errors: errorCount } = totals;

@@ -15,7 +15,8 @@ import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedErro
 import type { BatchLookup } from '../adapters/redis/store.js';
 import { idempotencyKey } from '../adapters/redis/keys.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
-import type { DeliveryOutcome } from '../telemetry/outcomes.js';
+import type { ConsumedOutcome, DeliveryOutcome } from '../telemetry/outcomes.js';
+import type { EventTypeDefinition } from '../domain/event-type.js';
 import { crashPoint } from './crash-point.js';
 import { headerText, REPLAY_HEADERS } from './dead-letters.js';
 import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } from './retry.js';
@@ -272,17 +273,12 @@ export class BatchProcessor {
 
   private publishConsumed(chunk: ChunkContext, events: readonly Received[]): void {
     const { catalog, telemetry } = this.options;
+    if (!telemetry.wants('consumed')) return;
+    const at = this.now();
     for (const { event, message } of events) {
-      telemetry.publish({
-        kind: 'consumed',
-        eventId: event.id,
-        type: event.type,
-        userId: event.userId,
-        partition: chunk.partition,
-        offset: message.offset,
-        summary: catalog.eventTypes.get(event.type)!.summarize(event.payload),
-        at: this.now(),
-      });
+      telemetry.publish(
+        new ConsumedEvent(event, chunk.partition, message.offset, at, catalog.eventTypes.get(event.type)!),
+      );
     }
   }
 
@@ -356,23 +352,27 @@ export class BatchProcessor {
     const plan = new Plan(chunk, this.now);
     const channelsOnByUser = new Map<string, string[]>();
     const lookedUpAt = this.now();
+    // Headless `--output stats|none` reads no look-up: none is made.
+    const publishLookups = telemetry.wants('lookup');
     for (const entry of events) {
       const { event } = entry;
       const record = lookup.users.get(event.userId);
-      let channelsOn = channelsOnByUser.get(event.userId);
-      if (!channelsOn) {
-        channelsOn = record ? Object.keys(record.prefs).filter((c) => record.prefs[c] === 'on') : [];
-        channelsOnByUser.set(event.userId, channelsOn);
+      if (publishLookups) {
+        let channelsOn = channelsOnByUser.get(event.userId);
+        if (!channelsOn) {
+          channelsOn = record ? Object.keys(record.prefs).filter((c) => record.prefs[c] === 'on') : [];
+          channelsOnByUser.set(event.userId, channelsOn);
+        }
+        telemetry.publish({
+          kind: 'lookup',
+          eventId: event.id,
+          userId: event.userId,
+          found: record !== undefined,
+          channelsOn,
+          latencyMs: lookupMs,
+          at: lookedUpAt,
+        });
       }
-      telemetry.publish({
-        kind: 'lookup',
-        eventId: event.id,
-        userId: event.userId,
-        found: record !== undefined,
-        channelsOn,
-        latencyMs: lookupMs,
-        at: lookedUpAt,
-      });
       const definition = catalog.eventTypes.get(event.type)!;
       const already = lookup.delivered.get(event.id);
       // A replayed failed delivery resends its one channel, even where another channel failed too.
@@ -482,6 +482,31 @@ export class BatchProcessor {
       // The sends happened; the providers' idempotency keys still turn a resend into `duplicate`.
       this.options.telemetry.publish({ kind: 'error', source: 'redis', message: error.message, at: this.now() });
     }
+  }
+}
+
+/** A consumed event's outcome; its summary (for the dashboard's stream) is written only when read. */
+class ConsumedEvent implements ConsumedOutcome {
+  readonly kind = 'consumed';
+  readonly eventId: string;
+  readonly type: string;
+  readonly userId: string;
+  private summaryText: string | undefined;
+
+  constructor(
+    private readonly event: EventEnvelope,
+    readonly partition: number,
+    readonly offset: string,
+    readonly at: number,
+    private readonly definition: EventTypeDefinition,
+  ) {
+    this.eventId = event.id;
+    this.type = event.type;
+    this.userId = event.userId;
+  }
+
+  get summary(): string {
+    return (this.summaryText ??= this.definition.summarize(this.event.payload));
   }
 }
 

@@ -23,8 +23,12 @@ export interface ProducerOptions {
   random?: () => number;
 }
 
-/** Scheduled events are sent in ticks of this length; a tick sends what the rate makes due. */
-const TICK_MS = 100;
+/**
+ * Scheduled events are sent in ticks of this length; a tick sends what the rate makes due. Each tick's
+ * events reach the consumer as one burst settled together: at 100 ms, 1,000 events/s arrived 100 at a
+ * time and the produce-to-deliver p99 was 36 ms; at 25 ms it was 19-25 ms (p50 16 → 5 ms).
+ */
+const TICK_MS = 25;
 /** Never let more than this many seconds of scheduled events come due behind a slow broker. */
 const MAX_DUE_SECONDS = 2;
 /**

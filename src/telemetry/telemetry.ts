@@ -2,17 +2,43 @@
 import type { Outcome } from './outcomes.js';
 
 export type Listener = (outcome: Outcome) => void;
+export type OutcomeKind = Outcome['kind'];
 
+/**
+ * Subscribers say which kinds of outcome they read (all, by default), and a publisher asks
+ * {@link Telemetry.wants} before building an outcome nobody reads: headless `--output stats` never
+ * reads a look-up, so none is made for each of tens of thousands of events a second.
+ */
 export class Telemetry {
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Map<Listener, ReadonlySet<OutcomeKind> | undefined>();
+  private readonly byKind = new Map<OutcomeKind, Listener[]>();
 
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  subscribe(listener: Listener, kinds?: readonly OutcomeKind[]): () => void {
+    this.listeners.set(listener, kinds ? new Set(kinds) : undefined);
+    this.byKind.clear();
+    return () => {
+      this.listeners.delete(listener);
+      this.byKind.clear();
+    };
+  }
+
+  /** Whether any subscriber reads outcomes of this kind. */
+  wants(kind: OutcomeKind): boolean {
+    return this.listenersOf(kind).length > 0;
+  }
+
+  private listenersOf(kind: OutcomeKind): Listener[] {
+    let listeners = this.byKind.get(kind);
+    if (!listeners) {
+      listeners = [];
+      for (const [listener, kinds] of this.listeners) if (!kinds || kinds.has(kind)) listeners.push(listener);
+      this.byKind.set(kind, listeners);
+    }
+    return listeners;
   }
 
   publish(outcome: Outcome): void {
-    for (const listener of this.listeners) {
+    for (const listener of this.listenersOf(outcome.kind)) {
       try {
         listener(outcome);
       } catch {
@@ -36,6 +62,9 @@ export interface Totals {
 export function emptyTotals(): Totals {
   return { produced: 0, consumed: 0, sent: 0, skipped: 0, duplicate: 0, failed: 0, deadletter: 0, errors: 0 };
 }
+
+/** The kinds {@link countInto} counts. */
+export const COUNTED_KINDS: readonly OutcomeKind[] = ['produced', 'consumed', 'delivery', 'deadletter', 'error'];
 
 /** Running totals, as plain counters. */
 export function countInto(totals: Totals): Listener {

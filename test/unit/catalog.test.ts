@@ -163,4 +163,24 @@ export default defineChannel({ name: 'slack', label: 'Slack', toggleKey: 'x', or
       /key "s" is already taken by event type user_signup/,
     );
   });
+
+  it('makes the channel-neutral content once per event, whatever the number of channels', () => {
+    const def = catalog.eventTypes.get('item_purchased')!;
+    let made = 0;
+    const counting = {
+      ...def,
+      content: (...args: Parameters<typeof def.content>) => {
+        made++;
+        return def.content(...args);
+      },
+    };
+    const e = event('item_purchased', { orderId: 'ord-1', item: 'e-reader', amount: 10, currency: 'USD' });
+    const plans = planDeliveries(e, counting, ada, allOn, catalog.channels);
+    expect(made).toBe(1);
+    // the same texts as each channel rendered alone
+    for (const plan of plans) {
+      const channel = catalog.channels.find((c) => c.name === plan.channel)!;
+      expect(plan).toMatchObject({ action: 'send', text: renderText(def, channel, e, ada) });
+    }
+  });
 });

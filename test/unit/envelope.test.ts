@@ -48,6 +48,22 @@ describe('the event envelope decides what is consumed and what is dead-lettered'
     expect(decoded.ok).toBe(false);
   });
 
+  it('decodes an event with many braces inside its strings, and rejects one nested 33 deep', () => {
+    // more than 32 openers in all, but inside a string: the byte count alone must not reject it
+    const braces = { ...good, payload: { note: '{['.repeat(40) } };
+    expect(decodeEvent(bytes(braces), options)).toMatchObject({
+      ok: true,
+      event: { payload: { note: '{['.repeat(40) } },
+    });
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : { a: nested(depth - 1) });
+    expect(decodeEvent(bytes({ ...good, payload: nested(31) }), options).ok).toBe(true);
+    expect(decodeEvent(bytes({ ...good, payload: nested(32) }), options)).toMatchObject({
+      ok: false,
+      reason: 'schema',
+      detail: 'JSON nested deeper than 32 levels',
+    });
+  });
+
   it('refuses a __proto__ key anywhere (schema), so nothing reaches an object prototype', () => {
     const decoded = decodeEvent(
       bytes(

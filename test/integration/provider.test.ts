@@ -1,0 +1,49 @@
+/**
+ * The mock provider's script on a real Redis: the idempotency keys of a batch go in one argument
+ * (joined by newlines) unless one of them holds a newline, and either way each is accepted once.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { MockProvider, type OutboxLine, type SendRequest } from '../../src/adapters/redis/provider.js';
+import { newRedis, unique } from '../support/pipeline.js';
+
+const redis = newRedis();
+const channel = unique('provider-test');
+const request = (eventId: string): SendRequest => ({
+  channel,
+  idempotencyKey: `${eventId}:${channel}`,
+  eventId,
+  userId: 'user-01',
+  address: 'ada@example.com',
+  text: 'Line one\nand "quoted" \\ tab\t 🚀 end',
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`outbox:{${channel}}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('the mock provider on Redis', () => {
+  it('accepts each idempotency key once, an event id holding a newline too, and keeps each message once', async () => {
+    const provider = new MockProvider(redis);
+    const odd = `${unique('e')}\nwith a newline`;
+    const [e0, e2, e3] = [unique('e'), unique('e'), unique('e')];
+    expect(await provider.sendMany([request(e0), request(odd), request(e2)])).toEqual([
+      'accepted',
+      'accepted',
+      'accepted',
+    ]);
+    // a batch without a newline in its keys (one argument), then one with (one argument each)
+    expect(await provider.sendMany([request(e2), request(e3), request(e0)])).toEqual([
+      'already-accepted',
+      'accepted',
+      'already-accepted',
+    ]);
+    expect(await provider.sendMany([request(odd), request(e3)])).toEqual(['already-accepted', 'already-accepted']);
+    const [accepted] = await redis.keys(`outbox:{${channel}}:accepted:g*`);
+    expect((await redis.hkeys(accepted!)).sort()).toEqual([e0, odd, e2, e3].map((e) => `${e}:${channel}`).sort());
+    const outbox = (await redis.lrange(`outbox:{${channel}}`, 0, -1)).map((l) => JSON.parse(l) as OutboxLine);
+    expect(outbox.map((l) => l.event)).toEqual([e0, odd, e2, e3]);
+    expect(outbox[1]).toMatchObject({ key: `${odd}:${channel}`, text: 'Line one\nand "quoted" \\ tab\t 🚀 end' });
+  });
+});
