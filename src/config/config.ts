@@ -1,6 +1,5 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { DEDUPE_WINDOW_SECONDS } from '../adapters/redis/keys.js';
-import { DEFAULT_OUTBOX_MAXLEN } from '../adapters/redis/provider.js';
+import { DEDUPE_WINDOW_SECONDS, DEFAULT_OUTBOX_MAXLEN } from '../pipeline/ports.js';
 /**
  * Configuration: flags over environment over defaults. One place knows every
  * setting, its environment variable and its default, so `--help`, the README

@@ -4,7 +4,7 @@
  * `dlq-channel`, and a replayed letter that fails again carries this failure, not the last one.
  */
 import type { LogProducer } from './event-log.js';
-import type { DeadLetter, DeadLetterSink } from './processor.js';
+import type { DeadLetter, DeadLetterSink } from './ports.js';
 
 export const DLQ_HEADERS = {
   reason: 'dlq-reason',

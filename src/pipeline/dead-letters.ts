@@ -5,7 +5,7 @@
  */
 import { DLQ_HEADERS } from './dead-letter-topic.js';
 import type { EventLog, LogProducer, OutboundMessage, PartitionOffsets } from './event-log.js';
-import type { RawMessage } from './processor.js';
+import type { RawMessage } from './ports.js';
 
 /** Headers a replay adds; every `dlq-*` header is removed. */
 export const REPLAY_HEADERS = {

@@ -3,7 +3,7 @@
  * real (src/adapters/kafka), an in-process log for the embedded mode
  * (src/adapters/memory). The pipeline knows only this.
  */
-import type { RawMessage } from './processor.js';
+import type { RawMessage } from './ports.js';
 
 export interface OutboundMessage {
   key: string | Buffer | null;

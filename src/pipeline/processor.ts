@@ -9,48 +9,25 @@
 import type { Catalog } from '../domain/catalog.js';
 import { decodeEvent, type DeadLetterReason, type EventEnvelope } from '../domain/envelope.js';
 import { planDeliveries } from '../domain/rules.js';
-import type { NotificationProvider, SendRequest, SendResult } from '../adapters/redis/provider.js';
-import { ProviderError } from '../adapters/redis/provider.js';
 import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedError } from './errors.js';
-import type { BatchLookup } from '../adapters/redis/store.js';
-import { idempotencyKey } from '../adapters/redis/keys.js';
+import {
+  idempotencyKey,
+  ProviderError,
+  type BatchLookup,
+  type DeadLetter,
+  type DeadLetterSink,
+  type NotificationProvider,
+  type PipelineStore,
+  type RawMessage,
+  type SendRequest,
+  type SendResult,
+} from './ports.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { ConsumedOutcome, DeliveryOutcome } from '../telemetry/outcomes.js';
 import type { EventTypeDefinition } from '../domain/event-type.js';
 import { crashPoint } from './crash-point.js';
 import { headerText, REPLAY_HEADERS } from './dead-letters.js';
 import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } from './retry.js';
-
-export interface RawMessage {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-  offset: string;
-  /** Producer timestamp, ms since the epoch, as a string (Kafka's). */
-  timestamp: string;
-}
-
-/** Why a letter went to the dead-letter topic: its bytes, a store that refuses its keys, or a send that failed. */
-export type LetterReason = DeadLetterReason | 'store-error' | 'delivery-failed';
-
-export interface DeadLetter {
-  message: RawMessage;
-  reason: LetterReason;
-  detail: string;
-  sourceTopic: string;
-  partition: number;
-  channel?: string;
-}
-
-export interface DeadLetterSink {
-  send(letters: DeadLetter[]): Promise<void>;
-}
-
-export interface PipelineStore {
-  lookupBatch(userIds: readonly string[], eventIds: readonly string[]): Promise<BatchLookup>;
-  /** Per event id, the channels delivered (comma-separated). */
-  markDelivered(delivered: ReadonlyMap<string, string>): Promise<void>;
-}
 
 interface Received {
   event: EventEnvelope;

@@ -3,7 +3,8 @@
  * (joined by newlines) unless one of them holds a newline, and either way each is accepted once.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { MockProvider, type OutboxLine, type SendRequest } from '../../src/adapters/redis/provider.js';
+import { MockProvider, type OutboxLine } from '../../src/adapters/redis/provider.js';
+import type { SendRequest } from '../../src/pipeline/ports.js';
 import { newRedis, unique } from '../support/pipeline.js';
 
 const redis = newRedis();

@@ -10,7 +10,7 @@ import {
   replayMessage,
   type DeadLetterRecord,
 } from '../../src/pipeline/dead-letters.js';
-import type { DeadLetter, RawMessage } from '../../src/pipeline/processor.js';
+import type { DeadLetter, RawMessage } from '../../src/pipeline/ports.js';
 import { jsonLine } from '../../src/text/json-line.js';
 
 const TOPIC = 'events';

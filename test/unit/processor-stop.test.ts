@@ -3,11 +3,18 @@
  * arriving meanwhile, abandons the chunk (to be redelivered) instead of reporting the send failed.
  */
 import { describe, expect, it } from 'vitest';
-import { ProviderError, type NotificationProvider, type SendRequest } from '../../src/adapters/redis/provider.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
-import type { UserRecord } from '../../src/adapters/redis/store.js';
 import { StoppedError } from '../../src/pipeline/errors.js';
-import { BatchProcessor, type DeadLetter, type PipelineStore, type RawMessage } from '../../src/pipeline/processor.js';
+import { BatchProcessor } from '../../src/pipeline/processor.js';
+import {
+  ProviderError,
+  type DeadLetter,
+  type NotificationProvider,
+  type PipelineStore,
+  type RawMessage,
+  type SendRequest,
+  type UserRecord,
+} from '../../src/pipeline/ports.js';
 import type { Outcome } from '../../src/telemetry/outcomes.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 

@@ -1,7 +1,8 @@
 import RedisMock from 'ioredis-mock';
 import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { MockProvider, type OutboxLine, type SendRequest } from '../../src/adapters/redis/provider.js';
+import { MockProvider, type OutboxLine } from '../../src/adapters/redis/provider.js';
+import type { SendRequest } from '../../src/pipeline/ports.js';
 import { RedisStore } from '../../src/adapters/redis/store.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 

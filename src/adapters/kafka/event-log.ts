@@ -9,7 +9,7 @@ import type {
   PartitionOffsets,
   PartitionRange,
 } from '../../pipeline/event-log.js';
-import type { RawMessage } from '../../pipeline/processor.js';
+import type { RawMessage } from '../../pipeline/ports.js';
 import { readRanges } from './range-reader.js';
 import { ensureTopics } from './topics.js';
 

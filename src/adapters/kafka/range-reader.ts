@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { LogBatch, PartitionRange } from '../../pipeline/event-log.js';
-import type { RawMessage } from '../../pipeline/processor.js';
+import type { RawMessage } from '../../pipeline/ports.js';
 
 /** A read that makes no progress this long (no batch from the broker) fails instead of hanging. */
 const STALL_MS = 30_000;

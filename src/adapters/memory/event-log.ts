@@ -16,7 +16,7 @@ import type {
   PartitionOffsets,
   PartitionRange,
 } from '../../pipeline/event-log.js';
-import type { RawMessage } from '../../pipeline/processor.js';
+import type { RawMessage } from '../../pipeline/ports.js';
 
 interface Partition {
   /** Offset of messages[0]. */

@@ -1,4 +1,5 @@
-/** The Redis keys of the public contract (README, "Users and preferences"). */
+/** The Redis keys of the public contract (docs/contracts.md, "Users and preferences"). */
+import { DEDUPE_WINDOW_SECONDS } from '../../pipeline/ports.js';
 export const usersSetKey = 'users';
 export const userKey = (id: string): string => `user:${id}`;
 export const prefsKey = (id: string): string => `prefs:${id}`;
@@ -8,7 +9,6 @@ export const prefsKey = (id: string): string => `prefs:${id}`;
  * window and read in the current and the previous one, each expiring on its own. One hash per window
  * instead of one key per event: a batch reads its marks with one HMGET and writes them with one HSET.
  */
-export const DEDUPE_WINDOW_SECONDS = 24 * 3600;
 
 /** The window `nowMs` falls in; a record is remembered for one to two windows. */
 export function dedupeGeneration(nowMs: number, windowSeconds = DEDUPE_WINDOW_SECONDS): number {
@@ -26,6 +26,3 @@ export const ledgerKey = (generation: number): string => `delivered:g${generatio
 export const outboxKey = (channel: string): string => `outbox:{${channel}}`;
 export const providerAcceptedKey = (channel: string, generation: number): string =>
   `outbox:{${channel}}:accepted:g${generation}`;
-
-/** The idempotency key the consumer gives the provider for one (event, channel). */
-export const idempotencyKey = (eventId: string, channel: string): string => `${eventId}:${channel}`;

@@ -6,31 +6,15 @@
  */
 import { isPermanent, PermanentError } from '../../pipeline/errors.js';
 import type { RedisClient } from './client.js';
-import { DEDUPE_WINDOW_SECONDS, dedupeGeneration, outboxKey, providerAcceptedKey } from './keys.js';
-
-export interface SendRequest {
-  channel: string;
-  idempotencyKey: string;
-  eventId: string;
-  userId: string;
-  address: string;
-  text: string;
-}
-
-export type SendResult = 'accepted' | 'already-accepted';
-
-export interface NotificationProvider {
-  send(request: SendRequest): Promise<SendResult>;
-  /**
-   * Many sends in one call (a provider's batch API); each slot holds its result, its rejection, or
-   * a {@link PermanentError} when the provider's store refuses that send's keys for good.
-   */
-  sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]>;
-}
-
-export class ProviderError extends Error {
-  override name = 'ProviderError';
-}
+import {
+  DEDUPE_WINDOW_SECONDS,
+  DEFAULT_OUTBOX_MAXLEN,
+  ProviderError,
+  type NotificationProvider,
+  type SendRequest,
+  type SendResult,
+} from '../../pipeline/ports.js';
+import { dedupeGeneration, outboxKey, providerAcceptedKey } from './keys.js';
 
 export interface MockProviderOptions {
   latencyMs: number;
@@ -90,9 +74,6 @@ if #lines > 0 then
   redis.call('EXPIRE', KEYS[2], ARGV[1])
 end
 return table.concat(out)`;
-
-/** Messages each outbox keeps by default (EVENTSTREAM_OUTBOX_MAXLEN, read and checked by the config, raises it). */
-export const DEFAULT_OUTBOX_MAXLEN = 10_000;
 
 /** Sends per script call: Lua's unpack() takes a few thousand values at most. */
 const SCRIPT_SLICE = 1000;

@@ -8,18 +8,8 @@ import type { ChannelDefinition } from '../../channels/channel.js';
 import type { UserProfile } from '../../domain/event-type.js';
 import { parsePreferences, type Preferences } from '../../domain/rules.js';
 import type { SeedUser } from '../../domain/sample-users.js';
-import { DEDUPE_WINDOW_SECONDS, dedupeGeneration, ledgerKey, prefsKey, userKey, usersSetKey } from './keys.js';
-
-export interface UserRecord {
-  profile: UserProfile;
-  prefs: Preferences;
-}
-
-export interface BatchLookup {
-  users: Map<string, UserRecord | undefined>;
-  /** Per event id found in the dedupe ledger: the channels already delivered. */
-  delivered: Map<string, readonly string[]>;
-}
+import { DEDUPE_WINDOW_SECONDS, type BatchLookup, type UserRecord } from '../../pipeline/ports.js';
+import { dedupeGeneration, ledgerKey, prefsKey, userKey, usersSetKey } from './keys.js';
 
 const PROFILE_FIELDS = ['name', 'email', 'phone', 'pushToken'] as const;
 

@@ -1,0 +1,90 @@
+/**
+ * Every interface and type the pipeline core needs from the outside world, and nothing else: the
+ * adapters (Kafka, Redis, in-process) implement these; the core imports only this file, its own
+ * modules and the domain. The partitioned log's port is `event-log.ts`, beside it.
+ */
+import type { DeadLetterReason } from '../domain/envelope.js';
+import type { UserProfile } from '../domain/event-type.js';
+import type { Preferences } from '../domain/rules.js';
+import type { PermanentError } from './errors.js';
+
+/** How long deliveries are remembered against redelivery by default (`--dedupe-window`): a day. */
+export const DEDUPE_WINDOW_SECONDS = 24 * 3600;
+
+/** Messages each mock provider's outbox keeps by default (EVENTSTREAM_OUTBOX_MAXLEN changes it). */
+export const DEFAULT_OUTBOX_MAXLEN = 10_000;
+
+/** The idempotency key the consumer gives the provider for one (event, channel). */
+export const idempotencyKey = (eventId: string, channel: string): string => `${eventId}:${channel}`;
+
+// ——— messages and dead letters ———
+
+export interface RawMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  offset: string;
+  /** Producer timestamp, ms since the epoch, as a string (Kafka's). */
+  timestamp: string;
+}
+
+/** Why a letter went to the dead-letter topic: its bytes, a store that refuses its keys, or a send that failed. */
+export type LetterReason = DeadLetterReason | 'store-error' | 'delivery-failed';
+
+export interface DeadLetter {
+  message: RawMessage;
+  reason: LetterReason;
+  detail: string;
+  sourceTopic: string;
+  partition: number;
+  channel?: string;
+}
+
+export interface DeadLetterSink {
+  send(letters: DeadLetter[]): Promise<void>;
+}
+
+// ——— users, preferences and the dedupe ledger ———
+
+export interface UserRecord {
+  profile: UserProfile;
+  prefs: Preferences;
+}
+
+export interface BatchLookup {
+  users: Map<string, UserRecord | undefined>;
+  /** Per event id found in the dedupe ledger: the channels already delivered. */
+  delivered: Map<string, readonly string[]>;
+}
+
+export interface PipelineStore {
+  lookupBatch(userIds: readonly string[], eventIds: readonly string[]): Promise<BatchLookup>;
+  /** Per event id, the channels delivered (comma-separated). */
+  markDelivered(delivered: ReadonlyMap<string, string>): Promise<void>;
+}
+
+// ——— the notification provider ———
+
+export interface SendRequest {
+  channel: string;
+  idempotencyKey: string;
+  eventId: string;
+  userId: string;
+  address: string;
+  text: string;
+}
+
+export type SendResult = 'accepted' | 'already-accepted';
+
+export interface NotificationProvider {
+  send(request: SendRequest): Promise<SendResult>;
+  /**
+   * Many sends in one call (a provider's batch API); each slot holds its result, its rejection, or
+   * a {@link PermanentError} when the provider's store refuses that send's keys for good.
+   */
+  sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]>;
+}
+
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+}
