@@ -7,7 +7,7 @@
  * `duplicate`, never a second `sent`.
  */
 import type { Catalog } from '../domain/catalog.js';
-import { decodeEvent, type DeadLetterReason, type EventEnvelope } from '../domain/envelope.js';
+import { decodeEvent, type EventEnvelope } from '../domain/envelope.js';
 import { planDeliveries } from '../domain/rules.js';
 import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedError } from './errors.js';
 import {

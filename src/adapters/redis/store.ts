@@ -6,7 +6,7 @@ import type { RedisClient } from './client.js';
 import { isCluster } from './client.js';
 import type { ChannelDefinition } from '../../channels/channel.js';
 import type { UserProfile } from '../../domain/event-type.js';
-import { parsePreferences, type Preferences } from '../../domain/rules.js';
+import { parsePreferences } from '../../domain/rules.js';
 import type { SeedUser } from '../../domain/sample-users.js';
 import { DEDUPE_WINDOW_SECONDS, type BatchLookup, type UserRecord } from '../../pipeline/ports.js';
 import { dedupeGeneration, ledgerKey, prefsKey, userKey, usersSetKey } from './keys.js';
