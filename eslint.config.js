@@ -1,6 +1,28 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Imports point down only (docs/architecture.md): cli -> app -> pipeline / adapters / stack / telemetry
+ * -> domain. Each folder names the layers it may not reach.
+ */
+const layer = (folder, forbidden) => ({
+  files: [`src/${folder}/**/*.{ts,tsx}`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: forbidden.map((f) => ({
+          group: [`**/${f}/*`, `**/${f}/**`],
+          message: `src/${folder} may not import from src/${f} (imports point down: docs/architecture.md)`,
+        })),
+      },
+    ],
+  },
+});
+const above = { cli: [], app: ['cli'] };
+above.pipeline = ['cli', 'app', 'ui', 'adapters', 'stack', 'config'];
+above.domain = [...above.pipeline, 'pipeline', 'telemetry'];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -13,6 +35,13 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  layer('domain', above.domain),
+  layer('pipeline', above.pipeline),
+  layer('adapters', ['cli', 'app', 'ui']),
+  layer('telemetry', ['cli', 'app', 'ui', 'adapters', 'stack']),
+  layer('ui', ['cli', 'app', 'adapters', 'stack']),
+  layer('stack', ['cli', 'app', 'ui']),
+  layer('text', ['cli', 'app', 'ui', 'adapters', 'stack', 'pipeline', 'domain', 'telemetry']),
   {
     files: ['bin/**', '**/*.js', '**/*.mjs'],
     languageOptions: {

@@ -8,7 +8,7 @@ import { render } from 'ink';
 import { createElement } from 'react';
 import { redactUrl, resolveConfig } from '../config/config.js';
 import { createLogger } from '../log/logger.js';
-import type { Pipeline, PipelineFlags, PipelineSettings } from '../pipeline/runtime.js';
+import type { Pipeline, PipelineFlags, PipelineSettings } from '../app/runtime.js';
 import { stackHome, stackPaths } from '../stack/paths.js';
 import { recordingProgress } from '../stack/progress.js';
 import { Collector } from '../telemetry/collector.js';
@@ -82,7 +82,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const timers: NodeJS.Timeout[] = [];
   let quitting = false;
   let pipeline: Pipeline | undefined = undefined;
-  let runtime: typeof import('../pipeline/runtime.js') | undefined;
+  let runtime: typeof import('../app/runtime.js') | undefined;
   let settings: PipelineSettings | undefined;
   let launched: Launched | undefined;
   let resolveExit: (code: number) => void = () => undefined;
@@ -157,7 +157,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       store.setState({ startup: [...store.getState().startup.slice(0, 1), ...lines] }),
     );
     // Loaded only now, with the first frame on the screen: kafkajs and ioredis take a few hundred ms.
-    runtime = await import('../pipeline/runtime.js');
+    runtime = await import('../app/runtime.js');
     settings = runtime.pipelineSettings(config, flags, 'eventstream-tui-dashboard');
     launched = await launch(plan, flags, config, settings, logger, progress, { paths: stackPaths() });
   } catch (error) {

@@ -11,7 +11,7 @@ import {
   type DeadLetterRecord,
   type LetterPosition,
 } from '../pipeline/dead-letters.js';
-import { Pipeline, pipelineSettings } from '../pipeline/runtime.js';
+import { Pipeline, pipelineSettings } from '../app/runtime.js';
 import { jsonLine } from '../text/json-line.js';
 import { sanitize } from '../text/sanitize.js';
 import { positiveInt } from './options.js';

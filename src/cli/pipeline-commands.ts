@@ -9,7 +9,7 @@ import {
   ServiceUnavailableError,
   type PipelineFlags as SharedPipelineFlags,
   type PipelineSettings,
-} from '../pipeline/runtime.js';
+} from '../app/runtime.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { onStdoutClosed } from './closed-output.js';

@@ -1,12 +1,12 @@
 /**
  * The event catalog and the channels, discovered from their folders: adding an
  * event type is one `*.event.ts` file in src/domain/events/, adding a channel is
- * one `*.channel.ts` file in src/channels/. Nothing else lists them.
+ * one `*.channel.ts` file in src/domain/channels/. Nothing else lists them.
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import type { ChannelDefinition } from '../channels/channel.js';
+import type { ChannelDefinition } from './channels/channel.js';
 import type { EventTypeDefinition } from './event-type.js';
 
 export interface Catalog {
@@ -19,7 +19,7 @@ export interface Catalog {
 export const RESERVED_KEYS = new Set(['q', '?', ' ', '+', '-', 'j', 'k', 'h', 'l']);
 
 export const EVENTS_DIR = fileURLToPath(new URL('./events/', import.meta.url));
-export const CHANNELS_DIR = fileURLToPath(new URL('../channels/', import.meta.url));
+export const CHANNELS_DIR = fileURLToPath(new URL('./channels/', import.meta.url));
 
 async function discover<T>(dir: string, kind: 'event' | 'channel'): Promise<{ file: string; value: T }[]> {
   const pattern = new RegExp(`\\.${kind}\\.(js|ts)$`);

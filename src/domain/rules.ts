@@ -1,5 +1,5 @@
 /** Who gets what: the preference rules, pure. */
-import { addressOf, fit, type ChannelDefinition } from '../channels/channel.js';
+import { addressOf, fit, type ChannelDefinition } from './channels/channel.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventTypeDefinition, MessageContent, UserProfile } from './event-type.js';
 

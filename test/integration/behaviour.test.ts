@@ -13,7 +13,7 @@ import {
   realBackends,
   type Backends,
   type PipelineSettings,
-} from '../../src/pipeline/runtime.js';
+} from '../../src/app/runtime.js';
 import type { DeliveryOutcome, Outcome } from '../../src/telemetry/outcomes.js';
 import { waitFor } from '../support/cli.js';
 

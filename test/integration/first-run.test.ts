@@ -10,7 +10,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { launch, LaunchError, planLaunch } from '../../src/cli/dashboard/launch.js';
 import { DEFAULTS, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import type { PipelineSettings } from '../../src/pipeline/runtime.js';
+import type { PipelineSettings } from '../../src/app/runtime.js';
 import { stackPaths } from '../../src/stack/paths.js';
 import { probeKafka, probeRedis } from '../../src/stack/probe.js';
 import { recordingProgress } from '../../src/stack/progress.js';

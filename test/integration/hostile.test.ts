@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { createLogger } from '../../src/log/logger.js';
-import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/pipeline/runtime.js';
+import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/app/runtime.js';
 import type { Outcome } from '../../src/telemetry/outcomes.js';
 import { repoRoot, runCli, waitFor } from '../support/cli.js';
 import {

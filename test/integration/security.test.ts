@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { probeBrokers } from '../../src/pipeline/runtime.js';
+import { probeBrokers } from '../../src/app/runtime.js';
 import { ensureKafkaJars } from '../../src/stack/kafka-runtime.js';
 import { stackPaths } from '../../src/stack/paths.js';
 import { probeKafka, probeRedis } from '../../src/stack/probe.js';

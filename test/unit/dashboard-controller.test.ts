@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DashboardController, PENDING_INJECTIONS } from '../../src/cli/dashboard/controller.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { createLogger } from '../../src/log/logger.js';
-import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/pipeline/runtime.js';
+import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/app/runtime.js';
 import type { Outcome } from '../../src/telemetry/outcomes.js';
 import { createDashboardStore, type DashboardStore } from '../../src/ui/store.js';
 import { users } from '../ui/fixtures.js';

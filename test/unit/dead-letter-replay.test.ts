@@ -9,7 +9,7 @@ import { outboxKey } from '../../src/adapters/redis/keys.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { createLogger } from '../../src/log/logger.js';
 import { DeadLetterReader, replayDeadLetters, type DeadLetterRecord } from '../../src/pipeline/dead-letters.js';
-import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/pipeline/runtime.js';
+import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/app/runtime.js';
 import type { DeliveryOutcome } from '../../src/telemetry/outcomes.js';
 import { waitFor } from '../support/cli.js';
 

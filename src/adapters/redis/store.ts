@@ -4,7 +4,7 @@
  */
 import type { RedisClient } from './client.js';
 import { isCluster } from './client.js';
-import type { ChannelDefinition } from '../../channels/channel.js';
+import type { ChannelDefinition } from '../../domain/channels/channel.js';
 import type { UserProfile } from '../../domain/event-type.js';
 import { parsePreferences } from '../../domain/rules.js';
 import type { SeedUser } from '../../domain/sample-users.js';

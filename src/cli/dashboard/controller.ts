@@ -2,7 +2,7 @@
  * Carries out what the keys ask for: inject events, toggle preferences in
  * Redis, pause and pace the producer, quit. The UI only calls these.
  */
-import type { Pipeline } from '../../pipeline/runtime.js';
+import type { Pipeline } from '../../app/runtime.js';
 import type { DashboardActions } from '../../ui/keymap.js';
 import { KEPT_LENGTH } from '../../text/bound.js';
 import { selectedUser, type DashboardStore, type UserRow } from '../../ui/store.js';

@@ -17,7 +17,7 @@ import {
   type ConfigFlags,
 } from '../../config/config.js';
 import type { Logger } from '../../log/logger.js';
-import type { Backends, PipelineSettings } from '../../pipeline/runtime.js';
+import type { Backends, PipelineSettings } from '../../app/runtime.js';
 import { StackError } from '../../stack/errors.js';
 import type { StackPaths } from '../../stack/paths.js';
 import { probeKafka, probeRedis } from '../../stack/probe.js';
@@ -25,7 +25,7 @@ import type { Progress } from '../../stack/progress.js';
 import type { ServiceName } from '../../stack/state.js';
 
 /** The pipeline's runtime and the stack (kafkajs, ioredis) load after the dashboard's first frame, not before it. */
-const runtime = () => import('../../pipeline/runtime.js');
+const runtime = () => import('../../app/runtime.js');
 const stack = () => import('../../stack/stack.js');
 
 export interface LaunchFlags extends ConfigFlags {

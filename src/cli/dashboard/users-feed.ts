@@ -3,7 +3,7 @@
  * slow Redis a read outlasts the timer's period, and reads started meanwhile would pile up on the
  * connection, each as long as the last. Unchanged rows (the usual case) cause no render at all.
  */
-import type { Pipeline } from '../../pipeline/runtime.js';
+import type { Pipeline } from '../../app/runtime.js';
 import { bound, KEPT_LENGTH } from '../../text/bound.js';
 import type { UserRow } from '../../ui/store.js';
 

@@ -19,10 +19,10 @@ import { sampleUsers } from '../domain/sample-users.js';
 import type { Logger } from '../log/logger.js';
 import { probeKafka, probeRedis, type ProbeResult } from '../stack/probe.js';
 import { Telemetry } from '../telemetry/telemetry.js';
-import { NotificationConsumer } from './consumer.js';
-import { DeadLetterTopic } from './dead-letter-topic.js';
-import type { EventLog, LogProducer } from './event-log.js';
-import { EventProducer } from './producer.js';
+import { NotificationConsumer } from '../pipeline/consumer.js';
+import { DeadLetterTopic } from '../pipeline/dead-letter-topic.js';
+import type { EventLog, LogProducer } from '../pipeline/event-log.js';
+import { EventProducer } from '../pipeline/producer.js';
 
 export interface PipelineSettings {
   brokers: string[];

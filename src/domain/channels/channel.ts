@@ -1,5 +1,5 @@
-/** What a channel is: one file in src/channels/ exports one of these as default. */
-import type { MessageContent, UserProfile } from '../domain/event-type.js';
+/** What a channel is: one file in src/domain/channels/ exports one of these as default. */
+import type { MessageContent, UserProfile } from '../event-type.js';
 
 export type AddressField = 'email' | 'phone' | 'pushToken';
 
