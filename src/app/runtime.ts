@@ -151,7 +151,7 @@ export function realBackends(settings: PipelineSettings, logger: Logger): Backen
     ...(settings.kafkaSecurity ? { security: settings.kafkaSecurity } : {}),
   });
   return {
-    log: new KafkaEventLog(kafka, settings.brokers.join(',')),
+    log: new KafkaEventLog(kafka),
     redis: createRedis(settings.redisUrl, { ca: settings.redisCa }),
     kafka,
     embedded: false,

@@ -84,5 +84,3 @@ export async function main(argv: string[]): Promise<void> {
     throw error;
   }
 }
-
-await main(process.argv);

@@ -71,8 +71,6 @@ export interface PartitionRange {
 }
 
 export interface EventLog {
-  /** What the status bar calls it: brokers, or "embedded". */
-  readonly description: string;
   ensureTopics(topics: string[], partitions: number): Promise<string[]>;
   producer(): Promise<LogProducer>;
   consumer(options: GroupConsumerOptions): GroupConsumer;

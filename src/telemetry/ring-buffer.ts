@@ -31,10 +31,4 @@ export class RingBuffer<T> {
   toArray(): T[] {
     return this.newest().reverse();
   }
-
-  clear(): void {
-    this.items.fill(undefined);
-    this.next = 0;
-    this.count = 0;
-  }
 }

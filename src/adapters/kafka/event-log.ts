@@ -17,10 +17,7 @@ export class KafkaEventLog implements EventLog {
   private admin: Admin | undefined;
   private adminConnected: Promise<void> | undefined;
 
-  constructor(
-    readonly kafka: Kafka,
-    readonly description: string,
-  ) {}
+  constructor(readonly kafka: Kafka) {}
 
   private async connectedAdmin(): Promise<Admin> {
     this.admin ??= this.kafka.admin();

@@ -41,7 +41,6 @@ function toBuffer(value: Buffer | string | null): Buffer | null {
 }
 
 export class MemoryEventLog implements EventLog {
-  readonly description = 'embedded (in-process log)';
   private readonly topics = new Map<string, Partition[]>();
   private readonly committed = new Map<string, Map<number, string>>();
   private readonly appended = new EventEmitter();
