@@ -15,7 +15,7 @@ import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedErro
 import type { BatchLookup } from '../adapters/redis/store.js';
 import { idempotencyKey } from '../adapters/redis/keys.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
-import type { DeliveryOutcome } from '../telemetry/outcomes.js';
+import { DETAIL_VALUE_BYTES, type ConsumedOutcome, type DeliveryOutcome } from '../telemetry/outcomes.js';
 import { crashPoint } from './crash-point.js';
 import { headerText, REPLAY_HEADERS } from './dead-letters.js';
 import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } from './retry.js';
@@ -250,6 +250,7 @@ export class BatchProcessor {
         partition: chunk.partition,
         offset: message.offset,
         summary: catalog.eventTypes.get(event.type)!.summarize(event.payload),
+        ...detailFields(chunk.topic, message),
         at: this.now(),
       });
     }
@@ -533,4 +534,32 @@ class Plan {
       channel: request.channel,
     });
   }
+}
+
+/** Headers kept for the detail, at most. */
+const DETAIL_HEADERS = 32;
+
+/** The message as the dashboard's detail shows it: every string bounded, decoded once, here. */
+function detailFields(topic: string, message: RawMessage): Pick<
+  ConsumedOutcome,
+  'topic' | 'key' | 'headers' | 'timestamp' | 'value' | 'valueBytes'
+> {
+  const headers: Record<string, string> = {};
+  let n = 0;
+  for (const [name, raw] of Object.entries(message.headers ?? {})) {
+    if (raw === undefined) continue;
+    if (n++ >= DETAIL_HEADERS) break;
+    const first = Array.isArray(raw) ? raw[0] : raw;
+    const text =
+      first === undefined ? '' : typeof first === 'string' ? first.slice(0, 256) : first.toString('utf8', 0, 256);
+    headers[name.slice(0, 256)] = text;
+  }
+  return {
+    topic,
+    key: message.key === null ? null : message.key.toString('utf8', 0, 1024),
+    headers,
+    timestamp: Number(message.timestamp) || 0,
+    value: message.value?.toString('utf8', 0, DETAIL_VALUE_BYTES) ?? '',
+    valueBytes: message.value?.length ?? 0,
+  };
 }
