@@ -15,11 +15,12 @@ import { recordingProgress } from '../stack/progress.js';
 import { stackDown } from '../stack/stack.js';
 import { Collector } from '../telemetry/collector.js';
 import { App } from '../ui/App.js';
-import { createDashboardStore, type DashboardState, type UserRow } from '../ui/store.js';
+import { createDashboardStore, withSnapshot, type DashboardState, type UserRow } from '../ui/store.js';
 import { colorEnabled } from '../ui/theme.js';
 import { loadCatalog } from '../domain/catalog.js';
 import { bound, KEPT_LENGTH } from '../text/bound.js';
-import { DashboardController } from './dashboard/controller.js';
+import { DashboardController, type InspectSource } from './dashboard/controller.js';
+import { inspectSource } from './dashboard/inspect.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
 import type { RedisClient } from '../adapters/redis/client.js';
@@ -105,7 +106,13 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       resolveExit(0);
     })();
   };
-  const controller = new DashboardController(store, () => pipeline, quit);
+  let inspect: InspectSource | undefined;
+  const controller = new DashboardController(
+    store,
+    () => pipeline,
+    quit,
+    () => inspect,
+  );
 
   const unpatched = inkPatchProblem();
   if (unpatched) {
@@ -131,7 +138,16 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   let pendingUsers: { users: UserRow[]; version: number } | undefined;
   timers.push(
     setInterval(() => {
-      const update: Partial<DashboardState> = { ...pendingLag, snapshot: collector.snapshot(80), now: Date.now() };
+      const state = store.getState();
+      const update: Partial<DashboardState> = {
+        ...pendingLag,
+        ...withSnapshot(state, collector.snapshot(80, state.filter)),
+        now: Date.now(),
+      };
+      // An open detail follows its event's outcomes as they settle (kept as last seen once evicted).
+      if (state.view === 'detail' && state.detail) {
+        update.detail = { ...state.detail, data: collector.detail(state.detail.key) ?? state.detail.data };
+      }
       if (pendingUsers && pendingUsers.version === controller.prefsVersion) {
         update.users = pendingUsers.users;
         update.selected = Math.min(store.getState().selected, Math.max(0, pendingUsers.users.length - 1));
@@ -177,6 +193,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
 
   pipeline = await Pipeline.open(settings, logger, launched.backends);
   const p = pipeline;
+  inspect = inspectSource(p, collector);
   p.telemetry.subscribe(collector.listener);
   p.telemetry.subscribe((o) => {
     if (o.kind === 'error') logger.warn({ source: o.source }, o.message);
@@ -266,6 +283,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     setInterval(() => void refreshUsers().catch((e: unknown) => logger.debug({ err: e }, 'users refresh failed')), 500),
     setInterval(() => void watchKafka().catch(() => undefined), 2000),
     setInterval(() => void measureLag().catch((e: unknown) => logger.debug({ err: e }, 'lag failed')), 1000),
+    // The partitions view reads offsets and owners every second while it is open (off the render path).
+    setInterval(() => void controller.refreshPartitions(), 1000),
     setInterval(() => {
       const m = process.memoryUsage();
       logger.info(

@@ -540,10 +540,10 @@ class Plan {
 const DETAIL_HEADERS = 32;
 
 /** The message as the dashboard's detail shows it: every string bounded, decoded once, here. */
-function detailFields(topic: string, message: RawMessage): Pick<
-  ConsumedOutcome,
-  'topic' | 'key' | 'headers' | 'timestamp' | 'value' | 'valueBytes'
-> {
+function detailFields(
+  topic: string,
+  message: RawMessage,
+): Pick<ConsumedOutcome, 'topic' | 'key' | 'headers' | 'timestamp' | 'value' | 'valueBytes'> {
   const headers: Record<string, string> = {};
   let n = 0;
   for (const [name, raw] of Object.entries(message.headers ?? {})) {

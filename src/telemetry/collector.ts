@@ -4,7 +4,7 @@
  * React: the pipeline may publish thousands of outcomes a second, and the UI
  * copies a snapshot about ten times a second.
  */
-import type { DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
+import type { DeadLetterOutcome, DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
 import { RingBuffer } from './ring-buffer.js';
 import { emptyTotals, type Totals } from './telemetry.js';
 import { bound } from '../text/bound.js';
@@ -47,7 +47,7 @@ export interface DeliveryRow {
   latencyMs: number;
   attempts: number;
   /** A dead letter's own fields (status `deadletter`), as headless output prints them. */
-  letter?: { reason: string; detail: string; topic: string; partition: number; offset: string; key: string | null };
+  letter?: Pick<DeadLetterOutcome, 'reason' | 'detail' | 'topic' | 'partition' | 'offset' | 'key'>;
 }
 
 export interface ServiceHealth {

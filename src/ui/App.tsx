@@ -6,7 +6,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useMemo } from 'react';
 import { useStore } from 'zustand';
-import { buildKeymap, dispatchKey, footerHint, type DashboardActions } from './keymap.js';
+import { buildKeymap, dispatchKey, footerHint, keyMode, type DashboardActions } from './keymap.js';
 import { Deliveries } from './panels/Deliveries.js';
 import { EventStream } from './panels/EventStream.js';
 import { Footer } from './panels/Footer.js';
@@ -18,6 +18,9 @@ import { Users } from './panels/Users.js';
 import type { DashboardStore } from './store.js';
 import { makeTheme } from './theme.js';
 import { useTerminalSize } from './use-terminal-size.js';
+import { DeadLettersView } from './views/DeadLettersView.js';
+import { DetailView } from './views/DetailView.js';
+import { PartitionsView } from './views/PartitionsView.js';
 
 export interface AppProps {
   store: DashboardStore;
@@ -36,14 +39,17 @@ export function App({ store, actions, color = true, size }: AppProps) {
   const channels = useStore(store, (s) => s.channels);
   const eventTypes = useStore(store, (s) => s.eventTypes);
   const help = useStore(store, (s) => s.help);
+  const view = useStore(store, (s) => s.view);
+  const mode = useStore(store, keyMode);
   const logFile = useStore(store, (s) => s.info.logFile);
   const startup = useStore(store, (s) => s.startup);
   const statusLines = useStore(store, statusBarLines);
   const bindings = useMemo(() => buildKeymap(eventTypes, channels), [eventTypes, channels]);
-  const hint = useMemo(() => footerHint(bindings), [bindings]);
+  const hint = useMemo(() => footerHint(bindings, mode), [bindings, mode]);
 
   useInput((input, key) => {
-    dispatchKey(bindings, input, key, actions);
+    // The mode is read when the key comes, not from the last render: keys typed fast act in order.
+    dispatchKey(bindings, input, key, actions, keyMode(store.getState()));
   });
 
   // Keep the last column free: some terminals scroll when the bottom-right cell is written.
@@ -68,6 +74,12 @@ export function App({ store, actions, color = true, size }: AppProps) {
       <StatusBar store={store} theme={theme} width={width} />
       {help ? (
         <HelpOverlay bindings={bindings} logFile={logFile} theme={theme} width={width} height={body} />
+      ) : view === 'detail' ? (
+        <DetailView store={store} theme={theme} width={width} height={body} />
+      ) : view === 'deadletters' || view === 'letter' ? (
+        <DeadLettersView store={store} theme={theme} width={width} height={body} />
+      ) : view === 'partitions' ? (
+        <PartitionsView store={store} theme={theme} width={width} height={body} />
       ) : startup.length > 0 ? (
         <Box flexDirection="column" width={width} height={body} borderStyle="round" paddingX={1} overflow="hidden">
           <Text bold>Starting the local stack</Text>

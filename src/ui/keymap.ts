@@ -70,7 +70,13 @@ const is =
     !key.ctrl && !key.meta && chars.includes(input);
 
 const printable = (input: string, key: Key): boolean =>
-  !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && input.length > 0 && !/[\u0000-\u001f\u007f]/.test(input);
+  !key.ctrl &&
+  !key.meta &&
+  !key.escape &&
+  !key.return &&
+  !key.tab &&
+  input.length > 0 &&
+  !/[\u0000-\u001f\u007f]/.test(input);
 
 export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: readonly ChannelInfo[]): KeyBinding[] {
   return [
@@ -169,8 +175,9 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     },
     {
       keys: 'd',
-      description: 'dead letters of <topic>.dlq, newest first, read from Kafka',
+      description: 'dead letters of <topic>.dlq, newest first, read from Kafka (in the view: read again)',
       group: 'dlq',
+      in: ['main', 'deadletters'],
       matches: is('d'),
       run: (a) => a.openDeadLetters(),
     },
@@ -284,7 +291,8 @@ export function footerHint(bindings: readonly KeyBinding[], mode: KeyMode = 'mai
     keys.push(b.keys.split('/')[0]!);
     groups.set(b.group, keys);
   }
-  const closes = mode === 'main' ? '' : `Esc ${mode === 'filter' ? 'clear' : mode === 'confirm' ? 'cancel' : 'close'}  `;
+  const closes =
+    mode === 'main' ? '' : `Esc ${mode === 'filter' ? 'clear' : mode === 'confirm' ? 'cancel' : 'close'}  `;
   const hint = [...groups.entries()]
     .map(([g, keys]) => `${keys.join(g === 'move' ? '' : '/')} ${FOOTER_LABEL[g] ?? g}`)
     .join('  ');

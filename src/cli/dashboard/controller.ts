@@ -219,7 +219,8 @@ export class DashboardController implements DashboardActions {
   private moveCursor(panel: RowPanel, delta: number): void {
     const state = this.store.getState();
     const rows = panelRows(state, panel as 'stream');
-    if (rows.length === 0) return this.notify(`no rows in ${panel === 'stream' ? 'the event stream' : 'deliveries'} yet`);
+    if (rows.length === 0)
+      return this.notify(`no rows in ${panel === 'stream' ? 'the event stream' : 'deliveries'} yet`);
     const cursor = Math.max(0, Math.min(rows.length - 1, state.cursor[panel] + delta));
     const held = cursor === 0 ? null : (state.held[panel] ?? rows);
     this.store.setState({
@@ -264,7 +265,12 @@ export class DashboardController implements DashboardActions {
     const row = panelRows(state, 'deliveries')[state.cursor.deliveries];
     if (!row) return this.notify('no delivery yet');
     const where = row.letter ? `${row.letter.topic} p${row.letter.partition}@${row.letter.offset}` : '';
-    const from = { eventId: row.letter && row.eventId.startsWith('p') ? '' : row.eventId, type: row.type, userId: row.userId, where };
+    const from = {
+      eventId: row.letter && row.eventId.startsWith('p') ? '' : row.eventId,
+      type: row.type,
+      userId: row.userId,
+      where,
+    };
     const data = source?.detail(row.eventId) ?? null;
     this.store.setState({ view: 'detail', scroll: 0, detail: { key: row.eventId, from, data } });
   }
@@ -278,7 +284,11 @@ export class DashboardController implements DashboardActions {
   }
 
   eraseFilter(): void {
-    this.store.setState((s) => ({ filterDraft: Array.from(s.filterDraft ?? '').slice(0, -1).join('') }));
+    this.store.setState((s) => ({
+      filterDraft: Array.from(s.filterDraft ?? '')
+        .slice(0, -1)
+        .join(''),
+    }));
   }
 
   applyFilter(): void {

@@ -36,6 +36,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
       errors: st.snapshot.totals.errors,
       lastError: st.snapshot.lastError,
       backlog: st.snapshot.backlog,
+      filter: st.filter,
     })),
   );
   const producer = s.producer.paused
@@ -87,6 +88,12 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
             </Text>
           )}
         </Box>
+        {s.filter ? (
+          <Text
+            color={theme.color('yellow')}
+            bold
+          >{` filter "${cell(s.filter, Math.max(4, Math.min(24, width - 60))).trimEnd()}"`}</Text>
+        ) : null}
         <Text>{` ${clock(s.now)}`}</Text>
       </Box>
       {s.lastError ? (
