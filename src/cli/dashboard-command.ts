@@ -106,7 +106,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       resolveExit(0);
     })();
   };
-  let inspect: InspectSource | undefined;
+  let inspect: InspectSource | undefined = undefined;
   const controller = new DashboardController(
     store,
     () => pipeline,
