@@ -288,7 +288,7 @@ export function footerHint(bindings: readonly KeyBinding[], mode: KeyMode = 'mai
   for (const b of bindings) {
     if (b.footer === false || !acts(b, mode)) continue;
     const keys = groups.get(b.group) ?? [];
-    keys.push(b.keys.split('/')[0]!);
+    keys.push(b.keys.length > 1 ? b.keys.split('/')[0]! : b.keys);
     groups.set(b.group, keys);
   }
   const closes =

@@ -6,8 +6,6 @@ import { panelRows } from '../store.js';
 import { STATUS_COLOR } from '../theme.js';
 import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
-const STATUS_TEXT: Record<string, string> = { deadletter: 'dead letter' };
-
 /** Channel, recipient, message text, status with reason. */
 export function Deliveries({ store, theme, width, height }: PanelProps) {
   const rows = innerRows(height);
@@ -47,14 +45,18 @@ export function Deliveries({ store, theme, width, height }: PanelProps) {
         const status =
           d.status === 'sent'
             ? 'sent'
-            : narrow && (d.status === 'skipped' || d.status === 'deadletter') && d.reason
+            : narrow && d.status === 'skipped' && d.reason
               ? d.reason
-              : `${STATUS_TEXT[d.status] ?? d.status}${d.reason && !narrow ? ` ${d.reason}` : ''}`;
+              : d.status === 'deadletter'
+                ? 'dead letter' // its reason leads the text: the status cell is too narrow for `schema …`
+                : `${d.status}${d.reason && !narrow ? ` ${d.reason}` : ''}`;
         return (
           <Text key={i} wrap="truncate-end" inverse={focused && first + i === cursor}>
             {cell(d.channel, channelW)} {cell(d.address || d.userId, toW)}{' '}
             <Text color={theme.color(STATUS_COLOR[d.status])}>{cell(status, statusW)}</Text>{' '}
-            <Text dimColor>{cell(d.text, textW)}</Text>
+            <Text dimColor>
+              {cell(d.status === 'deadletter' && d.reason ? `${d.reason} ${d.text}` : d.text, textW)}
+            </Text>
           </Text>
         );
       })}
