@@ -15,12 +15,13 @@ import { recordingProgress } from '../stack/progress.js';
 import { stackDown } from '../stack/stack.js';
 import { Collector } from '../telemetry/collector.js';
 import { App } from '../ui/App.js';
-import { createDashboardStore, withSnapshot, type DashboardState, type UserRow } from '../ui/store.js';
+import { createDashboardStore, type DashboardState, type UserRow } from '../ui/store.js';
 import { colorEnabled } from '../ui/theme.js';
 import { loadCatalog } from '../domain/catalog.js';
 import { bound, KEPT_LENGTH } from '../text/bound.js';
 import { DashboardController, type InspectSource } from './dashboard/controller.js';
 import { inspectSource } from './dashboard/inspect.js';
+import { tickUpdate } from './dashboard/tick.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
 import type { RedisClient } from '../adapters/redis/client.js';
@@ -138,16 +139,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   let pendingUsers: { users: UserRow[]; version: number } | undefined;
   timers.push(
     setInterval(() => {
-      const state = store.getState();
-      const update: Partial<DashboardState> = {
-        ...pendingLag,
-        ...withSnapshot(state, collector.snapshot(80, state.filter)),
-        now: Date.now(),
-      };
-      // An open detail follows its event's outcomes as they settle (kept as last seen once evicted).
-      if (state.view === 'detail' && state.detail) {
-        update.detail = { ...state.detail, data: collector.detail(state.detail.key) ?? state.detail.data };
-      }
+      const update: Partial<DashboardState> = { ...pendingLag, ...tickUpdate(store.getState(), collector) };
       if (pendingUsers && pendingUsers.version === controller.prefsVersion) {
         update.users = pendingUsers.users;
         update.selected = Math.min(store.getState().selected, Math.max(0, pendingUsers.users.length - 1));

@@ -6,7 +6,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useMemo } from 'react';
 import { useStore } from 'zustand';
-import { buildKeymap, dispatchKey, footerHint, keyMode, type DashboardActions } from './keymap.js';
+import { buildKeymap, dispatchKey, footerHint, keyMode, keystrokes, type DashboardActions } from './keymap.js';
 import { Deliveries } from './panels/Deliveries.js';
 import { EventStream } from './panels/EventStream.js';
 import { Footer } from './panels/Footer.js';
@@ -49,7 +49,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
 
   useInput((input, key) => {
     // The mode is read when the key comes, not from the last render: keys typed fast act in order.
-    dispatchKey(bindings, input, key, actions, keyMode(store.getState()));
+    for (const [one, k] of keystrokes(input, key)) dispatchKey(bindings, one, k, actions, keyMode(store.getState()));
   });
 
   // Keep the last column free: some terminals scroll when the bottom-right cell is written.

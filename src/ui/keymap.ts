@@ -299,6 +299,18 @@ export function footerHint(bindings: readonly KeyBinding[], mode: KeyMode = 'mai
   return mode === 'main' ? hint : `${closes}${hint}`;
 }
 
+/**
+ * Ink hands keys that came in one read (typed fast, sent by tmux, pasted) over as one string: they are
+ * split back into keystrokes here, so `Tab j j` moves focus and then the cursor twice.
+ */
+export function keystrokes(input: string, key: Key): [string, Key][] {
+  if (input.length <= 1 || key.ctrl || key.meta || key.escape || input.includes('\u001b')) return [[input, key]];
+  return Array.from(input).map((ch): [string, Key] => [
+    ch === '\t' || ch === '\r' ? '' : ch,
+    { ...key, tab: ch === '\t', return: ch === '\r', shift: ch !== ch.toLowerCase() },
+  ]);
+}
+
 export function dispatchKey(
   bindings: readonly KeyBinding[],
   input: string,

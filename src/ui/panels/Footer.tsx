@@ -26,9 +26,11 @@ export function Footer({
       .join('');
     return (
       <Box width={width}>
-        <Text color={theme.color('yellow')} wrap="truncate-end">
-          {`filter /${fit(tail, Math.max(1, width - 36)).text}▏`}
-        </Text>
+        <Box flexShrink={0}>
+          <Text color={theme.color('yellow')} wrap="truncate-end">
+            {`filter /${fit(tail, Math.max(1, width - 36)).text}▏`}
+          </Text>
+        </Box>
         <Text dimColor wrap="truncate-end">
           {'  Enter apply  Esc clear  (id, user, type, channel, status, reason)'}
         </Text>

@@ -73,7 +73,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
         </Text>
       </Box>
       <Box width={width}>
-        <Box flexGrow={1}>
+        <Box flexGrow={1} flexShrink={1} overflow="hidden">
           {problem ? (
             <Text color={theme.color('red')} wrap="truncate-end">
               {`⚠ ${cell(problem, width - 12).trimEnd()}`}
@@ -89,12 +89,15 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
           )}
         </Box>
         {s.filter ? (
-          <Text
-            color={theme.color('yellow')}
-            bold
-          >{` filter "${cell(s.filter, Math.max(4, Math.min(24, width - 60))).trimEnd()}"`}</Text>
+          <Box flexShrink={0}>
+            <Text color={theme.color('yellow')} bold wrap="truncate-end">
+              {` filter "${cell(s.filter, Math.max(4, Math.min(24, width - 60))).trimEnd()}"`}
+            </Text>
+          </Box>
         ) : null}
-        <Text>{` ${clock(s.now)}`}</Text>
+        <Box flexShrink={0}>
+          <Text>{` ${clock(s.now)}`}</Text>
+        </Box>
       </Box>
       {s.lastError ? (
         <Text color={theme.color('red')} wrap="truncate-end">
