@@ -162,3 +162,111 @@ describe('inspect keys', () => {
     );
   });
 });
+
+describe('dead letters, partitions, export', () => {
+  it('d lists the dead letters read from the log; Enter shows one escaped; R asks y/n and replays it to its source topic', async () => {
+    rig = await start();
+    const { pipeline, press, frame } = rig;
+    const producer = await pipeline.log.producer();
+    await producer.send('inspect', [
+      { key: 'k-bad', value: '{"id": "x", \u001b[31mnot json', headers: { origin: 'test' } },
+    ]);
+    await waitForFrame(frame, (f) => /dlq\s+k-bad\s+dead letter/.test(f), 'the dead letter in Deliveries');
+    await press('d');
+    const list = await waitForFrame(
+      frame,
+      (f) => f.includes('Dead letters of inspect.dlq: newest 1 of 1') && /\d\/0\s+invalid-json/.test(f),
+      'the letter listed',
+    );
+    for (const heading of ['part/off', 'reason', 'channel', 'key', 'source', 'detail']) expect(list).toContain(heading);
+    // The letter's partition follows its key, in the dead-letter topic as in the source topic.
+    const p = /(\d)\/0\s+invalid-json/.exec(list)![1]!;
+    expect(lineWith(list, `${p}/0`, 'invalid-json', 'k-bad', `${p}@0`)).toBeDefined();
+    await press(KEY.enter);
+    const one = await waitForFrame(frame, (f) => f.includes('Value ('), 'the letter opened');
+    expect(one).toContain('origin: test');
+    expect(one).toContain('dlq-reason: invalid-json');
+    // The escape character is shown escaped, never sent to the terminal.
+    expect(one).toContain('\\u001b[31mnot json');
+    await press('R');
+    await waitForFrame(
+      frame,
+      (f) => f.includes(`Replay inspect.dlq/${p}/0 (invalid-json) to inspect? y/n`),
+      'the question',
+    );
+    await press('n');
+    await waitForFrame(frame, (f) => f.includes('replay cancelled'), 'cancelled');
+    await press('R', 'y');
+    await waitForFrame(
+      frame,
+      (f) => f.includes(`replayed inspect.dlq/${p}/0 (invalid-json) to inspect`),
+      'the replay said',
+    );
+    // Replayed to the source topic: consumed again, and (still not JSON) dead-lettered again.
+    const ends = await pipeline.log.topicOffsets('inspect');
+    expect(ends.reduce((n, e) => n + Number(e.high), 0)).toBe(2);
+    await press(KEY.esc);
+    await waitForFrame(frame, (f) => f.includes('Dead letters of inspect.dlq'), 'back to the list');
+    await waitForFrame(
+      frame,
+      (f) => {
+        if (!f.includes('newest 2 of 2')) void press('d');
+        return f.includes('newest 2 of 2');
+      },
+      'the replayed letter dead-lettered again',
+      5000,
+    );
+    await press(KEY.esc);
+    await waitForFrame(frame, (f) => f.includes('Event stream'), 'the panels again');
+    await producer.disconnect();
+  });
+
+  it('l shows one row per partition: committed, end, lag, owner, events/s', async () => {
+    rig = await start();
+    const { pipeline, press, frame } = rig;
+    for (const u of ['user-01', 'user-02', 'user-03', 'user-04']) await pipeline.producer!.inject('user_signup', u);
+    await press('l');
+    const view = await waitForFrame(
+      frame,
+      (f) => f.includes('Partitions of inspect') && f.includes('total lag 0') && !f.includes('…  '),
+      'the partitions, caught up',
+    );
+    for (const heading of ['partition', 'committed', 'end', 'lag', 'owner', 'events/s'])
+      expect(view).toContain(heading);
+    const ends = await pipeline.log.topicOffsets('inspect');
+    for (const e of ends) {
+      expect(view).toMatch(
+        new RegExp(`║\\s*${e.partition}\\s+${e.high}\\s+${e.high}\\s+0\\s+embedded@pid ${process.pid}`),
+      );
+    }
+    await press(KEY.esc);
+    await waitForFrame(frame, (f) => f.includes('Event stream'), 'the panels again');
+  });
+
+  it('x writes the stream and deliveries as filtered now to eventstream-export-<time>.jsonl and names it', async () => {
+    rig = await start();
+    const { pipeline, press, frame, dir } = rig;
+    await pipeline.producer!.inject('user_signup', 'user-02');
+    await pipeline.producer!.inject('item_purchased', 'user-01');
+    await waitForFrame(
+      frame,
+      (f) => /item_purchased\s+user-01/.test(f) && /user_signup\s+user-02/.test(f),
+      'both events',
+    );
+    await press('/', 'user-01', KEY.enter, 'x');
+    const said = await waitForFrame(frame, (f) => /exported 1 event\(s\) and \d+ deliver/.test(f), 'the export said');
+    const files = readdirSync(dir).filter((f) => /^eventstream-export-.*\.jsonl$/.test(f));
+    expect(files).toHaveLength(1);
+    expect(said).toContain(files[0]!.slice(0, 40));
+    const lines = readFileSync(path.join(dir, files[0]!), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.every((l) => l.userId === 'user-01')).toBe(true);
+    expect(lines[0]).toMatchObject({ kind: 'consumed', type: 'item_purchased', userId: 'user-01' });
+    const delivery = lines.find((l) => l.kind === 'delivery');
+    expect(Object.keys(delivery!).sort()).toEqual(
+      ['attempts', 'channel', 'eventId', 'kind', 'latencyMs', 'reason', 'status', 'type', 'userId'].sort(),
+    );
+  });
+});
