@@ -332,10 +332,11 @@ export class DashboardController implements DashboardActions {
     const letter = deadLetters.letters[deadLetters.cursor];
     if (!letter) return this.notify('no dead letter selected', 'error');
     const to = letter.sourceTopic ?? '(unknown source topic)';
-    const only = letter.reason === 'delivery-failed' && letter.channel ? ` (resends ${letter.channel} only)` : '';
+    const only = letter.reason === 'delivery-failed' && letter.channel ? `, ${letter.channel} only` : '';
+    // y/n first: a long topic name may cut the end of the line at 80 columns, never the answer keys.
     this.store.setState({
       confirm: {
-        question: `Replay ${deadLetters.topic}/${letter.partition}/${letter.offset} (${letter.reason}) to ${to}${only}? y/n`,
+        question: `y/n: replay ${deadLetters.topic}/${letter.partition}/${letter.offset} (${letter.reason}${only}) to ${to}?`,
         letter: { partition: letter.partition, offset: letter.offset },
       },
     });
@@ -387,8 +388,9 @@ export class DashboardController implements DashboardActions {
     const filter = this.store.getState().filter;
     source.exportRows(filter).then(
       ({ file, stream, deliveries }) =>
+        // The file first: it is what the footer must show whole at 80 columns.
         this.notify(
-          `exported ${stream} event(s) and ${deliveries} deliver${deliveries === 1 ? 'y' : 'ies'}${filter ? ` matching "${filter}"` : ''} to ${file}`,
+          `exported to ${file}: ${stream} event(s), ${deliveries} deliver${deliveries === 1 ? 'y' : 'ies'}${filter ? ` matching "${filter}"` : ''}`,
         ),
       (error: unknown) => this.notify(`export failed: ${(error as Error).message}`, 'error'),
     );

@@ -82,8 +82,13 @@ function deliveryLine(r: DeliveryRow): Record<string, unknown> | undefined {
   return toLine({ kind: 'delivery', ...r, status: r.status });
 }
 
-export function exportFileName(now: Date): string {
-  return `eventstream-export-${now.toISOString().replace(/[:.]/g, '-')}.jsonl`;
+/** `eventstream-export-20261129T163533Z.jsonl` (UTC, sortable, short enough for an 80-column footer). */
+export function exportFileName(now: Date, attempt = 0): string {
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '');
+  return `eventstream-export-${stamp}${attempt > 0 ? `-${attempt}` : ''}.jsonl`;
 }
 
 export function inspectSource(
@@ -161,9 +166,18 @@ export function inspectSource(
       }
       // Oldest first, as the log would print them (the panels show newest first).
       lines.sort((a, b) => a.at - b.at);
-      const file = exportFileName(new Date());
-      await writeFile(path.join(cwd(), file), lines.map((l) => `${JSON.stringify(l.line)}\n`).join(''), { flag: 'wx' });
-      return { file, stream: stream.length, deliveries: delivered };
+      const text = lines.map((l) => `${JSON.stringify(l.line)}\n`).join('');
+      const now = new Date();
+      // Never over an earlier export: two in one second get -1, -2, ...
+      for (let attempt = 0; ; attempt++) {
+        const file = exportFileName(now, attempt);
+        try {
+          await writeFile(path.join(cwd(), file), text, { flag: 'wx' });
+          return { file, stream: stream.length, deliveries: delivered };
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 99) throw error;
+        }
+      }
     },
   };
 }
