@@ -4,7 +4,7 @@
  * only the rows that fit.
  */
 import { Box, Text, useInput } from 'ink';
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { useStore } from 'zustand';
 import { buildKeymap, dispatchKey, footerHint, keyMode, keystrokes, type DashboardActions } from './keymap.js';
 import { Deliveries } from './panels/Deliveries.js';
@@ -39,6 +39,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
   const channels = useStore(store, (s) => s.channels);
   const eventTypes = useStore(store, (s) => s.eventTypes);
   const help = useStore(store, (s) => s.help);
+  const scroll = useStore(store, (s) => s.scroll);
   const view = useStore(store, (s) => s.view);
   const mode = useStore(store, keyMode);
   const logFile = useStore(store, (s) => s.info.logFile);
@@ -54,6 +55,10 @@ export function App({ store, actions, color = true, size }: AppProps) {
 
   // Keep the last column free: some terminals scroll when the bottom-right cell is written.
   const width = Math.max(20, columns - 1);
+  const bodyRows = rows - 1 - statusLines;
+  useEffect(() => {
+    store.setState({ viewport: { columns: width, rows: bodyRows } });
+  }, [store, width, bodyRows]);
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
     return (
       <Box flexDirection="column" width={width}>
@@ -73,7 +78,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
     <Box flexDirection="column" width={width} height={rows}>
       <StatusBar store={store} theme={theme} width={width} />
       {help ? (
-        <HelpOverlay bindings={bindings} logFile={logFile} theme={theme} width={width} height={body} />
+        <HelpOverlay bindings={bindings} logFile={logFile} theme={theme} width={width} height={body} scroll={scroll} />
       ) : view === 'detail' ? (
         <DetailView store={store} theme={theme} width={width} height={body} />
       ) : view === 'deadletters' || view === 'letter' ? (

@@ -134,6 +134,8 @@ export interface DashboardState {
   detail: DetailRequest | null;
   deadLetters: DeadLettersView;
   partitions: PartitionsView;
+  /** The body's size on screen (set by the App): how far a view can scroll. */
+  viewport: { columns: number; rows: number };
   /** A question waiting for y/n (the replay of a dead letter). */
   confirm: { question: string; letter: { partition: number; offset: string } } | null;
 }
@@ -183,6 +185,7 @@ export function createDashboardStore(
     deadLetters: { state: 'idle', message: '', at: 0, topic: '', letters: [], inTopic: 0, cursor: 0 },
     partitions: { state: 'idle', message: '', at: 0, rows: [], group: '' },
     confirm: null,
+    viewport: { columns: 80, rows: 20 },
     ...initial,
   }));
 }

@@ -5,8 +5,11 @@
 import type { Pipeline } from '../../pipeline/runtime.js';
 import type { DashboardActions } from '../../ui/keymap.js';
 import { KEPT_LENGTH } from '../../text/bound.js';
-import type { EventDetail } from '../../telemetry/event-details.js';
+import { letterKey, type EventDetail } from '../../telemetry/event-details.js';
 import { FILTER_LENGTH } from '../../telemetry/row-filter.js';
+import { buildKeymap } from '../../ui/keymap.js';
+import { letterLines } from '../../ui/views/DeadLettersView.js';
+import { detailLines } from '../../ui/views/detail-lines.js';
 import {
   FOCUS_ORDER,
   panelRows,
@@ -15,8 +18,22 @@ import {
   type LetterRow,
   type PartitionRow,
   type RowPanel,
+  type DashboardState,
   type UserRow,
 } from '../../ui/store.js';
+
+/** The last line a view can start at: its lines minus the rows it has (title, headings and border off). */
+function scrollLimit(s: DashboardState): number {
+  const { rows, columns } = s.viewport;
+  if (s.help) return buildKeymap(s.eventTypes, s.channels).length + 2 - (rows - 4);
+  if (s.view === 'detail' && s.detail) return detailLines(s.detail).length - (rows - 3);
+  if (s.view === 'partitions') return s.partitions.rows.length + 1 - (rows - 4);
+  const letter = s.deadLetters.letters[s.deadLetters.cursor];
+  if (s.view === 'letter' && letter) {
+    return letterLines(s.deadLetters.topic, letter, columns - 4).length + (s.confirm ? 1 : 0) - (rows - 3);
+  }
+  return 0;
+}
 
 /**
  * What the inspect keys read: the collector's per-event detail, and Kafka (dead letters, partitions)
@@ -204,12 +221,15 @@ export class DashboardController implements DashboardActions {
 
   moveSelection(delta: number): void {
     const state = this.store.getState();
+    if (state.help || (state.view !== 'main' && state.view !== 'deadletters')) {
+      const scroll = Math.max(0, Math.min(scrollLimit(state), state.scroll + delta));
+      return this.store.setState({ scroll });
+    }
     if (state.view === 'deadletters') {
       const last = Math.max(0, state.deadLetters.letters.length - 1);
       const cursor = Math.max(0, Math.min(last, state.deadLetters.cursor + delta));
       return this.store.setState({ deadLetters: { ...state.deadLetters, cursor } });
     }
-    if (state.view !== 'main') return this.store.setState({ scroll: Math.max(0, state.scroll + delta) });
     if (state.focus !== 'users') return this.moveCursor(state.focus, delta);
     if (state.users.length === 0) return this.notify('no users to select yet (Redis connecting)');
     this.store.setState((s) => ({ selected: Math.max(0, Math.min(s.users.length - 1, s.selected + delta)) }));
@@ -266,7 +286,7 @@ export class DashboardController implements DashboardActions {
     if (!row) return this.notify('no delivery yet');
     const where = row.letter ? `${row.letter.topic} p${row.letter.partition}@${row.letter.offset}` : '';
     const from = {
-      eventId: row.letter && row.eventId.startsWith('p') ? '' : row.eventId,
+      eventId: row.letter && row.eventId === letterKey(row.letter.partition, row.letter.offset) ? '' : row.eventId,
       type: row.type,
       userId: row.userId,
       where,
@@ -413,7 +433,7 @@ export class DashboardController implements DashboardActions {
   }
 
   toggleHelp(): void {
-    this.store.setState((s) => ({ help: !s.help }));
+    this.store.setState((s) => ({ help: !s.help, scroll: 0 }));
   }
 
   closeOverlay(): void {
@@ -423,7 +443,7 @@ export class DashboardController implements DashboardActions {
       return this.store.setState({ filterDraft: null, filter: '' });
     }
     if (s.confirm) return this.answer(false);
-    if (s.help) return this.store.setState({ help: false });
+    if (s.help) return this.store.setState({ help: false, scroll: 0 });
     if (s.view === 'letter') return this.store.setState({ view: 'deadletters', scroll: 0 });
     if (s.view !== 'main') return this.store.setState({ view: 'main', detail: null, scroll: 0 });
     if (s.filter !== '') {
