@@ -274,3 +274,83 @@ describe('dead letters, partitions, export', () => {
     );
   });
 });
+
+describe('at 80×24', () => {
+  const fits = (f: string): void => {
+    const lines = f.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+  };
+
+  it('every view fits, and the help scrolls to its last line', async () => {
+    rig = await start(80, 24);
+    const { pipeline, press, frame, store } = rig;
+    const producer = await pipeline.log.producer();
+    await producer.send('inspect', [{ key: 'k', value: 'not json at all' }]);
+    await producer.disconnect();
+    await pipeline.producer!.inject('user_signup', 'user-02');
+    await waitForFrame(frame, (f) => /user_signup\s+user-02/.test(f), 'the event');
+    fits(frame());
+    await press('?');
+    await waitForFrame(frame, (f) => /Keys · lines 1-\d+ of \d+ \(↑↓\)/.test(f), 'the help, scrollable');
+    fits(frame());
+    for (let i = 0; i < 40; i++) await press('j');
+    const end = await waitForFrame(frame, (f) => f.includes('Logs (kafkajs and the app)'), 'the end of the help');
+    fits(end);
+    const scrolled = store.getState().scroll;
+    await press('k');
+    // Never past the end: one ↑ scrolls back one line at once.
+    expect(store.getState().scroll).toBe(scrolled - 1);
+    await press(KEY.esc, KEY.tab, KEY.enter);
+    await waitForFrame(frame, (f) => f.includes('Trace'), 'the detail');
+    fits(frame());
+    await press(KEY.esc, 'd');
+    await waitForFrame(frame, (f) => /invalid-json/.test(f) && f.includes('part/off'), 'the dead letters');
+    fits(frame());
+    await press(KEY.enter);
+    await waitForFrame(frame, (f) => f.includes('not json at all'), 'the letter');
+    fits(frame());
+    await press(KEY.esc, KEY.esc, 'l');
+    await waitForFrame(frame, (f) => f.includes('total lag'), 'the partitions');
+    fits(frame());
+  });
+
+  it('Enter on a dead letter in Deliveries shows where it was and why; an event no longer kept says so', async () => {
+    rig = await start(80, 24);
+    const { pipeline, press, frame, store } = rig;
+    const producer = await pipeline.log.producer();
+    await producer.send('inspect', [{ key: 'k-bad', value: '{"broken"' }]);
+    await producer.disconnect();
+    await waitForFrame(frame, (f) => /dlq\s+k-bad/.test(f), 'the dead letter in Deliveries');
+    await press(KEY.tab, KEY.tab, KEY.enter);
+    const detail = await waitForFrame(frame, (f) => f.includes('dead-lettered: invalid-json'), 'the letter detail');
+    expect(detail).toContain('a message that never became an event');
+    expect(detail).toMatch(/topic\s+inspect\s+partition \d\s+offset 0/);
+    expect(detail).toContain('key       k-bad');
+    await press(KEY.esc);
+    // A row whose event the collector no longer keeps (it keeps the newest 2,000).
+    store.setState({
+      focus: 'stream',
+      held: {
+        stream: [
+          {
+            seq: 1,
+            at: Date.now(),
+            eventId: 'evicted-1',
+            type: 'user_signup',
+            userId: 'user-09',
+            partition: 1,
+            offset: '5',
+            summary: '',
+          },
+        ],
+        deliveries: null,
+      },
+      cursor: { stream: 0, deliveries: 0 },
+    });
+    await press(KEY.enter);
+    const gone = await waitForFrame(frame, (f) => f.includes('no longer in memory'), 'the note');
+    expect(gone).toContain('event id  evicted-1');
+    expect(gone).toContain('user      user-09');
+  });
+});
