@@ -121,28 +121,34 @@ export class Collector {
       case 'consumed':
         this.totals.consumed++;
         this.inSecond.consumed++;
-        this.details.consumed(o);
-        this.stream.push({
-          seq: ++this.seq,
-          at: o.at,
-          eventId: bound(o.eventId),
-          type: bound(o.type),
-          userId: bound(o.userId),
-          partition: o.partition,
-          offset: o.offset,
-          summary: bound(o.summary),
-        });
+        {
+          const row: StreamRow = {
+            seq: ++this.seq,
+            at: o.at,
+            eventId: bound(o.eventId),
+            type: bound(o.type),
+            userId: bound(o.userId),
+            partition: o.partition,
+            offset: o.offset,
+            summary: bound(o.summary),
+          };
+          this.stream.push(row);
+          this.details.consumed(o, row);
+        }
         break;
       case 'lookup':
-        this.details.lookup(o);
-        this.lookups.push({
-          at: o.at,
-          eventId: bound(o.eventId),
-          userId: bound(o.userId),
-          found: o.found,
-          channelsOn: o.channelsOn,
-          latencyMs: o.latencyMs,
-        });
+        {
+          const eventId = bound(o.eventId);
+          this.details.lookup(o, eventId);
+          this.lookups.push({
+            at: o.at,
+            eventId,
+            userId: bound(o.userId),
+            found: o.found,
+            channelsOn: o.channelsOn,
+            latencyMs: o.latencyMs,
+          });
+        }
         break;
       case 'delivery':
         this.totals[o.status]++;
@@ -150,21 +156,24 @@ export class Collector {
           this.inSecond.delivered++;
           this.latencies.push(o.latencyMs);
         }
-        this.details.delivery(o);
-        this.deliveries.push({
-          seq: ++this.seq,
-          at: o.at,
-          eventId: bound(o.eventId),
-          type: bound(o.type),
-          userId: bound(o.userId),
-          channel: o.channel,
-          address: bound(o.address ?? ''),
-          text: bound(o.text ?? ''),
-          status: o.status,
-          reason: o.reason === null ? null : bound(o.reason),
-          latencyMs: o.latencyMs,
-          attempts: o.attempts,
-        });
+        {
+          const row: DeliveryRow = {
+            seq: ++this.seq,
+            at: o.at,
+            eventId: bound(o.eventId),
+            type: bound(o.type),
+            userId: bound(o.userId),
+            channel: o.channel,
+            address: bound(o.address ?? ''),
+            text: bound(o.text ?? ''),
+            status: o.status,
+            reason: o.reason === null ? null : bound(o.reason),
+            latencyMs: o.latencyMs,
+            attempts: o.attempts,
+          };
+          this.deliveries.push(row);
+          this.details.delivery(o, row);
+        }
         break;
       case 'deadletter':
         this.totals.deadletter++;

@@ -18,6 +18,11 @@ export interface DeliveryTrace {
   text: string;
 }
 
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** As kept: the headers as the outcome gave them (already bounded), made into pairs only when asked for. */
+type KeptDetail = Omit<EventDetail, 'headers'> & { headers: Record<string, string> };
+
 export interface EventDetail {
   /** The event id, or `p<partition>@<offset>` for a message that never decoded into an event. */
   key: string;
@@ -43,7 +48,7 @@ export interface EventDetail {
 export const letterKey = (partition: number, offset: string): string => `p${partition}@${offset}`;
 
 export class EventDetails {
-  private readonly byKey = new Map<string, EventDetail>();
+  private readonly byKey = new Map<string, KeptDetail>();
   /** `p<partition>@<offset>` to the key, for dead letters (which carry a position, not an id). */
   private readonly byPosition = new Map<string, string>();
 
@@ -53,7 +58,7 @@ export class EventDetails {
     return this.byKey.size;
   }
 
-  private add(detail: EventDetail): void {
+  private add(detail: KeptDetail): void {
     this.byKey.delete(detail.key);
     this.byKey.set(detail.key, detail);
     this.byPosition.set(letterKey(detail.partition, detail.offset), detail.key);
@@ -66,17 +71,18 @@ export class EventDetails {
     }
   }
 
-  consumed(o: ConsumedOutcome): void {
+  /** `row`: the strings the collector already bounded for its stream row. */
+  consumed(o: ConsumedOutcome, row: { eventId: string; type: string; userId: string }): void {
     this.add({
-      key: bound(o.eventId),
-      eventId: bound(o.eventId),
-      type: bound(o.type),
-      userId: bound(o.userId),
+      key: row.eventId,
+      eventId: row.eventId,
+      type: row.type,
+      userId: row.userId,
       topic: bound(o.topic ?? ''),
       partition: o.partition,
       offset: o.offset,
       messageKey: o.key === undefined || o.key === null ? null : bound(o.key),
-      headers: Object.entries(o.headers ?? {}),
+      headers: o.headers ?? NO_HEADERS,
       timestamp: o.timestamp ?? 0,
       consumedAt: o.at,
       value: o.value ?? '',
@@ -87,22 +93,23 @@ export class EventDetails {
     });
   }
 
-  lookup(o: LookupOutcome): void {
-    const d = this.byKey.get(o.eventId);
+  lookup(o: LookupOutcome, eventId: string): void {
+    const d = this.byKey.get(eventId);
     if (d) d.lookup = { found: o.found, channelsOn: o.channelsOn, latencyMs: o.latencyMs };
   }
 
-  delivery(o: DeliveryOutcome): void {
-    const d = this.byKey.get(o.eventId);
+  /** `row`: the strings the collector already bounded for its deliveries row. */
+  delivery(o: DeliveryOutcome, row: { eventId: string; address: string; text: string; reason: string | null }): void {
+    const d = this.byKey.get(row.eventId);
     if (!d) return;
     const trace: DeliveryTrace = {
       channel: o.channel,
       status: o.status,
-      reason: o.reason === null ? null : bound(o.reason),
+      reason: row.reason,
       attempts: o.attempts,
       latencyMs: o.latencyMs,
-      address: bound(o.address ?? ''),
-      text: bound(o.text ?? ''),
+      address: row.address,
+      text: row.text,
     };
     // A replay settles a channel again: its newest outcome replaces the one before.
     const i = d.deliveries.findIndex((t) => t.channel === o.channel);
@@ -128,7 +135,7 @@ export class EventDetails {
       partition: o.partition,
       offset: o.offset,
       messageKey: o.key === null ? null : bound(o.key),
-      headers: [],
+      headers: NO_HEADERS,
       timestamp: 0,
       consumedAt: o.at,
       value: '',
@@ -148,6 +155,6 @@ export class EventDetails {
   get(key: string): EventDetail | undefined {
     const d = this.byKey.get(key);
     if (!d) return undefined;
-    return { ...d, deliveries: d.deliveries.map((t) => ({ ...t })), headers: [...d.headers] };
+    return { ...d, deliveries: d.deliveries.map((t) => ({ ...t })), headers: Object.entries(d.headers) };
   }
 }
