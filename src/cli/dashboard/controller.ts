@@ -87,6 +87,7 @@ export class DashboardController implements DashboardActions {
   ) {}
 
   private partitionsReading = false;
+  private lettersReading = false;
 
   private notify(text: string, tone: 'info' | 'error' = 'info'): void {
     this.store.setState({ notice: { text, tone, at: Date.now() } });
@@ -323,11 +324,14 @@ export class DashboardController implements DashboardActions {
   }
 
   private async loadDeadLetters(): Promise<void> {
+    // One read at a time: `d` pressed again while a read is under way waits for that one.
+    if (this.lettersReading) return;
     const source = this.inspect();
     const set = (patch: Partial<ReturnType<DashboardStore['getState']>['deadLetters']>): void =>
       this.store.setState((s) => ({ deadLetters: { ...s.deadLetters, ...patch } }));
     if (!source) return set({ state: 'error', message: 'not connected yet (Kafka connecting): press d again soon' });
     set({ state: 'loading', message: 'reading the dead-letter topic…' });
+    this.lettersReading = true;
     try {
       const { topic, letters, inTopic } = await source.deadLetters();
       this.store.setState((s) => ({
@@ -344,6 +348,8 @@ export class DashboardController implements DashboardActions {
       }));
     } catch (error) {
       set({ state: 'error', message: (error as Error).message });
+    } finally {
+      this.lettersReading = false;
     }
   }
 
