@@ -201,6 +201,19 @@ describe('the embedded dashboard', () => {
       'the injected event delivered',
       (s) => /user_signup\s+user-01/.test(s) && /console\s+Ada Lovelace\s+sent/.test(s),
     );
+    // The inspect keys on the in-process log: the detail, the (empty) dead letters, the partitions.
+    session.keys('Tab');
+    session.keys('Enter');
+    await session.waitForScreen('the detail', (s) => s.includes('Trace') && s.includes('type      user_signup'));
+    session.keys('Escape');
+    session.keys('d');
+    await session.waitForScreen('no dead letters', (s) => s.includes('no dead letters in user_events.dlq'));
+    session.keys('Escape');
+    session.keys('l');
+    await session.waitForScreen('the partitions, owned by this process', (s) =>
+      /║\s*\d\s+1\s+1\s+0\s+embedded@pid \d+/.test(s),
+    );
+    session.keys('Escape');
     session.keys('q');
     expect(await session.exitCode()).toBe(0);
   });
