@@ -16,7 +16,9 @@ import { App } from '../ui/App.js';
 import { createDashboardStore, type DashboardState } from '../ui/store.js';
 import { colorEnabled } from '../ui/theme.js';
 import { loadCatalog } from '../domain/catalog.js';
-import { DashboardController } from './dashboard/controller.js';
+import { DashboardController, type InspectSource } from './dashboard/controller.js';
+import { inspectSource } from './dashboard/inspect.js';
+import { tickUpdate } from './dashboard/tick.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
 import { UsersFeed } from './dashboard/users-feed.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
@@ -104,7 +106,13 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       resolveExit(0);
     })();
   };
-  const controller = new DashboardController(store, () => pipeline, quit);
+  let inspect: InspectSource | undefined = undefined;
+  const controller = new DashboardController(
+    store,
+    () => pipeline,
+    quit,
+    () => inspect,
+  );
 
   const unpatched = inkPatchProblem();
   if (unpatched) {
@@ -129,7 +137,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   let usersFeed: UsersFeed | undefined = undefined;
   timers.push(
     setInterval(() => {
-      const update: Partial<DashboardState> = { ...pendingLag, snapshot: collector.snapshot(80), now: Date.now() };
+      const update: Partial<DashboardState> = { ...pendingLag, ...tickUpdate(store.getState(), collector) };
       const users = usersFeed?.take();
       if (users) {
         update.users = users;
@@ -177,6 +185,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const { Pipeline, probeBrokers } = runtime!;
   pipeline = await Pipeline.open(settings!, logger, launched.backends);
   const p = pipeline;
+  inspect = inspectSource(p, collector);
   p.telemetry.subscribe(collector.listener);
   p.telemetry.subscribe((o) => {
     if (o.kind === 'error') logger.warn({ source: o.source }, o.message);
@@ -245,6 +254,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     setInterval(() => void feed.refresh().catch((e: unknown) => logger.debug({ err: e }, 'users refresh failed')), 500),
     setInterval(() => void watchKafka().catch(() => undefined), 2000),
     setInterval(() => void measureLag().catch((e: unknown) => logger.debug({ err: e }, 'lag failed')), 1000),
+    // The partitions view reads offsets and owners every second while it is open (off the render path).
+    setInterval(() => void controller.refreshPartitions(), 1000),
     setInterval(() => {
       const m = process.memoryUsage();
       logger.info(

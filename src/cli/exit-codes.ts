@@ -1,4 +1,4 @@
-/** What the exit code tells a script (README, "Exit codes"). */
+/** What the exit code tells a script (docs/contracts.md, "Exit codes"). */
 export const EXIT = {
   ok: 0,
   /** A service missing or refusing, or a command that failed. */

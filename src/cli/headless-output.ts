@@ -11,7 +11,7 @@ import { COUNTED_KINDS, countInto, emptyTotals, type OutcomeKind, type Telemetry
 
 export type OutputMode = 'lines' | 'stats' | 'none';
 
-/** The contract's fields for each kind printed in `lines` mode (README, "Headless output"). */
+/** The contract's fields for each kind printed in `lines` mode (docs/contracts.md, "Headless output"). */
 export function toLine(o: Outcome): Record<string, unknown> | undefined {
   switch (o.kind) {
     case 'delivery':

@@ -84,5 +84,7 @@ export interface EventLog {
   readRanges(topic: string, ranges: PartitionRange[], each: (batch: LogBatch) => void | Promise<void>): Promise<void>;
   /** Committed offset per partition for a group; absent = nothing committed. */
   committedOffsets(group: string, topic: string): Promise<Map<number, string>>;
+  /** The member of `group` that owns each partition of `topic` it was assigned (`clientId@host`); absent = none. */
+  partitionOwners(group: string, topic: string): Promise<Map<number, string>>;
   close(): Promise<void>;
 }

@@ -23,7 +23,7 @@ import {
   type SendResult,
 } from './ports.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
-import type { ConsumedOutcome, DeliveryOutcome } from '../telemetry/outcomes.js';
+import { DETAIL_VALUE_BYTES, type ConsumedOutcome, type DeliveryOutcome } from '../telemetry/outcomes.js';
 import type { EventTypeDefinition } from '../domain/event-type.js';
 import { crashPoint } from './crash-point.js';
 import { headerText, REPLAY_HEADERS } from './dead-letters.js';
@@ -254,7 +254,7 @@ export class BatchProcessor {
     const at = this.now();
     for (const { event, message } of events) {
       telemetry.publish(
-        new ConsumedEvent(event, chunk.partition, message.offset, at, catalog.eventTypes.get(event.type)!),
+        new ConsumedEvent(event, chunk.topic, message, chunk.partition, at, catalog.eventTypes.get(event.type)!),
       );
     }
   }
@@ -468,22 +468,45 @@ class ConsumedEvent implements ConsumedOutcome {
   readonly eventId: string;
   readonly type: string;
   readonly userId: string;
+  readonly offset: string;
   private summaryText: string | undefined;
+  private details: ReturnType<typeof detailFields> | undefined;
 
   constructor(
     private readonly event: EventEnvelope,
+    readonly topic: string,
+    private readonly message: RawMessage,
     readonly partition: number,
-    readonly offset: string,
     readonly at: number,
     private readonly definition: EventTypeDefinition,
   ) {
     this.eventId = event.id;
     this.type = event.type;
     this.userId = event.userId;
+    this.offset = message.offset;
   }
 
+  // Built only when a subscriber reads them (the dashboard's detail); headless modes never do.
   get summary(): string {
     return (this.summaryText ??= this.definition.summarize(this.event.payload));
+  }
+  private get detail(): ReturnType<typeof detailFields> {
+    return (this.details ??= detailFields(this.topic, this.message));
+  }
+  get key(): string | null {
+    return this.detail.key ?? null;
+  }
+  get headers(): Record<string, string> {
+    return this.detail.headers ?? {};
+  }
+  get timestamp(): number {
+    return this.detail.timestamp ?? 0;
+  }
+  get value(): string {
+    return this.detail.value ?? '';
+  }
+  get valueBytes(): number {
+    return this.detail.valueBytes ?? 0;
   }
 }
 
@@ -567,4 +590,32 @@ class Plan {
       channel: request.channel,
     });
   }
+}
+
+/** Headers kept for the detail, at most. */
+const DETAIL_HEADERS = 32;
+
+/** The message as the dashboard's detail shows it: every string bounded, decoded once, here. */
+function detailFields(
+  topic: string,
+  message: RawMessage,
+): Pick<ConsumedOutcome, 'topic' | 'key' | 'headers' | 'timestamp' | 'value' | 'valueBytes'> {
+  const headers: Record<string, string> = {};
+  let n = 0;
+  for (const [name, raw] of Object.entries(message.headers ?? {})) {
+    if (raw === undefined) continue;
+    if (n++ >= DETAIL_HEADERS) break;
+    const first = Array.isArray(raw) ? raw[0] : raw;
+    const text =
+      first === undefined ? '' : typeof first === 'string' ? first.slice(0, 256) : first.toString('utf8', 0, 256);
+    headers[name.slice(0, 256)] = text;
+  }
+  return {
+    topic,
+    key: message.key === null ? null : message.key.toString('utf8', 0, 1024),
+    headers,
+    timestamp: Number(message.timestamp) || 0,
+    value: message.value?.toString('utf8', 0, DETAIL_VALUE_BYTES) ?? '',
+    valueBytes: message.value?.length ?? 0,
+  };
 }

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 
-/** Apache Kafka 4.4.0: the newest release, checked against kafkajs 2.2.4 (see README, "Why Kafka 4.4"). */
+/** Apache Kafka 4.4.0: the newest release, checked against kafkajs 2.2.4 (docs/stack.md, "Why Kafka 4.4"). */
 export const KAFKA_VERSION = '4.4.0';
 export const MAVEN_DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
 

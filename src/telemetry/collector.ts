@@ -4,12 +4,16 @@
  * React: the pipeline may publish thousands of outcomes a second, and the UI
  * copies a snapshot about ten times a second.
  */
-import type { DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
+import type { DeadLetterOutcome, DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
 import { RingBuffer } from './ring-buffer.js';
 import { emptyTotals, type Totals } from './telemetry.js';
 import { bound } from '../text/bound.js';
+import { EventDetails, letterKey, type EventDetail } from './event-details.js';
+import { rowFilter } from './row-filter.js';
 
 export interface StreamRow {
+  /** Increases by one per row kept: tells rows that came since a moment apart from older ones. */
+  seq: number;
   at: number;
   eventId: string;
   type: string;
@@ -21,6 +25,7 @@ export interface StreamRow {
 
 export interface LookupRow {
   at: number;
+  eventId: string;
   userId: string;
   found: boolean;
   channelsOn: string[];
@@ -28,7 +33,9 @@ export interface LookupRow {
 }
 
 export interface DeliveryRow {
+  seq: number;
   at: number;
+  /** The event's id; for a dead letter of a message that never became an event, `p<partition>@<offset>`. */
   eventId: string;
   type: string;
   userId: string;
@@ -37,6 +44,10 @@ export interface DeliveryRow {
   text: string;
   status: DeliveryStatus | 'deadletter';
   reason: string | null;
+  latencyMs: number;
+  attempts: number;
+  /** A dead letter's own fields (status `deadletter`), as headless output prints them. */
+  letter?: Pick<DeadLetterOutcome, 'reason' | 'detail' | 'topic' | 'partition' | 'offset' | 'key'>;
 }
 
 export interface ServiceHealth {
@@ -91,6 +102,8 @@ export class Collector {
   private partitions: number[] = [];
   private lastError: Snapshot['lastError'] = null;
   private backlog: Snapshot['backlog'] = { unacknowledged: 0, full: false };
+  private readonly details = new EventDetails();
+  private seq = 0;
 
   constructor(private readonly now: () => number = Date.now) {
     this.secondStart = Math.floor(now() / 1000) * 1000;
@@ -108,24 +121,34 @@ export class Collector {
       case 'consumed':
         this.totals.consumed++;
         this.inSecond.consumed++;
-        this.stream.push({
-          at: o.at,
-          eventId: bound(o.eventId),
-          type: bound(o.type),
-          userId: bound(o.userId),
-          partition: o.partition,
-          offset: o.offset,
-          summary: bound(o.summary),
-        });
+        {
+          const row: StreamRow = {
+            seq: ++this.seq,
+            at: o.at,
+            eventId: bound(o.eventId),
+            type: bound(o.type),
+            userId: bound(o.userId),
+            partition: o.partition,
+            offset: o.offset,
+            summary: bound(o.summary),
+          };
+          this.stream.push(row);
+          this.details.consumed(o, row);
+        }
         break;
       case 'lookup':
-        this.lookups.push({
-          at: o.at,
-          userId: bound(o.userId),
-          found: o.found,
-          channelsOn: o.channelsOn,
-          latencyMs: o.latencyMs,
-        });
+        {
+          const eventId = bound(o.eventId);
+          this.details.lookup(o, eventId);
+          this.lookups.push({
+            at: o.at,
+            eventId,
+            userId: bound(o.userId),
+            found: o.found,
+            channelsOn: o.channelsOn,
+            latencyMs: o.latencyMs,
+          });
+        }
         break;
       case 'delivery':
         this.totals[o.status]++;
@@ -133,31 +156,47 @@ export class Collector {
           this.inSecond.delivered++;
           this.latencies.push(o.latencyMs);
         }
-        this.deliveries.push({
-          at: o.at,
-          eventId: bound(o.eventId),
-          type: bound(o.type),
-          userId: bound(o.userId),
-          channel: o.channel,
-          address: bound(o.address ?? ''),
-          text: bound(o.text ?? ''),
-          status: o.status,
-          reason: o.reason === null ? null : bound(o.reason),
-        });
+        {
+          const row: DeliveryRow = {
+            seq: ++this.seq,
+            at: o.at,
+            eventId: bound(o.eventId),
+            type: bound(o.type),
+            userId: bound(o.userId),
+            channel: o.channel,
+            address: bound(o.address ?? ''),
+            text: bound(o.text ?? ''),
+            status: o.status,
+            reason: o.reason === null ? null : bound(o.reason),
+            latencyMs: o.latencyMs,
+            attempts: o.attempts,
+          };
+          this.deliveries.push(row);
+          this.details.delivery(o, row);
+        }
         break;
       case 'deadletter':
         this.totals.deadletter++;
-        this.deliveries.push({
-          at: o.at,
-          eventId: '',
-          type: '',
-          userId: bound(o.key ?? ''),
-          channel: 'dlq',
-          address: bound(o.key ?? '(no key)'),
-          text: bound(`${o.reason} p${o.partition}@${o.offset}: ${bound(o.detail)}`),
-          status: 'deadletter',
-          reason: null,
-        });
+        this.details.deadLetter(o);
+        {
+          const detail = bound(o.detail);
+          const key = o.key === null ? null : bound(o.key);
+          this.deliveries.push({
+            seq: ++this.seq,
+            at: o.at,
+            eventId: this.details.keyAt(o.partition, o.offset) ?? letterKey(o.partition, o.offset),
+            type: '',
+            userId: key ?? '',
+            channel: 'dlq',
+            address: key ?? '(no key)',
+            text: bound(`p${o.partition}@${o.offset}: ${detail}`),
+            status: 'deadletter',
+            reason: o.reason,
+            latencyMs: 0,
+            attempts: 0,
+            letter: { reason: o.reason, detail, topic: bound(o.topic), partition: o.partition, offset: o.offset, key },
+          });
+        }
         break;
       case 'error':
         this.totals.errors++;
@@ -202,8 +241,28 @@ export class Collector {
     else this.redis = health;
   }
 
-  snapshot(rows = 60): Snapshot {
+  /** The detail of an event (by id, or `p<partition>@<offset>` for a dead letter), while it is kept. */
+  detail(key: string): EventDetail | undefined {
+    return this.details.get(key);
+  }
+
+  /** Every row kept of the stream and the deliveries that passes `filter`, newest first. */
+  rows(filter = ''): { stream: StreamRow[]; deliveries: DeliveryRow[] } {
+    const keep = rowFilter(filter);
+    return { stream: this.stream.newest().filter(keep), deliveries: this.deliveries.newest().filter(keep) };
+  }
+
+  /** `filter`: only the rows it matches (see {@link rowFilter}), up to `rows` of each kind. */
+  snapshot(rows = 60, filter = ''): Snapshot {
     this.roll();
+    const newest = <T extends object>(buffer: RingBuffer<T>): T[] => {
+      if (filter === '') return buffer.newest(rows);
+      const keep = rowFilter(filter);
+      return buffer
+        .newest()
+        .filter((r) => keep(r))
+        .slice(0, rows);
+    };
     const sorted = this.latencies.toArray().sort((a, b) => a - b);
     const last = (b: RingBuffer<number>): number => b.newest(1)[0] ?? 0;
     return {
@@ -224,9 +283,9 @@ export class Collector {
         p99: percentile(sorted, 99),
         samples: sorted.length,
       },
-      stream: this.stream.newest(rows),
-      lookups: this.lookups.newest(rows),
-      deliveries: this.deliveries.newest(rows),
+      stream: newest(this.stream),
+      lookups: newest(this.lookups),
+      deliveries: newest(this.deliveries),
       kafka: this.kafka,
       redis: this.redis,
       partitions: this.partitions,

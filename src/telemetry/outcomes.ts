@@ -1,6 +1,6 @@
 /**
  * Every outcome the pipeline publishes. Headless mode prints them as JSON lines
- * (README, "Headless output"); the dashboard reads the same stream.
+ * (docs/contracts.md, "Headless output"); the dashboard reads the same stream.
  */
 import type { SkipReason } from '../domain/rules.js';
 import type { DeadLetterReason } from '../domain/envelope.js';
@@ -23,8 +23,22 @@ export interface ConsumedOutcome {
   partition: number;
   offset: string;
   summary: string;
+  /**
+   * For the dashboard's event detail only (never printed headless): where the event came from, its key
+   * and headers as text, its produce timestamp, and the first {@link DETAIL_VALUE_BYTES} bytes of its
+   * value, with the value's whole size. Each is bounded, so the cost does not follow the event's size.
+   */
+  topic?: string;
+  key?: string | null;
+  headers?: Record<string, string>;
+  timestamp?: number;
+  value?: string;
+  valueBytes?: number;
   at: number;
 }
+
+/** Bytes of an event's value kept for the dashboard's detail: enough for any event the catalog makes. */
+export const DETAIL_VALUE_BYTES = 4096;
 
 export interface LookupOutcome {
   kind: 'lookup';

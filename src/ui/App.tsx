@@ -4,9 +4,9 @@
  * only the rows that fit.
  */
 import { Box, Text, useInput } from 'ink';
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { useStore } from 'zustand';
-import { buildKeymap, dispatchKey, footerHint, type DashboardActions } from './keymap.js';
+import { buildKeymap, dispatchKey, footerHint, keyMode, keystrokes, type DashboardActions } from './keymap.js';
 import { Deliveries } from './panels/Deliveries.js';
 import { EventStream } from './panels/EventStream.js';
 import { Footer } from './panels/Footer.js';
@@ -18,6 +18,9 @@ import { Users } from './panels/Users.js';
 import type { DashboardStore } from './store.js';
 import { makeTheme } from './theme.js';
 import { useTerminalSize } from './use-terminal-size.js';
+import { DeadLettersView } from './views/DeadLettersView.js';
+import { DetailView } from './views/DetailView.js';
+import { PartitionsView } from './views/PartitionsView.js';
 
 export interface AppProps {
   store: DashboardStore;
@@ -36,18 +39,26 @@ export function App({ store, actions, color = true, size }: AppProps) {
   const channels = useStore(store, (s) => s.channels);
   const eventTypes = useStore(store, (s) => s.eventTypes);
   const help = useStore(store, (s) => s.help);
+  const scroll = useStore(store, (s) => s.scroll);
+  const view = useStore(store, (s) => s.view);
+  const mode = useStore(store, keyMode);
   const logFile = useStore(store, (s) => s.info.logFile);
   const startup = useStore(store, (s) => s.startup);
   const statusLines = useStore(store, statusBarLines);
   const bindings = useMemo(() => buildKeymap(eventTypes, channels), [eventTypes, channels]);
-  const hint = useMemo(() => footerHint(bindings), [bindings]);
+  const hint = useMemo(() => footerHint(bindings, mode), [bindings, mode]);
 
   useInput((input, key) => {
-    dispatchKey(bindings, input, key, actions);
+    // The mode is read when the key comes, not from the last render: keys typed fast act in order.
+    for (const [one, k] of keystrokes(input, key)) dispatchKey(bindings, one, k, actions, keyMode(store.getState()));
   });
 
   // Keep the last column free: some terminals scroll when the bottom-right cell is written.
   const width = Math.max(20, columns - 1);
+  const bodyRows = rows - 1 - statusLines;
+  useEffect(() => {
+    store.setState({ viewport: { columns: width, rows: bodyRows } });
+  }, [store, width, bodyRows]);
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
     return (
       <Box flexDirection="column" width={width}>
@@ -67,7 +78,13 @@ export function App({ store, actions, color = true, size }: AppProps) {
     <Box flexDirection="column" width={width} height={rows}>
       <StatusBar store={store} theme={theme} width={width} />
       {help ? (
-        <HelpOverlay bindings={bindings} logFile={logFile} theme={theme} width={width} height={body} />
+        <HelpOverlay bindings={bindings} logFile={logFile} theme={theme} width={width} height={body} scroll={scroll} />
+      ) : view === 'detail' ? (
+        <DetailView store={store} theme={theme} width={width} height={body} />
+      ) : view === 'deadletters' || view === 'letter' ? (
+        <DeadLettersView store={store} theme={theme} width={width} height={body} />
+      ) : view === 'partitions' ? (
+        <PartitionsView store={store} theme={theme} width={width} height={body} />
       ) : startup.length > 0 ? (
         <Box flexDirection="column" width={width} height={body} borderStyle="round" paddingX={1} overflow="hidden">
           <Text bold>Starting the local stack</Text>

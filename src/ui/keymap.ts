@@ -4,20 +4,51 @@
  * channel keys come from the catalog.
  */
 import type { Key } from 'ink';
-import type { ChannelInfo, EventTypeInfo } from './store.js';
+import type { ChannelInfo, DashboardState, EventTypeInfo } from './store.js';
 
 /** What the keys can ask for; the dashboard's controller carries them out. */
 export interface DashboardActions {
   inject(type: string): void;
   toggleChannel(channel: string): void;
+  /** Users focused: the selected user; a row panel: its cursor; a view: its cursor or its scroll. */
   moveSelection(delta: number): void;
   togglePause(): void;
   changeRate(direction: 1 | -1): void;
   toggleHelp(): void;
-  /** Closes the help (and any overlay there will be); nothing when none is open. */
+  /** Closes the top overlay (help, detail, view, filter being typed, question); else clears the filter. */
   closeOverlay(): void;
   quit(): void;
+  moveFocus(direction: 1 | -1): void;
+  /** Enter: the detail of the row under the cursor, or of the selected dead letter. */
+  openDetail(): void;
+  startFilter(): void;
+  typeFilter(text: string): void;
+  eraseFilter(): void;
+  applyFilter(): void;
+  openDeadLetters(): void;
+  openPartitions(): void;
+  exportRows(): void;
+  /** R: asks to replay the selected dead letter; `answer` is the y/n. */
+  replayLetter(): void;
+  answer(yes: boolean): void;
 }
+
+/**
+ * Which keys act: the panels (main), the filter being typed, a question waiting for y/n, the help, or
+ * one of the views over the panels.
+ */
+export type KeyMode = 'main' | 'filter' | 'confirm' | 'help' | 'detail' | 'deadletters' | 'letter' | 'partitions';
+
+/** The mode the keys are in, from what the screen shows. */
+export function keyMode(s: Pick<DashboardState, 'filterDraft' | 'confirm' | 'help' | 'view'>): KeyMode {
+  if (s.filterDraft !== null) return 'filter';
+  if (s.confirm) return 'confirm';
+  if (s.help) return 'help';
+  return s.view;
+}
+
+const VIEWS: KeyMode[] = ['detail', 'deadletters', 'letter', 'partitions'];
+const ALL_BUT_TYPING: KeyMode[] = ['main', 'help', ...VIEWS];
 
 export interface KeyBinding {
   /** How the key is written in the help and footer. */
@@ -25,8 +56,10 @@ export interface KeyBinding {
   description: string;
   /** Footer group: bindings of one group share a footer entry. */
   group: string;
+  /** Where the key acts; the panels only when absent. */
+  in?: readonly KeyMode[];
   matches(input: string, key: Key): boolean;
-  run(actions: DashboardActions): void;
+  run(actions: DashboardActions, input: string): void;
   /** false: listed in the help only, not in the footer's one line. */
   footer?: false;
 }
@@ -35,6 +68,15 @@ const is =
   (...chars: string[]) =>
   (input: string, key: Key): boolean =>
     !key.ctrl && !key.meta && chars.includes(input);
+
+const printable = (input: string, key: Key): boolean =>
+  !key.ctrl &&
+  !key.meta &&
+  !key.escape &&
+  !key.return &&
+  !key.tab &&
+  input.length > 0 &&
+  !/[\u0000-\u001f\u007f]/.test(input);
 
 export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: readonly ChannelInfo[]): KeyBinding[] {
   return [
@@ -47,15 +89,17 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     })),
     {
       keys: '↑/k',
-      description: 'select the previous user',
-      group: 'select',
+      description: 'Users: select the previous user; Event stream, Deliveries: cursor up; views and help: up',
+      group: 'move',
+      in: ['main', 'help', ...VIEWS],
       matches: (input, key) => key.upArrow || is('k')(input, key),
       run: (a) => a.moveSelection(-1),
     },
     {
       keys: '↓/j',
-      description: 'select the next user',
-      group: 'select',
+      description: 'Users: select the next user; Event stream, Deliveries: cursor down (holds the panel); views: down',
+      group: 'move',
+      in: ['main', 'help', ...VIEWS],
       matches: (input, key) => key.downArrow || is('j')(input, key),
       run: (a) => a.moveSelection(1),
     },
@@ -66,6 +110,115 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
       matches: is(c.toggleKey),
       run: (a) => a.toggleChannel(c.name),
     })),
+    {
+      keys: 'Tab',
+      description: 'focus the next panel: Users, Event stream, Deliveries',
+      group: 'focus',
+      matches: (_input, key) => key.tab && !key.shift,
+      run: (a) => a.moveFocus(1),
+    },
+    {
+      keys: 'Shift-Tab',
+      description: 'focus the previous panel',
+      group: 'focus',
+      matches: (_input, key) => key.tab && key.shift,
+      run: (a) => a.moveFocus(-1),
+      footer: false,
+    },
+    {
+      keys: 'Enter',
+      description: 'the detail of the row under the cursor: message, look-up, deliveries (its trace)',
+      group: 'detail',
+      matches: (_input, key) => key.return,
+      run: (a) => a.openDetail(),
+    },
+    {
+      keys: 'Enter',
+      description: 'the selected dead letter: value (escaped) and headers',
+      group: 'open',
+      in: ['deadletters'],
+      matches: (_input, key) => key.return,
+      run: (a) => a.openDetail(),
+    },
+    {
+      keys: '/',
+      description: 'filter stream, deliveries and look-ups: id, user, type, channel, status, reason',
+      group: 'filter',
+      matches: is('/'),
+      run: (a) => a.startFilter(),
+    },
+    {
+      keys: 'text',
+      description: 'type the filter (case-insensitive substring)',
+      group: 'type',
+      in: ['filter'],
+      matches: printable,
+      run: (a, input) => a.typeFilter(input),
+      footer: false,
+    },
+    {
+      keys: 'Backspace',
+      description: 'erase the last character of the filter',
+      group: 'type',
+      in: ['filter'],
+      matches: (_input, key) => key.backspace || key.delete,
+      run: (a) => a.eraseFilter(),
+      footer: false,
+    },
+    {
+      keys: 'Enter',
+      description: 'apply the filter',
+      group: 'apply',
+      in: ['filter'],
+      matches: (_input, key) => key.return,
+      run: (a) => a.applyFilter(),
+    },
+    {
+      keys: 'd',
+      description: 'dead letters of <topic>.dlq, newest first, read from Kafka (in the view: read again)',
+      group: 'dlq',
+      in: ['main', 'deadletters'],
+      matches: is('d'),
+      run: (a) => a.openDeadLetters(),
+    },
+    {
+      keys: 'R',
+      description: 'replay the selected dead letter to its source topic (asks y/n)',
+      group: 'replay',
+      in: ['deadletters', 'letter'],
+      matches: is('R'),
+      run: (a) => a.replayLetter(),
+    },
+    {
+      keys: 'y',
+      description: 'yes: do it',
+      group: 'answer',
+      in: ['confirm'],
+      matches: is('y', 'Y'),
+      run: (a) => a.answer(true),
+    },
+    {
+      keys: 'n',
+      description: 'no: leave it',
+      group: 'answer',
+      in: ['confirm'],
+      matches: (input, key) => is('n', 'N')(input, key),
+      run: (a) => a.answer(false),
+    },
+    {
+      keys: 'l',
+      description: 'partitions: committed and end offsets, lag, owner, events/s',
+      group: 'partitions',
+      matches: is('l'),
+      run: (a) => a.openPartitions(),
+    },
+    {
+      keys: 'x',
+      description: 'export the stream and deliveries, as filtered, to eventstream-export-<time>.jsonl',
+      group: 'export',
+      matches: is('x'),
+      run: (a) => a.exportRows(),
+    },
     {
       keys: 'space',
       description: 'pause / resume the scheduled producer',
@@ -87,11 +240,19 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
       matches: is('-', '_'),
       run: (a) => a.changeRate(-1),
     },
-    { keys: '?', description: 'show / hide this help', group: 'help', matches: is('?'), run: (a) => a.toggleHelp() },
+    {
+      keys: '?',
+      description: 'show / hide this help',
+      group: 'help',
+      in: ALL_BUT_TYPING,
+      matches: is('?'),
+      run: (a) => a.toggleHelp(),
+    },
     {
       keys: 'Esc',
-      description: 'close this help',
-      group: 'help',
+      description: 'close the help, the detail or a view; while typing a filter: clear it; else clear the filter',
+      group: 'close',
+      in: ['main', 'filter', 'confirm', 'help', ...VIEWS],
       matches: (_input, key) => key.escape,
       run: (a) => a.closeOverlay(),
       footer: false,
@@ -100,22 +261,54 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
       keys: 'q/Ctrl-C',
       description: 'quit: stop producing, settle and commit the batch in flight, disconnect',
       group: 'quit',
+      in: ALL_BUT_TYPING,
       matches: (input, key) => is('q')(input, key) || (key.ctrl && input === 'c'),
       run: (a) => a.quit(),
+    },
+    {
+      keys: 'Ctrl-C',
+      description: 'quit',
+      group: 'quit',
+      in: ['filter', 'confirm'],
+      matches: (input, key) => key.ctrl && input === 'c',
+      run: (a) => a.quit(),
+      footer: false,
     },
   ];
 }
 
+const acts = (b: KeyBinding, mode: KeyMode): boolean => (b.in ?? ['main']).includes(mode);
+
+/** Footer labels shorter than the group names where the line is tight. */
+const FOOTER_LABEL: Record<string, string> = { dlq: 'dead letters' };
+
 /** The footer's one line: each group's keys and what they do, in keymap order. */
-export function footerHint(bindings: readonly KeyBinding[]): string {
+export function footerHint(bindings: readonly KeyBinding[], mode: KeyMode = 'main'): string {
   const groups = new Map<string, string[]>();
   for (const b of bindings) {
-    if (b.footer === false) continue;
+    if (b.footer === false || !acts(b, mode)) continue;
     const keys = groups.get(b.group) ?? [];
-    keys.push(b.keys.split('/')[0]!);
+    keys.push(b.keys.length > 1 ? b.keys.split('/')[0]! : b.keys);
     groups.set(b.group, keys);
   }
-  return [...groups.entries()].map(([g, keys]) => `${keys.join(g === 'select' ? '' : '/')} ${g}`).join('  ');
+  const closes =
+    mode === 'main' ? '' : `Esc ${mode === 'filter' ? 'clear' : mode === 'confirm' ? 'cancel' : 'close'}  `;
+  const hint = [...groups.entries()]
+    .map(([g, keys]) => `${keys.join(g === 'move' ? '' : '/')} ${FOOTER_LABEL[g] ?? g}`)
+    .join('  ');
+  return mode === 'main' ? hint : `${closes}${hint}`;
+}
+
+/**
+ * Ink hands keys that came in one read (typed fast, sent by tmux, pasted) over as one string: they are
+ * split back into keystrokes here, so `Tab j j` moves focus and then the cursor twice.
+ */
+export function keystrokes(input: string, key: Key): [string, Key][] {
+  if (input.length <= 1 || key.ctrl || key.meta || key.escape || input.includes('\u001b')) return [[input, key]];
+  return Array.from(input).map((ch): [string, Key] => [
+    ch === '\t' || ch === '\r' ? '' : ch,
+    { ...key, tab: ch === '\t', return: ch === '\r', shift: ch !== ch.toLowerCase() },
+  ]);
 }
 
 export function dispatchKey(
@@ -123,9 +316,10 @@ export function dispatchKey(
   input: string,
   key: Key,
   actions: DashboardActions,
+  mode: KeyMode = 'main',
 ): boolean {
-  const binding = bindings.find((b) => b.matches(input, key));
+  const binding = bindings.find((b) => acts(b, mode) && b.matches(input, key));
   if (!binding) return false;
-  binding.run(actions);
+  binding.run(actions, input);
   return true;
 }

@@ -4,7 +4,8 @@
  * they show.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { Snapshot } from '../telemetry/collector.js';
+import type { DeliveryRow, Snapshot, StreamRow } from '../telemetry/collector.js';
+import type { EventDetail } from '../telemetry/event-details.js';
 
 export interface UserRow {
   id: string;
@@ -38,6 +39,70 @@ export interface DashboardInfo {
   mode: string;
 }
 
+/** The panels Tab moves between; the Users panel has focus at start. */
+export const FOCUS_ORDER = ['users', 'stream', 'deliveries'] as const;
+export type FocusPanel = (typeof FOCUS_ORDER)[number];
+export type RowPanel = 'stream' | 'deliveries';
+
+/** What fills the body: the panels, or one of the inspect views over them. */
+export type View = 'main' | 'detail' | 'deadletters' | 'letter' | 'partitions';
+
+/** A row the detail was opened from: shown as it is when the event's outcomes are no longer kept. */
+export interface DetailRequest {
+  key: string;
+  from: { eventId: string; type: string; userId: string; where: string };
+  data: EventDetail | null;
+}
+
+/** A dead letter as the view shows it: every string bounded and the value escaped. */
+export interface LetterRow {
+  partition: number;
+  offset: string;
+  writtenAt: number;
+  reason: string;
+  detail: string;
+  channel: string | null;
+  key: string | null;
+  sourceTopic: string | null;
+  /** `partition@offset` in the source topic, or '' when the letter does not say. */
+  source: string;
+  eventId: string | null;
+  failedAt: string | null;
+  /** The value's first bytes, escaped (JSON string rules), and its whole size. */
+  value: string;
+  valueBytes: number;
+  headers: [string, string][];
+}
+
+export interface Loadable {
+  state: 'idle' | 'loading' | 'ready' | 'error';
+  message: string;
+  /** When it was last read. */
+  at: number;
+}
+
+export interface DeadLettersView extends Loadable {
+  topic: string;
+  letters: LetterRow[];
+  inTopic: number;
+  cursor: number;
+}
+
+export interface PartitionRow {
+  partition: number;
+  committed: string | null;
+  end: string;
+  lag: number;
+  owner: string;
+  /** Events appended per second since the previous read; null on the first read. */
+  rate: number | null;
+}
+
+export interface PartitionsView extends Loadable {
+  rows: PartitionRow[];
+  group: string;
+}
+
 export interface DashboardState {
   snapshot: Snapshot;
   users: UserRow[];
@@ -53,6 +118,26 @@ export interface DashboardState {
   /** Progress lines shown while the stack starts (empty once running). */
   startup: string[];
   now: number;
+  focus: FocusPanel;
+  /** Row cursor per panel: 0 is the newest row; above 0 the panel holds its rows (stops scrolling). */
+  cursor: Record<RowPanel, number>;
+  held: { stream: StreamRow[] | null; deliveries: DeliveryRow[] | null };
+  /** Rows that came since the panel was held (its title counts them). */
+  newRows: Record<RowPanel, number>;
+  /** The filter applied; '' none. */
+  filter: string;
+  /** The filter being typed (after `/`), or null. */
+  filterDraft: string | null;
+  view: View;
+  /** First line shown of a scrolling view (detail, letter). */
+  scroll: number;
+  detail: DetailRequest | null;
+  deadLetters: DeadLettersView;
+  partitions: PartitionsView;
+  /** The body's size on screen (set by the App): how far a view can scroll. */
+  viewport: { columns: number; rows: number };
+  /** A question waiting for y/n (the replay of a dead letter). */
+  confirm: { question: string; letter: { partition: number; offset: string } } | null;
 }
 
 export type DashboardStore = StoreApi<DashboardState>;
@@ -88,10 +173,50 @@ export function createDashboardStore(
     notice: null,
     startup: [],
     now: Date.now(),
+    focus: 'users',
+    cursor: { stream: 0, deliveries: 0 },
+    held: { stream: null, deliveries: null },
+    newRows: { stream: 0, deliveries: 0 },
+    filter: '',
+    filterDraft: null,
+    view: 'main',
+    scroll: 0,
+    detail: null,
+    deadLetters: { state: 'idle', message: '', at: 0, topic: '', letters: [], inTopic: 0, cursor: 0 },
+    partitions: { state: 'idle', message: '', at: 0, rows: [], group: '' },
+    confirm: null,
+    viewport: { columns: 80, rows: 20 },
     ...initial,
   }));
 }
 
 export function selectedUser(state: DashboardState): UserRow | undefined {
   return state.users[Math.min(state.selected, state.users.length - 1)];
+}
+
+/** The rows a panel shows: the ones it holds while its cursor is below the top, else the newest. */
+export function panelRows(state: DashboardState, panel: 'stream'): StreamRow[];
+export function panelRows(state: DashboardState, panel: 'deliveries'): DeliveryRow[];
+export function panelRows(state: DashboardState, panel: RowPanel): StreamRow[] | DeliveryRow[] {
+  return panel === 'stream'
+    ? (state.held.stream ?? state.snapshot.stream)
+    : (state.held.deliveries ?? state.snapshot.deliveries);
+}
+
+/** A new snapshot into the state: held panels keep their rows and count the ones that came since. */
+export function withSnapshot(state: DashboardState, snapshot: Snapshot): Pick<DashboardState, 'snapshot' | 'newRows'> {
+  const count = (held: { seq: number }[] | null, rows: { seq: number }[]): number => {
+    if (!held) return 0;
+    const top = held[0]?.seq ?? 0;
+    let n = 0;
+    for (const r of rows) if (r.seq > top) n++;
+    return n;
+  };
+  return {
+    snapshot,
+    newRows: {
+      stream: count(state.held.stream, snapshot.stream),
+      deliveries: count(state.held.deliveries, snapshot.deliveries),
+    },
+  };
 }

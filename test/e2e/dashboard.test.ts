@@ -55,7 +55,10 @@ describe('the dashboard in a terminal', () => {
     );
     for (const title of ['Event stream', 'Deliveries', 'Redis look-ups', 'Throughput', 'Users'])
       expect(ready).toContain(title);
-    expect(ready).toContain('s/b/r inject  ↑↓ select  e/m/p/c toggle  space pause  +/- rate  ? help  q quit');
+    // The footer's one line, from the keymap; cut with an ellipsis where 120 columns end (? lists every key).
+    expect(ready).toContain(
+      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  l partitions  x export',
+    );
     expect(session.alternateScreen()).toBe(true);
 
     session.keys('j');
@@ -198,6 +201,19 @@ describe('the embedded dashboard', () => {
       'the injected event delivered',
       (s) => /user_signup\s+user-01/.test(s) && /console\s+Ada Lovelace\s+sent/.test(s),
     );
+    // The inspect keys on the in-process log: the detail, the (empty) dead letters, the partitions.
+    session.keys('Tab');
+    session.keys('Enter');
+    await session.waitForScreen('the detail', (s) => s.includes('Trace') && s.includes('type      user_signup'));
+    session.keys('Escape');
+    session.keys('d');
+    await session.waitForScreen('no dead letters', (s) => s.includes('no dead letters in user_events.dlq'));
+    session.keys('Escape');
+    session.keys('l');
+    await session.waitForScreen('the partitions, owned by this process', (s) =>
+      /║\s*\d\s+1\s+1\s+0\s+embedded@pid \d+/.test(s),
+    );
+    session.keys('Escape');
     session.keys('q');
     expect(await session.exitCode()).toBe(0);
   });

@@ -72,6 +72,17 @@ export function recordingActions(): DashboardActions & { calls: string[] } {
     toggleHelp: () => calls.push('help'),
     closeOverlay: () => calls.push('close'),
     quit: () => calls.push('quit'),
+    moveFocus: (d) => calls.push(`focus ${d}`),
+    openDetail: () => calls.push('detail'),
+    startFilter: () => calls.push('filter'),
+    typeFilter: (t) => calls.push(`type ${t}`),
+    eraseFilter: () => calls.push('erase'),
+    applyFilter: () => calls.push('apply'),
+    openDeadLetters: () => calls.push('dead letters'),
+    openPartitions: () => calls.push('partitions'),
+    exportRows: () => calls.push('export'),
+    replayLetter: () => calls.push('replay'),
+    answer: (yes) => calls.push(`answer ${yes}`),
   };
 }
 

@@ -27,6 +27,26 @@ const KEYS: [string, string, string][] = [
   ['Esc', '\u001B', 'close'],
   ['q', 'q', 'quit'],
   ['Ctrl-C', '\u0003', 'quit'],
+  ['Tab', '\t', 'focus 1'],
+  ['Shift-Tab', '\u001B[Z', 'focus -1'],
+  ['Enter', '\r', 'detail'],
+  ['/', '/', 'filter'],
+  ['d', 'd', 'dead letters'],
+  ['l', 'l', 'partitions'],
+  ['x', 'x', 'export'],
+];
+
+/** Keys act by what the screen shows: typed text goes to the filter, R replays only over dead letters. */
+const MODE_KEYS: [string, Record<string, unknown>, string, string][] = [
+  ['q while typing a filter', { filterDraft: '' }, 'q', 'type q'],
+  ['Backspace while typing a filter', { filterDraft: 'ab' }, '\u007F', 'erase'],
+  ['Enter while typing a filter', { filterDraft: 'ab' }, '\r', 'apply'],
+  ['Esc while typing a filter', { filterDraft: 'ab' }, '\u001B', 'close'],
+  ['R over the dead letters', { view: 'deadletters' }, 'R', 'replay'],
+  ['Enter over the dead letters', { view: 'deadletters' }, '\r', 'detail'],
+  ['y to a question', { confirm: { question: 'Replay?', letter: { partition: 0, offset: '1' } } }, 'y', 'answer true'],
+  ['n to a question', { confirm: { question: 'Replay?', letter: { partition: 0, offset: '1' } } }, 'n', 'answer false'],
+  ['j in the detail', { view: 'detail' }, 'j', 'move 1'],
 ];
 
 describe('keys', () => {
@@ -44,12 +64,43 @@ describe('keys', () => {
     expect(actions.calls).toEqual([expected]);
   });
 
+  it.each(MODE_KEYS)('%s → %s', async (_name, state, sequence, expected) => {
+    const { store } = makeStore();
+    store.setState(state);
+    const actions = recordingActions();
+    const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
+    await settle();
+    r.stdin.write(sequence);
+    await waitForFrame(
+      () => actions.calls.join('|'),
+      (c) => c.length > 0,
+      `the action for ${JSON.stringify(sequence)}`,
+    );
+    expect(actions.calls).toEqual([expected]);
+  });
+
+  it('ignores keys that act elsewhere: s, R and y do nothing in the panels while no question waits', async () => {
+    const { store } = makeStore();
+    store.setState({ view: 'partitions' });
+    const actions = recordingActions();
+    const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
+    await settle();
+    for (const key of ['s', 'R', 'y', 'e', 'x']) r.stdin.write(key);
+    r.stdin.write('?');
+    await waitForFrame(
+      () => actions.calls.join('|'),
+      (c) => c.length > 0,
+      'the ? action',
+    );
+    expect(actions.calls).toEqual(['help']);
+  });
+
   it('ignores keys that are bound to nothing', async () => {
     const { store } = makeStore();
     const actions = recordingActions();
     const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
     await settle();
-    for (const key of ['x', 'z', 'Q', '1']) r.stdin.write(key);
+    for (const key of ['X', 'z', 'Q', '1', 'R', 'y']) r.stdin.write(key);
     r.stdin.write('?');
     await waitForFrame(
       () => actions.calls.join('|'),
@@ -64,7 +115,10 @@ describe('one keymap feeds the footer and the help overlay', () => {
   it('the footer names every group of keys', async () => {
     const { store } = makeStore();
     const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, 120, 40);
-    expect(r.frame()).toContain('s/b/r inject  ↑↓ select  e/m/p/c toggle  space pause  +/- rate  ? help  q quit');
+    // 120 columns: the footer's end is cut with an ellipsis; the help (?) lists every key.
+    expect(r.frame()).toContain(
+      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters',
+    );
   });
 
   it('the help overlay lists every binding and the log file', async () => {
@@ -75,6 +129,11 @@ describe('one keymap feeds the footer and the help overlay', () => {
     const bindings = buildKeymap(store.getState().eventTypes, store.getState().channels);
     for (const b of bindings) expect(frame).toContain(b.description);
     expect(frame).toContain('Logs (kafkajs and the app): /tmp/etui.log');
-    expect(footerHint(bindings)).toBe('s/b/r inject  ↑↓ select  e/m/p/c toggle  space pause  +/- rate  ? help  q quit');
+    expect(footerHint(bindings)).toBe(
+      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  l partitions  x export  space pause  +/- rate  ? help  q quit',
+    );
+    expect(footerHint(bindings, 'deadletters')).toBe(
+      'Esc close  ↑↓ move  Enter open  d dead letters  R replay  ? help  q quit',
+    );
   });
 });

@@ -30,6 +30,7 @@ const KEY_BUDGET_MS = 200;
 function fill(store: DashboardStore, text: string, n: number): void {
   const at = T0 + n * 1000;
   const row = (i: number): StreamRow => ({
+    seq: n * 100 + i,
     at,
     eventId: `e${i}`,
     type: 'item_purchased',
@@ -46,12 +47,16 @@ function fill(store: DashboardStore, text: string, n: number): void {
       stream: Array.from({ length: 30 }, (_, i) => row(i)),
       lookups: Array.from({ length: 20 }, (_, i) => ({
         at,
+        eventId: `e${i}`,
         userId: text,
         found: i % 2 === 0,
         channelsOn: ['email'],
         latencyMs: n,
       })),
       deliveries: Array.from({ length: 30 }, (_, i) => ({
+        seq: n * 100 + i,
+        latencyMs: 1,
+        attempts: 1,
         at,
         eventId: `e${i}`,
         type: 'item_purchased',

@@ -132,7 +132,7 @@ export default defineEventType({
     writeFileSync(
       path.join(dir, 'slack.channel.ts'),
       `import { defineChannel } from ${JSON.stringify(channelModule)};
-export default defineChannel({ name: 'slack', label: 'Slack', toggleKey: 'x', order: 5, maxLength: 4000, format: (c) => '*' + c.subject + '* ' + c.short });
+export default defineChannel({ name: 'slack', label: 'Slack', toggleKey: 'g', order: 5, maxLength: 4000, format: (c) => '*' + c.subject + '* ' + c.short });
 `,
     );
     const extended = await loadCatalog({ events: [EVENTS_DIR, dir], channels: [CHANNELS_DIR, dir] });

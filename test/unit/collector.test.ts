@@ -1,3 +1,5 @@
+import type { Outcome } from '../../src/telemetry/outcomes.js';
+import { DETAIL_EVENTS } from '../../src/telemetry/event-details.js';
 import { describe, expect, it } from 'vitest';
 import { Collector, percentile } from '../../src/telemetry/collector.js';
 import { RingBuffer } from '../../src/telemetry/ring-buffer.js';
@@ -123,5 +125,94 @@ describe('what the collector keeps is bounded', () => {
     const cut = bound(`${'a'.repeat(KEPT_LENGTH - 1)}😀 more`);
     expect(cut).toBe(`${'a'.repeat(KEPT_LENGTH - 1)}…`);
     expect(bound('short')).toBe('short');
+  });
+});
+
+describe('per-event detail and the filter', () => {
+  const consumed = (i: number, userId = `user-${i % 7}`): Outcome => ({
+    kind: 'consumed',
+    eventId: `ev-${i}`,
+    type: 'user_signup',
+    userId,
+    partition: i % 3,
+    offset: String(i),
+    summary: '',
+    topic: 'user_events',
+    key: userId,
+    headers: { 'event-type': 'user_signup' },
+    timestamp: 1000 + i,
+    value: JSON.stringify({ id: `ev-${i}`, payload: { plan: 'pro' } }),
+    valueBytes: 40,
+    at: 2000 + i,
+  });
+
+  it('keeps the detail of the newest 2,000 events only: memory stays flat at any rate', () => {
+    const c = new Collector(() => 0);
+    for (let i = 0; i < 10_000; i++) c.listener(consumed(i));
+    expect(c.detail('ev-9999')).toBeDefined();
+    expect(c.detail(`ev-${10_000 - DETAIL_EVENTS}`)).toBeDefined();
+    expect(c.detail(`ev-${10_000 - DETAIL_EVENTS - 1}`)).toBeUndefined();
+  });
+
+  it('an event detail gathers its look-up, its deliveries and, for a failed one, the dead letter', () => {
+    const c = new Collector(() => 0);
+    c.listener(consumed(1, 'user-02'));
+    c.listener({
+      kind: 'lookup',
+      eventId: 'ev-1',
+      userId: 'user-02',
+      found: true,
+      channelsOn: ['email', 'sms'],
+      latencyMs: 3,
+      at: 1,
+    });
+    const base = { kind: 'delivery' as const, eventId: 'ev-1', type: 'user_signup', userId: 'user-02', at: 2 };
+    c.listener({
+      ...base,
+      channel: 'email',
+      status: 'sent',
+      reason: null,
+      latencyMs: 9,
+      attempts: 1,
+      text: 'Subject: Hi',
+    });
+    c.listener({ ...base, channel: 'sms', status: 'failed', reason: 'provider down', latencyMs: 90, attempts: 3 });
+    const d = c.detail('ev-1')!;
+    expect(d).toMatchObject({
+      topic: 'user_events',
+      partition: 1,
+      offset: '1',
+      messageKey: 'user-02',
+      timestamp: 1001,
+    });
+    expect(d.lookup).toEqual({ found: true, channelsOn: ['email', 'sms'], latencyMs: 3 });
+    expect(d.deliveries.map((t) => `${t.channel} ${t.status} ${t.attempts} ${t.text}`)).toEqual([
+      'email sent 1 Subject: Hi',
+      'sms failed 3 ',
+    ]);
+    expect(d.deadLetter).toEqual({ reason: 'delivery-failed', detail: 'provider down' });
+  });
+
+  it('the filter matches id, user, type, channel, status and reason, case-insensitively, over all rows kept', () => {
+    const c = new Collector(() => 0);
+    for (let i = 0; i < 150; i++) c.listener(consumed(i));
+    c.listener({
+      kind: 'delivery',
+      eventId: 'ev-3',
+      type: 'user_signup',
+      userId: 'user-3',
+      channel: 'sms',
+      status: 'skipped',
+      reason: 'Opted-Out',
+      latencyMs: 0,
+      attempts: 0,
+      at: 1,
+    });
+    expect(c.snapshot(10, 'USER-3').stream.map((r) => r.userId)).toEqual(Array(10).fill('user-3'));
+    expect(c.snapshot(80, 'user-3').stream).toHaveLength(21); // every one of the 150 kept, not only the 80 newest
+    expect(c.snapshot(80, 'opted-out').deliveries).toHaveLength(1);
+    expect(c.snapshot(80, 'SMS').deliveries).toHaveLength(1);
+    expect(c.snapshot(80, 'ev-149').stream.map((r) => r.eventId)).toEqual(['ev-149']);
+    expect(c.snapshot(80, 'nothing-like-it').lookups).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /** The partitioned log on Apache Kafka, through kafkajs. */
-import { Partitioners, type Admin, type Kafka } from 'kafkajs';
+import { AssignerProtocol, Partitioners, type Admin, type Kafka } from 'kafkajs';
 import type {
   EventLog,
   GroupConsumer,
@@ -155,6 +155,25 @@ export class KafkaEventLog implements EventLog {
   async committedOffsets(group: string, topic: string): Promise<Map<number, string>> {
     const [entry] = await (await this.connectedAdmin()).fetchOffsets({ groupId: group, topics: [topic] });
     return new Map((entry?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, p.offset]));
+  }
+
+  async partitionOwners(group: string, topic: string): Promise<Map<number, string>> {
+    const { groups } = await (await this.connectedAdmin()).describeGroups([group]);
+    const owners = new Map<number, string>();
+    for (const member of groups[0]?.members ?? []) {
+      // A member's assignment is the consumer protocol's bytes; an empty one (rebalancing) owns nothing.
+      let decoded: ReturnType<typeof AssignerProtocol.MemberAssignment.decode> = null;
+      try {
+        decoded =
+          member.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment) : null;
+      } catch {
+        decoded = null;
+      }
+      for (const partition of decoded?.assignment[topic] ?? []) {
+        owners.set(partition, `${member.clientId}@${member.clientHost.replace(/^\//, '')}`);
+      }
+    }
+    return owners;
   }
 
   async close(): Promise<void> {

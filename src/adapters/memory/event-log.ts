@@ -43,6 +43,8 @@ function toBuffer(value: Buffer | string | null): Buffer | null {
 export class MemoryEventLog implements EventLog {
   private readonly topics = new Map<string, Partition[]>();
   private readonly committed = new Map<string, Map<number, string>>();
+  /** Groups with a consumer running, per topic: the embedded group has one member, this process. */
+  private readonly running = new Set<string>();
   private readonly appended = new EventEmitter();
   private roundRobin = 0;
 
@@ -123,6 +125,7 @@ export class MemoryEventLog implements EventLog {
             offsets.set(i, (options.fromBeginning ? p.base : p.base + BigInt(p.messages.length)).toString());
         });
         this.appended.on(options.topic, onAppend);
+        this.running.add(key);
         options.events.connected();
         options.events.assigned(partitions.map((_, i) => i));
         loop = (async () => {
@@ -171,6 +174,7 @@ export class MemoryEventLog implements EventLog {
         wake?.();
         await loop;
         this.appended.off(options.topic, onAppend);
+        this.running.delete(key);
         options.events.disconnected();
       },
     };
@@ -208,6 +212,11 @@ export class MemoryEventLog implements EventLog {
 
   async committedOffsets(group: string, topic: string): Promise<Map<number, string>> {
     return new Map(this.committed.get(`${group}\u0000${topic}`) ?? []);
+  }
+
+  async partitionOwners(group: string, topic: string): Promise<Map<number, string>> {
+    if (!this.running.has(`${group}\u0000${topic}`)) return new Map();
+    return new Map(this.partitionsOf(topic).map((_, i) => [i, `embedded@pid ${process.pid}`]));
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,49 @@
 import type { Pipeline } from '../../app/runtime.js';
 import type { DashboardActions } from '../../ui/keymap.js';
 import { KEPT_LENGTH } from '../../text/bound.js';
-import { selectedUser, type DashboardStore, type UserRow } from '../../ui/store.js';
+import { letterKey, type EventDetail } from '../../telemetry/event-details.js';
+import { FILTER_LENGTH } from '../../telemetry/row-filter.js';
+import { buildKeymap } from '../../ui/keymap.js';
+import { letterLines } from '../../ui/views/DeadLettersView.js';
+import { detailLines } from '../../ui/views/detail-lines.js';
+import {
+  FOCUS_ORDER,
+  panelRows,
+  selectedUser,
+  type DashboardStore,
+  type LetterRow,
+  type PartitionRow,
+  type RowPanel,
+  type DashboardState,
+  type UserRow,
+} from '../../ui/store.js';
+
+/** The last line a view can start at: its lines minus the rows it has (title, headings and border off). */
+function scrollLimit(s: DashboardState): number {
+  const { rows, columns } = s.viewport;
+  if (s.help) return buildKeymap(s.eventTypes, s.channels).length + 2 - (rows - 4);
+  if (s.view === 'detail' && s.detail) return detailLines(s.detail).length - (rows - 3);
+  if (s.view === 'partitions') return s.partitions.rows.length + 1 - (rows - 4);
+  const letter = s.deadLetters.letters[s.deadLetters.cursor];
+  if (s.view === 'letter' && letter) {
+    return letterLines(s.deadLetters.topic, letter, columns - 4).length + (s.confirm ? 1 : 0) - (rows - 3);
+  }
+  return 0;
+}
+
+/**
+ * What the inspect keys read: the collector's per-event detail, and Kafka (dead letters, partitions)
+ * read off the render path. Undefined until the pipeline is open.
+ */
+export interface InspectSource {
+  detail(key: string): EventDetail | undefined;
+  deadLetters(): Promise<{ topic: string; letters: LetterRow[]; inTopic: number }>;
+  /** Replays one letter; resolves with what to tell the user. */
+  replay(letter: { partition: number; offset: string }): Promise<string>;
+  partitions(): Promise<{ group: string; rows: PartitionRow[] }>;
+  /** Writes the rows passing `filter` to a file in the working directory. */
+  exportRows(filter: string): Promise<{ file: string; stream: number; deliveries: number }>;
+}
 
 export const RATE_STEPS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000];
 
@@ -41,7 +83,11 @@ export class DashboardController implements DashboardActions {
     private readonly store: DashboardStore,
     private readonly current: () => Pipeline | undefined,
     private readonly onQuit: () => void,
+    private readonly inspect: () => InspectSource | undefined = () => undefined,
   ) {}
+
+  private partitionsReading = false;
+  private lettersReading = false;
 
   private notify(text: string, tone: 'info' | 'error' = 'info'): void {
     this.store.setState({ notice: { text, tone, at: Date.now() } });
@@ -175,8 +221,205 @@ export class DashboardController implements DashboardActions {
   }
 
   moveSelection(delta: number): void {
-    if (this.store.getState().users.length === 0) return this.notify('no users to select yet (Redis connecting)');
+    const state = this.store.getState();
+    if (state.help || (state.view !== 'main' && state.view !== 'deadletters')) {
+      const scroll = Math.max(0, Math.min(scrollLimit(state), state.scroll + delta));
+      return this.store.setState({ scroll });
+    }
+    if (state.view === 'deadletters') {
+      const last = Math.max(0, state.deadLetters.letters.length - 1);
+      const cursor = Math.max(0, Math.min(last, state.deadLetters.cursor + delta));
+      return this.store.setState({ deadLetters: { ...state.deadLetters, cursor } });
+    }
+    if (state.focus !== 'users') return this.moveCursor(state.focus, delta);
+    if (state.users.length === 0) return this.notify('no users to select yet (Redis connecting)');
     this.store.setState((s) => ({ selected: Math.max(0, Math.min(s.users.length - 1, s.selected + delta)) }));
+  }
+
+  /** Below the top row the panel holds the rows it shows, so the one under the cursor stays put. */
+  private moveCursor(panel: RowPanel, delta: number): void {
+    const state = this.store.getState();
+    const rows = panelRows(state, panel as 'stream');
+    if (rows.length === 0)
+      return this.notify(`no rows in ${panel === 'stream' ? 'the event stream' : 'deliveries'} yet`);
+    const cursor = Math.max(0, Math.min(rows.length - 1, state.cursor[panel] + delta));
+    const held = cursor === 0 ? null : (state.held[panel] ?? rows);
+    this.store.setState({
+      cursor: { ...state.cursor, [panel]: cursor },
+      held: { ...state.held, [panel]: held },
+      newRows: cursor === 0 ? { ...state.newRows, [panel]: 0 } : state.newRows,
+    });
+  }
+
+  private releaseRows(): void {
+    this.store.setState({
+      cursor: { stream: 0, deliveries: 0 },
+      held: { stream: null, deliveries: null },
+      newRows: { stream: 0, deliveries: 0 },
+    });
+  }
+
+  moveFocus(direction: 1 | -1): void {
+    const i = FOCUS_ORDER.indexOf(this.store.getState().focus);
+    const focus = FOCUS_ORDER[(i + direction + FOCUS_ORDER.length) % FOCUS_ORDER.length]!;
+    this.store.setState({ focus });
+  }
+
+  openDetail(): void {
+    const state = this.store.getState();
+    if (state.view === 'deadletters') {
+      if (state.deadLetters.letters.length === 0) return this.notify('no dead letter to open');
+      return this.store.setState({ view: 'letter', scroll: 0 });
+    }
+    if (state.focus === 'users') {
+      return this.notify('Enter opens an event: Tab to the Event stream or Deliveries, pick a row with ↑↓');
+    }
+    const source = this.inspect();
+    if (state.focus === 'stream') {
+      const row = panelRows(state, 'stream')[state.cursor.stream];
+      if (!row) return this.notify('no event in the stream yet');
+      const where = `${state.info.topic} p${row.partition}@${row.offset}`;
+      const from = { eventId: row.eventId, type: row.type, userId: row.userId, where };
+      const data = source?.detail(row.eventId) ?? null;
+      return this.store.setState({ view: 'detail', scroll: 0, detail: { key: row.eventId, from, data } });
+    }
+    const row = panelRows(state, 'deliveries')[state.cursor.deliveries];
+    if (!row) return this.notify('no delivery yet');
+    const where = row.letter ? `${row.letter.topic} p${row.letter.partition}@${row.letter.offset}` : '';
+    const from = {
+      eventId: row.letter && row.eventId === letterKey(row.letter.partition, row.letter.offset) ? '' : row.eventId,
+      type: row.type,
+      userId: row.userId,
+      where,
+    };
+    const data = source?.detail(row.eventId) ?? null;
+    this.store.setState({ view: 'detail', scroll: 0, detail: { key: row.eventId, from, data } });
+  }
+
+  startFilter(): void {
+    this.store.setState((s) => ({ filterDraft: s.filter }));
+  }
+
+  typeFilter(text: string): void {
+    this.store.setState((s) => ({ filterDraft: `${s.filterDraft ?? ''}${text}`.slice(0, FILTER_LENGTH) }));
+  }
+
+  eraseFilter(): void {
+    this.store.setState((s) => ({
+      filterDraft: Array.from(s.filterDraft ?? '')
+        .slice(0, -1)
+        .join(''),
+    }));
+  }
+
+  applyFilter(): void {
+    const filter = this.store.getState().filterDraft ?? '';
+    this.releaseRows();
+    this.store.setState({ filter, filterDraft: null });
+  }
+
+  openDeadLetters(): void {
+    this.store.setState((s) => ({ view: 'deadletters', scroll: 0, deadLetters: { ...s.deadLetters, cursor: 0 } }));
+    void this.loadDeadLetters();
+  }
+
+  private async loadDeadLetters(): Promise<void> {
+    // One read at a time: `d` pressed again while a read is under way waits for that one.
+    if (this.lettersReading) return;
+    const source = this.inspect();
+    const set = (patch: Partial<ReturnType<DashboardStore['getState']>['deadLetters']>): void =>
+      this.store.setState((s) => ({ deadLetters: { ...s.deadLetters, ...patch } }));
+    if (!source) return set({ state: 'error', message: 'not connected yet (Kafka connecting): press d again soon' });
+    set({ state: 'loading', message: 'reading the dead-letter topic…' });
+    this.lettersReading = true;
+    try {
+      const { topic, letters, inTopic } = await source.deadLetters();
+      this.store.setState((s) => ({
+        deadLetters: {
+          ...s.deadLetters,
+          state: 'ready',
+          message: '',
+          at: Date.now(),
+          topic,
+          letters,
+          inTopic,
+          cursor: Math.min(s.deadLetters.cursor, Math.max(0, letters.length - 1)),
+        },
+      }));
+    } catch (error) {
+      set({ state: 'error', message: (error as Error).message });
+    } finally {
+      this.lettersReading = false;
+    }
+  }
+
+  replayLetter(): void {
+    const { deadLetters } = this.store.getState();
+    const letter = deadLetters.letters[deadLetters.cursor];
+    if (!letter) return this.notify('no dead letter selected', 'error');
+    const to = letter.sourceTopic ?? '(unknown source topic)';
+    const only = letter.reason === 'delivery-failed' && letter.channel ? `, ${letter.channel} only` : '';
+    // y/n first: a long topic name may cut the end of the line at 80 columns, never the answer keys.
+    this.store.setState({
+      confirm: {
+        question: `y/n: replay ${deadLetters.topic}/${letter.partition}/${letter.offset} (${letter.reason}${only}) to ${to}?`,
+        letter: { partition: letter.partition, offset: letter.offset },
+      },
+    });
+  }
+
+  answer(yes: boolean): void {
+    const confirm = this.store.getState().confirm;
+    this.store.setState({ confirm: null });
+    if (!confirm) return;
+    if (!yes) return this.notify('replay cancelled');
+    const source = this.inspect();
+    if (!source) return this.notify('not replayed: not connected yet', 'error');
+    source.replay(confirm.letter).then(
+      (said) => {
+        this.notify(said);
+        void this.loadDeadLetters();
+      },
+      (error: unknown) => this.notify(`not replayed: ${(error as Error).message}`, 'error'),
+    );
+  }
+
+  openPartitions(): void {
+    this.store.setState({ view: 'partitions', scroll: 0 });
+    void this.refreshPartitions();
+  }
+
+  /** Reads the partitions again while their view is open (the dashboard calls it every second). */
+  async refreshPartitions(): Promise<void> {
+    if (this.partitionsReading || this.store.getState().view !== 'partitions') return;
+    const source = this.inspect();
+    const set = (patch: Partial<ReturnType<DashboardStore['getState']>['partitions']>): void =>
+      this.store.setState((s) => ({ partitions: { ...s.partitions, ...patch } }));
+    if (!source) return set({ state: 'error', message: 'not connected yet (Kafka connecting)' });
+    this.partitionsReading = true;
+    if (this.store.getState().partitions.state !== 'ready') set({ state: 'loading', message: 'reading offsets…' });
+    try {
+      const { group, rows } = await source.partitions();
+      set({ state: 'ready', message: '', at: Date.now(), group, rows });
+    } catch (error) {
+      set({ state: 'error', message: (error as Error).message });
+    } finally {
+      this.partitionsReading = false;
+    }
+  }
+
+  exportRows(): void {
+    const source = this.inspect();
+    if (!source) return this.notify('nothing to export yet (the pipeline is starting)', 'error');
+    const filter = this.store.getState().filter;
+    source.exportRows(filter).then(
+      ({ file, stream, deliveries }) =>
+        // The file first: it is what the footer must show whole at 80 columns.
+        this.notify(
+          `exported to ${file}: ${stream} event(s), ${deliveries} deliver${deliveries === 1 ? 'y' : 'ies'}${filter ? ` matching "${filter}"` : ''}`,
+        ),
+      (error: unknown) => this.notify(`export failed: ${(error as Error).message}`, 'error'),
+    );
   }
 
   togglePause(): void {
@@ -196,11 +439,24 @@ export class DashboardController implements DashboardActions {
   }
 
   toggleHelp(): void {
-    this.store.setState((s) => ({ help: !s.help }));
+    this.store.setState((s) => ({ help: !s.help, scroll: 0 }));
   }
 
   closeOverlay(): void {
-    if (this.store.getState().help) this.store.setState({ help: false });
+    const s = this.store.getState();
+    if (s.filterDraft !== null) {
+      if (s.filter !== '') this.releaseRows();
+      return this.store.setState({ filterDraft: null, filter: '' });
+    }
+    if (s.confirm) return this.answer(false);
+    if (s.help) return this.store.setState({ help: false, scroll: 0 });
+    if (s.view === 'letter') return this.store.setState({ view: 'deadletters', scroll: 0 });
+    if (s.view !== 'main') return this.store.setState({ view: 'main', detail: null, scroll: 0 });
+    if (s.filter !== '') {
+      this.releaseRows();
+      return this.store.setState({ filter: '' });
+    }
+    if (s.focus !== 'users' && s.cursor[s.focus] > 0) this.releaseRows();
   }
 
   quit(): void {

@@ -1,15 +1,31 @@
 import { Text } from 'ink';
 import { useStore } from 'zustand';
+import { useShallow } from 'zustand/react/shallow';
 import { cell } from '../format.js';
+import { panelRows } from '../store.js';
 import { STATUS_COLOR } from '../theme.js';
 import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
-
-const STATUS_TEXT: Record<string, string> = { deadletter: 'dead letter' };
 
 /** Channel, recipient, message text, status with reason. */
 export function Deliveries({ store, theme, width, height }: PanelProps) {
   const rows = innerRows(height);
-  const deliveries = useStore(store, (s) => s.snapshot.deliveries);
+  const { deliveries, cursor, focused, newRows, filter } = useStore(
+    store,
+    useShallow((s) => ({
+      deliveries: panelRows(s, 'deliveries'),
+      cursor: s.cursor.deliveries,
+      focused: s.focus === 'deliveries',
+      newRows: s.newRows.deliveries,
+      filter: s.filter,
+    })),
+  );
+  const first = Math.max(0, cursor - rows + 1);
+  const title =
+    cursor > 0
+      ? `Deliveries (held, ${newRows} new)`
+      : deliveries.length === 0 && filter
+        ? 'Deliveries (none matches the filter)'
+        : 'Deliveries';
   const w = innerWidth(width);
   const narrow = w < 60;
   const statusW = narrow ? 12 : 22;
@@ -17,20 +33,30 @@ export function Deliveries({ store, theme, width, height }: PanelProps) {
   const toW = narrow ? 10 : Math.min(24, Math.max(8, Math.floor(w / 4)));
   const textW = Math.max(0, w - statusW - channelW - toW - 3);
   return (
-    <Panel title="Deliveries" width={width} height={height}>
-      {deliveries.slice(0, rows).map((d, i) => {
+    <Panel
+      title={title}
+      width={width}
+      height={height}
+      focused={focused}
+      accent={focused ? theme.color('cyan') : undefined}
+    >
+      {deliveries.slice(first, first + rows).map((d, i) => {
         // Narrow: a skip shows only its reason (opted-out, no-address, unknown-user); the colour says skipped.
         const status =
           d.status === 'sent'
             ? 'sent'
             : narrow && d.status === 'skipped' && d.reason
               ? d.reason
-              : `${STATUS_TEXT[d.status] ?? d.status}${d.reason && !narrow ? ` ${d.reason}` : ''}`;
+              : d.status === 'deadletter'
+                ? 'dead letter' // its reason leads the text: the status cell is too narrow for `schema …`
+                : `${d.status}${d.reason && !narrow ? ` ${d.reason}` : ''}`;
         return (
-          <Text key={i} wrap="truncate-end">
+          <Text key={i} wrap="truncate-end" inverse={focused && first + i === cursor}>
             {cell(d.channel, channelW)} {cell(d.address || d.userId, toW)}{' '}
             <Text color={theme.color(STATUS_COLOR[d.status])}>{cell(status, statusW)}</Text>{' '}
-            <Text dimColor>{cell(d.text, textW)}</Text>
+            <Text dimColor>
+              {cell(d.status === 'deadletter' && d.reason ? `${d.reason} ${d.text}` : d.text, textW)}
+            </Text>
           </Text>
         );
       })}

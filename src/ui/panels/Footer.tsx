@@ -17,6 +17,35 @@ export function Footer({
   width: number;
 }) {
   const notice = useStore(store, (s) => (s.notice && s.now - s.notice.at < 4000 ? s.notice : null));
+  const draft = useStore(store, (s) => s.filterDraft);
+  const question = useStore(store, (s) => s.confirm?.question ?? null);
+  if (draft !== null) {
+    // The end of what is typed stays in view: the prompt shows the last columns of a long filter.
+    const tail = Array.from(draft)
+      .slice(-Math.max(1, width - 40))
+      .join('');
+    return (
+      <Box width={width}>
+        <Box flexShrink={0}>
+          <Text color={theme.color('yellow')} wrap="truncate-end">
+            {`filter /${fit(tail, Math.max(1, width - 36)).text}▏`}
+          </Text>
+        </Box>
+        <Text dimColor wrap="truncate-end">
+          {'  Enter apply  Esc clear  (id, user, type, channel, status, reason)'}
+        </Text>
+      </Box>
+    );
+  }
+  if (question !== null) {
+    return (
+      <Box width={width}>
+        <Text color={theme.color('yellow')} bold wrap="truncate-end">
+          {fit(question, width).text}
+        </Text>
+      </Box>
+    );
+  }
   // What just happened matters more than the hint, which is back when the notice goes (and always under ?).
   const said = notice ? fit(notice.text, width) : { text: '', width: 0 };
   const room = Math.max(0, width - said.width - 2);

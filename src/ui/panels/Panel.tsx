@@ -18,13 +18,15 @@ export function Panel(props: {
   height: number;
   children: ReactNode;
   accent?: string | undefined;
+  /** The panel the row keys act on: a double, highlighted border. */
+  focused?: boolean;
 }) {
   return (
     <Box
       flexDirection="column"
       width={props.width}
       height={props.height}
-      borderStyle="round"
+      borderStyle={props.focused ? 'double' : 'round'}
       borderColor={props.accent}
     >
       <Text bold wrap="truncate-end">

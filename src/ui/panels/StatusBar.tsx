@@ -36,6 +36,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
       errors: st.snapshot.totals.errors,
       lastError: st.snapshot.lastError,
       backlog: st.snapshot.backlog,
+      filter: st.filter,
     })),
   );
   const producer = s.producer.paused
@@ -72,7 +73,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
         </Text>
       </Box>
       <Box width={width}>
-        <Box flexGrow={1}>
+        <Box flexGrow={1} flexShrink={1} overflow="hidden">
           {problem ? (
             <Text color={theme.color('red')} wrap="truncate-end">
               {`⚠ ${cell(problem, width - 12).trimEnd()}`}
@@ -87,7 +88,16 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
             </Text>
           )}
         </Box>
-        <Text>{` ${clock(s.now)}`}</Text>
+        {s.filter ? (
+          <Box flexShrink={0}>
+            <Text color={theme.color('yellow')} bold wrap="truncate-end">
+              {` filter "${cell(s.filter, Math.max(4, Math.min(24, width - 60))).trimEnd()}"`}
+            </Text>
+          </Box>
+        ) : null}
+        <Box flexShrink={0}>
+          <Text>{` ${clock(s.now)}`}</Text>
+        </Box>
       </Box>
       {s.lastError ? (
         <Text color={theme.color('red')} wrap="truncate-end">

@@ -6,9 +6,9 @@ import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
 /** The users and their channel states; the selected one highlighted and kept in view. */
 export function Users({ store, theme, width, height }: PanelProps) {
-  const { users, selected, channels } = useStore(
+  const { users, selected, channels, focused } = useStore(
     store,
-    useShallow((s) => ({ users: s.users, selected: s.selected, channels: s.channels })),
+    useShallow((s) => ({ users: s.users, selected: s.selected, channels: s.channels, focused: s.focus === 'users' })),
   );
   const rows = Math.max(1, innerRows(height) - 1);
   const first = Math.max(0, Math.min(selected - Math.floor(rows / 2), users.length - rows));
@@ -16,7 +16,13 @@ export function Users({ store, theme, width, height }: PanelProps) {
   const chW = channels.length * 4;
   const nameW = Math.max(4, w - chW - 2);
   return (
-    <Panel title={`Users (${users.length})`} width={width} height={height}>
+    <Panel
+      title={`Users (${users.length})`}
+      width={width}
+      height={height}
+      focused={focused}
+      accent={focused ? theme.color('cyan') : undefined}
+    >
       <Text dimColor wrap="truncate-end">
         {cell('user', nameW)} {channels.map((c) => cell(c.label.slice(0, 3), 4)).join('')}
       </Text>

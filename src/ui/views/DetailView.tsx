@@ -1,0 +1,38 @@
+import { useMemo } from 'react';
+import { useStore } from 'zustand';
+import { useShallow } from 'zustand/react/shallow';
+import type { DashboardStore } from '../store.js';
+import type { Theme } from '../theme.js';
+import { detailLines } from './detail-lines.js';
+import { ScrollView } from './ScrollView.js';
+
+/** Enter on a stream or delivery row: the event, its payload and its trace, kept current while open. */
+export function DetailView({
+  store,
+  theme,
+  width,
+  height,
+}: {
+  store: DashboardStore;
+  theme: Theme;
+  width: number;
+  height: number;
+}) {
+  const { detail, scroll } = useStore(
+    store,
+    useShallow((s) => ({ detail: s.detail, scroll: s.scroll })),
+  );
+  const lines = useMemo(() => (detail ? detailLines(detail) : []), [detail]);
+  if (!detail) return null;
+  const name = detail.data?.eventId || detail.from.eventId || detail.key;
+  return (
+    <ScrollView
+      title={`Event ${name} · Esc close`}
+      lines={lines}
+      scroll={scroll}
+      theme={theme}
+      width={width}
+      height={height}
+    />
+  );
+}
