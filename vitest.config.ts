@@ -2,6 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // One file at a time across the projects: the integration and fault files start brokers, stop
+    // services and time their stops; on two cores, side by side they slowed a broker's start past a
+    // minute. (`npm run test:unit` alone is quick either way.)
+    maxWorkers: 1,
     projects: [
       {
         test: {

@@ -118,9 +118,11 @@ describe('inspecting from the dashboard at 80×24', () => {
     const [replayed] = (await readTopic(topic, 3)).filter((m) => m.headers['replayed-from'] !== undefined);
     expect(replayed?.headers['replay-channel']).toBe('email');
     expect(JSON.parse(replayed!.value!.toString()).id).toBe(earlier.id);
+    // Esc and a key sent in one breath read as Alt+key, as in any terminal: each Esc waits for its effect.
     s.keys('Escape');
+    await s.waitForScreen('the letter closed', (t) => t.includes('Dead letters of') && !t.includes('Value ('));
     s.keys('Escape');
-    await s.waitForScreen('the panels again', (t) => t.includes('Event stream'));
+    await s.waitForScreen('the panels again', (t) => t.includes('Event stream') && !t.includes('Dead letters of'));
 
     // l: one row per partition, the group's offsets and its owner (this dashboard's consumer).
     s.keys('l');
@@ -131,6 +133,7 @@ describe('inspecting from the dashboard at 80×24', () => {
     );
     for (const heading of ['partition', 'committed', 'end', 'lag', 'owner']) expect(parts).toContain(heading);
     s.keys('Escape');
+    await s.waitForScreen('the partitions closed', (t) => !t.includes('Partitions of'));
     s.keys('q');
     expect(await s.exitCode()).toBe(0);
   });

@@ -205,10 +205,13 @@ describe('the embedded dashboard', () => {
     session.keys('Tab');
     session.keys('Enter');
     await session.waitForScreen('the detail', (s) => s.includes('Trace') && s.includes('type      user_signup'));
+    // Esc and a key sent in one breath read as Alt+key, as in any terminal: wait for the view to close.
     session.keys('Escape');
+    await session.waitForScreen('the detail closed', (s) => !s.includes('Trace'));
     session.keys('d');
     await session.waitForScreen('no dead letters', (s) => s.includes('no dead letters in user_events.dlq'));
     session.keys('Escape');
+    await session.waitForScreen('the dead letters closed', (s) => !s.includes('no dead letters in'));
     session.keys('l');
     await session.waitForScreen('the partitions, owned by this process', (s) =>
       /║\s*\d\s+1\s+1\s+0\s+embedded@pid \d+/.test(s),

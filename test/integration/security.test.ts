@@ -170,15 +170,15 @@ beforeAll(async () => {
   await waitFor(
     'the SASL broker',
     async () => (await probeKafka('localhost', saslPort, 500)).state === 'answers',
-    60_000,
+    90_000,
   );
   await waitFor(
     'the TLS broker',
     async () => (await probeKafka('localhost', tlsPort, 500, { ca: caFile })).state === 'answers',
-    60_000,
+    90_000,
   );
   await waitFor('the ACL Redis', async () => (await probeRedis('127.0.0.1', aclPort, 500)).state === 'answers', 20_000);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const pid of pids) await stopPid(pid, 20_000);
