@@ -409,6 +409,7 @@ export class BatchProcessor {
     }
     // A stop does not wait for retries stuck behind an outage: the chunk is abandoned uncommitted, and
     // a send that lands after all is `duplicate` when the chunk comes again (the provider's idempotency key).
+    if (retries.length === 0) return; // a healthy chunk finishes on a stop, and commits
     const settled = await whileRunning(Promise.allSettled(retries), chunk.keepGoing);
     for (const s of settled) if (s.status === 'rejected') throw s.reason;
   }
