@@ -24,3 +24,19 @@ export function watchOutputStreams(stdout: NodeJS.WriteStream = process.stdout, 
   // stderr closed too (`2>&1 | head`): nothing more can be said there; stdout decides.
   stderr.on('error', () => undefined);
 }
+
+/**
+ * Exits once what was written to stdout and stderr has left the process: `process.exit` right after a
+ * large write to a pipe can cut its last line (seen: a `dlq list` line cut at 213 characters). A
+ * reader that takes nothing for 2 s does not hold the exit.
+ */
+export function exitAfterOutput(code: number): void {
+  const flushed = (stream: NodeJS.WriteStream): Promise<void> =>
+    new Promise((resolve) => {
+      if (stream.destroyed || !stream.writable) return resolve();
+      stream.write('', () => resolve());
+    });
+  const deadline = setTimeout(() => process.exit(code), 2_000);
+  deadline.unref();
+  void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit(code));
+}

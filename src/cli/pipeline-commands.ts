@@ -12,7 +12,7 @@ import {
 } from '../app/runtime.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
-import { onStdoutClosed } from './closed-output.js';
+import { exitAfterOutput, onStdoutClosed } from './closed-output.js';
 import { EXIT } from './exit-codes.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import { reportUnacknowledged } from './unacknowledged.js';
@@ -85,7 +85,7 @@ export function headlessLogger(): Logger {
 export async function guarded(body: () => Promise<number | undefined>): Promise<void> {
   try {
     const code = await body();
-    if (code !== undefined) process.exit(code);
+    if (code !== undefined) exitAfterOutput(code);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`error: ${error.message}\n`);
@@ -121,8 +121,8 @@ function onShutdown(stop: () => Promise<number>): void {
     }, GRACE_MS);
     watchdog.unref();
     void stop().then(
-      (code) => process.exit(code),
-      () => process.exit(EXIT.failure),
+      (code) => exitAfterOutput(code),
+      () => exitAfterOutput(EXIT.failure),
     );
   };
   process.once('SIGINT', () => handler('SIGINT'));
@@ -147,7 +147,7 @@ async function stopAll(pipeline: Pipeline, printer: { stop(): void }): Promise<n
 function exitWhenConsumerStops(pipeline: Pipeline, printer: { stop(): void }): void {
   void pipeline.consumer?.fatal.then(async () => {
     await stopAll(pipeline, printer).catch(() => undefined);
-    process.exit(EXIT.consumerStopped);
+    exitAfterOutput(EXIT.consumerStopped);
   });
 }
 
