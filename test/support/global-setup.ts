@@ -14,7 +14,9 @@ import { stackPaths, type StackPaths } from '../../src/stack/paths.js';
 import { streamProgress } from '../../src/stack/progress.js';
 import { stackDown, stackUp } from '../../src/stack/stack.js';
 import type { ServiceName } from '../../src/stack/state.js';
-import { freePort } from './cli.js';
+import { createKafka } from '../../src/adapters/kafka/client.js';
+import { createLogger } from '../../src/log/logger.js';
+import { freePort, waitFor } from './cli.js';
 
 /** A free port whose neighbour (the KRaft controller's) is free too. */
 async function freeKafkaPort(): Promise<number> {
@@ -22,6 +24,26 @@ async function freeKafkaPort(): Promise<number> {
     const port = await freePort();
     if ((await probeKafka('localhost', port + 1, 300)).state === 'closed') return port;
   }
+}
+
+/**
+ * A new broker creates its group-offsets topic on the first group that joins, and answers "the group
+ * coordinator is not available" meanwhile (kafkajs logs it): one group joins here, before any test.
+ */
+async function warmUp(brokers: string[]): Promise<void> {
+  const kafka = createKafka({ brokers, logger: createLogger({ kind: 'silent' }), clientId: 'test-warm-up' });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'test-warm-up', numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId: 'test-warm-up', sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'test-warm-up', fromBeginning: true });
+  await consumer.run({ eachMessage: async () => undefined });
+  await waitFor('a first consumer group on the test broker', () => joined, 60_000);
+  await consumer.disconnect();
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -46,6 +68,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started: ServiceName[] = outcomes.filter((o) => o.action === 'started').map((o) => o.service);
   for (const o of outcomes) process.stderr.write(`[test stack] ${o.service} ${o.address}: ${o.action}\n`);
   if (named) process.stderr.write(`[test stack] kafka ${named}: named by EVENTSTREAM_TEST_BROKERS, used as it is\n`);
+  if (!named) await warmUp(brokers);
   project.provide('brokers', brokers.join(','));
   project.provide('redisUrl', redisUrl);
   return async () => {
