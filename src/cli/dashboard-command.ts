@@ -187,9 +187,12 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const p = pipeline;
   inspect = inspectSource(p, collector);
   p.telemetry.subscribe(collector.listener);
-  p.telemetry.subscribe((o) => {
-    if (o.kind === 'error') logger.warn({ source: o.source }, o.message);
-  });
+  p.telemetry.subscribe(
+    (o) => {
+      if (o.kind === 'error') logger.warn({ source: o.source }, o.message);
+    },
+    ['error'],
+  );
   store.setState({
     startup: [],
     info: {

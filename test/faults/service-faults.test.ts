@@ -40,8 +40,8 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-const spawn = (args: string[]): CliProcess => {
-  const p = new CliProcess(args, AUDIT_ENV);
+const spawn = (args: string[], cwd?: string): CliProcess => {
+  const p = new CliProcess(args, AUDIT_ENV, cwd);
   running.push(p);
   return p;
 };
@@ -55,7 +55,8 @@ async function ownBroker(name: string) {
   const config = { brokers: [brokers], redisUrl: redisUrl() };
   await stackUp({ config, paths }, ['kafka']);
   cleanups.push(async () => void (await stackDown({ paths }, ['kafka'])));
-  return { brokers, paths, config };
+  const kafka = createKafka({ brokers: [brokers], logger: createLogger({ kind: 'silent' }) });
+  return { brokers, paths, config, kafka };
 }
 
 /** A redis-server of the test's own on a free port (stopped after), and a client that rides out its outages. */
@@ -82,10 +83,10 @@ describe('service faults', () => {
         users.map((u) => u.id),
       ),
     );
-    const { brokers, paths, config } = await ownBroker('kdown');
+    const { brokers, paths, config, kafka } = await ownBroker('kdown');
 
     const topic = unique('kdown');
-    const admin = createKafka({ brokers: [brokers], logger: createLogger({ kind: 'silent' }) }).admin();
+    const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({
       topics: [
@@ -107,7 +108,6 @@ describe('service faults', () => {
       '--group',
       unique('kdown-g'),
     ]);
-    const kafka = createKafka({ brokers: [brokers], logger: createLogger({ kind: 'silent' }) });
     const sendErrors: string[] = [];
     const flow = produceFlow(topic, users, 6_000, 300, (e) => sendErrors.push(e.message), kafka);
     // our own producer too, on its schedule: it must ride out the outage with its bounded backlog
@@ -264,16 +264,15 @@ describe('service faults', () => {
   });
 
   it('the broker away for 60 s: produce --rate keeps what it made and sends it after; stopped while it is away, it exits 3 and writes the unacknowledged events to a file', async () => {
-    const { brokers, paths, config } = await ownBroker('backlog');
-    const kafka = createKafka({ brokers: [brokers], logger: createLogger({ kind: 'silent' }) });
+    const { brokers, paths, config, kafka } = await ownBroker('backlog');
     const topic = unique('backlog');
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
     await admin.disconnect();
 
-    const produce = (rate: number, cwd: string): CliProcess => {
-      const p = new CliProcess(
+    const produce = (rate: number, cwd: string): CliProcess =>
+      spawn(
         [
           'produce',
           '--brokers',
@@ -287,12 +286,8 @@ describe('service faults', () => {
           '--rate',
           String(rate),
         ],
-        {},
         cwd,
       );
-      running.push(p);
-      return p;
-    };
     const produced = (l: Line[]): number => l.filter((x) => x.kind === 'produced').length;
     const keeper = produce(100, process.cwd());
     const quitter = produce(20, mkdtempSync(path.join(os.tmpdir(), 'etui-unacked-')));
