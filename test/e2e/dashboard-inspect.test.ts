@@ -118,7 +118,7 @@ describe('inspecting from the dashboard at 80×24', () => {
     const [replayed] = (await readTopic(topic, 3)).filter((m) => m.headers['replayed-from'] !== undefined);
     expect(replayed?.headers['replay-channel']).toBe('email');
     expect(JSON.parse(replayed!.value!.toString()).id).toBe(earlier.id);
-    // Esc and a key sent in one breath read as Alt+key, as in any terminal: each Esc waits for its effect.
+    // Each Esc waits for its effect, so the screen each step checks is the one it expects.
     s.keys('Escape');
     await s.waitForScreen('the letter closed', (t) => t.includes('Dead letters of') && !t.includes('Value ('));
     s.keys('Escape');

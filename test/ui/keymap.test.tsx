@@ -49,6 +49,13 @@ const MODE_KEYS: [string, Record<string, unknown>, string, string][] = [
   ['j in the detail', { view: 'detail' }, 'j', 'move 1'],
 ];
 
+/** Esc and the next key in one read arrive as Alt+key; they act as the two keys the user pressed. */
+const ESC_THEN: [string, Record<string, unknown>, string, string[]][] = [
+  ['Esc q over the dead letters', { view: 'deadletters' }, '\u001Bq', ['close', 'quit']],
+  ['Esc s in the panels', {}, '\u001Bs', ['close', 'inject user_signup']],
+  ['Esc j in the detail', { view: 'detail' }, '\u001Bj', ['close', 'move 1']],
+];
+
 describe('keys', () => {
   it.each(KEYS)('%s → %s', async (_name, sequence, expected) => {
     const { store } = makeStore();
@@ -77,6 +84,21 @@ describe('keys', () => {
       `the action for ${JSON.stringify(sequence)}`,
     );
     expect(actions.calls).toEqual([expected]);
+  });
+
+  it.each(ESC_THEN)('%s', async (_name, state, sequence, expected) => {
+    const { store } = makeStore();
+    store.setState(state);
+    const actions = recordingActions();
+    const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
+    await settle();
+    r.stdin.write(sequence);
+    await waitForFrame(
+      () => actions.calls.join('|'),
+      (c) => c.split('|').length >= expected.length,
+      `the actions for ${JSON.stringify(sequence)}`,
+    );
+    expect(actions.calls).toEqual(expected);
   });
 
   it('ignores keys that act elsewhere: s, R and y do nothing in the panels while no question waits', async () => {
