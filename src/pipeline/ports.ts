@@ -72,6 +72,11 @@ export interface SendRequest {
   userId: string;
   address: string;
   text: string;
+  /**
+   * When the event happened (its `occurredAt`), ms since the epoch: the provider keeps the send's
+   * idempotency record in that time's window, so a resend of the event looks in one place.
+   */
+  occurredAtMs: number;
 }
 
 export type SendResult = 'accepted' | 'already-accepted';

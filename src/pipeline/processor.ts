@@ -354,6 +354,7 @@ export class BatchProcessor {
       const already = lookup.delivered.get(event.id);
       // A replayed failed delivery resends its one channel, even where another channel failed too.
       const replayOnly = entry.message.headers ? headerText(entry.message.headers, REPLAY_HEADERS.channel) : undefined;
+      let occurredAtMs: number | undefined;
       for (const p of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels)) {
         if (p.action === 'skip') {
           plan.settle(entry, p.channel, 'skipped', p.reason, 0);
@@ -371,6 +372,7 @@ export class BatchProcessor {
               userId: event.userId,
               address: p.address,
               text: p.text,
+              occurredAtMs: (occurredAtMs ??= Date.parse(event.occurredAt)),
             },
           });
         }

@@ -16,6 +16,7 @@ const request = (eventId: string): SendRequest => ({
   userId: 'user-01',
   address: 'ada@example.com',
   text: 'Line one\nand "quoted" \\ tab\t 🚀 end',
+  occurredAtMs: Date.now(),
 });
 
 afterAll(async () => {
@@ -41,8 +42,8 @@ describe('the mock provider on Redis', () => {
       'already-accepted',
     ]);
     expect(await provider.sendMany([request(odd), request(e3)])).toEqual(['already-accepted', 'already-accepted']);
-    const [accepted] = await redis.keys(`outbox:{${channel}}:accepted:g*`);
-    expect((await redis.hkeys(accepted!)).sort()).toEqual([e0, odd, e2, e3].map((e) => `${e}:${channel}`).sort());
+    const [accepted] = await redis.keys(`outbox:{${channel}}:sent:g*`);
+    expect((await redis.smembers(accepted!)).sort()).toEqual([e0, odd, e2, e3].map((e) => `${e}:${channel}`).sort());
     const outbox = (await redis.lrange(`outbox:{${channel}}`, 0, -1)).map((l) => JSON.parse(l) as OutboxLine);
     expect(outbox.map((l) => l.event)).toEqual([e0, odd, e2, e3]);
     expect(outbox[1]).toMatchObject({ key: `${odd}:${channel}`, text: 'Line one\nand "quoted" \\ tab\t 🚀 end' });

@@ -20,9 +20,10 @@ export const ledgerKey = (generation: number): string => `delivered:g${generatio
 
 /**
  * The mock provider of one channel: its outbox, a list of what it accepted (one JSON line per message,
- * newest last), and its idempotency records (field = idempotency key). Hash-tagged by channel, so both
- * live in one Redis Cluster slot and one script writes both.
+ * newest last), and its idempotency records (a set of idempotency keys per window of event time).
+ * Hash-tagged by channel, so both live in one Redis Cluster slot and one script writes both.
  */
 export const outboxKey = (channel: string): string => `outbox:{${channel}}`;
-export const providerAcceptedKey = (channel: string, generation: number): string =>
-  `outbox:{${channel}}:accepted:g${generation}`;
+/** The idempotency keys a provider accepted for events that happened in window `generation` (a set). */
+export const providerSentKey = (channel: string, generation: number): string =>
+  `outbox:{${channel}}:sent:g${generation}`;

@@ -14,7 +14,7 @@ import {
   type SendRequest,
   type SendResult,
 } from '../../pipeline/ports.js';
-import { dedupeGeneration, outboxKey, providerAcceptedKey } from './keys.js';
+import { dedupeGeneration, outboxKey, providerSentKey } from './keys.js';
 
 export interface MockProviderOptions {
   latencyMs: number;
@@ -27,14 +27,14 @@ export interface MockProviderOptions {
   now?: () => number;
 }
 
-// Accept once per idempotency key, for a batch of one channel, atomically: look the keys up in the
-// current and the previous generation, append the new messages to the outbox, record their keys.
-// KEYS: outbox, current generation, previous generation. ARGV: generation TTL, outbox length, the
-// outbox lines (JSON, one per send, joined by newlines: JSON text has none of its own), then the
-// idempotency keys: 'joined' and all of them in one argument, joined by newlines (when none holds a
-// newline: the usual case), or 'each' and one argument per key. Returns one character per send: '1'
-// accepted, '0' already accepted.
-// (A missing field is tested by type: Redis gives false, its in-process stand-in a null userdata.)
+// Accept once per idempotency key, for a batch of one channel and one window of event time, atomically:
+// look the keys up in that window's set, append the new messages to the outbox, add their keys.
+// KEYS: outbox, the window's set. ARGV: the set's TTL, outbox length, the outbox lines (JSON, one per
+// send, joined by newlines: JSON text has none of its own), then the idempotency keys: 'joined' and all
+// of them in one argument, joined by newlines (when none holds a newline: the usual case), or 'each'
+// and one argument per key. Returns one character per send: '1' accepted, '0' already accepted.
+// The usual batch (no key seen before, none twice) takes the short way: one SMISMEMBER, one SADD,
+// one RPUSH, and no table of its own per key.
 const ACCEPT_MANY = `
 local ids = {}
 if ARGV[4] == 'joined' then
@@ -48,29 +48,42 @@ else
   for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
 end
 local n = #ids
-local cur = redis.call('HMGET', KEYS[2], unpack(ids))
-local prev = redis.call('HMGET', KEYS[3], unpack(ids))
-local blob = ARGV[3]
-local out, lines, marks, seen = {}, {}, {}, {}
-local from = 1
+local known = redis.call('SMISMEMBER', KEYS[2], unpack(ids))
+local blob, lines, from = ARGV[3], {}, 1
+local fresh = true
+for i = 1, n do
+  if known[i] == 1 then fresh = false break end
+end
+if fresh and redis.call('SADD', KEYS[2], unpack(ids)) == n then
+  for i = 1, n do
+    local to = string.find(blob, '\\n', from, true) or (#blob + 1)
+    lines[i] = string.sub(blob, from, to - 1)
+    from = to + 1
+  end
+  redis.call('RPUSH', KEYS[1], unpack(lines))
+  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
+  return string.rep('1', n)
+end
+-- Some key seen before, or one key twice in the batch: one by one.
+local out, added, taken = {}, {}, {}
 for i = 1, n do
   local to = string.find(blob, '\\n', from, true) or (#blob + 1)
   local id = ids[i]
-  if type(cur[i]) == 'string' or type(prev[i]) == 'string' or seen[id] then
+  if known[i] == 1 or taken[id] then
     out[i] = '0'
   else
-    seen[id] = true
+    taken[id] = true
     out[i] = '1'
     lines[#lines + 1] = string.sub(blob, from, to - 1)
-    marks[#marks + 1] = id
-    marks[#marks + 1] = '1'
+    added[#added + 1] = id
   end
   from = to + 1
 end
 if #lines > 0 then
   redis.call('RPUSH', KEYS[1], unpack(lines))
   redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-  redis.call('HSET', KEYS[2], unpack(marks))
+  redis.call('SADD', KEYS[2], unpack(added))
   redis.call('EXPIRE', KEYS[2], ARGV[1])
 end
 return table.concat(out)`;
@@ -97,9 +110,38 @@ export interface OutboxLine {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
 const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 
-/** The {@link OutboxLine} of one send, as JSON: written out field by field (JSON.stringify of an object was 2.4x slower, and this runs per send). */
-function outboxLine(r: SendRequest, at: number): string {
-  return `{"key":${jsonString(r.idempotencyKey)},"event":${jsonString(r.eventId)},"user":${jsonString(r.userId)},"to":${jsonString(r.address)},"text":${jsonString(r.text)},"at":${at}}`;
+/**
+ * The {@link OutboxLine}s of a batch, as JSON joined by newlines: written out field by field
+ * (JSON.stringify of an object was 2.4x slower, and this runs per send). An event's sends come one
+ * after another, so its id and user are quoted once for all of them; a key is the event id and a
+ * channel name, so it needs escaping only where the id does.
+ */
+function outboxLines(requests: readonly SendRequest[], at: number): string {
+  const lines: string[] = new Array(requests.length);
+  let eventId: string | undefined;
+  let userId: string | undefined;
+  let event = '';
+  let user = '';
+  let plainId = true;
+  for (let i = 0; i < requests.length; i++) {
+    const r = requests[i]!;
+    if (r.eventId !== eventId) {
+      eventId = r.eventId;
+      plainId = !NEEDS_ESCAPE.test(eventId);
+      event = plainId ? `"${eventId}"` : JSON.stringify(eventId);
+    }
+    if (r.userId !== userId) {
+      userId = r.userId;
+      user = jsonString(userId);
+    }
+    const key =
+      plainId && r.idempotencyKey.startsWith(eventId) && !NEEDS_ESCAPE.test(r.idempotencyKey.slice(eventId.length))
+        ? `"${r.idempotencyKey}"`
+        : JSON.stringify(r.idempotencyKey);
+    lines[i] =
+      `{"key":${key},"event":${event},"user":${user},"to":${jsonString(r.address)},"text":${jsonString(r.text)},"at":${at}}`;
+  }
+  return lines.join('\n');
 }
 
 export class MockProvider implements NotificationProvider {
@@ -115,60 +157,71 @@ export class MockProvider implements NotificationProvider {
       idempotencyWindowSeconds: DEDUPE_WINDOW_SECONDS,
       ...options,
     };
-    this.redis.defineCommand('etuiAcceptMany', { numberOfKeys: 3, lua: ACCEPT_MANY });
+    this.redis.defineCommand('etuiAcceptMany', { numberOfKeys: 2, lua: ACCEPT_MANY });
   }
 
   private rejects(): boolean {
     return this.options.failureRate > 0 && (this.options.random ?? Math.random)() < this.options.failureRate;
   }
 
-  private async accept(channel: string, requests: readonly SendRequest[]): Promise<string> {
+  private async accept(channel: string, generation: number, requests: readonly SendRequest[]): Promise<string> {
     const at = (this.options.now ?? Date.now)();
     const window = this.options.idempotencyWindowSeconds;
-    const generation = dedupeGeneration(at, window);
-    const lines: string[] = new Array(requests.length);
-    const ids: string[] = new Array(requests.length);
     let newlineInKey = false;
+    const ids: string[] = new Array(requests.length);
     for (let i = 0; i < requests.length; i++) {
-      const r = requests[i]!;
-      lines[i] = outboxLine(r, at);
-      ids[i] = r.idempotencyKey;
-      if (r.idempotencyKey.includes('\n')) newlineInKey = true;
+      const key = requests[i]!.idempotencyKey;
+      ids[i] = key;
+      if (key.includes('\n')) newlineInKey = true;
     }
     // The keys in one argument: a command of a thousand small arguments cost the consumer more to
     // write (one string piece each) than the lines themselves.
     return (this.redis as unknown as AcceptMany).etuiAcceptMany(
       outboxKey(channel),
-      providerAcceptedKey(channel, generation),
-      providerAcceptedKey(channel, generation - 1),
+      providerSentKey(channel, generation),
       window * 2,
       this.options.outboxMaxLen,
-      lines.join('\n'),
+      outboxLines(requests, at),
       ...(newlineInKey ? ['each', ids] : ['joined', ids.join('\n')]),
+    );
+  }
+
+  /** The window of event time a send's idempotency record lives in (now, for an event without a time). */
+  private generation(request: SendRequest): number {
+    const t = request.occurredAtMs;
+    return dedupeGeneration(
+      Number.isFinite(t) ? t : (this.options.now ?? Date.now)(),
+      this.options.idempotencyWindowSeconds,
     );
   }
 
   async sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]> {
     if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     const results: (SendResult | ProviderError | PermanentError)[] = new Array(requests.length);
-    const byChannel = new Map<string, number[]>();
+    // One script call per channel and window of event time (a chunk's events share one window, as a rule).
+    const groups: { channel: string; generation: number; slots: number[] }[] = [];
+    let last: (typeof groups)[number] | undefined;
     for (let i = 0; i < requests.length; i++) {
       const request = requests[i]!;
       if (this.rejects()) {
         results[i] = new ProviderError(`${request.channel} provider rejected the send (simulated failure)`);
         continue;
       }
-      let slots = byChannel.get(request.channel);
-      if (!slots) byChannel.set(request.channel, (slots = []));
-      slots.push(i);
+      const generation = this.generation(request);
+      if (last?.channel !== request.channel || last.generation !== generation) {
+        last = groups.find((g) => g.channel === request.channel && g.generation === generation);
+        if (!last) groups.push((last = { channel: request.channel, generation, slots: [] }));
+      }
+      last.slots.push(i);
     }
     const calls: Promise<void>[] = [];
-    for (const [channel, slots] of byChannel) {
+    for (const { channel, generation, slots } of groups) {
       for (let s = 0; s < slots.length; s += SCRIPT_SLICE) {
         const slice = slots.slice(s, s + SCRIPT_SLICE);
         calls.push(
           this.accept(
             channel,
+            generation,
             slice.map((i) => requests[i]!),
           ).then(
             (accepted) => {
@@ -193,6 +246,8 @@ export class MockProvider implements NotificationProvider {
     const { latencyMs } = this.options;
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     if (this.rejects()) throw new ProviderError(`${request.channel} provider rejected the send (simulated failure)`);
-    return (await this.accept(request.channel, [request])) === '1' ? 'accepted' : 'already-accepted';
+    return (await this.accept(request.channel, this.generation(request), [request])) === '1'
+      ? 'accepted'
+      : 'already-accepted';
   }
 }
