@@ -304,15 +304,36 @@ export function footerHint(bindings: readonly KeyBinding[], mode: KeyMode = 'mai
  * split back into keystrokes here, so `Tab j j` moves focus and then the cursor twice.
  */
 export function keystrokes(input: string, key: Key): [string, Key][] {
-  // Esc and the next key in one read (typed fast, over ssh, sent by tmux) come as Alt+key. No binding
-  // uses Alt, so they are taken as what the user pressed: Esc, then the key.
-  if (key.meta && !key.escape && !key.ctrl && Array.from(input).length === 1 && !/[\u0000-\u001f\u007f]/.test(input)) {
+  // Esc and the next key in one read (typed fast, over ssh, sent by tmux) come as Alt+key: Alt+s,
+  // Alt+Tab, Alt+↓. No binding uses Alt, so they are taken as what the user pressed: Esc, then the key.
+  if (key.meta && !key.escape && !key.ctrl && Array.from(input).length <= 1) {
     const plain = { ...key, meta: false };
     return [
-      ['', { ...plain, escape: true, shift: false }],
+      [
+        '',
+        {
+          ...plain,
+          escape: true,
+          shift: false,
+          tab: false,
+          return: false,
+          upArrow: false,
+          downArrow: false,
+          leftArrow: false,
+          rightArrow: false,
+          pageUp: false,
+          pageDown: false,
+          home: false,
+          end: false,
+          backspace: false,
+          delete: false,
+        },
+      ],
       [input, plain],
     ];
   }
+  // Esc then Tab: Ink drops the Esc and hands over the tab character as text, without `key.tab`.
+  if (input === '\t' && !key.tab) return keystrokes('', { ...key, meta: true, tab: true });
   if (input.length <= 1 || key.ctrl || key.meta || key.escape || input.includes('\u001b')) return [[input, key]];
   return Array.from(input).map((ch): [string, Key] => [
     ch === '\t' || ch === '\r' ? '' : ch,

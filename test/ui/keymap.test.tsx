@@ -54,6 +54,9 @@ const ESC_THEN: [string, Record<string, unknown>, string, string[]][] = [
   ['Esc q over the dead letters', { view: 'deadletters' }, '\u001Bq', ['close', 'quit']],
   ['Esc s in the panels', {}, '\u001Bs', ['close', 'inject user_signup']],
   ['Esc j in the detail', { view: 'detail' }, '\u001Bj', ['close', 'move 1']],
+  ['Esc Tab in the panels', {}, '\u001B\t', ['close', 'focus 1']],
+  ['Esc ↓ in the detail', { view: 'detail' }, '\u001B\u001B[B', ['close', 'move 1']],
+  ['Esc Enter in the panels', {}, '\u001B\r', ['close', 'detail']],
 ];
 
 describe('keys', () => {
