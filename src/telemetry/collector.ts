@@ -6,7 +6,7 @@
  */
 import type { DeadLetterOutcome, DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
 import { RingBuffer } from './ring-buffer.js';
-import { emptyTotals, type Totals } from './telemetry.js';
+import { countInto, emptyTotals, type Totals } from './telemetry.js';
 import { bound } from '../text/bound.js';
 import { EventDetails, letterKey, type EventDetail } from './event-details.js';
 import { rowFilter } from './row-filter.js';
@@ -86,6 +86,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 export class Collector {
   private readonly totals = emptyTotals();
+  /** The totals counted by the one rule headless `--output stats` counts by too. */
+  private readonly count = countInto(this.totals);
   private readonly stream = new RingBuffer<StreamRow>(ROWS);
   private readonly lookups = new RingBuffer<LookupRow>(ROWS);
   private readonly deliveries = new RingBuffer<DeliveryRow>(ROWS);
@@ -113,13 +115,12 @@ export class Collector {
 
   readonly listener = (o: Outcome): void => {
     this.roll();
+    this.count(o);
     switch (o.kind) {
       case 'produced':
-        this.totals.produced++;
         this.inSecond.produced++;
         break;
       case 'consumed':
-        this.totals.consumed++;
         this.inSecond.consumed++;
         {
           const row: StreamRow = {
@@ -151,7 +152,6 @@ export class Collector {
         }
         break;
       case 'delivery':
-        this.totals[o.status]++;
         if (o.status === 'sent') {
           this.inSecond.delivered++;
           this.latencies.push(o.latencyMs);
@@ -176,7 +176,6 @@ export class Collector {
         }
         break;
       case 'deadletter':
-        this.totals.deadletter++;
         this.details.deadLetter(o);
         {
           const detail = bound(o.detail);
@@ -199,7 +198,6 @@ export class Collector {
         }
         break;
       case 'error':
-        this.totals.errors++;
         this.lastError = { message: bound(o.message), source: o.source, at: o.at };
         break;
       case 'backlog':

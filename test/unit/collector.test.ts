@@ -3,6 +3,7 @@ import { DETAIL_EVENTS } from '../../src/telemetry/event-details.js';
 import { describe, expect, it } from 'vitest';
 import { Collector, percentile } from '../../src/telemetry/collector.js';
 import { RingBuffer } from '../../src/telemetry/ring-buffer.js';
+import { countInto, emptyTotals } from '../../src/telemetry/telemetry.js';
 import { bound, KEPT_LENGTH } from '../../src/text/bound.js';
 
 describe('ring buffer', () => {
@@ -68,6 +69,49 @@ describe('collector', () => {
     }
     expect(c.snapshot().latency).toEqual({ p50: 50, p95: 95, p99: 99, samples: 100 });
     expect(percentile([], 50)).toBe(0);
+  });
+});
+
+describe('the collector counts as headless output does', () => {
+  it('its totals are those of countInto over the same outcomes', () => {
+    const outcomes: Outcome[] = [
+      { kind: 'produced', eventId: 'e1', type: 't', userId: 'u', at: 0 },
+      { kind: 'consumed', eventId: 'e1', type: 't', userId: 'u', partition: 0, offset: '0', summary: '', at: 0 },
+      { kind: 'lookup', eventId: 'e1', userId: 'u', found: true, channelsOn: [], latencyMs: 1, at: 0 },
+      ...(['sent', 'sent', 'skipped', 'duplicate', 'failed'] as const).map((status): Outcome => ({
+        kind: 'delivery',
+        eventId: 'e1',
+        type: 't',
+        userId: 'u',
+        channel: 'email',
+        status,
+        reason: null,
+        latencyMs: 1,
+        attempts: 1,
+        at: 0,
+      })),
+      { kind: 'deadletter', reason: 'schema', detail: '', topic: 't', partition: 0, offset: '1', key: null, at: 0 },
+      { kind: 'error', source: 'redis', message: 'down', at: 0 },
+      { kind: 'backlog', unacknowledged: 3, full: false, at: 0 },
+    ];
+    const c = new Collector(() => 0);
+    const totals = emptyTotals();
+    const count = countInto(totals);
+    for (const o of outcomes) {
+      c.listener(o);
+      count(o);
+    }
+    expect(c.snapshot().totals).toEqual(totals);
+    expect(totals).toEqual({
+      produced: 1,
+      consumed: 1,
+      sent: 2,
+      skipped: 1,
+      duplicate: 1,
+      failed: 1,
+      deadletter: 1,
+      errors: 1,
+    });
   });
 });
 
