@@ -4,7 +4,7 @@
  * React: the pipeline may publish thousands of outcomes a second, and the UI
  * copies a snapshot about ten times a second.
  */
-import type { DeadLetterOutcome, DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
+import type { ConnectionOutcome, DeadLetterOutcome, DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
 import { RingBuffer } from './ring-buffer.js';
 import { countInto, emptyTotals, type Totals } from './telemetry.js';
 import { bound } from '../text/bound.js';
@@ -203,12 +203,9 @@ export class Collector {
       case 'backlog':
         this.backlog = { unacknowledged: o.unacknowledged, full: o.full };
         break;
-      case 'connection': {
-        const health = { state: o.state, detail: bound(o.detail), since: o.at };
-        if (o.service === 'kafka') this.kafka = health;
-        else this.redis = health;
+      case 'connection':
+        this.setHealth(o);
         break;
-      }
       case 'assignment':
         this.partitions = o.partitions;
         break;
@@ -230,13 +227,22 @@ export class Collector {
     }
   }
 
-  setHealth(service: 'kafka' | 'redis', state: ServiceState, detail: string): void {
-    const current = service === 'kafka' ? this.kafka : this.redis;
-    const kept = bound(detail);
-    if (current.state === state && current.detail === kept) return;
-    const health = { state, detail: kept, since: this.now() };
-    if (service === 'kafka') this.kafka = health;
+  /**
+   * Service health comes only from telemetry (`connection` outcomes), as headless output reads it: the
+   * same state and detail again keeps the time it began.
+   */
+  private setHealth(o: ConnectionOutcome): void {
+    const current = this.health(o.service);
+    const detail = bound(o.detail);
+    if (current.state === o.state && current.detail === detail) return;
+    const health = { state: o.state, detail, since: o.at };
+    if (o.service === 'kafka') this.kafka = health;
     else this.redis = health;
+  }
+
+  /** A service's health as last published. */
+  health(service: ConnectionOutcome['service']): ServiceHealth {
+    return service === 'kafka' ? this.kafka : this.redis;
   }
 
   /** The detail of an event (by id, or `p<partition>@<offset>` for a dead letter), while it is kept. */

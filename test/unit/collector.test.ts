@@ -115,6 +115,19 @@ describe('the collector counts as headless output does', () => {
   });
 });
 
+describe('service health comes from telemetry only', () => {
+  it('a connection outcome sets it; the same state and detail again keeps when it began', () => {
+    const c = new Collector(() => 0);
+    expect(c.health('kafka')).toMatchObject({ state: 'connecting' });
+    c.listener({ kind: 'connection', service: 'kafka', state: 'error', detail: 'not answering', at: 10 });
+    c.listener({ kind: 'connection', service: 'kafka', state: 'error', detail: 'not answering', at: 20 });
+    expect(c.snapshot().kafka).toEqual({ state: 'error', detail: 'not answering', since: 10 });
+    c.listener({ kind: 'connection', service: 'kafka', state: 'connected', detail: 'broker answers again', at: 30 });
+    expect(c.health('kafka')).toEqual({ state: 'connected', detail: 'broker answers again', since: 30 });
+    expect(c.health('redis')).toMatchObject({ state: 'connecting' });
+  });
+});
+
 describe('what the collector keeps is bounded', () => {
   it('a 1 MiB summary, key, name or error is kept as its first KEPT_LENGTH code units and an ellipsis', () => {
     const c = new Collector(() => 0);
@@ -145,7 +158,7 @@ describe('what the collector keeps is bounded', () => {
       at: 0,
     });
     c.listener({ kind: 'error', source: 'consumer', message: huge, at: 0 });
-    c.setHealth('redis', 'error', huge);
+    c.listener({ kind: 'connection', service: 'redis', state: 'error', detail: huge, at: 0 });
     const snap = c.snapshot();
     const kept = [
       snap.stream[0]!.summary,
