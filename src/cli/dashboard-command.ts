@@ -7,22 +7,21 @@ import path from 'node:path';
 import { render } from 'ink';
 import { createElement } from 'react';
 import { redactUrl, resolveConfig } from '../config/config.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import type { Pipeline, PipelineFlags, PipelineSettings } from '../app/runtime.js';
 import { stackHome, stackPaths } from '../stack/paths.js';
 import { recordingProgress } from '../stack/progress.js';
 import { Collector } from '../telemetry/collector.js';
 import { App } from '../ui/App.js';
-import { createDashboardStore, type DashboardState } from '../ui/store.js';
+import { createDashboardStore, type DashboardStore } from '../ui/store.js';
 import { colorEnabled } from '../ui/theme.js';
 import { loadCatalog } from '../domain/catalog.js';
 import { DashboardController, type InspectSource } from './dashboard/controller.js';
 import { inspectSource } from './dashboard/inspect.js';
-import { tickUpdate } from './dashboard/tick.js';
+import { DashboardFeed, HINT, publishHealth } from './dashboard/feed.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
 import { UsersFeed } from './dashboard/users-feed.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
-import type { RedisClient } from '../adapters/redis/client.js';
 import type { EventEnvelope } from '../domain/envelope.js';
 import { inkPatchProblem } from './dashboard/ink-patch.js';
 import { reportUnacknowledged } from './unacknowledged.js';
@@ -31,17 +30,6 @@ export interface DashboardFlags extends LaunchFlags, PipelineFlags {
   rate?: number;
   logFile?: string;
   keepStack?: boolean;
-}
-
-const HINT = 'start it with `eventstream-tui stack up`';
-const UI_TICK_MS = 100;
-
-function watchRedis(redis: RedisClient, collector: Collector, url: string): void {
-  redis.on('ready', () => collector.setHealth('redis', 'connected', ''));
-  redis.on('error', (error: Error) => collector.setHealth('redis', 'error', `${url}: ${error.message}; ${HINT}`));
-  redis.on('reconnecting', () => {
-    if (redis.status !== 'ready') collector.setHealth('redis', 'error', `${url} unreachable, reconnecting; ${HINT}`);
-  });
 }
 
 export async function runDashboard(flags: DashboardFlags): Promise<number> {
@@ -81,7 +69,6 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     producer: { rate: flags.rate ?? 1, paused: false },
   });
 
-  const timers: NodeJS.Timeout[] = [];
   let quitting = false;
   let pipeline: Pipeline | undefined = undefined;
   let runtime: typeof import('../app/runtime.js') | undefined;
@@ -94,7 +81,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     if (quitting) return;
     quitting = true;
     void (async () => {
-      for (const t of timers) clearInterval(t);
+      feed.stop();
       const forced = setTimeout(() => resolveExit(1), 5_000);
       forced.unref();
       unacknowledged =
@@ -113,6 +100,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     quit,
     () => inspect,
   );
+  const feed = new DashboardFeed({ store, collector, controller, logger });
 
   const unpatched = inkPatchProblem();
   if (unpatched) {
@@ -130,25 +118,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   process.once('SIGTERM', quit);
   process.once('SIGINT', quit);
   process.once('SIGHUP', quit);
-  // Users and lag, read on their own timers, reach the screen with the next tick: one frame a tick,
-  // not one more per read.
-  let pendingLag: Pick<DashboardState, 'lag' | 'partitionCount'> | undefined;
-  // Users read from Redis, with the preferences version they were read at: a key pressed since wins.
-  let usersFeed: UsersFeed | undefined = undefined;
-  timers.push(
-    setInterval(() => {
-      const update: Partial<DashboardState> = { ...pendingLag, ...tickUpdate(store.getState(), collector) };
-      const users = usersFeed?.take();
-      if (users) {
-        update.users = users;
-        update.selected = Math.min(store.getState().selected, Math.max(0, users.length - 1));
-      }
-      pendingLag = undefined;
-      store.setState(update);
-      // Keys pressed while Kafka or Redis connected are carried out once they answer.
-      void controller.flush();
-    }, UI_TICK_MS),
-  );
+  feed.start();
 
   try {
     if (plan.kind === 'stack') {
@@ -172,7 +142,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     instance.unmount();
     leaveAlternateScreen();
     process.stderr.write(`error: ${error instanceof LaunchError ? error.message : String(error)}\n`);
-    for (const t of timers) clearInterval(t);
+    feed.stop();
     return 1;
   }
   if (quitting) {
@@ -202,79 +172,20 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       redisUrl: p.embedded ? 'in-memory' : redactUrl(config.redisUrl),
     },
   });
-  if (p.embedded) {
-    collector.setHealth('kafka', 'connected', 'embedded');
-    collector.setHealth('redis', 'connected', 'embedded');
-  } else {
-    watchRedis(p.redis, collector, redactUrl(config.redisUrl));
-  }
-
   // Connected and seeded where Redis answered: users read after that are all there are.
   let connected = false;
-  // Connect in the background and keep trying: the screen shows why it waits. A failed try stops what
-  // it started, so retries leak no Kafka client.
-  const connect = async (): Promise<void> => {
-    while (!quitting) {
-      try {
-        const producer = await p.startAll(store.getState().producer.rate);
-        producer.setPaused(store.getState().producer.paused);
-        connected = true;
-        return;
-      } catch (error) {
-        logger.warn({ err: error }, 'connecting to Kafka failed; retrying');
-        collector.setHealth('kafka', 'error', `${config.brokers.join(',')}: ${(error as Error).message}; ${HINT}`);
-        await new Promise((r) => setTimeout(r, 2000));
-      }
-    }
-  };
-
-  const feed = new UsersFeed(p, () => controller.prefsVersion, {
-    connected: () => connected,
-    noUsers: () => (controller.usersRead = true),
+  feed.attach({
+    source: p,
+    users: new UsersFeed(p, () => controller.prefsVersion, {
+      connected: () => connected,
+      noUsers: () => (controller.usersRead = true),
+    }),
+    // With the pipeline's TLS settings (a TLS listener does not answer a plain probe).
+    probeBrokers: () => probeBrokers(config.brokers, 1500, config.kafkaSecurity),
+    brokers: config.brokers.join(','),
+    redisUrl: redactUrl(config.redisUrl),
   });
-  usersFeed = feed;
-
-  const watchKafka = async (): Promise<void> => {
-    if (p.embedded) return;
-    // With the pipeline's TLS settings (a TLS listener does not answer a plain probe); any broker will do.
-    const probes = await probeBrokers(config.brokers, 1500, config.kafkaSecurity);
-    const current = collector.snapshot(0).kafka;
-    if (!probes.some((probe) => probe.state === 'answers')) {
-      const details = probes.map((probe) => probe.detail).join('; ');
-      collector.setHealth('kafka', 'error', `${config.brokers.join(',')} not answering (${details}); ${HINT}`);
-    } else if (current.state === 'error' && p.consumer) {
-      collector.setHealth('kafka', 'connected', 'broker answers again');
-    }
-  };
-
-  const measureLag = async (): Promise<void> => {
-    if (!p.consumer) return;
-    const { lag, partitions } = await p.lag();
-    pendingLag = { lag, partitionCount: partitions };
-  };
-
-  timers.push(
-    setInterval(() => void feed.refresh().catch((e: unknown) => logger.debug({ err: e }, 'users refresh failed')), 500),
-    setInterval(() => void watchKafka().catch(() => undefined), 2000),
-    setInterval(() => void measureLag().catch((e: unknown) => logger.debug({ err: e }, 'lag failed')), 1000),
-    // The partitions view reads offsets and owners every second while it is open (off the render path).
-    setInterval(() => void controller.refreshPartitions(), 1000),
-    setInterval(() => {
-      const m = process.memoryUsage();
-      logger.info(
-        {
-          rss: m.rss,
-          heapTotal: m.heapTotal,
-          heapUsed: m.heapUsed,
-          external: m.external,
-          arrayBuffers: m.arrayBuffers,
-        },
-        'memory',
-      );
-    }, 10_000),
-  );
-  void feed.refresh().catch(() => undefined);
-  void connect();
+  void connectInBackground(p, store, logger, config.brokers.join(','), () => quitting).then((ok) => (connected = ok));
 
   const code = await exited;
   await stopStack(launched, flags, logger);
@@ -286,12 +197,33 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   return code === 0 ? lost : code;
 }
 
+/**
+ * Starts the consumer and producer, and keeps trying: the screen shows why it waits. A failed try stops
+ * what it started, so retries leak no Kafka client. True once started; false if quit first.
+ */
+async function connectInBackground(
+  p: Pipeline,
+  store: DashboardStore,
+  logger: Logger,
+  brokers: string,
+  quitting: () => boolean,
+): Promise<boolean> {
+  while (!quitting()) {
+    try {
+      const producer = await p.startAll(store.getState().producer.rate);
+      producer.setPaused(store.getState().producer.paused);
+      return true;
+    } catch (error) {
+      logger.warn({ err: error }, 'connecting to Kafka failed; retrying');
+      publishHealth(p.telemetry, 'kafka', 'error', `${brokers}: ${(error as Error).message}; ${HINT}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  return false;
+}
+
 /** On quit, the stack this launch started is stopped again, unless --keep-stack. */
-async function stopStack(
-  launched: Launched,
-  flags: DashboardFlags,
-  logger: ReturnType<typeof createLogger>,
-): Promise<void> {
+async function stopStack(launched: Launched, flags: DashboardFlags, logger: Logger): Promise<void> {
   if (launched.started.length === 0 || flags.keepStack) return;
   const { stackDown } = await import('../stack/stack.js');
   await stackDown({ paths: stackPaths() }, launched.started).catch((error: unknown) =>

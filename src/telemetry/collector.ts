@@ -4,9 +4,9 @@
  * React: the pipeline may publish thousands of outcomes a second, and the UI
  * copies a snapshot about ten times a second.
  */
-import type { DeadLetterOutcome, DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
+import type { ConnectionOutcome, DeadLetterOutcome, DeliveryStatus, Outcome, ServiceState } from './outcomes.js';
 import { RingBuffer } from './ring-buffer.js';
-import { emptyTotals, type Totals } from './telemetry.js';
+import { countInto, emptyTotals, type Totals } from './telemetry.js';
 import { bound } from '../text/bound.js';
 import { EventDetails, letterKey, type EventDetail } from './event-details.js';
 import { rowFilter } from './row-filter.js';
@@ -86,6 +86,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 export class Collector {
   private readonly totals = emptyTotals();
+  /** The totals counted by the one rule headless `--output stats` counts by too. */
+  private readonly count = countInto(this.totals);
   private readonly stream = new RingBuffer<StreamRow>(ROWS);
   private readonly lookups = new RingBuffer<LookupRow>(ROWS);
   private readonly deliveries = new RingBuffer<DeliveryRow>(ROWS);
@@ -113,13 +115,12 @@ export class Collector {
 
   readonly listener = (o: Outcome): void => {
     this.roll();
+    this.count(o);
     switch (o.kind) {
       case 'produced':
-        this.totals.produced++;
         this.inSecond.produced++;
         break;
       case 'consumed':
-        this.totals.consumed++;
         this.inSecond.consumed++;
         {
           const row: StreamRow = {
@@ -151,7 +152,6 @@ export class Collector {
         }
         break;
       case 'delivery':
-        this.totals[o.status]++;
         if (o.status === 'sent') {
           this.inSecond.delivered++;
           this.latencies.push(o.latencyMs);
@@ -176,7 +176,6 @@ export class Collector {
         }
         break;
       case 'deadletter':
-        this.totals.deadletter++;
         this.details.deadLetter(o);
         {
           const detail = bound(o.detail);
@@ -199,18 +198,14 @@ export class Collector {
         }
         break;
       case 'error':
-        this.totals.errors++;
         this.lastError = { message: bound(o.message), source: o.source, at: o.at };
         break;
       case 'backlog':
         this.backlog = { unacknowledged: o.unacknowledged, full: o.full };
         break;
-      case 'connection': {
-        const health = { state: o.state, detail: bound(o.detail), since: o.at };
-        if (o.service === 'kafka') this.kafka = health;
-        else this.redis = health;
+      case 'connection':
+        this.setHealth(o);
         break;
-      }
       case 'assignment':
         this.partitions = o.partitions;
         break;
@@ -232,13 +227,22 @@ export class Collector {
     }
   }
 
-  setHealth(service: 'kafka' | 'redis', state: ServiceState, detail: string): void {
-    const current = service === 'kafka' ? this.kafka : this.redis;
-    const kept = bound(detail);
-    if (current.state === state && current.detail === kept) return;
-    const health = { state, detail: kept, since: this.now() };
-    if (service === 'kafka') this.kafka = health;
+  /**
+   * Service health comes only from telemetry (`connection` outcomes), as headless output reads it: the
+   * same state and detail again keeps the time it began.
+   */
+  private setHealth(o: ConnectionOutcome): void {
+    const current = this.health(o.service);
+    const detail = bound(o.detail);
+    if (current.state === o.state && current.detail === detail) return;
+    const health = { state: o.state, detail, since: o.at };
+    if (o.service === 'kafka') this.kafka = health;
     else this.redis = health;
+  }
+
+  /** A service's health as last published. */
+  health(service: ConnectionOutcome['service']): ServiceHealth {
+    return service === 'kafka' ? this.kafka : this.redis;
   }
 
   /** The detail of an event (by id, or `p<partition>@<offset>` for a dead letter), while it is kept. */

@@ -3,6 +3,7 @@ import { DETAIL_EVENTS } from '../../src/telemetry/event-details.js';
 import { describe, expect, it } from 'vitest';
 import { Collector, percentile } from '../../src/telemetry/collector.js';
 import { RingBuffer } from '../../src/telemetry/ring-buffer.js';
+import { countInto, emptyTotals } from '../../src/telemetry/telemetry.js';
 import { bound, KEPT_LENGTH } from '../../src/text/bound.js';
 
 describe('ring buffer', () => {
@@ -71,6 +72,62 @@ describe('collector', () => {
   });
 });
 
+describe('the collector counts as headless output does', () => {
+  it('its totals are those of countInto over the same outcomes', () => {
+    const outcomes: Outcome[] = [
+      { kind: 'produced', eventId: 'e1', type: 't', userId: 'u', at: 0 },
+      { kind: 'consumed', eventId: 'e1', type: 't', userId: 'u', partition: 0, offset: '0', summary: '', at: 0 },
+      { kind: 'lookup', eventId: 'e1', userId: 'u', found: true, channelsOn: [], latencyMs: 1, at: 0 },
+      ...(['sent', 'sent', 'skipped', 'duplicate', 'failed'] as const).map((status): Outcome => ({
+        kind: 'delivery',
+        eventId: 'e1',
+        type: 't',
+        userId: 'u',
+        channel: 'email',
+        status,
+        reason: null,
+        latencyMs: 1,
+        attempts: 1,
+        at: 0,
+      })),
+      { kind: 'deadletter', reason: 'schema', detail: '', topic: 't', partition: 0, offset: '1', key: null, at: 0 },
+      { kind: 'error', source: 'redis', message: 'down', at: 0 },
+      { kind: 'backlog', unacknowledged: 3, full: false, at: 0 },
+    ];
+    const c = new Collector(() => 0);
+    const totals = emptyTotals();
+    const count = countInto(totals);
+    for (const o of outcomes) {
+      c.listener(o);
+      count(o);
+    }
+    expect(c.snapshot().totals).toEqual(totals);
+    expect(totals).toEqual({
+      produced: 1,
+      consumed: 1,
+      sent: 2,
+      skipped: 1,
+      duplicate: 1,
+      failed: 1,
+      deadletter: 1,
+      errors: 1,
+    });
+  });
+});
+
+describe('service health comes from telemetry only', () => {
+  it('a connection outcome sets it; the same state and detail again keeps when it began', () => {
+    const c = new Collector(() => 0);
+    expect(c.health('kafka')).toMatchObject({ state: 'connecting' });
+    c.listener({ kind: 'connection', service: 'kafka', state: 'error', detail: 'not answering', at: 10 });
+    c.listener({ kind: 'connection', service: 'kafka', state: 'error', detail: 'not answering', at: 20 });
+    expect(c.snapshot().kafka).toEqual({ state: 'error', detail: 'not answering', since: 10 });
+    c.listener({ kind: 'connection', service: 'kafka', state: 'connected', detail: 'broker answers again', at: 30 });
+    expect(c.health('kafka')).toEqual({ state: 'connected', detail: 'broker answers again', since: 30 });
+    expect(c.health('redis')).toMatchObject({ state: 'connecting' });
+  });
+});
+
 describe('what the collector keeps is bounded', () => {
   it('a 1 MiB summary, key, name or error is kept as its first KEPT_LENGTH code units and an ellipsis', () => {
     const c = new Collector(() => 0);
@@ -101,7 +158,7 @@ describe('what the collector keeps is bounded', () => {
       at: 0,
     });
     c.listener({ kind: 'error', source: 'consumer', message: huge, at: 0 });
-    c.setHealth('redis', 'error', huge);
+    c.listener({ kind: 'connection', service: 'redis', state: 'error', detail: huge, at: 0 });
     const snap = c.snapshot();
     const kept = [
       snap.stream[0]!.summary,

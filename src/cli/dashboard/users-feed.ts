@@ -3,9 +3,18 @@
  * slow Redis a read outlasts the timer's period, and reads started meanwhile would pile up on the
  * connection, each as long as the last. Unchanged rows (the usual case) cause no render at all.
  */
-import type { Pipeline } from '../../app/runtime.js';
+import type { ChannelDefinition } from '../../domain/channels/channel.js';
+import type { UserRecord } from '../../pipeline/ports.js';
 import { bound, KEPT_LENGTH } from '../../text/bound.js';
 import type { UserRow } from '../../ui/store.js';
+
+/** What a read needs of the pipeline (the `Pipeline` is one). */
+export interface UsersSource {
+  readonly embedded: boolean;
+  readonly redis: { readonly status: string };
+  readonly store: { listUsers(): Promise<UserRecord[]> };
+  readonly catalog: { readonly channels: readonly Pick<ChannelDefinition, 'name' | 'addressField'>[] };
+}
 
 export class UsersFeed {
   private inFlight: Promise<void> | undefined;
@@ -14,7 +23,7 @@ export class UsersFeed {
   private pending: { users: UserRow[]; version: number } | undefined;
 
   constructor(
-    private readonly pipeline: Pipeline,
+    private readonly pipeline: UsersSource,
     /** Bumped by every preference write from a key: a read that started before one is not applied. */
     private readonly prefsVersion: () => number,
     private readonly startup: {
