@@ -145,16 +145,22 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     feed.stop();
     return 1;
   }
-  if (quitting) {
+  const quitEarly = async (): Promise<number> => {
     await stopStack(launched, flags, logger);
     instance.unmount();
     leaveAlternateScreen();
     return await exited;
-  }
+  };
+  if (quitting) return await quitEarly();
 
   const { Pipeline, probeBrokers } = runtime!;
-  pipeline = await Pipeline.open(settings!, logger, launched.backends);
-  const p = pipeline;
+  const p = await Pipeline.open(settings!, logger, launched.backends);
+  if (quitting) {
+    // Quit while it opened: quit() found no pipeline to stop, so it is stopped here (nothing produced yet).
+    await p.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping the pipeline failed'));
+    return await quitEarly();
+  }
+  pipeline = p;
   inspect = inspectSource(p, collector);
   p.telemetry.subscribe(collector.listener);
   p.telemetry.subscribe(
