@@ -24,7 +24,7 @@ above.pipeline = ['cli', 'app', 'ui', 'adapters', 'stack', 'config'];
 above.domain = [...above.pipeline, 'pipeline', 'telemetry'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,20 +7,18 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binPath, runCli } from '../support/cli.js';
-import { brokers, createTopic, event, produceRaw, readTopic, redisUrl, unique } from '../support/pipeline.js';
-import { TmuxSession } from '../support/tmux.js';
+import { runCli } from '../support/cli.js';
+import { Dashboards } from '../support/dashboard.js';
+import { createTopic, event, produceRaw, readTopic, redisUrl, unique } from '../support/pipeline.js';
 
-let session: TmuxSession | undefined;
+const dashboards = new Dashboards();
 
 beforeAll(async () => {
   const seeded = await runCli(['seed', '--redis', redisUrl()]);
   expect(seeded.code).toBe(0);
 });
 
-afterAll(() => session?.kill());
-
-const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+afterAll(() => dashboards.kill());
 
 describe('inspecting from the dashboard at 80×24', () => {
   it('Tab+Enter shows an event with its trace; / filters; x exports; d lists and R replays a dead letter; l shows partitions', async () => {
@@ -46,13 +44,11 @@ describe('inspecting from the dashboard at 80×24', () => {
       },
     ]);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-inspect-e2e-'));
-    const command = [process.execPath, binPath, '--brokers', brokers(), '--redis', redisUrl(), '--topic', topic]
-      .concat(['--group', group, '--rate', '0'])
-      .map(quote)
-      .join(' ');
-    session = new TmuxSession(['sh', '-c', `cd ${quote(dir)} && exec ${command}`], 80, 24);
-    const s = session;
-    await s.waitForScreen('connected, users read', (t) => /Kafka \S+ connected/.test(t) && /Users \(\d+\)/.test(t));
+    const { session: s } = await dashboards.launch(
+      { topic, group, cwd: dir },
+      { what: 'connected, users read', until: (t) => /Kafka \S+ connected/.test(t) && /Users \(\d+\)/.test(t) },
+      { columns: 80, rows: 24 },
+    );
 
     s.keys('s');
     s.keys('b');

@@ -5,27 +5,16 @@
  * real Kafka and Redis.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { binPath } from '../support/cli.js';
-import {
-  brokers,
-  createTopic,
-  event,
-  newRedis,
-  produceEvents,
-  redisUrl,
-  removeUsers,
-  unique,
-  writeUsers,
-} from '../support/pipeline.js';
-import { TmuxSession } from '../support/tmux.js';
+import { Dashboards } from '../support/dashboard.js';
+import { createTopic, event, newRedis, produceEvents, removeUsers, unique, writeUsers } from '../support/pipeline.js';
 
 const redis = newRedis();
-let session: TmuxSession | undefined;
+const dashboards = new Dashboards();
 // Sorted before user-01, so it is the user selected at start; removed again after the test.
 const longNamed = unique('0ln');
 
 afterAll(async () => {
-  session?.kill();
+  dashboards.kill();
   await removeUsers(redis, [longNamed]);
   redis.disconnect();
 });
@@ -46,31 +35,16 @@ describe('the dashboard with a 300 KB non-ASCII event and a 100 KB user name', (
       event('item_purchased', 'user-01', { orderId: 'ord-long', item, amount: 12.5, currency: 'USD' }),
     ]);
 
-    session = new TmuxSession(
-      [
-        process.execPath,
-        binPath,
-        '--brokers',
-        brokers(),
-        '--redis',
-        redisUrl(),
-        '--topic',
-        topic,
-        '--group',
-        unique('dash-long-group'),
-        '--rate',
-        '0',
-      ],
-      120,
-      40,
-    );
-    const shown = await session.waitForScreen(
-      'the long event in the stream and the long name in the Users panel, connected',
-      (s) =>
-        /item_purchased\s+user-01\s+\d@0\s+€é+…/.test(s) &&
-        new RegExp(`▸${longNamed} é+…`).test(s) &&
-        /partitions \[0,1,2\]/.test(s),
-      60_000,
+    const { session, screen: shown } = await dashboards.launch(
+      { topic, group: unique('dash-long-group') },
+      {
+        what: 'the long event in the stream and the long name in the Users panel, connected',
+        until: (s) =>
+          /item_purchased\s+user-01\s+\d@0\s+€é+…/.test(s) &&
+          new RegExp(`▸${longNamed} é+…`).test(s) &&
+          /partitions \[0,1,2\]/.test(s),
+        timeoutMs: 60_000,
+      },
     );
     for (const l of shown.split('\n')) expect([...l].length).toBeLessThanOrEqual(120);
 

@@ -3,12 +3,12 @@
  * what a person sees and what lands in Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binPath, runCli } from '../support/cli.js';
-import { brokers, newRedis, redisUrl, removeUsers, unique, writeUsers } from '../support/pipeline.js';
-import { TmuxSession } from '../support/tmux.js';
+import { runCli } from '../support/cli.js';
+import { Dashboards } from '../support/dashboard.js';
+import { newRedis, redisUrl, removeUsers, unique, writeUsers } from '../support/pipeline.js';
 
 const redis = newRedis();
-let session: TmuxSession | undefined;
+const dashboards = new Dashboards();
 
 beforeAll(async () => {
   // the sample users as shipped: user-02 (Alan Turing) has SMS on and a phone
@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  session?.kill();
+  dashboards.kill();
   await runCli(['seed', '--reset', '--redis', redisUrl()]);
   redis.disconnect();
 });
@@ -26,32 +26,16 @@ const line = (screen: string, re: RegExp): string | undefined => screen.split('\
 
 describe('the dashboard in a terminal', () => {
   it('shows the pipeline live; s injects, m toggles SMS in Redis and the next event has no SMS; q exits 0 and restores the terminal', async () => {
-    const topic = unique('dash');
-    session = new TmuxSession(
-      [
-        process.execPath,
-        binPath,
-        '--brokers',
-        brokers(),
-        '--redis',
-        redisUrl(),
-        '--topic',
-        topic,
-        '--group',
-        unique('dash-group'),
-        '--rate',
-        '0',
-      ],
-      120,
-      40,
-    );
-    const ready = await session.waitForScreen(
-      'the dashboard, connected, with the users',
-      (s) =>
-        /Kafka \S+ connected/.test(s) &&
-        /Redis \S+ connected/.test(s) &&
-        /Users \(2\d\)/.test(s) &&
-        /partitions \[0,1,2\]/.test(s),
+    const { session, screen: ready } = await dashboards.launch(
+      { topic: unique('dash'), group: unique('dash-group') },
+      {
+        what: 'the dashboard, connected, with the users',
+        until: (s) =>
+          /Kafka \S+ connected/.test(s) &&
+          /Redis \S+ connected/.test(s) &&
+          /Users \(2\d\)/.test(s) &&
+          /partitions \[0,1,2\]/.test(s),
+      },
     );
     for (const title of ['Event stream', 'Deliveries', 'Redis look-ups', 'Throughput', 'Users'])
       expect(ready).toContain(title);
@@ -92,26 +76,10 @@ describe('the dashboard in a terminal', () => {
   });
 
   it('shows a preference changed from outside (redis-cli) within a second', async () => {
-    session?.kill();
-    session = new TmuxSession(
-      [
-        process.execPath,
-        binPath,
-        '--brokers',
-        brokers(),
-        '--redis',
-        redisUrl(),
-        '--topic',
-        unique('dash'),
-        '--group',
-        unique('dash-group'),
-        '--rate',
-        '0',
-      ],
-      120,
-      40,
+    const { session } = await dashboards.launch(
+      { topic: unique('dash'), group: unique('dash-group') },
+      { what: 'the users', until: (s) => /▸user-01 Ada Lovelace\s+on\s+off\s+off\s+on/.test(s) },
     );
-    await session.waitForScreen('the users', (s) => /▸user-01 Ada Lovelace\s+on\s+off\s+off\s+on/.test(s));
     await redis.hset('prefs:user-01', 'push', 'on');
     const started = Date.now();
     await session.waitForScreen(
@@ -144,26 +112,10 @@ describe('keys pressed at the first frame, while Kafka connects', () => {
         prefs: { email: 'on', sms: 'off', push: 'off', console: 'off' },
       },
     ]);
-    session?.kill();
-    session = new TmuxSession(
-      [
-        process.execPath,
-        binPath,
-        '--brokers',
-        brokers(),
-        '--redis',
-        redisUrl(),
-        '--topic',
-        unique('dash-first'),
-        '--group',
-        unique('dash-group'),
-        '--rate',
-        '0',
-      ],
-      120,
-      40,
+    const { session } = await dashboards.launch(
+      { topic: unique('dash-first'), group: unique('dash-group') },
+      { what: 'the first frame, Kafka connecting', until: (s) => /Kafka \S+ connecting/.test(s), timeoutMs: 10_000 },
     );
-    await session.waitForScreen('the first frame, Kafka connecting', (s) => /Kafka \S+ connecting/.test(s), 10_000);
     session.keys('s');
     await session.waitForScreen(
       'the footer: queued while Kafka connects',
@@ -186,11 +138,9 @@ describe('keys pressed at the first frame, while Kafka connects', () => {
 
 describe('the embedded dashboard', () => {
   it('says EMBEDDED, why, and the command for the real pipeline; keys still work', async () => {
-    session?.kill();
-    session = new TmuxSession([process.execPath, binPath, '--embedded', '--rate', '0'], 120, 40);
-    const screen = await session.waitForScreen(
-      'the embedded dashboard',
-      (s) => /Users \(24\)/.test(s) && /partitions \[0,1,2\]/.test(s),
+    const { session, screen } = await dashboards.launch(
+      { embedded: true },
+      { what: 'the embedded dashboard', until: (s) => /Users \(24\)/.test(s) && /partitions \[0,1,2\]/.test(s) },
     );
     expect(screen).toMatch(/eventstream-tui EMBEDDED {2}Kafka in-process log connected/);
     expect(screen).toMatch(
@@ -220,9 +170,10 @@ describe('the embedded dashboard', () => {
     expect(await session.exitCode()).toBe(0);
   });
   it('a key pressed at the first frame is carried out', async () => {
-    session?.kill();
-    session = new TmuxSession([process.execPath, binPath, '--embedded', '--rate', '0'], 120, 40);
-    await session.waitForScreen('the first frame', (s) => /eventstream-tui .*Kafka/.test(s), 10_000);
+    const { session } = await dashboards.launch(
+      { embedded: true },
+      { what: 'the first frame', until: (s) => /eventstream-tui .*Kafka/.test(s), timeoutMs: 10_000 },
+    );
     session.keys('r');
     await session.waitForScreen(
       'the password_reset delivered',

@@ -1,8 +1,10 @@
 /** Every key in the keymap does what the help overlay says it does. */
-import { cleanup } from 'ink-testing-library';
+import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/App.js';
-import { buildKeymap, footerHint } from '../../src/ui/keymap.js';
+import { buildKeymap, footerHint, type KeyBinding } from '../../src/ui/keymap.js';
+import { HelpOverlay } from '../../src/ui/panels/HelpOverlay.js';
+import { makeTheme } from '../../src/ui/theme.js';
 import { makeStore, recordingActions } from './fixtures.js';
 import { renderAt, settle, waitForFrame } from './render.js';
 
@@ -159,6 +161,44 @@ describe('one keymap feeds the footer and the help overlay', () => {
     );
     expect(footerHint(bindings, 'deadletters')).toBe(
       'Esc close  ↑↓ move  Enter open  d dead letters  R replay  ? help  q quit',
+    );
+  });
+});
+
+describe('the help overlay, drawn in a scrolling view', () => {
+  it('draws the keys in a cyan column, the log file, where it is, and how to close it under the lines', () => {
+    const binding = (keys: string, description: string): KeyBinding => ({
+      keys,
+      description,
+      group: keys,
+      matches: () => false,
+      run: () => undefined,
+    });
+    const bindings = [binding('s/b/r', 'inject an event'), binding('↑↓ j/k', 'move'), binding('q', 'quit')];
+    const r = render(
+      <HelpOverlay
+        bindings={bindings}
+        logFile="/tmp/etui.log"
+        theme={makeTheme(true)}
+        width={60}
+        height={8}
+        scroll={1}
+      />,
+    );
+    const esc = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+    const [cyan, bold, dim] = [esc(36, 39), esc(1, 22), esc(2, 22)];
+    const row = (inner: string, pad: number) => `${cyan('║')} ${inner}${' '.repeat(pad)} ${cyan('║')}`;
+    expect(r.lastFrame()).toBe(
+      [
+        cyan(`╔${'═'.repeat(58)}╗`),
+        row(bold('Keys · lines 2-5 of 5 (↑↓)'), 30),
+        row(`${cyan('↑↓ j/k    ')}move`, 42),
+        row(`${cyan('q         ')}quit`, 42),
+        row(cyan(' '.repeat(10)), 46),
+        row(`${cyan(' '.repeat(10))}Logs (kafkajs and the app): /tmp/etui.log`, 5),
+        row(dim('Press Esc or ? to close.'), 32),
+        cyan(`╚${'═'.repeat(58)}╝`),
+      ].join('\n'),
     );
   });
 });

@@ -2,9 +2,13 @@ import { Box, Text } from 'ink';
 import { cell } from '../format.js';
 import type { Theme } from '../theme.js';
 
-/** One line of a view: its text (sanitized and cut to the width when drawn) and how it looks. */
+/**
+ * One line of a view: its text (sanitized and cut to the width when drawn) and how it looks; `lead`, a
+ * cell of its own width and colour before the text (a key in the help).
+ */
 export interface ViewLine {
   text: string;
+  lead?: { text: string; width: number; color?: string | undefined } | undefined;
   color?: string | undefined;
   bold?: boolean;
   dim?: boolean;
@@ -15,19 +19,24 @@ export interface ViewLine {
 export const clampScroll = (scroll: number, lines: number, rows: number): number =>
   Math.max(0, Math.min(scroll, lines - rows));
 
-/** A bordered view over the panels: a title, then the lines that fit from `scroll`, and where it is. */
+/**
+ * A bordered view over the panels: a title, then the lines that fit from `scroll`, and where it is; a
+ * footer line, if given, stays under them.
+ */
 export function ScrollView(props: {
   title: string;
   lines: readonly ViewLine[];
   /** A line kept on top while the lines scroll (column headings). */
   header?: ViewLine | undefined;
+  /** A line kept at the bottom (how to close the view). */
+  footer?: ViewLine | undefined;
   scroll: number;
   theme: Theme;
   width: number;
   height: number;
 }) {
   const w = Math.max(0, props.width - 4);
-  const rows = Math.max(0, props.height - 3 - (props.header ? 1 : 0));
+  const rows = Math.max(0, props.height - 3 - (props.header ? 1 : 0) - (props.footer ? 1 : 0));
   const first = clampScroll(props.scroll, props.lines.length, rows);
   const shown = props.lines.slice(first, first + rows);
   const where =
@@ -51,17 +60,31 @@ export function ScrollView(props: {
         </Text>
       ) : null}
       {shown.map((l, i) => (
-        <Text
-          key={i}
-          wrap="truncate-end"
-          color={props.theme.color(l.color)}
-          bold={l.bold}
-          dimColor={l.dim}
-          inverse={l.inverse}
-        >
-          {cell(l.text, w).trimEnd()}
-        </Text>
+        <Line key={i} line={l} width={w} theme={props.theme} />
       ))}
+      {props.footer ? <Line line={props.footer} width={w} theme={props.theme} /> : null}
     </Box>
+  );
+}
+
+function Line({ line, width, theme }: { line: ViewLine; width: number; theme: Theme }) {
+  const { lead } = line;
+  return (
+    <Text
+      wrap="truncate-end"
+      color={theme.color(line.color)}
+      bold={line.bold}
+      dimColor={line.dim}
+      inverse={line.inverse}
+    >
+      {lead ? (
+        <>
+          <Text color={theme.color(lead.color)}>{cell(lead.text, lead.width)}</Text>
+          {cell(line.text, Math.max(0, width - lead.width)).trimEnd()}
+        </>
+      ) : (
+        cell(line.text, width).trimEnd()
+      )}
+    </Text>
   );
 }

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * CPU per delivered event, per process, for two user mixes: the sample users (2.2 channels per
  * event on average) and users with every channel on (4 sends per event). Each mix drains
@@ -10,46 +9,50 @@
  *    its idle rate, measured for a second before, is subtracted),
  * and compares the rate with a kafkajs consumer doing nothing on the same topic.
  *
- * `node bench/cpu-per-event.mjs` runs this part alone (BENCH_CPU_EVENTS, default 200000;
- * BENCH_CPU_REPEAT, default 2); `npm run bench` runs it as one block of the whole bench.
+ * `npm run bench:cpu` runs this part alone (BENCH_CPU_EVENTS, default 200000; BENCH_CPU_REPEAT,
+ * default 2; BENCH_CPU_BUILDS, BENCH_CPU_JSON); `npm run bench` runs it as one block of the whole bench.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { resolveConfig } from '../src/index.js';
+import {
+  bin,
+  createTopic,
+  eventsFile,
+  kafkajsDoingNothing,
+  kcatProduce,
+  log,
+  markdownTable,
+  procCpuSeconds,
+  sleep,
+  type Row,
+} from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'bin', 'eventstream-tui');
-const { resolveConfig } = await import(path.join(root, 'dist/config/config.js'));
-const { createKafka } = await import(path.join(root, 'dist/adapters/kafka/client.js'));
-const { createLogger } = await import(path.join(root, 'dist/log/logger.js'));
-const { Redis } = await import('ioredis');
-
-const log = (line) => process.stderr.write(`[bench] ${line}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const TICK = 100; // /proc's clock ticks per second (USER_HZ)
-
-function procCpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICK;
-}
-
-function freePort() {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+      const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
   });
 }
 
+interface PrivateRedis {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
 /** A redis-server of the bench's own: its CPU and counters are the pipeline's alone. */
-async function privateRedis() {
+async function privateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const child = spawn(
     'redis-server',
@@ -72,24 +75,25 @@ async function privateRedis() {
       r.disconnect();
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`redis-server on port ${port} did not answer: ${error.message}`);
+        throw new Error(`redis-server on port ${port} did not answer: ${(error as Error).message}`);
       }
       await sleep(100);
     }
   }
+  if (child.pid === undefined) throw new Error('redis-server did not start');
   return {
     url,
     pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
     },
   };
 }
 
 /** The pid of the process listening on the broker's port (the shared local broker), if any. */
-function brokerPid(brokers) {
-  const port = brokers[0].split(':').pop();
+function brokerPid(brokers: string[]): number | null {
+  const port = (brokers[0] ?? '').split(':').pop();
   try {
     const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
     const m = /pid=(\d+)/.exec(out);
@@ -99,32 +103,22 @@ function brokerPid(brokers) {
   }
 }
 
-async function redisStats(url) {
+/** A number of an INFO reply (`name:value` on a line of its own). */
+export function infoField(info: string, name: string): number {
+  const m = new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info);
+  if (!m) throw new Error(`no ${name} in Redis's INFO`);
+  return Number(m[1]);
+}
+
+async function redisStats(url: string): Promise<{ commands: number; bytesIn: number }> {
   const r = new Redis(url);
   const info = await r.info('stats');
   r.disconnect();
-  const field = (name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)[1]);
-  return { commands: field('total_commands_processed'), bytesIn: field('total_net_input_bytes') };
-}
-
-async function createTopic(brokers, topic, partitions) {
-  const admin = createKafka({ brokers, logger: createLogger({ kind: 'silent' }) }).admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: partitions },
-      { topic: `${topic}.dlq`, numPartitions: partitions },
-    ],
-    waitForLeaders: true,
-  });
-  return async () => {
-    await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
-    await admin.disconnect();
-  };
+  return { commands: infoField(info, 'total_commands_processed'), bytesIn: infoField(info, 'total_net_input_bytes') };
 }
 
 /** Users with every channel on (name, email, phone, push token), `count` of them. */
-async function seedAllOnUsers(url, prefix, count) {
+async function seedAllOnUsers(url: string, prefix: string, count: number): Promise<string[]> {
   const r = new Redis(url);
   const ids = [];
   for (let i = 1; i <= count; i++) {
@@ -143,87 +137,52 @@ async function seedAllOnUsers(url, prefix, count) {
   return ids;
 }
 
-const ITEMS = ['mechanical keyboard', 'noise-cancelling headphones', 'espresso grinder', 'standing desk', 'e-reader'];
-
-/** `count` events as `key\tvalue` lines for kcat: item_purchased for `users` (all on), or the sample mix. */
-function eventsFile(dir, count, users) {
-  const types = ['user_signup', 'item_purchased', 'password_reset'];
-  const lines = new Array(count);
-  const occurredAt = new Date().toISOString();
-  for (let i = 0; i < count; i++) {
-    const all = users !== undefined;
-    const userId = all ? users[i % users.length] : `user-${String((i % 24) + 1).padStart(2, '0')}`;
-    const e = {
-      id: randomUUID(),
-      type: all ? 'item_purchased' : types[i % 3],
-      userId,
-      occurredAt,
-      payload: all
-        ? { orderId: `ord-${(i * 7919).toString(36)}`, item: ITEMS[i % ITEMS.length], amount: 99.5, currency: 'USD' }
-        : { plan: 'pro', item: 'e-reader', amount: 99.5, code: '123456' },
-    };
-    lines[i] = `${userId}\t${JSON.stringify(e)}`;
-  }
-  const file = path.join(dir, `events-${randomUUID().slice(0, 8)}.txt`);
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
-
-function kcatProduce(brokers, topic, file) {
-  execFileSync(
-    'kcat',
-    [
-      '-P',
-      '-b',
-      brokers.join(','),
-      '-t',
-      topic,
-      '-K',
-      '\t',
-      '-l',
-      file,
-      '-X',
-      'linger.ms=5',
-      '-X',
-      'batch.num.messages=10000',
-    ],
-    { stdio: 'ignore' },
-  );
+interface Ceiling {
+  rate: number;
+  cpuUsPerEvent: number;
 }
 
 /** A kafkajs consumer doing nothing: the ceiling of any kafkajs-based consumer here, and its CPU. */
-async function kafkajsCeiling(brokers, topic, count) {
-  const kafka = createKafka({ brokers, logger: createLogger({ kind: 'silent' }) });
-  const consumer = kafka.consumer({ groupId: `bench-noop-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let seen = 0;
-  let first = 0;
-  let cpuAtFirst;
-  const done = new Promise((resolve) => {
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        if (!first) {
-          first = Date.now();
-          cpuAtFirst = process.cpuUsage();
-        }
-        seen += batch.messages.length;
-        if (seen >= count) resolve(undefined);
-      },
-    });
-  });
-  await done;
-  const cpu = process.cpuUsage(cpuAtFirst);
-  const ms = Date.now() - first;
-  await consumer.disconnect();
-  return { rate: Math.round(count / (ms / 1000)), cpuUsPerEvent: (cpu.user + cpu.system) / count };
+async function kafkajsCeiling(brokers: string[], topic: string, count: number): Promise<Ceiling> {
+  const { steadyMs, cpuUsPerEvent } = await kafkajsDoingNothing(brokers, topic, count);
+  return { rate: Math.round(count / (steadyMs / 1000)), cpuUsPerEvent };
+}
+
+interface DrainOptions {
+  brokers: string[];
+  topic: string;
+  redis: PrivateRedis;
+  count: number;
+  broker: number | null;
+  bin?: string;
+  startupCpu?: number;
+}
+
+/** One measured drain of `count` events: rates, CPU µs per event per process, Redis traffic per event. */
+export interface DrainFigures {
+  rate: number;
+  steadyRate: number;
+  cpuUs: { consumer: number; redis: number; broker: number | null; total: number };
+  redisCommandsPerEvent: number;
+  redisBytesInPerEvent: number;
 }
 
 /**
  * `consume --drain` of `count` events, with every process' CPU read before and after. The consumer
- * runs under a shell whose `times` gives its exact CPU once it has exited.
+ * runs under a shell whose `times` gives its exact CPU once it has exited. With `count` 0 (an empty
+ * topic), only the consumer's CPU: its start and stop.
  */
-async function measuredDrain({ brokers, topic, redis, count, broker, bin: build = bin, startupCpu = 0 }) {
+async function measuredDrain(options: DrainOptions & { count: 0 }): Promise<{ consumerCpu: number }>;
+async function measuredDrain(options: DrainOptions): Promise<DrainFigures>;
+async function measuredDrain({
+  brokers,
+  topic,
+  redis,
+  count,
+  broker,
+  bin: build = bin,
+  startupCpu = 0,
+}: DrainOptions): Promise<DrainFigures | { consumerCpu: number }> {
   const brokerIdle = broker ? await idleRate(broker) : 0;
   const before = await redisStats(redis.url);
   const redisCpu0 = procCpuSeconds(redis.pid);
@@ -233,19 +192,19 @@ async function measuredDrain({ brokers, topic, redis, count, broker, bin: build 
   const group = `bench-cpu-${randomUUID()}`;
   const script = '"$@"; rc=$?; times >&2; exit $rc';
   const args = ['consume', '--drain', '--topic', topic, '--group', group, '--output', 'stats', '--redis', redis.url];
-  const stderr = await new Promise((resolve, reject) => {
+  const stderr = await new Promise<string>((resolve, reject) => {
     const child = spawn('bash', ['-c', script, 'bash', process.execPath, build, ...args], {
       env: { ...process.env, CI: 'true', KAFKA_BROKERS: brokers.join(',') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (c) => {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
       out += c;
       if (!firstAt && /"consumed":[1-9]/.test(out)) firstAt = Date.now();
       out = out.slice(-200);
     });
-    child.stderr.setEncoding('utf8').on('data', (c) => (err = (err + c).slice(-4000)));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-4000)));
     child.on('exit', (code) => (code === 0 ? resolve(err) : reject(new Error(`consume exited ${code}: ${err}`))));
   });
   const ms = Math.max(1, Date.now() - started);
@@ -253,12 +212,12 @@ async function measuredDrain({ brokers, topic, redis, count, broker, bin: build 
   const brokerCpu = broker ? Math.max(0, procCpuSeconds(broker) - brokerCpu0 - brokerIdle * (ms / 1000)) : null;
   const after = await redisStats(redis.url);
   // `times` prints the shell's own line, then its children's: "0m1.234s 0m0.456s".
-  const times = stderr.trim().split('\n').slice(-1)[0];
+  const times = stderr.trim().split('\n').slice(-1)[0] ?? '';
   const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s/.exec(times);
   if (!m) throw new Error(`no CPU times from the consumer's shell: ${times}`);
   const consumerCpu = Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) - startupCpu;
   if (count === 0) return { consumerCpu };
-  const us = (s) => Math.round((s * 1e6 * 10) / count) / 10;
+  const us = (s: number) => Math.round((s * 1e6 * 10) / count) / 10;
   return {
     rate: Math.round(count / (ms / 1000)),
     steadyRate: Math.round(count / ((Date.now() - (firstAt || started)) / 1000)),
@@ -274,31 +233,53 @@ async function measuredDrain({ brokers, topic, redis, count, broker, bin: build 
 }
 
 /** CPU seconds per second a process uses while we do nothing (the shared broker serves others too). */
-async function idleRate(pid) {
+async function idleRate(pid: number): Promise<number> {
   const c0 = procCpuSeconds(pid);
   const t0 = Date.now();
   await sleep(1000);
   return (procCpuSeconds(pid) - c0) / ((Date.now() - t0) / 1000);
 }
 
+/** A checkout's executable to measure, with its label in the table ('' for this one alone). */
+export interface Build {
+  label: string;
+  bin: string;
+}
+
+export interface CpuFigures {
+  load: number[];
+  mixes: Record<string, (DrainFigures & { load: number })[]>;
+  consumerStartupCpuSeconds: Record<string, number>;
+  kafkajsCeiling: Ceiling;
+}
+
 /**
  * Both mixes, each drained `repeat` times on topics of their own (new event ids: events seen before
  * would meet the dedupe ledger). Returns the figures and the rows of the bench's table.
  */
-export async function cpuPerEvent({ count = 200_000, repeat = 2, partitions = 3, builds = [{ label: '', bin }] } = {}) {
+export async function cpuPerEvent({
+  count = 200_000,
+  repeat = 2,
+  partitions = 3,
+  builds = [{ label: '', bin }],
+}: { count?: number; repeat?: number; partitions?: number; builds?: Build[] } = {}): Promise<{
+  figures: CpuFigures;
+  rows: Row[];
+}> {
   const config = resolveConfig({});
   const brokers = config.brokers;
   const broker = brokerPid(brokers);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-bench-cpu-'));
   const redis = await privateRedis();
-  const cleanups = [];
-  const figures = { load: os.loadavg().map((l) => Math.round(l * 100) / 100), mixes: {} };
+  const cleanups: (() => Promise<void>)[] = [];
+  const load = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const mixes: CpuFigures['mixes'] = {};
   try {
     execFileSync(process.execPath, [bin, 'seed', '--redis', redis.url], { stdio: 'ignore' });
     const allOn = await seedAllOnUsers(redis.url, `bench-all-${randomUUID().slice(0, 6)}`, 8);
     // The consumer's own start and stop (loading the code, joining the group, the drain's last check):
     // an empty topic drained, subtracted from each run so the figure is per event.
-    const startup = new Map();
+    const startup = new Map<Build, number>();
     for (const build of builds) {
       const topic = `bench-cpu-${randomUUID().slice(0, 8)}`;
       cleanups.push(await createTopic(brokers, topic, partitions));
@@ -307,14 +288,14 @@ export async function cpuPerEvent({ count = 200_000, repeat = 2, partitions = 3,
         runs.push((await measuredDrain({ brokers, topic, redis, count: 0, broker: null, bin: build.bin })).consumerCpu);
       startup.set(build, Math.min(...runs));
     }
-    figures.consumerStartupCpuSeconds = Object.fromEntries(
-      builds.map((b) => [b.label || 'this build', startup.get(b)]),
+    const consumerStartupCpuSeconds = Object.fromEntries(
+      builds.map((b) => [b.label || 'this build', startup.get(b) ?? 0]),
     );
-    let ceiling;
+    let ceiling: Ceiling | undefined;
     for (const [mix, users] of [
       ['sample users', undefined],
       ['every channel on', allOn],
-    ]) {
+    ] as const) {
       for (let i = 0; i < repeat; i++) {
         for (const build of builds) {
           const name = build.label ? `${mix} (${build.label})` : mix;
@@ -325,7 +306,7 @@ export async function cpuPerEvent({ count = 200_000, repeat = 2, partitions = 3,
             log('kafkajs consuming, doing nothing (the ceiling)');
             ceiling = await kafkajsCeiling(brokers, topic, count);
           }
-          log(`${name}: draining ${count} events (run ${i + 1} of ${repeat}, load ${os.loadavg()[0].toFixed(1)})`);
+          log(`${name}: draining ${count} events (run ${i + 1} of ${repeat}, load ${os.loadavg()[0]!.toFixed(1)})`);
           const run = await measuredDrain({
             brokers,
             topic,
@@ -333,13 +314,14 @@ export async function cpuPerEvent({ count = 200_000, repeat = 2, partitions = 3,
             count,
             broker,
             bin: build.bin,
-            startupCpu: startup.get(build),
+            startupCpu: startup.get(build) ?? 0,
           });
-          (figures.mixes[name] ??= []).push({ ...run, load: Math.round(os.loadavg()[0] * 10) / 10 });
+          (mixes[name] ??= []).push({ ...run, load: Math.round(os.loadavg()[0]! * 10) / 10 });
         }
       }
     }
-    figures.kafkajsCeiling = ceiling;
+    if (!ceiling) throw new Error('nothing drained: BENCH_CPU_REPEAT must be at least 1');
+    const figures: CpuFigures = { load, mixes, consumerStartupCpuSeconds, kafkajsCeiling: ceiling };
     return { figures, rows: rowsOf(figures) };
   } finally {
     for (const c of cleanups) await c();
@@ -348,8 +330,8 @@ export async function cpuPerEvent({ count = 200_000, repeat = 2, partitions = 3,
   }
 }
 
-function rowsOf(f) {
-  const rows = [];
+function rowsOf(f: CpuFigures): Row[] {
+  const rows: Row[] = [];
   for (const [mix, runs] of Object.entries(f.mixes)) {
     for (const [i, r] of runs.entries()) {
       const c = r.cpuUs;
@@ -375,20 +357,20 @@ function rowsOf(f) {
   return rows;
 }
 
+/** BENCH_CPU_BUILDS="before=/path/to/other/checkout,after=." compares checkouts run for run. */
+function buildsOf(value: string): Build[] {
+  return value.split(',').map((pair) => {
+    const [label = '', dir = '.'] = pair.split('=');
+    return { label, bin: path.join(path.resolve(dir), 'bin', 'eventstream-tui') };
+  });
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { figures, rows } = await cpuPerEvent({
     count: Number(process.env.BENCH_CPU_EVENTS ?? 200_000),
     repeat: Number(process.env.BENCH_CPU_REPEAT ?? 2),
-    // BENCH_CPU_BUILDS="before=/path/to/other/checkout,after=." compares checkouts run for run.
-    builds: process.env.BENCH_CPU_BUILDS
-      ? process.env.BENCH_CPU_BUILDS.split(',').map((pair) => {
-          const [label, dir] = pair.split('=');
-          return { label, bin: path.join(path.resolve(dir), 'bin', 'eventstream-tui') };
-        })
-      : undefined,
+    ...(process.env.BENCH_CPU_BUILDS ? { builds: buildsOf(process.env.BENCH_CPU_BUILDS) } : {}),
   });
-  process.stdout.write(
-    `${['| measure | figure | note |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')}\n`,
-  );
+  process.stdout.write(`${markdownTable(rows)}\n`);
   if (process.env.BENCH_CPU_JSON) writeFileSync(process.env.BENCH_CPU_JSON, `${JSON.stringify(figures, null, 2)}\n`);
 }

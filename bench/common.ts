@@ -1,0 +1,174 @@
+/** What the bench's two scripts (run.ts, cpu-per-event.ts) share: paths, /proc readings, topics, events, kcat. */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createKafka, createLogger } from '../src/index.js';
+
+/** The checkout: the nearest folder above this file with a package.json (bench/ as source, dist-bench/bench/ built). */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const root = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+/** The executable, as a user runs it (its shebang carries the heap flags). */
+export const bin = path.join(root, 'bin', 'eventstream-tui');
+
+export const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** /proc's clock ticks per second (USER_HZ). */
+export const TICK = 100;
+
+/** A process's CPU time so far (user + system), in ticks of 1/TICK s. */
+export function cpuTicks(pid: number): number {
+  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** A process's CPU time so far (user + system), in seconds. */
+export const procCpuSeconds = (pid: number): number => cpuTicks(pid) / TICK;
+
+/** The table the bench prints: one markdown row per measure. */
+export type Row = [measure: string, figure: string, note: string];
+
+export const markdownTable = (rows: readonly Row[]): string =>
+  ['| measure | figure | note |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** Calls `onLine` with each JSON line a child prints on `stream`. */
+export function onJsonLines(stream: Readable, onLine: (line: Record<string, unknown>) => void): void {
+  let buffer = '';
+  stream.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line) onLine(JSON.parse(line) as Record<string, unknown>);
+    }
+  });
+}
+
+/** `topic` and its dead-letter topic with `partitions` each; resolves with what deletes them again. */
+export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<() => Promise<void>> {
+  const admin = () => createKafka({ brokers, logger: createLogger({ kind: 'silent' }) }).admin();
+  const creator = admin();
+  await creator.connect();
+  await creator.createTopics({
+    topics: [
+      { topic, numPartitions: partitions },
+      { topic: `${topic}.dlq`, numPartitions: partitions },
+    ],
+    waitForLeaders: true,
+  });
+  await creator.disconnect();
+  return async () => {
+    const remover = admin();
+    try {
+      await remover.connect();
+      await remover.deleteTopics({ topics: [topic, `${topic}.dlq`] });
+    } catch {
+      // left behind: a bench topic, harmless
+    } finally {
+      await remover.disconnect();
+    }
+  };
+}
+
+const ITEMS = ['mechanical keyboard', 'noise-cancelling headphones', 'espresso grinder', 'standing desk', 'e-reader'];
+
+/**
+ * `count` events as `key\tvalue` lines for kcat (`-K'\t' -l`), in a new file in `dir`: item_purchased for
+ * `users` (every channel on), or without users the sample mix (a signup, a purchase, a password reset in
+ * turn, for the 24 sample users).
+ */
+export function eventsFile(dir: string, count: number, users?: readonly string[]): string {
+  const types = ['user_signup', 'item_purchased', 'password_reset'];
+  const lines = new Array<string>(count);
+  const occurredAt = new Date().toISOString();
+  for (let i = 0; i < count; i++) {
+    const all = users !== undefined;
+    const userId = all ? users[i % users.length]! : `user-${String((i % 24) + 1).padStart(2, '0')}`;
+    const e = {
+      id: randomUUID(),
+      type: all ? 'item_purchased' : types[i % 3],
+      userId,
+      occurredAt,
+      payload: all
+        ? { orderId: `ord-${(i * 7919).toString(36)}`, item: ITEMS[i % ITEMS.length], amount: 99.5, currency: 'USD' }
+        : { plan: 'pro', item: 'e-reader', amount: 99.5, code: '123456' },
+    };
+    lines[i] = `${userId}\t${JSON.stringify(e)}`;
+  }
+  const file = path.join(dir, `events-${randomUUID().slice(0, 8)}.txt`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** kcat producing the lines of `file` to `topic`; resolves with the milliseconds it took. */
+export function kcatProduce(brokers: string[], topic: string, file: string): number {
+  const started = Date.now();
+  execFileSync(
+    'kcat',
+    [
+      '-P',
+      '-b',
+      brokers.join(','),
+      '-t',
+      topic,
+      '-K',
+      '\t',
+      '-l',
+      file,
+      '-X',
+      'linger.ms=5',
+      '-X',
+      'batch.num.messages=10000',
+    ],
+    { stdio: 'ignore' },
+  );
+  return Date.now() - started;
+}
+
+/**
+ * A kafkajs consumer doing nothing, reading `count` events of `topic` from the beginning: the ceiling
+ * of any kafkajs-based consumer here. `ms` counts from its start (the group join included), `steadyMs`
+ * and `cpuUsPerEvent` (this process's CPU) from its first batch.
+ */
+export async function kafkajsDoingNothing(
+  brokers: string[],
+  topic: string,
+  count: number,
+): Promise<{ ms: number; steadyMs: number; cpuUsPerEvent: number }> {
+  const kafka = createKafka({ brokers, logger: createLogger({ kind: 'silent' }) });
+  const consumer = kafka.consumer({ groupId: `bench-noop-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  let cpuAtFirst: NodeJS.CpuUsage | undefined;
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (!first) {
+          first = Date.now();
+          cpuAtFirst = process.cpuUsage();
+        }
+        seen += batch.messages.length;
+        if (seen >= count) resolve();
+      },
+    });
+  });
+  const started = Date.now();
+  await done;
+  const cpu = process.cpuUsage(cpuAtFirst);
+  const ms = Date.now() - started;
+  const steadyMs = Date.now() - first;
+  await consumer.disconnect();
+  return { ms, steadyMs, cpuUsPerEvent: (cpu.user + cpu.system) / count };
+}

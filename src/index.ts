@@ -1,0 +1,11 @@
+/**
+ * The package's programmatic entry: what a script beside the CLI (the bench, bench/*.ts) may use. The
+ * settings as the CLI resolves them, the Kafka client factory and the logger the app uses, and the local
+ * stack (`stack up` / `stack down`: bring up what is missing, stop only what it started). Anything not
+ * exported here is internal and may move.
+ */
+export { resolveConfig, type Config, type ConfigFlags } from './config/config.js';
+export { createKafka, type KafkaClientOptions } from './adapters/kafka/client.js';
+export { createLogger, type LogDestination, type Logger } from './log/logger.js';
+export { stackPaths, type StackPaths } from './stack/paths.js';
+export { stackDown, stackUp, type DownOutcome, type UpOutcome } from './stack/stack.js';
