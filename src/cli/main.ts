@@ -5,6 +5,8 @@ import { namesSubcommand } from './argv.js';
 import type { DashboardFlags } from './dashboard-command.js';
 import { dedupeWindowOption, nonNegativeNumber, rateOption, withConnectionOptions } from './options.js';
 import { ConfigError } from '../config/config.js';
+import { crashAt } from '../config/environment.js';
+import { armCrashPoint } from '../pipeline/crash-point.js';
 import { watchOutputStreams } from './closed-output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -69,6 +71,8 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
 
 export async function main(argv: string[]): Promise<void> {
   watchOutputStreams();
+  // The fault suite's hook (EVENTSTREAM_CRASH_AT); unset in normal use.
+  armCrashPoint(crashAt());
   const program = await buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, resolveConfig, type ConfigFlags } from '../config/config.js';
 import { sampleUsers } from '../domain/sample-users.js';
+import { logLevel } from '../config/environment.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import {
   Pipeline,
@@ -78,7 +79,7 @@ function settingsFrom(flags: PipelineFlags): PipelineSettings {
 }
 
 export function headlessLogger(): Logger {
-  return createLogger({ kind: 'stderr' }, process.env.LOG_LEVEL ?? 'warn');
+  return createLogger({ kind: 'stderr' }, logLevel('warn'));
 }
 
 /** Runs `body`; a missing service is one clear message and exit 1, never a stack trace. */

@@ -6,6 +6,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { hostPort, redisHostPort, type Config } from '../config/config.js';
+import { processEnvironment, type Environment } from '../config/environment.js';
 import { createKafka } from '../adapters/kafka/client.js';
 import { createLogger } from '../log/logger.js';
 import { StackError } from './errors.js';
@@ -27,7 +28,7 @@ import { locateJava, locateRedisServer, runProgram } from './toolchain.js';
 export interface StackOptions {
   config: Pick<Config, 'brokers' | 'redisUrl'>;
   paths: StackPaths;
-  env?: NodeJS.ProcessEnv;
+  env?: Environment;
   progress?: Progress;
   /** How long a started service may take to answer. */
   readyTimeoutMs?: number;
@@ -90,7 +91,7 @@ export function planService(
 
 /** Names the process listening on a port, where `ss` can tell. */
 export async function describePortHolder(port: number): Promise<string | undefined> {
-  const { code, output } = await runProgram('ss', ['-Hltnp', `sport = :${port}`], process.env).catch(() => ({
+  const { code, output } = await runProgram('ss', ['-Hltnp', `sport = :${port}`], processEnvironment()).catch(() => ({
     code: 1,
     output: '',
   }));
@@ -119,7 +120,7 @@ export interface UpOutcome {
 }
 
 async function kafkaUp(options: StackOptions): Promise<UpOutcome> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnvironment();
   const progress = options.progress ?? silentProgress;
   const addresses = options.config.brokers;
   // Any configured broker that answers is a cluster to use.
@@ -263,7 +264,7 @@ function redisServerArgs(
 }
 
 async function redisUp(options: StackOptions): Promise<UpOutcome> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnvironment();
   const progress = options.progress ?? silentProgress;
   const url = new URL(options.config.redisUrl);
   const { host, port } = redisHostPort(options.config.redisUrl);

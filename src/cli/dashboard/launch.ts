@@ -16,6 +16,7 @@ import {
   type Config,
   type ConfigFlags,
 } from '../../config/config.js';
+import { processEnvironment, type Environment } from '../../config/environment.js';
 import type { Logger } from '../../log/logger.js';
 import type { Backends, PipelineSettings } from '../../app/runtime.js';
 import { StackError } from '../../stack/errors.js';
@@ -47,7 +48,7 @@ export type Plan =
 export async function planLaunch(
   config: Config,
   flags: LaunchFlags,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment = processEnvironment(),
 ): Promise<Plan> {
   if (flags.embedded === true) return { kind: 'embedded', reason: '--embedded' };
   const explicit = explicitServices(flags, env);
@@ -119,7 +120,7 @@ export async function launch(
   settings: PipelineSettings,
   logger: Logger,
   progress: Progress,
-  where: { paths: StackPaths; env?: NodeJS.ProcessEnv },
+  where: { paths: StackPaths; env?: Environment },
 ): Promise<Launched> {
   if (plan.kind === 'error') throw new LaunchError(plan.message);
   if (plan.kind === 'embedded') {
@@ -136,7 +137,7 @@ export async function launch(
     for (const service of plan.services) {
       const [outcome] = await (
         await stack()
-      ).stackUp({ config, paths: where.paths, progress, env: where.env ?? process.env }, [service]);
+      ).stackUp({ config, paths: where.paths, progress, env: where.env ?? processEnvironment() }, [service]);
       if (outcome?.action === 'started') started.push(service);
     }
     return { backends: await detectBackends(settings, logger), started, mode: '' };
