@@ -236,7 +236,7 @@ export class Pipeline {
 
   /** Seeds the sample users where absent (never overwriting a changed preference). */
   async seedIfEmpty(): Promise<void> {
-    await this.store.seed(sampleUsers(), false);
+    await this.store.seed(sampleUsers(this.catalog.channels), false);
   }
 
   async refreshUsers(): Promise<readonly string[]> {

@@ -1,6 +1,7 @@
 /** `run --headless`, `consume`, `produce`, `seed`, `users`, `prefs get|set`. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, resolveConfig, type ConfigFlags } from '../config/config.js';
+import { addressOf } from '../domain/channels/channel.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import { logLevel } from '../config/environment.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -164,7 +165,7 @@ export function consumeCommand(): Command {
   cmd.action(async (flags: PipelineFlags & { drain?: boolean }) => {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines');
+      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines', pipeline.catalog.channels);
       onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.startConsumer();
@@ -191,7 +192,7 @@ export function runHeadlessCommand(): Command {
         return runDashboard(flags);
       }
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines');
+      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines', pipeline.catalog.channels);
       onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.seedIfEmpty();
@@ -235,10 +236,14 @@ export function produceCommand(): Command {
         );
         return 2;
       }
-      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output === 'none' ? 'none' : 'lines');
+      const printer = attachHeadlessOutput(
+        pipeline.telemetry,
+        flags.output === 'none' ? 'none' : 'lines',
+        pipeline.catalog.channels,
+      );
       await pipeline.ensureTopics();
       const users = flags.user ? [flags.user] : await pipeline.refreshUsers();
-      const userIds = users.length > 0 ? users : sampleUsers().map((u) => u.profile.id);
+      const userIds = users.length > 0 ? users : sampleUsers(pipeline.catalog.channels).map((u) => u.profile.id);
       const producer = await pipeline.startProducer(0);
       const make = () => {
         const type =
@@ -283,7 +288,7 @@ export function seedCommand(): Command {
   cmd.action(async (flags: ConfigFlags & { reset?: boolean }) => {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
-      const users = sampleUsers();
+      const users = sampleUsers(pipeline.catalog.channels);
       const { written, kept } = await pipeline.store.seed(users, Boolean(flags.reset));
       process.stdout.write(
         `${users.length} sample users: ${written} fields written, ${kept} kept as they were${flags.reset ? ' (reset)' : ''}\n`,
@@ -305,7 +310,7 @@ export function usersCommand(): Command {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
       const users = await pipeline.store.listUsers();
-      const channels = pipeline.catalog.channels.map((c) => c.name);
+      const channels = pipeline.catalog.channels;
       if (flags.json) {
         process.stdout.write(`${safeJson(users, 2)}\n`);
       } else {
@@ -313,11 +318,10 @@ export function usersCommand(): Command {
           sanitize(u.profile.id),
           sanitize(u.profile.name ?? ''),
           ...channels.map(
-            (c) =>
-              `${u.prefs[c] === 'on' ? 'on' : 'off'}${c !== 'console' && !u.profile[pipeline.catalog.channels.find((d) => d.name === c)?.addressField ?? 'name'] ? '*' : ''}`,
+            (c) => `${u.prefs[c.name] === 'on' ? 'on' : 'off'}${addressOf(c, u.profile) === undefined ? '*' : ''}`,
           ),
         ]);
-        const header = ['USER', 'NAME', ...channels.map((c) => c.toUpperCase())];
+        const header = ['USER', 'NAME', ...channels.map((c) => c.name.toUpperCase())];
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
         for (const row of [header, ...rows])
           process.stdout.write(
