@@ -8,6 +8,9 @@ import { Redis } from 'ioredis';
 import { hostPort, redisHostPort, type Config } from '../config/config.js';
 import { processEnvironment, type Environment } from '../config/environment.js';
 import { createKafka } from '../adapters/kafka/client.js';
+import { probeKafka } from '../adapters/kafka/probe.js';
+import { portInUse, type ProbeResult } from '../adapters/probe.js';
+import { probeRedis } from '../adapters/redis/probe.js';
 import { createLogger } from '../log/logger.js';
 import { StackError } from './errors.js';
 import {
@@ -19,7 +22,6 @@ import {
   type BrokerPorts,
 } from './kafka-runtime.js';
 import { KAFKA_VERSION, type StackPaths } from './paths.js';
-import { portInUse, probeKafka, probeRedis, type ProbeResult } from './probe.js';
 import { isOurProcess, startDetached, stopPid, tailOfFile, waitUntil } from './processes.js';
 import { silentProgress, type Progress } from './progress.js';
 import { readState, updateState, type ServiceName, type ServiceRecord } from './state.js';
