@@ -1,5 +1,5 @@
 /** `run --headless`, `consume`, `produce`, `seed`, `users`, `prefs get|set`. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { ConfigError, resolveConfig, type ConfigFlags } from '../config/config.js';
 import { addressOf } from '../domain/channels/channel.js';
 import { sampleUsers } from '../domain/sample-users.js';
@@ -19,13 +19,12 @@ import { EXIT } from './exit-codes.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import { reportUnacknowledged } from './unacknowledged.js';
 import {
-  dedupeWindowOption,
-  nonNegativeNumber,
   positiveInt,
   rateOption,
   redisOption,
   redisPasswordFileOption,
   withConnectionOptions,
+  withConsumerOptions,
 } from './options.js';
 
 interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
@@ -34,46 +33,6 @@ interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
 }
 
 const GRACE_MS = 4_500;
-
-function withConsumerOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--group <id>', 'consumer group (env CONSUMER_GROUP; default notification-service)'))
-    .addOption(
-      new Option('--partitions <n>', 'partitions of topics it creates (default 3)').argParser(
-        positiveInt('--partitions'),
-      ),
-    )
-    .addOption(
-      new Option('--from <where>', 'where a new consumer group starts')
-        .choices(['earliest', 'latest'])
-        .default('earliest'),
-    )
-    .addOption(dedupeWindowOption())
-    .addOption(
-      new Option('--max-bytes <n>', 'events larger than this go to the dead-letter topic')
-        .argParser(positiveInt('--max-bytes'))
-        .default(1024 * 1024),
-    )
-    .addOption(
-      new Option('--latency <ms>', 'mock senders: latency per send in ms')
-        .argParser(nonNegativeNumber('--latency'))
-        .default(0),
-    )
-    .addOption(
-      new Option('--failure-rate <r>', 'mock senders: share of sends that fail, 0..1')
-        .argParser((v) => {
-          const n = nonNegativeNumber('--failure-rate')(v);
-          if (n > 1) throw new InvalidArgumentError('--failure-rate must be between 0 and 1');
-          return n;
-        })
-        .default(0),
-    )
-    .addOption(
-      new Option('--output <mode>', 'stdout: a JSON line per outcome, a stats line per second, or nothing')
-        .choices(['lines', 'stats', 'none'])
-        .default('lines'),
-    );
-}
 
 function settingsFrom(flags: PipelineFlags): PipelineSettings {
   return pipelineSettings(resolveConfig(flags), flags);
