@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { namesSubcommand } from './argv.js';
 import type { DashboardFlags } from './dashboard-command.js';
 import { rateOption, withConnectionOptions, withConsumerOptions } from './options.js';
-import { ConfigError } from '../config/config.js';
 import { crashAt } from '../config/environment.js';
 import { armCrashPoint } from '../pipeline/crash-point.js';
 import { watchOutputStreams } from './closed-output.js';
+import { knownFailure } from './guarded.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -65,9 +65,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(2);
+    const failure = knownFailure(error);
+    if (failure) {
+      process.stderr.write(`${failure.text}\n`);
+      process.exit(failure.code);
     }
     if (error instanceof CommanderError) {
       // help and version exit 0; usage errors exit 2 (commander prints the message and usage)

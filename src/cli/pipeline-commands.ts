@@ -1,6 +1,6 @@
 /** `run --headless`, `consume`, `produce`, `seed`, `users`, `prefs get|set`. */
 import { Command, Option } from 'commander';
-import { ConfigError, resolveConfig, type ConfigFlags } from '../config/config.js';
+import { resolveConfig, type ConfigFlags } from '../config/config.js';
 import { addressOf } from '../domain/channels/channel.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import { logLevel } from '../config/environment.js';
@@ -8,7 +8,6 @@ import { createLogger, type Logger } from '../log/logger.js';
 import {
   Pipeline,
   pipelineSettings,
-  ServiceUnavailableError,
   type PipelineFlags as SharedPipelineFlags,
   type PipelineSettings,
 } from '../app/runtime.js';
@@ -16,6 +15,7 @@ import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { exitAfterOutput, onStdoutClosed } from './closed-output.js';
 import { EXIT } from './exit-codes.js';
+import { guarded } from './guarded.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import { reportUnacknowledged } from './unacknowledged.js';
 import {
@@ -40,25 +40,6 @@ function settingsFrom(flags: PipelineFlags): PipelineSettings {
 
 export function headlessLogger(): Logger {
   return createLogger({ kind: 'stderr' }, logLevel('warn'));
-}
-
-/** Runs `body`; a missing service is one clear message and exit 1, never a stack trace. */
-export async function guarded(body: () => Promise<number | undefined>): Promise<void> {
-  try {
-    const code = await body();
-    if (code !== undefined) exitAfterOutput(code);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(2);
-    }
-    if (error instanceof ServiceUnavailableError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    process.exit(1);
-  }
 }
 
 /**
