@@ -140,7 +140,7 @@ async function alreadyUp(
 
 /**
  * Records a service just started and waits until it answers. One that exits first, or does not answer
- * in time, is stopped and forgotten, and `notReady` (given its exit code, if it exited) says why.
+ * in time, is stopped and forgotten, and `notReady` (given its exit code if it exited on its own) says why.
  */
 async function untilReady(
   service: ServiceName,
@@ -162,10 +162,11 @@ async function untilReady(
     wait.everyMs,
   );
   if (exitCode === undefined && ready) return;
+  const exited = exitCode; // before the stop below, which ends it too
   step.fail();
   await stopPid(child.pid, 5_000);
   updateState(options.paths.state, (s) => delete s[service]);
-  throw notReady(exitCode);
+  throw notReady(exited);
 }
 
 async function kafkaUp(options: StackOptions): Promise<UpOutcome> {
