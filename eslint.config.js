@@ -43,6 +43,34 @@ export default tseslint.config(
   layer('stack', ['cli', 'app', 'ui']),
   layer('text', ['cli', 'app', 'ui', 'adapters', 'stack', 'pipeline', 'domain', 'telemetry']),
   {
+    // Only src/config reads the environment (src/config/environment.ts names every variable).
+    files: ['src/**/*.{ts,tsx}'],
+    ignores: ['src/config/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'only src/config reads the environment: use src/config/environment.ts',
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.property.name='process'][property.name='env']",
+          message: 'only src/config reads the environment: use src/config/environment.ts',
+        },
+        {
+          // `import { env } from 'node:process'`, or the module whole (its `.env` would escape the rule above)
+          selector:
+            "ImportDeclaration[source.value=/^(node:)?process$/] > :matches(ImportSpecifier[imported.name='env'], ImportDefaultSpecifier, ImportNamespaceSpecifier)",
+          message: 'only src/config reads the environment: use src/config/environment.ts',
+        },
+      ],
+    },
+  },
+  {
     files: ['bin/**', '**/*.js', '**/*.mjs'],
     languageOptions: {
       globals: {

@@ -12,17 +12,20 @@ import { MemoryEventLog } from '../adapters/memory/event-log.js';
 import { createRedis, createRedisCluster, isClusterNode, type RedisClient } from '../adapters/redis/client.js';
 import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
-import { hostPort, redactUrl, redisHostPort, type Config, type KafkaSecurity } from '../config/config.js';
+import { redactUrl, type Config, type KafkaSecurity } from '../config/config.js';
+import { checkServices, ServiceUnavailableError } from './services.js';
 import { loadCatalog, type Catalog } from '../domain/catalog.js';
 import type { EventEnvelope } from '../domain/envelope.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import type { Logger } from '../log/logger.js';
-import { probeKafka, probeRedis, type ProbeResult } from '../stack/probe.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { NotificationConsumer } from '../pipeline/consumer.js';
 import { DeadLetterTopic } from '../pipeline/dead-letter-topic.js';
 import type { EventLog, LogProducer } from '../pipeline/event-log.js';
 import { EventProducer } from '../pipeline/producer.js';
+
+// The dashboard's Kafka health probe (declared with the Kafka adapter).
+export { probeBrokers } from '../adapters/kafka/probe.js';
 
 export interface PipelineSettings {
   brokers: string[];
@@ -68,49 +71,6 @@ export function pipelineSettings(config: Config, flags: PipelineFlags, clientId?
     redisCa: config.redisCa,
     ...(clientId ? { clientId } : {}),
   };
-}
-
-export class ServiceUnavailableError extends Error {
-  override name = 'ServiceUnavailableError';
-  constructor(
-    readonly service: 'kafka' | 'redis',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Probes each broker with the pipeline's own TLS settings (a TLS listener does not answer a plain probe). */
-export function probeBrokers(brokers: string[], timeoutMs: number, security?: KafkaSecurity): Promise<ProbeResult[]> {
-  return Promise.all(brokers.map((b) => probeKafka(hostPort(b).host, hostPort(b).port, timeoutMs, security?.tls)));
-}
-
-/** Fails fast, with a message that names the service and how to start it. */
-export async function checkServices(
-  brokers: string[],
-  redisUrl: string,
-  need: { kafka: boolean; redis: boolean },
-  tls: { kafka?: { ca?: string } | undefined; redisCa?: string | undefined } = {},
-): Promise<void> {
-  if (need.kafka) {
-    const probes = await probeBrokers(brokers, 3000, tls.kafka ? { tls: tls.kafka } : {});
-    if (!probes.some((p) => p.state === 'answers')) {
-      throw new ServiceUnavailableError(
-        'kafka',
-        `Kafka at ${brokers.join(',')} does not answer (${probes.map((p) => p.detail).join('; ')}).\n  Start the local one with \`eventstream-tui stack up\`, or point --brokers / KAFKA_BROKERS at a running Kafka.`,
-      );
-    }
-  }
-  if (need.redis) {
-    const { host, port } = redisHostPort(redisUrl);
-    const probe = await probeRedis(host, port, 3000, redisUrl.startsWith('rediss:') ? { ca: tls.redisCa } : undefined);
-    if (probe.state !== 'answers') {
-      throw new ServiceUnavailableError(
-        'redis',
-        `Redis at ${redactUrl(redisUrl)} does not answer (${probe.detail}).\n  Start the local one with \`eventstream-tui stack up\`, or point --redis / REDIS_URL at a running Redis.`,
-      );
-    }
-  }
 }
 
 /** Connects, turning ioredis' bare "Connection is closed." into what went wrong (WRONGPASS, NOAUTH, TLS...). */
@@ -236,7 +196,7 @@ export class Pipeline {
 
   /** Seeds the sample users where absent (never overwriting a changed preference). */
   async seedIfEmpty(): Promise<void> {
-    await this.store.seed(sampleUsers(), false);
+    await this.store.seed(sampleUsers(this.catalog.channels), false);
   }
 
   async refreshUsers(): Promise<readonly string[]> {

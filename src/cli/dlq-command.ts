@@ -16,7 +16,8 @@ import { jsonLine } from '../text/json-line.js';
 import { sanitize } from '../text/sanitize.js';
 import { positiveInt } from './options.js';
 import { withConnectionOptions } from './options.js';
-import { guarded, headlessLogger } from './pipeline-commands.js';
+import { guarded } from './guarded.js';
+import { headlessLogger } from './pipeline-commands.js';
 
 interface ListFlags extends ConfigFlags {
   reason?: string;

@@ -1,8 +1,9 @@
 /**
  * Headless output: JSON lines on stdout (one per outcome, or one stats line per
- * second), human-readable console-channel lines and logs on stderr. Every line is
+ * second), the human-readable lines of echoed channels (console) and logs on stderr. Every line is
  * terminal-safe: JSON through {@link safeJson}, human text through sanitize.
  */
+import type { ChannelDefinition } from '../domain/channels/channel.js';
 import { onCrash } from '../pipeline/crash-point.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
@@ -124,9 +125,11 @@ export interface HeadlessPrinter {
   stop(): void;
 }
 
+/** `channels`: the catalog's; those `echoed` print each message they send on stderr. */
 export function attachHeadlessOutput(
   telemetry: Telemetry,
   mode: OutputMode,
+  channels: readonly ChannelDefinition[],
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): HeadlessPrinter {
@@ -135,12 +138,13 @@ export function attachHeadlessOutput(
   // is one write per stream, not one each.
   const errBuffer = bufferedWriter(err);
   const outBuffer = bufferedWriter(out);
-  // The console channel's human-readable line goes to stderr in every mode.
+  // An echoed channel's (console's) human-readable line goes to stderr in every mode.
+  const echoed = new Set(channels.filter((c) => c.echoed).map((c) => c.name));
   unsubscribes.push(
     telemetry.subscribe(
       (o) => {
-        if (o.kind === 'delivery' && o.channel === 'console' && o.status === 'sent') {
-          errBuffer.write(`[console] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
+        if (o.kind === 'delivery' && echoed.has(o.channel) && o.status === 'sent') {
+          errBuffer.write(`[${o.channel}] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
         } else if (o.kind === 'connection' || o.kind === 'assignment') {
           errBuffer.write(`${safeJson({ level: 'info', ...o })}\n`);
         }

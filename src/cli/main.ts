@@ -1,11 +1,13 @@
 /** The one CLI: argv → config → subcommand. */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { namesSubcommand } from './argv.js';
 import type { DashboardFlags } from './dashboard-command.js';
-import { dedupeWindowOption, nonNegativeNumber, rateOption, withConnectionOptions } from './options.js';
-import { ConfigError } from '../config/config.js';
+import { rateOption, withConnectionOptions, withConsumerOptions } from './options.js';
+import { crashAt } from '../config/environment.js';
+import { armCrashPoint } from '../pipeline/crash-point.js';
 import { watchOutputStreams } from './closed-output.js';
+import { knownFailure } from './guarded.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,20 +16,8 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
     .description('A real-time notification pipeline on Apache Kafka and Redis, with a live terminal dashboard.')
     .version(pkg.version)
     .enablePositionalOptions();
-  withConnectionOptions(program)
-    .addOption(new Option('--group <id>', 'consumer group (env CONSUMER_GROUP; default notification-service)'))
+  withConsumerOptions(withConnectionOptions(program), { dashboard: true })
     .addOption(rateOption('scheduled events per second at start (0: on demand only)', 1))
-    .addOption(
-      new Option('--from <where>', 'where a new consumer group starts')
-        .choices(['earliest', 'latest'])
-        .default('earliest'),
-    )
-    .addOption(dedupeWindowOption())
-    .addOption(
-      new Option('--latency <ms>', 'mock senders: latency per send in ms')
-        .argParser(nonNegativeNumber('--latency'))
-        .default(0),
-    )
     .option('--embedded', 'run on in-process stand-ins for Kafka and Redis (no Java, Maven or redis-server needed)')
     .option('--no-embedded', 'never fall back to the embedded stand-ins: a stack that cannot start is an error')
     .option(
@@ -69,13 +59,16 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
 
 export async function main(argv: string[]): Promise<void> {
   watchOutputStreams();
+  // The fault suite's hook (EVENTSTREAM_CRASH_AT); unset in normal use.
+  armCrashPoint(crashAt());
   const program = await buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(2);
+    const failure = knownFailure(error);
+    if (failure) {
+      process.stderr.write(`${failure.text}\n`);
+      process.exit(failure.code);
     }
     if (error instanceof CommanderError) {
       // help and version exit 0; usage errors exit 2 (commander prints the message and usage)

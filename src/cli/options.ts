@@ -103,3 +103,66 @@ export function withConnectionOptions(cmd: Command, { redis = true } = {}): Comm
     .addOption(new Option('--kafka-tls', 'TLS to the brokers (env KAFKA_TLS=1)'))
     .addOption(new Option('--kafka-ca <file>', 'PEM file of the CA to trust for Kafka TLS (env KAFKA_CA_FILE)'));
 }
+
+/**
+ * The consumer's flags, each declared once: `consume` and `run` take them all; the dashboard
+ * (`{ dashboard: true }`) those that mean something there.
+ */
+const CONSUMER_OPTIONS: { option: () => Option; dashboard: boolean }[] = [
+  {
+    option: () => new Option('--group <id>', 'consumer group (env CONSUMER_GROUP; default notification-service)'),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option('--partitions <n>', 'partitions of topics it creates (default 3)').argParser(
+        positiveInt('--partitions'),
+      ),
+    dashboard: false,
+  },
+  {
+    option: () =>
+      new Option('--from <where>', 'where a new consumer group starts')
+        .choices(['earliest', 'latest'])
+        .default('earliest'),
+    dashboard: true,
+  },
+  { option: dedupeWindowOption, dashboard: true },
+  {
+    option: () =>
+      new Option('--max-bytes <n>', 'events larger than this go to the dead-letter topic')
+        .argParser(positiveInt('--max-bytes'))
+        .default(1024 * 1024),
+    dashboard: false,
+  },
+  {
+    option: () =>
+      new Option('--latency <ms>', 'mock senders: latency per send in ms')
+        .argParser(nonNegativeNumber('--latency'))
+        .default(0),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option('--failure-rate <r>', 'mock senders: share of sends that fail, 0..1')
+        .argParser((v) => {
+          const n = nonNegativeNumber('--failure-rate')(v);
+          if (n > 1) throw new InvalidArgumentError('--failure-rate must be between 0 and 1');
+          return n;
+        })
+        .default(0),
+    dashboard: false,
+  },
+  {
+    option: () =>
+      new Option('--output <mode>', 'stdout: a JSON line per outcome, a stats line per second, or nothing')
+        .choices(['lines', 'stats', 'none'])
+        .default('lines'),
+    dashboard: false,
+  },
+];
+
+export function withConsumerOptions(cmd: Command, { dashboard = false } = {}): Command {
+  for (const { option, dashboard: shown } of CONSUMER_OPTIONS) if (shown || !dashboard) cmd.addOption(option());
+  return cmd;
+}

@@ -1,12 +1,13 @@
 /** `run --headless`, `consume`, `produce`, `seed`, `users`, `prefs get|set`. */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, resolveConfig, type ConfigFlags } from '../config/config.js';
+import { Command, Option } from 'commander';
+import { resolveConfig, type ConfigFlags } from '../config/config.js';
+import { addressOf } from '../domain/channels/channel.js';
 import { sampleUsers } from '../domain/sample-users.js';
+import { logLevel } from '../config/environment.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import {
   Pipeline,
   pipelineSettings,
-  ServiceUnavailableError,
   type PipelineFlags as SharedPipelineFlags,
   type PipelineSettings,
 } from '../app/runtime.js';
@@ -14,16 +15,16 @@ import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { exitAfterOutput, onStdoutClosed } from './closed-output.js';
 import { EXIT } from './exit-codes.js';
+import { guarded } from './guarded.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import { reportUnacknowledged } from './unacknowledged.js';
 import {
-  dedupeWindowOption,
-  nonNegativeNumber,
   positiveInt,
   rateOption,
   redisOption,
   redisPasswordFileOption,
   withConnectionOptions,
+  withConsumerOptions,
 } from './options.js';
 
 interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
@@ -33,71 +34,12 @@ interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
 
 const GRACE_MS = 4_500;
 
-function withConsumerOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--group <id>', 'consumer group (env CONSUMER_GROUP; default notification-service)'))
-    .addOption(
-      new Option('--partitions <n>', 'partitions of topics it creates (default 3)').argParser(
-        positiveInt('--partitions'),
-      ),
-    )
-    .addOption(
-      new Option('--from <where>', 'where a new consumer group starts')
-        .choices(['earliest', 'latest'])
-        .default('earliest'),
-    )
-    .addOption(dedupeWindowOption())
-    .addOption(
-      new Option('--max-bytes <n>', 'events larger than this go to the dead-letter topic')
-        .argParser(positiveInt('--max-bytes'))
-        .default(1024 * 1024),
-    )
-    .addOption(
-      new Option('--latency <ms>', 'mock senders: latency per send in ms')
-        .argParser(nonNegativeNumber('--latency'))
-        .default(0),
-    )
-    .addOption(
-      new Option('--failure-rate <r>', 'mock senders: share of sends that fail, 0..1')
-        .argParser((v) => {
-          const n = nonNegativeNumber('--failure-rate')(v);
-          if (n > 1) throw new InvalidArgumentError('--failure-rate must be between 0 and 1');
-          return n;
-        })
-        .default(0),
-    )
-    .addOption(
-      new Option('--output <mode>', 'stdout: a JSON line per outcome, a stats line per second, or nothing')
-        .choices(['lines', 'stats', 'none'])
-        .default('lines'),
-    );
-}
-
 function settingsFrom(flags: PipelineFlags): PipelineSettings {
   return pipelineSettings(resolveConfig(flags), flags);
 }
 
 export function headlessLogger(): Logger {
-  return createLogger({ kind: 'stderr' }, process.env.LOG_LEVEL ?? 'warn');
-}
-
-/** Runs `body`; a missing service is one clear message and exit 1, never a stack trace. */
-export async function guarded(body: () => Promise<number | undefined>): Promise<void> {
-  try {
-    const code = await body();
-    if (code !== undefined) exitAfterOutput(code);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(2);
-    }
-    if (error instanceof ServiceUnavailableError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    process.exit(1);
-  }
+  return createLogger({ kind: 'stderr' }, logLevel('warn'));
 }
 
 /**
@@ -163,7 +105,7 @@ export function consumeCommand(): Command {
   cmd.action(async (flags: PipelineFlags & { drain?: boolean }) => {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines');
+      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines', pipeline.catalog.channels);
       onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.startConsumer();
@@ -190,7 +132,7 @@ export function runHeadlessCommand(): Command {
         return runDashboard(flags);
       }
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines');
+      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines', pipeline.catalog.channels);
       onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.seedIfEmpty();
@@ -234,10 +176,14 @@ export function produceCommand(): Command {
         );
         return 2;
       }
-      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output === 'none' ? 'none' : 'lines');
+      const printer = attachHeadlessOutput(
+        pipeline.telemetry,
+        flags.output === 'none' ? 'none' : 'lines',
+        pipeline.catalog.channels,
+      );
       await pipeline.ensureTopics();
       const users = flags.user ? [flags.user] : await pipeline.refreshUsers();
-      const userIds = users.length > 0 ? users : sampleUsers().map((u) => u.profile.id);
+      const userIds = users.length > 0 ? users : sampleUsers(pipeline.catalog.channels).map((u) => u.profile.id);
       const producer = await pipeline.startProducer(0);
       const make = () => {
         const type =
@@ -282,7 +228,7 @@ export function seedCommand(): Command {
   cmd.action(async (flags: ConfigFlags & { reset?: boolean }) => {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
-      const users = sampleUsers();
+      const users = sampleUsers(pipeline.catalog.channels);
       const { written, kept } = await pipeline.store.seed(users, Boolean(flags.reset));
       process.stdout.write(
         `${users.length} sample users: ${written} fields written, ${kept} kept as they were${flags.reset ? ' (reset)' : ''}\n`,
@@ -304,7 +250,7 @@ export function usersCommand(): Command {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
       const users = await pipeline.store.listUsers();
-      const channels = pipeline.catalog.channels.map((c) => c.name);
+      const channels = pipeline.catalog.channels;
       if (flags.json) {
         process.stdout.write(`${safeJson(users, 2)}\n`);
       } else {
@@ -312,11 +258,10 @@ export function usersCommand(): Command {
           sanitize(u.profile.id),
           sanitize(u.profile.name ?? ''),
           ...channels.map(
-            (c) =>
-              `${u.prefs[c] === 'on' ? 'on' : 'off'}${c !== 'console' && !u.profile[pipeline.catalog.channels.find((d) => d.name === c)?.addressField ?? 'name'] ? '*' : ''}`,
+            (c) => `${u.prefs[c.name] === 'on' ? 'on' : 'off'}${addressOf(c, u.profile) === undefined ? '*' : ''}`,
           ),
         ]);
-        const header = ['USER', 'NAME', ...channels.map((c) => c.toUpperCase())];
+        const header = ['USER', 'NAME', ...channels.map((c) => c.name.toUpperCase())];
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
         for (const row of [header, ...rows])
           process.stdout.write(

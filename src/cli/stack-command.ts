@@ -1,13 +1,13 @@
 /** `eventstream-tui stack up | down | status` */
 import { Command } from 'commander';
 import { resolveConfig, type ConfigFlags } from '../config/config.js';
-import { StackError } from '../stack/errors.js';
 import { stackPaths } from '../stack/paths.js';
 import { streamProgress } from '../stack/progress.js';
 import { stackDown, stackStatus, stackUp, type ServiceStatus, type UpOutcome } from '../stack/stack.js';
 import type { ServiceName } from '../stack/state.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
+import { guarded, UsageError } from './guarded.js';
 import { brokersOption, redisOption, redisPasswordFileOption } from './options.js';
 
 const SERVICES: ServiceName[] = ['kafka', 'redis'];
@@ -15,12 +15,10 @@ const SERVICES: ServiceName[] = ['kafka', 'redis'];
 function pickServices(names: string[]): ServiceName[] {
   if (names.length === 0) return SERVICES;
   return names.map((n) => {
-    if (n !== 'kafka' && n !== 'redis') throw new StackUsageError(`unknown service "${n}": expected kafka or redis`);
+    if (n !== 'kafka' && n !== 'redis') throw new UsageError(`unknown service "${n}": expected kafka or redis`);
     return n;
   });
 }
-
-export class StackUsageError extends Error {}
 
 function describeUp(o: UpOutcome): string {
   const name = o.service === 'kafka' ? 'Kafka' : 'Redis';
@@ -44,24 +42,6 @@ export function formatStatus(rows: ServiceStatus[]): string {
     out.push(`  log        ${r.log ?? (r.reachable ? '(external: not ours)' : '-')}`);
   }
   return out.join('\n');
-}
-
-async function guarded(action: () => Promise<number>): Promise<never> {
-  let code: number;
-  try {
-    code = await action();
-  } catch (error) {
-    if (error instanceof StackError) {
-      process.stderr.write(`${error.describe()}\n`);
-      code = 1;
-    } else if (error instanceof StackUsageError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      code = 2;
-    } else {
-      throw error;
-    }
-  }
-  process.exit(code);
 }
 
 export function stackCommand(): Command {

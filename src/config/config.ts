@@ -1,5 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { DEDUPE_WINDOW_SECONDS, DEFAULT_OUTBOX_MAXLEN } from '../pipeline/ports.js';
+import { CRASH_POINT_NAMES, ENV_VARS, processEnvironment, type Environment } from './environment.js';
 /**
  * Configuration: flags over environment over defaults. One place knows every
  * setting, its environment variable and its default, so `--help`, the README
@@ -40,23 +41,7 @@ export const DEFAULTS: Config = {
   outboxMaxLen: DEFAULT_OUTBOX_MAXLEN,
 };
 
-export const ENV_VARS = {
-  brokers: 'KAFKA_BROKERS',
-  redisUrl: 'REDIS_URL',
-  redisPassword: 'REDIS_PASSWORD',
-  topic: 'EVENTS_TOPIC',
-  group: 'CONSUMER_GROUP',
-  saslMechanism: 'KAFKA_SASL_MECHANISM',
-  kafkaUsername: 'KAFKA_USERNAME',
-  kafkaPassword: 'KAFKA_PASSWORD',
-  kafkaTls: 'KAFKA_TLS',
-  kafkaCa: 'KAFKA_CA_FILE',
-  redisCa: 'REDIS_CA_FILE',
-  dedupeWindow: 'DEDUPE_WINDOW',
-  outboxMaxLen: 'EVENTSTREAM_OUTBOX_MAXLEN',
-  crashAt: 'EVENTSTREAM_CRASH_AT',
-  logLevel: 'LOG_LEVEL',
-} as const;
+export { ENV_VARS };
 
 export const SASL_MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 
@@ -153,7 +138,7 @@ function parseSwitch(value: string | undefined, name: string): boolean | undefin
   return on;
 }
 
-function resolveKafkaSecurity(flags: ConfigFlags, env: NodeJS.ProcessEnv): KafkaSecurity {
+function resolveKafkaSecurity(flags: ConfigFlags, env: Environment): KafkaSecurity {
   const pick = (flag: string | undefined, name: string): string | undefined =>
     flag ?? (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
   const security: KafkaSecurity = {};
@@ -191,7 +176,7 @@ const SECRET_PARAM = /pass|pwd|secret|token|auth/i;
  * in, so that every client and `stack up` use it. A URL that carries a password of its own as well is
  * refused: two passwords, and no telling which one the user meant.
  */
-function redisUrlWithPassword(url: string, flags: ConfigFlags, env: NodeJS.ProcessEnv): string {
+function redisUrlWithPassword(url: string, flags: ConfigFlags, env: Environment): string {
   const password =
     flags.redisPasswordFile !== undefined
       ? readSecretFile(flags.redisPasswordFile, '--redis-password-file')
@@ -209,18 +194,19 @@ function redisUrlWithPassword(url: string, flags: ConfigFlags, env: NodeJS.Proce
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const CRASH_POINTS = ['before-commit', 'before-mark'];
 export const OUTBOX_MAXLEN_LIMIT = 10_000_000;
 
 /** The settings read from the environment alone, checked before anything starts. */
-function checkEnvironment(env: NodeJS.ProcessEnv): { outboxMaxLen: number } {
+function checkEnvironment(env: Environment): { outboxMaxLen: number } {
   const level = env[ENV_VARS.logLevel];
   if (level && !LOG_LEVELS.includes(level)) {
     throw new ConfigError(`${ENV_VARS.logLevel} "${level}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
   const crashAt = env[ENV_VARS.crashAt];
-  if (crashAt && !CRASH_POINTS.includes(crashAt)) {
-    throw new ConfigError(`${ENV_VARS.crashAt} "${crashAt}" is not one of ${CRASH_POINTS.join(', ')} (a test hook)`);
+  if (crashAt && !CRASH_POINT_NAMES.includes(crashAt)) {
+    throw new ConfigError(
+      `${ENV_VARS.crashAt} "${crashAt}" is not one of ${CRASH_POINT_NAMES.join(', ')} (a test hook)`,
+    );
   }
   const maxLen = env[ENV_VARS.outboxMaxLen];
   let outboxMaxLen = DEFAULTS.outboxMaxLen;
@@ -236,7 +222,7 @@ function checkEnvironment(env: NodeJS.ProcessEnv): { outboxMaxLen: number } {
 }
 
 /** Every setting, checked: a bad one is a ConfigError (a usage error, exit 2) before anything starts. */
-export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+export function resolveConfig(flags: ConfigFlags, env: Environment = processEnvironment()): Config {
   const pick = (flag: string | undefined, name: string): string | undefined => {
     if (flag !== undefined) return flag;
     const fromEnv = env[name];
@@ -319,7 +305,7 @@ export function redactUrl(url: string): string {
 /** Whether the user named the brokers or Redis explicitly (so we must never silently fall back). */
 export function explicitServices(
   flags: ConfigFlags,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment = processEnvironment(),
 ): {
   kafka: boolean;
   redis: boolean;

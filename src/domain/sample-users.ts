@@ -1,4 +1,8 @@
-/** The sample users `seed` writes: varied preferences, some without a phone or a push token. */
+/**
+ * The sample users `seed` writes: varied preferences (each channel says who has it on:
+ * `sampleOptIn`), some without a phone or a push token.
+ */
+import type { ChannelDefinition } from './channels/channel.js';
 import type { UserProfile } from './event-type.js';
 import type { Preferences } from './rules.js';
 
@@ -34,7 +38,7 @@ const PEOPLE = [
   'Bjarne Stroustrup',
 ];
 
-export function sampleUsers(): SeedUser[] {
+export function sampleUsers(channels: readonly ChannelDefinition[]): SeedUser[] {
   return PEOPLE.map((name, i) => {
     const n = i + 1;
     const id = `user-${String(n).padStart(2, '0')}`;
@@ -43,12 +47,8 @@ export function sampleUsers(): SeedUser[] {
     // Every third user has no phone, every fifth no push token: their channels skip with no-address.
     if (n % 3 !== 0) profile.phone = `+1555${String(1000000 + n * 7919).slice(-7)}`;
     if (n % 5 !== 0) profile.pushToken = `ptk_${(n * 2654435761).toString(36)}`;
-    const prefs: Preferences = {
-      email: n % 7 === 0 ? 'off' : 'on',
-      sms: n % 2 === 0 ? 'on' : 'off',
-      push: n % 4 === 1 ? 'off' : 'on',
-      console: n % 3 === 1 ? 'on' : 'off',
-    };
+    const prefs: Preferences = {};
+    for (const channel of channels) prefs[channel.name] = channel.sampleOptIn?.(n) ? 'on' : 'off';
     return { profile, prefs };
   });
 }

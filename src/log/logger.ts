@@ -6,12 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
+import { logLevel } from '../config/environment.js';
 
 export type { Logger };
 
 export type LogDestination = { kind: 'file'; path: string } | { kind: 'stderr' } | { kind: 'silent' };
 
-export function createLogger(destination: LogDestination, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(destination: LogDestination, level = logLevel('info')): Logger {
   switch (destination.kind) {
     case 'silent':
       return pino({ level: 'silent' });

@@ -1,10 +1,11 @@
 /**
  * Fault injection for the crash tests: EVENTSTREAM_CRASH_AT=<point> kills the
- * process with SIGKILL at that point, as a power cut would. Unset in normal use.
+ * process with SIGKILL at that point, as a power cut would. Unset in normal use;
+ * the CLI arms it from the environment (src/config/environment.ts) at start.
  */
 export type CrashPointName = 'before-commit' | 'before-mark';
 
-const armed = process.env.EVENTSTREAM_CRASH_AT;
+let armed: CrashPointName | undefined;
 const beforeCrash = new Set<() => void>();
 
 /**
@@ -14,6 +15,11 @@ const beforeCrash = new Set<() => void>();
 export function onCrash(flush: () => void): () => void {
   beforeCrash.add(flush);
   return () => beforeCrash.delete(flush);
+}
+
+/** The point at which {@link crashPoint} kills the process; undefined: never. */
+export function armCrashPoint(point: CrashPointName | undefined): void {
+  armed = point;
 }
 
 export function crashPoint(point: CrashPointName): void {

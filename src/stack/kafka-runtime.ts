@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processEnvironment, type Environment } from '../config/environment.js';
 import { StackError } from './errors.js';
 import { KAFKA_VERSION, MAVEN_DEPENDENCY_PLUGIN, type StackPaths } from './paths.js';
 import { startDetached, tailOfFile, type Detached } from './processes.js';
@@ -69,7 +70,7 @@ export function kafkaJarsCached(paths: StackPaths): boolean {
 /** Resolves the broker's jars into the cache once; later calls return at once without the network. */
 export async function ensureKafkaJars(
   paths: StackPaths,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment = processEnvironment(),
   extraMavenArgs: string[] = [],
 ): Promise<'cached' | 'resolved'> {
   if (kafkaJarsCached(paths)) return 'cached';
@@ -160,7 +161,7 @@ export async function ensureFormatted(
   java: string,
   paths: StackPaths,
   ports: BrokerPorts,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment = processEnvironment(),
 ): Promise<'formatted' | 'already'> {
   const dirs = paths.kafka(ports.port);
   mkdirSync(dirs.dir, { recursive: true });

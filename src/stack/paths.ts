@@ -1,14 +1,16 @@
 /** Where the local stack keeps its jars, data, logs and the record of what it started. */
 import os from 'node:os';
 import path from 'node:path';
+import { processEnvironment, stackHomeSettings, type Environment } from '../config/environment.js';
 
 /** Apache Kafka 4.4.0: the newest release, checked against kafkajs 2.2.4 (docs/stack.md, "Why Kafka 4.4"). */
 export const KAFKA_VERSION = '4.4.0';
 export const MAVEN_DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
 
-export function stackHome(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.EVENTSTREAM_HOME) return path.resolve(env.EVENTSTREAM_HOME);
-  const cache = env.XDG_CACHE_HOME ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+export function stackHome(env: Environment = processEnvironment()): string {
+  const { home, cacheHome } = stackHomeSettings(env);
+  if (home) return path.resolve(home);
+  const cache = cacheHome ?? path.join(os.homedir(), '.cache');
   return path.join(cache, 'eventstream-tui');
 }
 

@@ -3,6 +3,8 @@
  * terminal, plain lines otherwise (CI logs, pipes). Also observable, so the
  * dashboard can show the same steps inside itself.
  */
+import { inCI } from '../config/environment.js';
+
 export interface ProgressStep {
   done(detail?: string): void;
   fail(detail?: string): void;
@@ -20,7 +22,7 @@ function seconds(since: number): string {
 }
 
 export function streamProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
-  const live = Boolean(stream.isTTY) && !process.env.CI;
+  const live = Boolean(stream.isTTY) && !inCI();
   return {
     info: (line) => {
       stream.write(`${line}\n`);

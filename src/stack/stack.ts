@@ -6,7 +6,11 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { hostPort, redisHostPort, type Config } from '../config/config.js';
+import { processEnvironment, type Environment } from '../config/environment.js';
 import { createKafka } from '../adapters/kafka/client.js';
+import { probeKafka } from '../adapters/kafka/probe.js';
+import { portInUse, type ProbeResult } from '../adapters/probe.js';
+import { probeRedis } from '../adapters/redis/probe.js';
 import { createLogger } from '../log/logger.js';
 import { StackError } from './errors.js';
 import {
@@ -18,16 +22,15 @@ import {
   type BrokerPorts,
 } from './kafka-runtime.js';
 import { KAFKA_VERSION, type StackPaths } from './paths.js';
-import { portInUse, probeKafka, probeRedis, type ProbeResult } from './probe.js';
-import { isOurProcess, startDetached, stopPid, tailOfFile, waitUntil } from './processes.js';
-import { silentProgress, type Progress } from './progress.js';
+import { isOurProcess, startDetached, stopPid, tailOfFile, waitUntil, type Detached } from './processes.js';
+import { silentProgress, type Progress, type ProgressStep } from './progress.js';
 import { readState, updateState, type ServiceName, type ServiceRecord } from './state.js';
 import { locateJava, locateRedisServer, runProgram } from './toolchain.js';
 
 export interface StackOptions {
   config: Pick<Config, 'brokers' | 'redisUrl'>;
   paths: StackPaths;
-  env?: NodeJS.ProcessEnv;
+  env?: Environment;
   progress?: Progress;
   /** How long a started service may take to answer. */
   readyTimeoutMs?: number;
@@ -90,7 +93,7 @@ export function planService(
 
 /** Names the process listening on a port, where `ss` can tell. */
 export async function describePortHolder(port: number): Promise<string | undefined> {
-  const { code, output } = await runProgram('ss', ['-Hltnp', `sport = :${port}`], process.env).catch(() => ({
+  const { code, output } = await runProgram('ss', ['-Hltnp', `sport = :${port}`], processEnvironment()).catch(() => ({
     code: 1,
     output: '',
   }));
@@ -118,8 +121,56 @@ export interface UpOutcome {
   log?: string;
 }
 
+/** A service that answers already (ours or not) needs no start; undefined: start it. */
+async function alreadyUp(
+  service: ServiceName,
+  address: string,
+  host: string,
+  port: number,
+  options: StackOptions,
+): Promise<UpOutcome | undefined> {
+  const decision = await plan(service, address, host, port, options);
+  if (decision.action === 'error') throw decision.error;
+  if (decision.action === 'use-external') return { service, address, action: 'external' };
+  if (decision.action === 'use-ours') {
+    return { service, address, action: 'already-running', pid: decision.record.pid, log: decision.record.log };
+  }
+  return undefined;
+}
+
+/**
+ * Records a service just started and waits until it answers. One that exits first, or does not answer
+ * in time, is stopped and forgotten, and `notReady` (given its exit code if it exited on its own) says why.
+ */
+async function untilReady(
+  service: ServiceName,
+  child: Detached,
+  record: ServiceRecord,
+  options: StackOptions,
+  step: ProgressStep,
+  wait: { answers: () => Promise<boolean>; timeoutMs: number; everyMs: number },
+  notReady: (exitCode: number | null | undefined) => Error,
+): Promise<void> {
+  updateState(options.paths.state, (s) => {
+    s[service] = record;
+  });
+  let exitCode: number | null | undefined;
+  void child.exited.then((code) => (exitCode = code));
+  const ready = await waitUntil(
+    async () => exitCode !== undefined || (await wait.answers()),
+    wait.timeoutMs,
+    wait.everyMs,
+  );
+  if (exitCode === undefined && ready) return;
+  const exited = exitCode; // before the stop below, which ends it too
+  step.fail();
+  await stopPid(child.pid, 5_000);
+  updateState(options.paths.state, (s) => delete s[service]);
+  throw notReady(exited);
+}
+
 async function kafkaUp(options: StackOptions): Promise<UpOutcome> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnvironment();
   const progress = options.progress ?? silentProgress;
   const addresses = options.config.brokers;
   // Any configured broker that answers is a cluster to use.
@@ -132,12 +183,8 @@ async function kafkaUp(options: StackOptions): Promise<UpOutcome> {
   const answering = probes.find((p) => p.probe.state === 'answers');
   const address = answering?.address ?? addresses[0] ?? 'localhost:9092';
   const { host, port } = hostPort(address);
-  const decision = await plan('kafka', address, host, port, options);
-  if (decision.action === 'error') throw decision.error;
-  if (decision.action === 'use-external') return { service: 'kafka', address, action: 'external' };
-  if (decision.action === 'use-ours') {
-    return { service: 'kafka', address, action: 'already-running', pid: decision.record.pid, log: decision.record.log };
-  }
+  const up = await alreadyUp('kafka', address, host, port, options);
+  if (up) return up;
 
   const ports: BrokerPorts = { host: host === '0.0.0.0' ? 'localhost' : host, port, controllerPort: port + 1 };
   const java = await locateJava(env);
@@ -169,26 +216,23 @@ async function kafkaUp(options: StackOptions): Promise<UpOutcome> {
   const dirs = options.paths.kafka(port);
   const startStep = progress.step(`kafka: starting broker on ${address}`);
   const child = startKafka(java.path, options.paths, port);
-  updateState(options.paths.state, (s) => {
-    s.kafka = { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString(), version: KAFKA_VERSION };
-  });
-  let exitCode: number | null | undefined;
-  void child.exited.then((code) => (exitCode = code));
-  const ready = await waitUntil(
-    async () => exitCode !== undefined || (await probeKafka(ports.host, port, 1000)).state === 'answers',
-    options.readyTimeoutMs ?? 60_000,
-    250,
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
+  await untilReady(
+    'kafka',
+    child,
+    { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString(), version: KAFKA_VERSION },
+    options,
+    startStep,
+    { answers: async () => (await probeKafka(ports.host, port, 1000)).state === 'answers', timeoutMs, everyMs: 250 },
+    (exitCode) =>
+      kafkaNotReady(
+        address,
+        dirs.log,
+        exitCode !== undefined
+          ? `exited with code ${exitCode} while starting`
+          : `did not become ready within ${(timeoutMs / 1000).toFixed(1)} s`,
+      ),
   );
-  if (exitCode !== undefined || !ready) {
-    const why =
-      exitCode !== undefined
-        ? `exited with code ${exitCode} while starting`
-        : `did not become ready within ${((options.readyTimeoutMs ?? 60_000) / 1000).toFixed(1)} s`;
-    startStep.fail();
-    await stopPid(child.pid, 5_000);
-    updateState(options.paths.state, (s) => delete s.kafka);
-    throw kafkaNotReady(address, dirs.log, why);
-  }
   await waitForMetadata(address, options);
   startStep.done(`ready, pid ${child.pid}`);
   return { service: 'kafka', address, action: 'started', pid: child.pid, log: dirs.log };
@@ -263,45 +307,38 @@ function redisServerArgs(
 }
 
 async function redisUp(options: StackOptions): Promise<UpOutcome> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnvironment();
   const progress = options.progress ?? silentProgress;
   const url = new URL(options.config.redisUrl);
   const { host, port } = redisHostPort(options.config.redisUrl);
   const address = `${host}:${port}`;
-  const decision = await plan('redis', address, host, port, options);
-  if (decision.action === 'error') throw decision.error;
-  if (decision.action === 'use-external') return { service: 'redis', address, action: 'external' };
-  if (decision.action === 'use-ours') {
-    return { service: 'redis', address, action: 'already-running', pid: decision.record.pid, log: decision.record.log };
-  }
+  const up = await alreadyUp('redis', address, host, port, options);
+  if (up) return up;
   const redisServer = locateRedisServer(env);
   const dirs = options.paths.redis(port);
   mkdirSync(dirs.data, { recursive: true });
   const step = progress.step(`redis: starting redis-server on ${address}`);
   const bindHost = host === 'localhost' ? '127.0.0.1' : host;
   const child = startDetached(redisServer, redisServerArgs(port, bindHost, dirs, url), dirs.log, dirs.dir);
-  updateState(options.paths.state, (s) => {
-    s.redis = { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString() };
-  });
-  let exitCode: number | null | undefined;
-  void child.exited.then((code) => (exitCode = code));
-  const ready = await waitUntil(
-    async () => exitCode !== undefined || (await probeRedis(host, port, 1000)).state === 'answers',
-    options.readyTimeoutMs ?? 20_000,
-    100,
+  await untilReady(
+    'redis',
+    child,
+    { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString() },
+    options,
+    step,
+    {
+      answers: async () => (await probeRedis(host, port, 1000)).state === 'answers',
+      timeoutMs: options.readyTimeoutMs ?? 20_000,
+      everyMs: 100,
+    },
+    (exitCode) =>
+      new StackError(
+        'REDIS_NOT_READY',
+        `redis-server on ${address} ${exitCode !== undefined ? `exited with code ${exitCode}` : 'did not answer in time'}`,
+        `Its log is ${dirs.log}.`,
+        tailOfFile(dirs.log, 10),
+      ),
   );
-  if (exitCode !== undefined || !ready) {
-    const why = exitCode !== undefined ? `exited with code ${exitCode}` : 'did not answer in time';
-    step.fail();
-    await stopPid(child.pid, 5_000);
-    updateState(options.paths.state, (s) => delete s.redis);
-    throw new StackError(
-      'REDIS_NOT_READY',
-      `redis-server on ${address} ${why}`,
-      `Its log is ${dirs.log}.`,
-      tailOfFile(dirs.log, 10),
-    );
-  }
   step.done(`ready, pid ${child.pid}`);
   return { service: 'redis', address, action: 'started', pid: child.pid, log: dirs.log };
 }

@@ -2,14 +2,14 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { javaHome, processEnvironment, searchPath, type Environment } from '../config/environment.js';
 import { StackError } from './errors.js';
 
 export const MIN_JAVA = 17;
 
 /** The first executable named `name` on PATH, or undefined. */
-export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
+export function findOnPath(name: string, env: Environment = processEnvironment()): string | undefined {
+  for (const dir of searchPath(env)) {
     const candidate = path.join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
@@ -29,7 +29,7 @@ export function parseJavaMajor(versionOutput: string): number | undefined {
   return first === 1 && match[2] !== undefined ? Number(match[2]) : first;
 }
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+function run(file: string, args: string[], env: Environment): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile(file, args, { env, timeout: 30_000, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -39,8 +39,9 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ co
 }
 
 /** The java to run Kafka with: $JAVA_HOME/bin/java, else java on PATH; version 17 or newer. */
-export async function locateJava(env: NodeJS.ProcessEnv = process.env): Promise<{ path: string; major: number }> {
-  const fromHome = env.JAVA_HOME ? path.join(env.JAVA_HOME, 'bin', 'java') : undefined;
+export async function locateJava(env: Environment = processEnvironment()): Promise<{ path: string; major: number }> {
+  const home = javaHome(env);
+  const fromHome = home ? path.join(home, 'bin', 'java') : undefined;
   let javaPath: string | undefined;
   if (fromHome) {
     try {
@@ -70,7 +71,7 @@ export async function locateJava(env: NodeJS.ProcessEnv = process.env): Promise<
   return { path: javaPath, major };
 }
 
-export function locateMaven(env: NodeJS.ProcessEnv = process.env): string {
+export function locateMaven(env: Environment = processEnvironment()): string {
   const mvn = findOnPath('mvn', env);
   if (!mvn) {
     throw new StackError(
@@ -82,7 +83,7 @@ export function locateMaven(env: NodeJS.ProcessEnv = process.env): string {
   return mvn;
 }
 
-export function locateRedisServer(env: NodeJS.ProcessEnv = process.env): string {
+export function locateRedisServer(env: Environment = processEnvironment()): string {
   const redis = findOnPath('redis-server', env);
   if (!redis) {
     throw new StackError(

@@ -1,8 +1,8 @@
 /** Colours, or none when NO_COLOR is set (https://no-color.org). */
 import type { DeliveryStatus } from '../telemetry/outcomes.js';
 
-export const colorEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
-  !('NO_COLOR' in env && env.NO_COLOR !== '');
+/** Whether the environment wants colour (NO_COLOR, read in src/config/environment.ts). */
+export { colorWanted as colorEnabled } from '../config/environment.js';
 
 export interface Theme {
   color(name: string | undefined): string | undefined;

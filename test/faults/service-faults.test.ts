@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
 import { createLogger } from '../../src/log/logger.js';
 import { stackPaths } from '../../src/stack/paths.js';
-import { probeKafka } from '../../src/stack/probe.js';
+import { probeKafka } from '../../src/adapters/kafka/probe.js';
 import { stackDown, stackUp } from '../../src/stack/stack.js';
 import { freePort, waitFor } from '../support/cli.js';
 import {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeRedis } from '../../src/stack/probe.js';
+import { probeRedis } from '../../src/adapters/redis/probe.js';
 import { startDetached, stopPid } from '../../src/stack/processes.js';
 import { findOnPath } from '../../src/stack/toolchain.js';
 import { freePort, runCli, waitFor } from '../support/cli.js';

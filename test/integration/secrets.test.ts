@@ -13,7 +13,7 @@ import { UsersFeed } from '../../src/cli/dashboard/users-feed.js';
 import { hostPort, resolveConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Pipeline, pipelineSettings } from '../../src/app/runtime.js';
-import { probeRedis } from '../../src/stack/probe.js';
+import { probeRedis } from '../../src/adapters/redis/probe.js';
 import { isAlive, startDetached, stopPid } from '../../src/stack/processes.js';
 import { redisConfString } from '../../src/stack/stack.js';
 import { findOnPath } from '../../src/stack/toolchain.js';

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
 import { hostPort } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { probeKafka } from '../../src/stack/probe.js';
+import { probeKafka } from '../../src/adapters/kafka/probe.js';
 import { runCli, waitFor } from '../support/cli.js';
 
 const brokers = inject('brokers').split(',');

@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { probeKafka, probeRedis } from '../../src/stack/probe.js';
+import { probeKafka } from '../../src/adapters/kafka/probe.js';
+import { probeRedis } from '../../src/adapters/redis/probe.js';
 import { isAlive } from '../../src/stack/processes.js';
 import { freePort, runCli } from '../support/cli.js';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { probeKafka } from '../../src/stack/probe.js';
+import { probeKafka } from '../../src/adapters/kafka/probe.js';
 import { stackPaths, type StackPaths } from '../../src/stack/paths.js';
 import { streamProgress } from '../../src/stack/progress.js';
 import { stackDown, stackUp } from '../../src/stack/stack.js';

@@ -2,9 +2,11 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { attachHeadlessOutput, type OutputMode } from '../../src/cli/headless-output.js';
+import type { ChannelDefinition } from '../../src/domain/channels/channel.js';
+import { loadCatalog } from '../../src/domain/catalog.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 
-function capture(mode: OutputMode) {
+function capture(mode: OutputMode, channels: readonly ChannelDefinition[] = []) {
   const telemetry = new Telemetry();
   const out = new PassThrough();
   const err = new PassThrough();
@@ -12,7 +14,7 @@ function capture(mode: OutputMode) {
   let stderr = '';
   out.on('data', (c: Buffer) => (stdout += c.toString()));
   err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const printer = attachHeadlessOutput(telemetry, mode, out, err);
+  const printer = attachHeadlessOutput(telemetry, mode, channels, out, err);
   return { telemetry, printer, stdout: () => stdout, stderr: () => stderr };
 }
 
@@ -57,4 +59,32 @@ describe('errors in headless output', () => {
     const stats = JSON.parse(c.stdout().trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(stats).toMatchObject({ kind: 'stats', errors: 1, backlog: 42 });
   });
+
+  it.each(['lines', 'stats', 'none'] as const)(
+    '--output %s: a message sent on an echoed channel (console) is one human line on stderr',
+    async (mode) => {
+      const { channels } = await loadCatalog();
+      expect(channels.filter((ch) => ch.echoed).map((ch) => ch.name)).toEqual(['console']);
+      const c = capture(mode, channels);
+      for (const channel of channels.map((ch) => ch.name)) {
+        c.telemetry.publish({
+          kind: 'delivery',
+          eventId: 'e1',
+          type: 'order.placed',
+          userId: 'user-01',
+          channel,
+          status: 'sent',
+          reason: null,
+          latencyMs: 1,
+          attempts: 1,
+          address: 'Ada',
+          text: `via ${channel}`,
+          at: Date.now(),
+        });
+      }
+      await tick();
+      c.printer.stop();
+      expect(c.stderr()).toBe('[console] Ada: via console\n');
+    },
+  );
 });

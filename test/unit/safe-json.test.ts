@@ -48,7 +48,13 @@ describe('headless JSON lines: valid JSON with the same values, nothing that dri
         done();
       },
     });
-    const printer = attachHeadlessOutput(telemetry, 'lines', out, new Writable({ write: (_c, _e, done) => done() }));
+    const printer = attachHeadlessOutput(
+      telemetry,
+      'lines',
+      [],
+      out,
+      new Writable({ write: (_c, _e, done) => done() }),
+    );
     const detail = 'userId \u009b2J\u202egnp.exe\u2028';
     telemetry.publish({
       kind: 'deadletter',

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planService, redisAuthConfig, redisConfString } from '../../src/stack/stack.js';
 import { classifyMavenFailure } from '../../src/stack/kafka-runtime.js';
 import { parseJavaMajor } from '../../src/stack/toolchain.js';
-import { judgeKafkaAnswer, judgeRedisAnswer, kafkaApiVersionsRequest } from '../../src/stack/probe.js';
+import { judgeKafkaAnswer, kafkaApiVersionsRequest } from '../../src/adapters/kafka/probe.js';
+import { judgeRedisAnswer } from '../../src/adapters/redis/probe.js';
 
 const record = { pid: 4242, address: 'localhost:9092', log: '/tmp/kafka.log', startedAt: '2026-01-01T00:00:00Z' };
 

@@ -4,14 +4,14 @@
  */
 import type { RedisClient } from './client.js';
 import { isCluster } from './client.js';
-import type { ChannelDefinition } from '../../domain/channels/channel.js';
+import { ADDRESS_FIELDS, type ChannelDefinition } from '../../domain/channels/channel.js';
 import type { UserProfile } from '../../domain/event-type.js';
 import { parsePreferences } from '../../domain/rules.js';
 import type { SeedUser } from '../../domain/sample-users.js';
 import { DEDUPE_WINDOW_SECONDS, type BatchLookup, type UserRecord } from '../../pipeline/ports.js';
 import { dedupeGeneration, ledgerKey, prefsKey, userKey, usersSetKey } from './keys.js';
 
-const PROFILE_FIELDS = ['name', 'email', 'phone', 'pushToken'] as const;
+const PROFILE_FIELDS = ['name', ...ADDRESS_FIELDS] as const;
 
 function toProfile(id: string, raw: Record<string, string>): UserProfile {
   const profile: UserProfile = { id };

@@ -8,19 +8,14 @@
  * - an address given explicitly (flag or env) that does not answer: an error,
  *   never a silent fallback.
  */
-import {
-  explicitServices,
-  hostPort,
-  redactUrl,
-  redisHostPort,
-  type Config,
-  type ConfigFlags,
-} from '../../config/config.js';
+import { checkKafka } from '../../adapters/kafka/probe.js';
+import { checkRedis } from '../../adapters/redis/probe.js';
+import { explicitServices, redactUrl, type Config, type ConfigFlags } from '../../config/config.js';
+import { processEnvironment, type Environment } from '../../config/environment.js';
 import type { Logger } from '../../log/logger.js';
 import type { Backends, PipelineSettings } from '../../app/runtime.js';
 import { StackError } from '../../stack/errors.js';
 import type { StackPaths } from '../../stack/paths.js';
-import { probeKafka, probeRedis } from '../../stack/probe.js';
 import type { Progress } from '../../stack/progress.js';
 import type { ServiceName } from '../../stack/state.js';
 
@@ -47,37 +42,27 @@ export type Plan =
 export async function planLaunch(
   config: Config,
   flags: LaunchFlags,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment = processEnvironment(),
 ): Promise<Plan> {
   if (flags.embedded === true) return { kind: 'embedded', reason: '--embedded' };
   const explicit = explicitServices(flags, env);
-  const kafkaProbes = await Promise.all(
-    config.brokers.map((b) => probeKafka(hostPort(b).host, hostPort(b).port, 3000, config.kafkaSecurity.tls)),
-  );
-  const kafkaUp = kafkaProbes.some((p) => p.state === 'answers');
-  const { host, port } = redisHostPort(config.redisUrl);
-  const redisProbe = await probeRedis(
-    host,
-    port,
-    3000,
-    config.redisUrl.startsWith('rediss:') ? { ca: config.redisCa } : undefined,
-  );
-  const redisUp = redisProbe.state === 'answers';
-  if (!kafkaUp && explicit.kafka) {
+  const kafka = await checkKafka(config.brokers, 3000, config.kafkaSecurity);
+  const redis = await checkRedis(config.redisUrl, 3000, config.redisCa);
+  if (!kafka.up && explicit.kafka) {
     return {
       kind: 'error',
-      message: `Kafka at ${config.brokers.join(',')} does not answer (${kafkaProbes.map((p) => p.detail).join('; ')}).\n  It was named explicitly (--brokers or KAFKA_BROKERS), so nothing else is tried: start it, or drop the setting to let eventstream-tui start a local one.`,
+      message: `Kafka at ${config.brokers.join(',')} does not answer (${kafka.detail}).\n  It was named explicitly (--brokers or KAFKA_BROKERS), so nothing else is tried: start it, or drop the setting to let eventstream-tui start a local one.`,
     };
   }
-  if (!redisUp && explicit.redis) {
+  if (!redis.up && explicit.redis) {
     return {
       kind: 'error',
-      message: `Redis at ${redactUrl(config.redisUrl)} does not answer (${redisProbe.detail}).\n  It was named explicitly (--redis or REDIS_URL), so nothing else is tried: start it, or drop the setting to let eventstream-tui start a local one.`,
+      message: `Redis at ${redactUrl(config.redisUrl)} does not answer (${redis.detail}).\n  It was named explicitly (--redis or REDIS_URL), so nothing else is tried: start it, or drop the setting to let eventstream-tui start a local one.`,
     };
   }
   const missing: ServiceName[] = [];
-  if (!redisUp) missing.push('redis');
-  if (!kafkaUp) missing.push('kafka');
+  if (!redis.up) missing.push('redis');
+  if (!kafka.up) missing.push('kafka');
   return missing.length === 0 ? { kind: 'real' } : { kind: 'stack', services: missing };
 }
 
@@ -119,7 +104,7 @@ export async function launch(
   settings: PipelineSettings,
   logger: Logger,
   progress: Progress,
-  where: { paths: StackPaths; env?: NodeJS.ProcessEnv },
+  where: { paths: StackPaths; env?: Environment },
 ): Promise<Launched> {
   if (plan.kind === 'error') throw new LaunchError(plan.message);
   if (plan.kind === 'embedded') {
@@ -136,7 +121,7 @@ export async function launch(
     for (const service of plan.services) {
       const [outcome] = await (
         await stack()
-      ).stackUp({ config, paths: where.paths, progress, env: where.env ?? process.env }, [service]);
+      ).stackUp({ config, paths: where.paths, progress, env: where.env ?? processEnvironment() }, [service]);
       if (outcome?.action === 'started') started.push(service);
     }
     return { backends: await detectBackends(settings, logger), started, mode: '' };

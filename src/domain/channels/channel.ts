@@ -1,7 +1,9 @@
 /** What a channel is: one file in src/domain/channels/ exports one of these as default. */
 import type { MessageContent, UserProfile } from '../event-type.js';
 
-export type AddressField = 'email' | 'phone' | 'pushToken';
+/** The user fields that hold a channel's address. */
+export const ADDRESS_FIELDS = ['email', 'phone', 'pushToken'] as const;
+export type AddressField = (typeof ADDRESS_FIELDS)[number];
 
 export interface ChannelDefinition {
   /** The field name in `prefs:<id>` and the channel name in every output. */
@@ -17,6 +19,13 @@ export interface ChannelDefinition {
   maxLength: number;
   /** Formats channel-neutral content (used when the event type has no template for this channel). */
   format(content: MessageContent): string;
+  /**
+   * Its sent messages are also printed, human-readable, where the app shows logs (headless: stderr,
+   * `[<name>] <address>: <text>`).
+   */
+  echoed?: boolean;
+  /** Which of the sample users `seed` writes (numbered from 1) have it on; none: off for every one. */
+  sampleOptIn?(user: number): boolean;
 }
 
 export function defineChannel(definition: ChannelDefinition): ChannelDefinition {

@@ -8,4 +8,6 @@ export default defineChannel({
   order: 4,
   maxLength: 500,
   format: (c) => c.short,
+  echoed: true,
+  sampleOptIn: (n) => n % 3 === 1,
 });

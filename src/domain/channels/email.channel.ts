@@ -8,4 +8,5 @@ export default defineChannel({
   addressField: 'email',
   maxLength: 10_000,
   format: (c) => `Subject: ${c.subject}\n\n${c.body}`,
+  sampleOptIn: (n) => n % 7 !== 0,
 });

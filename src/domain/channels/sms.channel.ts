@@ -8,4 +8,5 @@ export default defineChannel({
   addressField: 'phone',
   maxLength: 160,
   format: (c) => c.short,
+  sampleOptIn: (n) => n % 2 === 0,
 });

@@ -1,0 +1,112 @@
+/**
+ * The environment: the one module that reads `process.env` (an eslint rule keeps it so). Every
+ * variable the program reads is named here, once; the rest of the program takes their values from the
+ * functions below, or the whole environment (to hand it to a child process) from
+ * {@link processEnvironment}. README, "Configuration", has a row for each.
+ */
+import path from 'node:path';
+import type { CrashPointName } from '../pipeline/crash-point.js';
+
+/** An environment: the process's own, or one a test or a child process is given. */
+export type Environment = NodeJS.ProcessEnv;
+
+/** The process's environment, whole: the default of every function here, and what child processes inherit. */
+export function processEnvironment(): Environment {
+  return process.env;
+}
+
+/** Every variable the program reads. */
+export const ENV_VARS = {
+  /** Kafka bootstrap servers, comma separated (`--brokers`). */
+  brokers: 'KAFKA_BROKERS',
+  /** Redis URL, `redis://` or `rediss://` (`--redis`). */
+  redisUrl: 'REDIS_URL',
+  /** The Redis password, kept out of argv (`--redis-password-file`). */
+  redisPassword: 'REDIS_PASSWORD',
+  /** The events topic (`--topic`). */
+  topic: 'EVENTS_TOPIC',
+  /** The consumer group (`--group`). */
+  group: 'CONSUMER_GROUP',
+  /** Kafka SASL mechanism: plain, scram-sha-256 or scram-sha-512 (`--kafka-sasl`). */
+  saslMechanism: 'KAFKA_SASL_MECHANISM',
+  /** Kafka SASL user (`--kafka-username`). */
+  kafkaUsername: 'KAFKA_USERNAME',
+  /** Kafka SASL password (`--kafka-password-file`). */
+  kafkaPassword: 'KAFKA_PASSWORD',
+  /** TLS to the brokers: 1, true, yes, on (`--kafka-tls`). */
+  kafkaTls: 'KAFKA_TLS',
+  /** A PEM file of the CA to trust for Kafka TLS (`--kafka-ca`). */
+  kafkaCa: 'KAFKA_CA_FILE',
+  /** A PEM file of the CA to trust for `rediss://`. */
+  redisCa: 'REDIS_CA_FILE',
+  /** How long deliveries are remembered against redelivery (`--dedupe-window`). */
+  dedupeWindow: 'DEDUPE_WINDOW',
+  /** Messages each mock provider's outbox keeps. */
+  outboxMaxLen: 'EVENTSTREAM_OUTBOX_MAXLEN',
+  /** Test hook of the fault suite: the step at which the consumer kills itself (src/pipeline/crash-point.ts). */
+  crashAt: 'EVENTSTREAM_CRASH_AT',
+  /** pino log level of the log file and of headless stderr. */
+  logLevel: 'LOG_LEVEL',
+  /** Set and not empty: no colour in the dashboard (https://no-color.org). */
+  noColor: 'NO_COLOR',
+  /** Where the local stack keeps its jars, data, logs and state. */
+  home: 'EVENTSTREAM_HOME',
+  /** The cache folder the stack's home defaults under (`$XDG_CACHE_HOME/eventstream-tui`). */
+  cacheHome: 'XDG_CACHE_HOME',
+  /** Where the stack looks for java, mvn and redis-server. */
+  path: 'PATH',
+  /** The Java to run the local Kafka with (`$JAVA_HOME/bin/java`), before java on PATH. */
+  javaHome: 'JAVA_HOME',
+  /** Set (CI logs): the stack's progress is plain lines, never a live spinner. */
+  ci: 'CI',
+} as const;
+
+/** A variable's value; unset and empty are alike (undefined). */
+function read(env: Environment, name: string): string | undefined {
+  const value = env[name];
+  return value !== undefined && value !== '' ? value : undefined;
+}
+
+/** LOG_LEVEL as given (checked by resolveConfig), else `fallback`. */
+export function logLevel(fallback: string, env: Environment = processEnvironment()): string {
+  return env[ENV_VARS.logLevel] ?? fallback;
+}
+
+/** Colour unless NO_COLOR is set to something (https://no-color.org: an empty value does not count). */
+export function colorWanted(env: Environment = processEnvironment()): boolean {
+  return read(env, ENV_VARS.noColor) === undefined;
+}
+
+const CRASH_POINTS: readonly CrashPointName[] = ['before-commit', 'before-mark'];
+
+/** EVENTSTREAM_CRASH_AT when it names a crash point (resolveConfig refuses any other value). */
+export function crashAt(env: Environment = processEnvironment()): CrashPointName | undefined {
+  const value = env[ENV_VARS.crashAt];
+  return CRASH_POINTS.find((p) => p === value);
+}
+
+/** The crash points EVENTSTREAM_CRASH_AT may name. */
+export const CRASH_POINT_NAMES: readonly string[] = CRASH_POINTS;
+
+/** The folders on PATH, in order. */
+export function searchPath(env: Environment = processEnvironment()): string[] {
+  return (env[ENV_VARS.path] ?? '').split(path.delimiter).filter((dir) => dir.length > 0);
+}
+
+/** JAVA_HOME when set. */
+export function javaHome(env: Environment = processEnvironment()): string | undefined {
+  return read(env, ENV_VARS.javaHome);
+}
+
+/** EVENTSTREAM_HOME and XDG_CACHE_HOME, each when set: where the stack's home is (src/stack/paths.ts). */
+export function stackHomeSettings(env: Environment = processEnvironment()): {
+  home: string | undefined;
+  cacheHome: string | undefined;
+} {
+  return { home: read(env, ENV_VARS.home), cacheHome: read(env, ENV_VARS.cacheHome) };
+}
+
+/** Whether CI is set: output read from a log, not watched on a terminal. */
+export function inCI(env: Environment = processEnvironment()): boolean {
+  return Boolean(env[ENV_VARS.ci]);
+}
