@@ -7,7 +7,7 @@
  * `duplicate`, never a second `sent`.
  */
 import type { Catalog } from '../domain/catalog.js';
-import { decodeEvent, type EventEnvelope } from '../domain/envelope.js';
+import { decodeEvent } from '../domain/envelope.js';
 import { planDeliveries } from '../domain/rules.js';
 import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedError } from './errors.js';
 import {
@@ -23,31 +23,11 @@ import {
   type SendResult,
 } from './ports.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
-import { DETAIL_VALUE_BYTES, type ConsumedOutcome, type DeliveryOutcome } from '../telemetry/outcomes.js';
-import type { EventTypeDefinition } from '../domain/event-type.js';
 import { crashPoint } from './crash-point.js';
 import { headerText, REPLAY_HEADERS } from './dead-letters.js';
 import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } from './retry.js';
-
-interface Received {
-  event: EventEnvelope;
-  message: RawMessage;
-}
-
-interface SendJob {
-  entry: Received;
-  request: SendRequest;
-}
-
-type SendOutcome = { ok: true; value: SendResult; attempts: number } | { ok: false; error: unknown; attempts: number };
-
-/** The chunk in hand: where it came from, whether to go on, and the heartbeat that keeps the partition. */
-interface ChunkContext {
-  topic: string;
-  partition: number;
-  keepGoing: () => boolean;
-  beat: () => Promise<void>;
-}
+import { ConsumedEvent } from './consumed-event.js';
+import { Plan, type ChunkContext, type Received, type SendOutcome } from './chunk.js';
 
 export interface ProcessorOptions {
   catalog: Catalog;
@@ -463,162 +443,4 @@ export class BatchProcessor {
       this.options.telemetry.publish({ kind: 'error', source: 'redis', message: error.message, at: this.now() });
     }
   }
-}
-
-/** A consumed event's outcome; its summary (for the dashboard's stream) is written only when read. */
-class ConsumedEvent implements ConsumedOutcome {
-  readonly kind = 'consumed';
-  readonly eventId: string;
-  readonly type: string;
-  readonly userId: string;
-  readonly offset: string;
-  private summaryText: string | undefined;
-  private details: ReturnType<typeof detailFields> | undefined;
-
-  constructor(
-    private readonly event: EventEnvelope,
-    readonly topic: string,
-    private readonly message: RawMessage,
-    readonly partition: number,
-    readonly at: number,
-    private readonly definition: EventTypeDefinition,
-  ) {
-    this.eventId = event.id;
-    this.type = event.type;
-    this.userId = event.userId;
-    this.offset = message.offset;
-  }
-
-  // Built only when a subscriber reads them (the dashboard's detail); headless modes never do.
-  get summary(): string {
-    return (this.summaryText ??= this.definition.summarize(this.event.payload));
-  }
-  private get detail(): ReturnType<typeof detailFields> {
-    return (this.details ??= detailFields(this.topic, this.message));
-  }
-  get key(): string | null {
-    return this.detail.key ?? null;
-  }
-  get headers(): Record<string, string> {
-    return this.detail.headers ?? {};
-  }
-  get timestamp(): number {
-    return this.detail.timestamp ?? 0;
-  }
-  get value(): string {
-    return this.detail.value ?? '';
-  }
-  get valueBytes(): number {
-    return this.detail.valueBytes ?? 0;
-  }
-}
-
-/** What one chunk decided: the send jobs, the outcomes settled, what was delivered, what failed. */
-class Plan {
-  readonly jobs: SendJob[] = [];
-  readonly settled: DeliveryOutcome[] = [];
-  /** Per event: the channels delivered by this chunk. */
-  readonly deliveredNow = new Map<string, string[]>();
-  readonly failed: DeadLetter[] = [];
-
-  constructor(
-    private readonly chunk: ChunkContext,
-    private readonly now: () => number,
-  ) {}
-
-  /** Built field by field (no spreads, no closures per delivery): this runs for every (event, channel). */
-  settle(
-    entry: Received,
-    channel: string,
-    status: DeliveryOutcome['status'],
-    reason: DeliveryOutcome['reason'],
-    attempts: number,
-    address?: string,
-    text?: string,
-  ): void {
-    const at = this.now();
-    const producedAt = Number(entry.message.timestamp);
-    const outcome: DeliveryOutcome = {
-      kind: 'delivery',
-      eventId: entry.event.id,
-      type: entry.event.type,
-      userId: entry.event.userId,
-      channel,
-      status,
-      reason,
-      latencyMs: Number.isFinite(producedAt) ? Math.max(0, at - producedAt) : 0,
-      attempts,
-      at,
-    };
-    if (address !== undefined) outcome.address = address;
-    if (text !== undefined) outcome.text = text;
-    this.settled.push(outcome);
-  }
-
-  finish(job: SendJob, result: SendOutcome): void {
-    const { entry, request } = job;
-    if (result.ok) {
-      let channels = this.deliveredNow.get(entry.event.id);
-      if (!channels) this.deliveredNow.set(entry.event.id, (channels = []));
-      channels.push(request.channel);
-      const accepted = result.value === 'accepted';
-      this.settle(
-        entry,
-        request.channel,
-        accepted ? 'sent' : 'duplicate',
-        accepted ? null : 'provider-already-accepted',
-        result.attempts,
-        request.address,
-        request.text,
-      );
-      return;
-    }
-    const refused = result.error instanceof PermanentError;
-    const reason = errorText(result.error);
-    this.settle(
-      entry,
-      request.channel,
-      'failed',
-      refused ? `store-error: ${reason}` : reason,
-      result.attempts,
-      request.address,
-      request.text,
-    );
-    this.failed.push({
-      message: entry.message,
-      reason: refused ? 'store-error' : 'delivery-failed',
-      detail: `${request.channel}: ${reason}`,
-      sourceTopic: this.chunk.topic,
-      partition: this.chunk.partition,
-      channel: request.channel,
-    });
-  }
-}
-
-/** Headers kept for the detail, at most. */
-const DETAIL_HEADERS = 32;
-
-/** The message as the dashboard's detail shows it: every string bounded, decoded once, here. */
-function detailFields(
-  topic: string,
-  message: RawMessage,
-): Pick<ConsumedOutcome, 'topic' | 'key' | 'headers' | 'timestamp' | 'value' | 'valueBytes'> {
-  const headers: Record<string, string> = {};
-  let n = 0;
-  for (const [name, raw] of Object.entries(message.headers ?? {})) {
-    if (raw === undefined) continue;
-    if (n++ >= DETAIL_HEADERS) break;
-    const first = Array.isArray(raw) ? raw[0] : raw;
-    const text =
-      first === undefined ? '' : typeof first === 'string' ? first.slice(0, 256) : first.toString('utf8', 0, 256);
-    headers[name.slice(0, 256)] = text;
-  }
-  return {
-    topic,
-    key: message.key === null ? null : message.key.toString('utf8', 0, 1024),
-    headers,
-    timestamp: Number(message.timestamp) || 0,
-    value: message.value?.toString('utf8', 0, DETAIL_VALUE_BYTES) ?? '',
-    valueBytes: message.value?.length ?? 0,
-  };
 }

@@ -1,0 +1,108 @@
+/** One chunk in the processor's hands: the events it holds, its send jobs, and what it decided. */
+import type { EventEnvelope } from '../domain/envelope.js';
+import type { DeliveryOutcome } from '../telemetry/outcomes.js';
+import { errorText, PermanentError } from './errors.js';
+import type { DeadLetter, RawMessage, SendRequest, SendResult } from './ports.js';
+
+export interface Received {
+  event: EventEnvelope;
+  message: RawMessage;
+}
+
+export interface SendJob {
+  entry: Received;
+  request: SendRequest;
+}
+
+export type SendOutcome =
+  { ok: true; value: SendResult; attempts: number } | { ok: false; error: unknown; attempts: number };
+
+/** The chunk in hand: where it came from, whether to go on, and the heartbeat that keeps the partition. */
+export interface ChunkContext {
+  topic: string;
+  partition: number;
+  keepGoing: () => boolean;
+  beat: () => Promise<void>;
+}
+
+/** What one chunk decided: the send jobs, the outcomes settled, what was delivered, what failed. */
+export class Plan {
+  readonly jobs: SendJob[] = [];
+  readonly settled: DeliveryOutcome[] = [];
+  /** Per event: the channels delivered by this chunk. */
+  readonly deliveredNow = new Map<string, string[]>();
+  readonly failed: DeadLetter[] = [];
+
+  constructor(
+    private readonly chunk: ChunkContext,
+    private readonly now: () => number,
+  ) {}
+
+  /** Built field by field (no spreads, no closures per delivery): this runs for every (event, channel). */
+  settle(
+    entry: Received,
+    channel: string,
+    status: DeliveryOutcome['status'],
+    reason: DeliveryOutcome['reason'],
+    attempts: number,
+    address?: string,
+    text?: string,
+  ): void {
+    const at = this.now();
+    const producedAt = Number(entry.message.timestamp);
+    const outcome: DeliveryOutcome = {
+      kind: 'delivery',
+      eventId: entry.event.id,
+      type: entry.event.type,
+      userId: entry.event.userId,
+      channel,
+      status,
+      reason,
+      latencyMs: Number.isFinite(producedAt) ? Math.max(0, at - producedAt) : 0,
+      attempts,
+      at,
+    };
+    if (address !== undefined) outcome.address = address;
+    if (text !== undefined) outcome.text = text;
+    this.settled.push(outcome);
+  }
+
+  finish(job: SendJob, result: SendOutcome): void {
+    const { entry, request } = job;
+    if (result.ok) {
+      let channels = this.deliveredNow.get(entry.event.id);
+      if (!channels) this.deliveredNow.set(entry.event.id, (channels = []));
+      channels.push(request.channel);
+      const accepted = result.value === 'accepted';
+      this.settle(
+        entry,
+        request.channel,
+        accepted ? 'sent' : 'duplicate',
+        accepted ? null : 'provider-already-accepted',
+        result.attempts,
+        request.address,
+        request.text,
+      );
+      return;
+    }
+    const refused = result.error instanceof PermanentError;
+    const reason = errorText(result.error);
+    this.settle(
+      entry,
+      request.channel,
+      'failed',
+      refused ? `store-error: ${reason}` : reason,
+      result.attempts,
+      request.address,
+      request.text,
+    );
+    this.failed.push({
+      message: entry.message,
+      reason: refused ? 'store-error' : 'delivery-failed',
+      detail: `${request.channel}: ${reason}`,
+      sourceTopic: this.chunk.topic,
+      partition: this.chunk.partition,
+      channel: request.channel,
+    });
+  }
+}
