@@ -4,7 +4,7 @@
  * ones give a clear error, no stack trace, and the secret is never printed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,11 +34,10 @@ async function startTestBroker(
   name: string,
   listeners: (port: number) => string[],
   formatArgs: string[] = [],
-): Promise<number> {
+): Promise<{ port: number; died: Promise<never> }> {
   const paths = stackPaths();
   await ensureKafkaJars(paths);
-  let port = await freePort();
-  while ((await probeKafka('localhost', port + 1, 300)).state !== 'closed') port = await freePort();
+  const port = await freePort(); // and port + 1, the controller's
   const dir = path.join(tmp, name);
   mkdirSync(dir, { recursive: true });
   const config = path.join(dir, 'server.properties');
@@ -70,14 +69,24 @@ async function startTestBroker(
     process.env,
   );
   expect(formatted.code, formatted.output).toBe(0);
-  const broker = startDetached(java, ['-Xmx384m', '-cp', cp, 'kafka.Kafka', config], path.join(dir, 'kafka.log'), dir);
+  const log = path.join(dir, 'kafka.log');
+  const broker = startDetached(java, ['-Xmx384m', '-cp', cp, 'kafka.Kafka', config], log, dir);
   pids.push(broker.pid);
-  return port;
+  // A broker that dies at start (a port taken after all) fails the wait at once, with its reason.
+  const died = broker.exited.then((code) => {
+    const tail = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => /Exception|ERROR/.test(l))
+      .slice(0, 3);
+    throw new Error(`the ${name} exited (code ${code}): ${tail.join(' | ')}`);
+  });
+  died.catch(() => undefined);
+  return { port, died };
 }
 
 beforeAll(async () => {
   // One SASL_PLAINTEXT listener: users alice (PLAIN) and bob (SCRAM-SHA-256).
-  saslPort = await startTestBroker(
+  const sasl = await startTestBroker(
     'sasl-broker',
     (port) => [
       `listeners=SASL_PLAINTEXT://localhost:${port},CONTROLLER://localhost:${port + 1}`,
@@ -129,7 +138,7 @@ beforeAll(async () => {
     { stdio: 'ignore' },
   );
   const internalPort = await freePort();
-  tlsPort = await startTestBroker('tls-broker', (port) => [
+  const tls = await startTestBroker('tls-broker', (port) => [
     `listeners=SSL://localhost:${port},INTERNAL://localhost:${internalPort},CONTROLLER://localhost:${port + 1}`,
     `advertised.listeners=SSL://localhost:${port},INTERNAL://localhost:${internalPort}`,
     'listener.security.protocol.map=SSL:SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -168,16 +177,20 @@ beforeAll(async () => {
     tmp,
   );
   pids.push(redis.pid);
-  await waitFor(
-    'the SASL broker',
-    async () => (await probeKafka('localhost', saslPort, 500)).state === 'answers',
-    90_000,
-  );
-  await waitFor(
-    'the TLS broker',
-    async () => (await probeKafka('localhost', tlsPort, 500, { ca: caFile })).state === 'answers',
-    90_000,
-  );
+  saslPort = sasl.port;
+  tlsPort = tls.port;
+  await Promise.race([
+    sasl.died,
+    waitFor('the SASL broker', async () => (await probeKafka('localhost', saslPort, 500)).state === 'answers', 90_000),
+  ]);
+  await Promise.race([
+    tls.died,
+    waitFor(
+      'the TLS broker',
+      async () => (await probeKafka('localhost', tlsPort, 500, { ca: caFile })).state === 'answers',
+      90_000,
+    ),
+  ]);
   await waitFor('the ACL Redis', async () => (await probeRedis('127.0.0.1', aclPort, 500)).state === 'answers', 20_000);
 }, 300_000);
 

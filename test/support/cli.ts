@@ -28,15 +28,26 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, tim
 }
 
 /** A TCP port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether a server can listen on 127.0.0.1:`port` now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free port for a server the tests start (a broker takes it and the next one, its controller's).
+ * Picked below the kernel's ephemeral range (32768 and up): a port the kernel handed out (port 0)
+ * can be taken by any client's outgoing connection before the server binds it, and once was (a SASL
+ * broker's controller: "Address already in use", in CI).
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await canListen(port)) && (await canListen(port + 1))) return port;
+  }
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails with `what` after the deadline. */

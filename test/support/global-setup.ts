@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { probeKafka } from '../../src/adapters/kafka/probe.js';
 import { stackPaths, type StackPaths } from '../../src/stack/paths.js';
 import { streamProgress } from '../../src/stack/progress.js';
 import { stackDown, stackUp } from '../../src/stack/stack.js';
@@ -17,14 +16,6 @@ import type { ServiceName } from '../../src/stack/state.js';
 import { createKafka } from '../../src/adapters/kafka/client.js';
 import { createLogger } from '../../src/log/logger.js';
 import { freePort, waitFor } from './cli.js';
-
-/** A free port whose neighbour (the KRaft controller's) is free too. */
-async function freeKafkaPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if ((await probeKafka('localhost', port + 1, 300)).state === 'closed') return port;
-  }
-}
 
 /**
  * A new broker creates its group-offsets topic on the first group that joins, and answers "the group
@@ -58,7 +49,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     kafkaLibsComplete: shared.kafkaLibsComplete,
   };
   const named = process.env.EVENTSTREAM_TEST_BROKERS;
-  const brokers = named ? named.split(',') : [`localhost:${await freeKafkaPort()}`];
+  const brokers = named ? named.split(',') : [`localhost:${await freePort()}`];
   const redisUrl = `redis://127.0.0.1:${await freePort()}`;
   const services: ServiceName[] = named ? ['redis'] : ['redis', 'kafka'];
   const outcomes = await stackUp(
