@@ -7,6 +7,8 @@ import type { DeadLetter, RawMessage, SendRequest, SendResult } from './ports.js
 export interface Received {
   event: EventEnvelope;
   message: RawMessage;
+  /** `event.occurredAt`, parsed once: the window its dedupe records live in. */
+  occurredAtMs: number;
 }
 
 export interface SendJob {
@@ -30,7 +32,7 @@ export class Plan {
   readonly jobs: SendJob[] = [];
   readonly settled: DeliveryOutcome[] = [];
   /** Per event: the channels delivered by this chunk. */
-  readonly deliveredNow = new Map<string, string[]>();
+  readonly deliveredNow = new Map<string, { entry: Received; channels: string[] }>();
   readonly failed: DeadLetter[] = [];
 
   constructor(
@@ -70,9 +72,9 @@ export class Plan {
   finish(job: SendJob, result: SendOutcome): void {
     const { entry, request } = job;
     if (result.ok) {
-      let channels = this.deliveredNow.get(entry.event.id);
-      if (!channels) this.deliveredNow.set(entry.event.id, (channels = []));
-      channels.push(request.channel);
+      let delivered = this.deliveredNow.get(entry.event.id);
+      if (!delivered) this.deliveredNow.set(entry.event.id, (delivered = { entry, channels: [] }));
+      delivered.channels.push(request.channel);
       const accepted = result.value === 'accepted';
       this.settle(
         entry,

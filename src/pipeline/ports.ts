@@ -57,10 +57,21 @@ export interface BatchLookup {
   delivered: Map<string, readonly string[]>;
 }
 
+/** An event as the dedupe ledger knows it: its record lives in the window its `occurredAt` falls in. */
+export interface LedgerEvent {
+  id: string;
+  /** The event's `occurredAt`, ms since the epoch. */
+  occurredAtMs: number;
+}
+
+/** What one event has had delivered so far: its channels, comma-separated. */
+export interface LedgerMark extends LedgerEvent {
+  channels: string;
+}
+
 export interface PipelineStore {
-  lookupBatch(userIds: readonly string[], eventIds: readonly string[]): Promise<BatchLookup>;
-  /** Per event id, the channels delivered (comma-separated). */
-  markDelivered(delivered: ReadonlyMap<string, string>): Promise<void>;
+  lookupBatch(userIds: readonly string[], events: readonly LedgerEvent[]): Promise<BatchLookup>;
+  markDelivered(marks: readonly LedgerMark[]): Promise<void>;
 }
 
 // ——— the notification provider ———

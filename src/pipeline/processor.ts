@@ -16,6 +16,8 @@ import {
   type BatchLookup,
   type DeadLetter,
   type DeadLetterSink,
+  type LedgerEvent,
+  type LedgerMark,
   type NotificationProvider,
   type PipelineStore,
   type RawMessage,
@@ -175,7 +177,7 @@ export class BatchProcessor {
     for (const message of messages) {
       const decoded = decodeEvent(message.value, { maxBytes: this.options.maxBytes, knownTypes: this.knownTypes });
       if (decoded.ok) {
-        events.push({ event: decoded.event, message });
+        events.push({ event: decoded.event, message, occurredAtMs: Date.parse(decoded.event.occurredAt) });
       } else {
         letters.push({
           message,
@@ -253,14 +255,9 @@ export class BatchProcessor {
     const started = this.now();
     const what = 'looking up users and preferences in Redis';
     const userIds = [...new Set(events.map((e) => e.event.userId))];
-    const eventIds = events.map((e) => e.event.id);
+    const ledger = events.map((e): LedgerEvent => ({ id: e.event.id, occurredAtMs: e.occurredAtMs }));
     try {
-      const lookup = await this.untilDone(
-        'redis',
-        what,
-        () => this.options.store.lookupBatch(userIds, eventIds),
-        chunk,
-      );
+      const lookup = await this.untilDone('redis', what, () => this.options.store.lookupBatch(userIds, ledger), chunk);
       return { lookup, lookupMs: this.now() - started, found: events };
     } catch (error) {
       if (!(error instanceof PermanentError)) throw error;
@@ -276,7 +273,7 @@ export class BatchProcessor {
           () =>
             this.options.store.lookupBatch(
               [userId],
-              mine.map((e) => e.event.id),
+              mine.map((e) => ({ id: e.event.id, occurredAtMs: e.occurredAtMs })),
             ),
           chunk,
         );
@@ -334,7 +331,6 @@ export class BatchProcessor {
       const already = lookup.delivered.get(event.id);
       // A replayed failed delivery resends its one channel, even where another channel failed too.
       const replayOnly = entry.message.headers ? headerText(entry.message.headers, REPLAY_HEADERS.channel) : undefined;
-      let occurredAtMs: number | undefined;
       for (const p of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels)) {
         if (p.action === 'skip') {
           plan.settle(entry, p.channel, 'skipped', p.reason, 0);
@@ -352,7 +348,7 @@ export class BatchProcessor {
               userId: event.userId,
               address: p.address,
               text: p.text,
-              occurredAtMs: (occurredAtMs ??= Date.parse(event.occurredAt)),
+              occurredAtMs: entry.occurredAtMs,
             },
           });
         }
@@ -423,12 +419,16 @@ export class BatchProcessor {
   }
 
   /** Step 5: the ledger of what was delivered, so a redelivered event is not sent again. */
-  private async record(chunk: ChunkContext, deliveredNow: Map<string, string[]>, lookup: BatchLookup): Promise<void> {
+  private async record(chunk: ChunkContext, deliveredNow: Plan['deliveredNow'], lookup: BatchLookup): Promise<void> {
     if (deliveredNow.size === 0) return;
-    const marks = new Map<string, string>();
-    for (const [eventId, channels] of deliveredNow) {
-      const before = lookup.delivered.get(eventId);
-      marks.set(eventId, (before ? [...new Set([...before, ...channels])] : channels).join(','));
+    const marks: LedgerMark[] = [];
+    for (const [id, { entry, channels }] of deliveredNow) {
+      const before = lookup.delivered.get(id);
+      marks.push({
+        id,
+        occurredAtMs: entry.occurredAtMs,
+        channels: (before ? [...new Set([...before, ...channels])] : channels).join(','),
+      });
     }
     try {
       await this.untilDone(

@@ -82,16 +82,31 @@ describe('the mock provider accepts each idempotency key once and keeps what it 
 });
 
 describe("the consumer's dedupe ledger", () => {
-  it('remembers the channels delivered per event across one window boundary, and merges nothing it was not told', async () => {
+  it("keeps each event's channels in the window of its occurredAt, read there however late, and merges nothing it was not told", async () => {
     const redis = new RedisMock() as unknown as Redis;
+    await redis.flushall(); // ioredis-mock instances share their data
     let now = Date.UTC(2026, 10, 27, 23);
     const store = new RedisStore(redis, (await loadCatalog()).channels, undefined, () => now);
-    await store.markDelivered(new Map([['e1', 'email,sms']]));
-    now += DAY;
-    const { delivered } = await store.lookupBatch([], ['e1', 'e2']);
+    const e1 = { id: 'e1', occurredAtMs: now };
+    const e2 = { id: 'e2', occurredAtMs: now + DAY }; // the next window, in the same batch
+    await store.markDelivered([
+      { ...e1, channels: 'email,sms' },
+      { ...e2, channels: 'push' },
+    ]);
+    now += 3 * DAY;
+    const { delivered } = await store.lookupBatch([], [e1, e2, { id: 'e3', occurredAtMs: now }]);
     expect(delivered.get('e1')).toEqual(['email', 'sms']);
-    expect(delivered.has('e2')).toBe(false);
-    now += DAY;
-    expect((await store.lookupBatch([], ['e1'])).delivered.has('e1')).toBe(false);
+    expect(delivered.get('e2')).toEqual(['push']);
+    expect(delivered.has('e3')).toBe(false);
+    // The same id with another time is looked up in that time's window: not this event's record.
+    expect((await store.lookupBatch([], [{ id: 'e1', occurredAtMs: e1.occurredAtMs + 2 * DAY }])).delivered.size).toBe(
+      0,
+    );
+    const window = Math.floor(e1.occurredAtMs / DAY);
+    expect(await redis.hget(`delivered:g${window}`, 'e1')).toBe('email,sms');
+    expect(await redis.hget(`delivered:g${window + 1}`, 'e2')).toBe('push');
+    const ttl = await redis.ttl(`delivered:g${window}`);
+    expect(ttl).toBeGreaterThan(DAY / 1000);
+    expect(ttl).toBeLessThanOrEqual((2 * DAY) / 1000);
   });
 });

@@ -5,14 +5,14 @@ export const userKey = (id: string): string => `user:${id}`;
 export const prefsKey = (id: string): string => `prefs:${id}`;
 
 /**
- * Dedupe records live in generations: hashes named after a window of time, written in the current
- * window and read in the current and the previous one, each expiring on its own. One hash per window
- * instead of one key per event: a batch reads its marks with one HMGET and writes them with one HSET.
+ * Dedupe records live in generations: one key per window of event time (the window an event's
+ * `occurredAt` falls in), each expiring two windows after its last write. One key per window instead
+ * of one per event: a batch reads its marks with one HMGET and writes them with one HSET.
  */
 
-/** The window `nowMs` falls in; a record is remembered for one to two windows. */
-export function dedupeGeneration(nowMs: number, windowSeconds = DEDUPE_WINDOW_SECONDS): number {
-  return Math.floor(nowMs / (windowSeconds * 1000));
+/** The window `ms` falls in. */
+export function dedupeGeneration(ms: number, windowSeconds = DEDUPE_WINDOW_SECONDS): number {
+  return Math.floor(ms / (windowSeconds * 1000));
 }
 
 /** The consumer's dedupe ledger: field = event id, value = the channels delivered (comma-separated). */

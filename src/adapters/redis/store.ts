@@ -8,7 +8,13 @@ import { ADDRESS_FIELDS, type ChannelDefinition } from '../../domain/channels/ch
 import type { UserProfile } from '../../domain/event-type.js';
 import { parsePreferences } from '../../domain/rules.js';
 import type { SeedUser } from '../../domain/sample-users.js';
-import { DEDUPE_WINDOW_SECONDS, type BatchLookup, type UserRecord } from '../../pipeline/ports.js';
+import {
+  DEDUPE_WINDOW_SECONDS,
+  type BatchLookup,
+  type LedgerEvent,
+  type LedgerMark,
+  type UserRecord,
+} from '../../pipeline/ports.js';
 import { dedupeGeneration, ledgerKey, prefsKey, userKey, usersSetKey } from './keys.js';
 
 const PROFILE_FIELDS = ['name', ...ADDRESS_FIELDS] as const;
@@ -33,28 +39,43 @@ export class RedisStore {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The ledger generation an event's record lives in: the window its `occurredAt` falls in. */
+  private generationOf(occurredAtMs: number): number {
+    return dedupeGeneration(Number.isFinite(occurredAtMs) ? occurredAtMs : this.now(), this.dedupeWindowSeconds);
+  }
+
+  /** The events' indexes by ledger generation (a chunk's events share one window, as a rule). */
+  private byGeneration<T extends LedgerEvent>(events: readonly T[]): [number, number[]][] {
+    const groups: [number, number[]][] = [];
+    let last: [number, number[]] | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const generation = this.generationOf(events[i]!.occurredAtMs);
+      if (last?.[0] !== generation) {
+        last = groups.find((g) => g[0] === generation);
+        if (!last) groups.push((last = [generation, []]));
+      }
+      last[1].push(i);
+    }
+    return groups;
+  }
+
   /**
    * Users, preferences and the ledger's marks for a whole batch, in one round trip: one pipeline (the
-   * marks: one HMGET per ledger generation) on a single Redis; on a Redis Cluster the same reads go out
-   * concurrently, since the keys span hash slots.
+   * marks: one HMGET per ledger generation the events fall in, one as a rule) on a single Redis; on a
+   * Redis Cluster the same reads go out concurrently, since the keys span hash slots.
    */
-  async lookupBatch(userIds: readonly string[], eventIds: readonly string[]): Promise<BatchLookup> {
+  async lookupBatch(userIds: readonly string[], events: readonly LedgerEvent[]): Promise<BatchLookup> {
     let profiles: Record<string, string>[];
     let prefs: Record<string, string>[];
-    let current: (string | null)[] = [];
-    let previous: (string | null)[] = [];
-    const generation = dedupeGeneration(this.now(), this.dedupeWindowSeconds);
+    let marks: (string | null)[][];
+    const groups = this.byGeneration(events);
+    const ids = (indexes: number[]): string[] => indexes.map((i) => events[i]!.id);
     if (isCluster(this.redis)) {
       const redis = this.redis;
-      [profiles, prefs, [current, previous]] = await Promise.all([
+      [profiles, prefs, marks] = await Promise.all([
         Promise.all(userIds.map((id) => redis.hgetall(userKey(id)))),
         Promise.all(userIds.map((id) => redis.hgetall(prefsKey(id)))),
-        eventIds.length > 0
-          ? Promise.all([
-              redis.hmget(ledgerKey(generation), ...eventIds),
-              redis.hmget(ledgerKey(generation - 1), ...eventIds),
-            ])
-          : Promise.resolve([[], []]),
+        Promise.all(groups.map(([generation, indexes]) => redis.hmget(ledgerKey(generation), ...ids(indexes)))),
       ]);
     } else {
       const pipeline = this.redis.pipeline();
@@ -62,17 +83,11 @@ export class RedisStore {
         pipeline.hgetall(userKey(id));
         pipeline.hgetall(prefsKey(id));
       }
-      if (eventIds.length > 0) {
-        pipeline.hmget(ledgerKey(generation), ...eventIds);
-        pipeline.hmget(ledgerKey(generation - 1), ...eventIds);
-      }
+      for (const [generation, indexes] of groups) pipeline.hmget(ledgerKey(generation), ...ids(indexes));
       const replies = (await pipeline.exec()) ?? [];
       profiles = userIds.map((_, i) => pipelineValue<Record<string, string>>(replies[2 * i]));
       prefs = userIds.map((_, i) => pipelineValue<Record<string, string>>(replies[2 * i + 1]));
-      if (eventIds.length > 0) {
-        current = pipelineValue<(string | null)[]>(replies[2 * userIds.length]);
-        previous = pipelineValue<(string | null)[]>(replies[2 * userIds.length + 1]);
-      }
+      marks = groups.map((_, g) => pipelineValue<(string | null)[]>(replies[2 * userIds.length + g]));
     }
     const users = new Map<string, UserRecord | undefined>();
     userIds.forEach((id, i) => {
@@ -85,37 +100,41 @@ export class RedisStore {
       );
     });
     const delivered = new Map<string, readonly string[]>();
-    for (let i = 0; i < eventIds.length; i++) {
-      const cur = current[i];
-      const prev = previous[i];
-      if (!cur && !prev) continue; // the usual case: nothing recorded, nothing allocated
-      const marks = [cur, prev].filter((m): m is string => typeof m === 'string' && m.length > 0);
-      delivered.set(eventIds[i]!, [...new Set(marks.join(',').split(','))]);
-    }
+    groups.forEach(([, indexes], g) => {
+      for (let j = 0; j < indexes.length; j++) {
+        const mark = marks[g]![j];
+        if (!mark) continue; // the usual case: nothing recorded, nothing allocated
+        const id = events[indexes[j]!]!.id;
+        const before = delivered.get(id) ?? [];
+        delivered.set(id, [...new Set([...before, ...mark.split(',')])]);
+      }
+    });
     return { users, delivered };
   }
 
   /**
-   * Records, per event id, the channels delivered so far (comma-separated): one HSET into the
-   * current ledger generation, which then expires two windows after its last write.
+   * Records, per event, the channels delivered so far (comma-separated): one HSET into the ledger
+   * generation of the event's window (one as a rule), which then expires two windows after its last
+   * write.
    */
-  async markDelivered(delivered: ReadonlyMap<string, string>): Promise<void> {
-    if (delivered.size === 0) return;
-    const key = ledgerKey(dedupeGeneration(this.now(), this.dedupeWindowSeconds));
-    const fields: string[] = [];
-    for (const [eventId, channels] of delivered) fields.push(eventId, channels);
+  async markDelivered(marks: readonly LedgerMark[]): Promise<void> {
+    if (marks.length === 0) return;
     const ttl = this.dedupeWindowSeconds * 2;
+    const writes = this.byGeneration(marks).map(([generation, indexes]) => {
+      const fields: string[] = [];
+      for (const i of indexes) fields.push(marks[i]!.id, marks[i]!.channels);
+      return { key: ledgerKey(generation), fields };
+    });
     if (isCluster(this.redis)) {
-      await this.redis.hset(key, ...fields);
-      await this.redis.expire(key, ttl);
+      for (const { key, fields } of writes) {
+        await this.redis.hset(key, ...fields);
+        await this.redis.expire(key, ttl);
+      }
       return;
     }
-    const replies =
-      (await this.redis
-        .pipeline()
-        .hset(key, ...fields)
-        .expire(key, ttl)
-        .exec()) ?? [];
+    const pipeline = this.redis.pipeline();
+    for (const { key, fields } of writes) pipeline.hset(key, ...fields).expire(key, ttl);
+    const replies = (await pipeline.exec()) ?? [];
     for (const entry of replies) pipelineValue(entry);
   }
 
