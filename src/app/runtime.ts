@@ -294,9 +294,14 @@ export class Pipeline {
   /** Whether the group has committed up to `ends` (the end offsets taken earlier) on every partition. */
   async caughtUp(ends: { partition: number; low: string; high: string }[]): Promise<boolean> {
     const committed = await this.log.committedOffsets(this.settings.group, this.settings.topic);
-    return ends.every(
-      (end) => end.high === end.low || BigInt(committed.get(end.partition) ?? '-1') >= BigInt(end.high),
-    );
+    // A group that starts at the end (--from latest) reads a partition it has committed nothing on from
+    // its end once it has joined: it is caught up there (like kcat -o end -e), not waiting for new events.
+    const startsAtEnd = !this.settings.fromBeginning && this.consumer?.joined === true;
+    return ends.every((end) => {
+      const offset = committed.get(end.partition);
+      if (end.high === end.low) return true;
+      return offset === undefined ? startsAtEnd : BigInt(offset) >= BigInt(end.high);
+    });
   }
 
   /**

@@ -29,6 +29,8 @@ export class NotificationConsumer {
   private readonly consumer: GroupConsumer;
   private readonly processor: BatchProcessor;
   assigned: number[] = [];
+  /** Whether it has joined its group (been given its partitions, maybe none) at least once. */
+  joined = false;
   private stopping = false;
   private fatalError: FatalConsumerError | undefined;
   private reportFatal: (error: FatalConsumerError) => void = () => undefined;
@@ -69,6 +71,7 @@ export class NotificationConsumer {
           }),
         assigned: (partitions) => {
           this.assigned = partitions;
+          this.joined = true;
           telemetry.publish({ kind: 'assignment', partitions, at: at() });
         },
         crashed: (message, restarting) => {

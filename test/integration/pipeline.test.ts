@@ -407,6 +407,39 @@ describe('scale-out and shutdown', () => {
     expect(stats.at(-1)).toMatchObject({ kind: 'stats', consumed: 9, deadletter: 0 });
     expect(stats.at(-1)!.sent! + stats.at(-1)!.skipped!).toBe(36);
   });
+
+  it('consume --from latest --drain with a new group is caught up once it has joined: exit 0, nothing consumed', async () => {
+    const topic = unique('events');
+    await createTopic(topic, 3);
+    await produceEvents(
+      topic,
+      Array.from({ length: 6 }, () => event('user_signup', carol.id)),
+    );
+    const group = unique('group');
+    const result = await runCli(
+      [
+        'consume',
+        '--drain',
+        '--from',
+        'latest',
+        '--brokers',
+        brokers(),
+        '--redis',
+        redisUrl(),
+        '--topic',
+        topic,
+        '--group',
+        group,
+        '--output',
+        'stats',
+      ],
+      process.env,
+      30_000,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const last = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+    expect(last).toMatchObject({ kind: 'stats', consumed: 0 });
+  });
 });
 
 async function carolPrefs(): Promise<void> {

@@ -15,15 +15,22 @@ export interface CliResult {
 /** Runs the real CLI (the built one, as a user would) and collects its output. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    let timedOut = false;
+    const child = execFile(
       process.execPath,
       [binPath, ...args],
-      { env: { ...env, CI: 'true' }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      { env: { ...env, CI: 'true' }, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
+        clearTimeout(timer);
+        // Stopped by the deadline, it may still exit 0 (SIGTERM is a clean stop): that is no success.
+        if (timedOut) resolve({ code: 124, stdout, stderr: `${stderr}\n[runCli] timed out after ${timeoutMs} ms` });
+        else resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
       },
     );
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+    }, timeoutMs);
   });
 }
 
