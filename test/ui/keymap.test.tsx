@@ -59,6 +59,10 @@ const ESC_THEN: [string, Record<string, unknown>, string, string[]][] = [
   ['Esc Tab in the panels', {}, '\u001B\t', ['close', 'focus 1']],
   ['Esc ↓ in the detail', { view: 'detail' }, '\u001B\u001B[B', ['close', 'move 1']],
   ['Esc Enter in the panels', {}, '\u001B\r', ['close', 'detail']],
+  ['Esc / in the panels', {}, '\u001B/', ['close', 'filter']],
+  ['Esc + in the panels', {}, '\u001B+', ['close', 'rate 1']],
+  ['Esc ? in the panels', {}, '\u001B?', ['close', 'help']],
+  ['Esc Esc in the detail', { view: 'detail' }, '\u001B\u001B', ['close', 'close']],
 ];
 
 describe('keys', () => {
