@@ -149,6 +149,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     await stopStack(launched, flags, logger);
     instance.unmount();
     leaveAlternateScreen();
+    reportKeysNotDone(controller.pendingKeys());
     return await exited;
   };
   if (quitting) return await quitEarly();
@@ -198,6 +199,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   instance.unmount();
   leaveAlternateScreen();
   logger.flush();
+  reportKeysNotDone(controller.pendingKeys());
   // Off the dashboard's screen now: events it produced that Kafka never took are named, not dropped.
   const lost = reportUnacknowledged(unacknowledged, { brokers: config.brokers.join(','), topic: config.topic });
   return code === 0 ? lost : code;
@@ -226,6 +228,12 @@ async function connectInBackground(
     }
   }
   return false;
+}
+
+/** Keys pressed but never carried out (quit before Kafka or Redis answered): said off the dashboard's screen. */
+function reportKeysNotDone(keys: readonly string[]): void {
+  if (keys.length === 0) return;
+  process.stderr.write(`note: quit before Kafka or Redis answered; not carried out: ${keys.join(', ')}\n`);
 }
 
 /** On quit, the stack this launch started is stopped again, unless --keep-stack. */

@@ -4,7 +4,7 @@
  * stand-ins (an in-process log, an in-memory Redis): what a user would lose is an event or a toggle.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DashboardController, PENDING_INJECTIONS } from '../../src/cli/dashboard/controller.js';
+import { DashboardController, PENDING_INJECTIONS, type InspectSource } from '../../src/cli/dashboard/controller.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { createLogger } from '../../src/log/logger.js';
 import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/app/runtime.js';
@@ -72,6 +72,8 @@ describe('keys pressed while the dashboard connects', () => {
     controller.inject('item_purchased');
     expect(notice(store)).toBe('item_purchased for user-01 queued: Kafka connecting (2 waiting)');
     expect(controller.pending()).toEqual({ injections: 2, toggles: 0 });
+    // What a quit now would report as not carried out, on the terminal after the dashboard.
+    expect(controller.pendingKeys()).toEqual(['user_signup for the selected user', 'item_purchased for user-01']);
 
     const { produced } = await connected();
     await controller.flush();
@@ -84,6 +86,37 @@ describe('keys pressed while the dashboard connects', () => {
 
     controller.inject('password_reset');
     await vi.waitFor(() => expect(notice(store)).toBe('password_reset for user-01 sent'));
+  });
+
+  it('d before Kafka answers says it waits, and the dead letters are read as soon as it does', async () => {
+    const { store } = dashboard();
+    let source: InspectSource | undefined = undefined;
+    const controller = new DashboardController(
+      store,
+      () => pipeline,
+      () => undefined,
+      () => source,
+    );
+    controller.openDeadLetters();
+    expect(store.getState().view).toBe('deadletters');
+    expect(store.getState().deadLetters).toMatchObject({
+      state: 'loading',
+      message: expect.stringMatching(/waiting for Kafka/),
+    });
+    await controller.flush(); // a tick while Kafka still connects: nothing to read yet
+    expect(store.getState().deadLetters.state).toBe('loading');
+    const fail = (): never => {
+      throw new Error('not used');
+    };
+    source = {
+      detail: () => undefined,
+      deadLetters: async () => ({ topic: 'keys.dlq', letters: [], inTopic: 0 }),
+      replay: fail,
+      partitions: fail,
+      exportRows: fail,
+    };
+    await controller.flush(); // the first tick after Kafka answered
+    await vi.waitFor(() => expect(store.getState().deadLetters).toMatchObject({ state: 'ready', topic: 'keys.dlq' }));
   });
 
   it('a full queue says so; nothing is dropped silently', async () => {

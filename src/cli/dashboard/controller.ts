@@ -87,6 +87,8 @@ export class DashboardController implements DashboardActions {
   ) {}
 
   private partitionsReading = false;
+  /** `d` was pressed before Kafka answered: read on connect. */
+  private lettersPending = false;
   private lettersReading = false;
 
   private notify(text: string, tone: 'info' | 'error' = 'info'): void {
@@ -96,6 +98,15 @@ export class DashboardController implements DashboardActions {
   /** Keys pressed while Kafka or Redis connect, waiting to be carried out. */
   pending(): { injections: number; toggles: number } {
     return { injections: this.injections.length, toggles: this.toggles.length };
+  }
+
+  /** The keys still waiting, in words: said on the terminal when the dashboard quits before they were carried out. */
+  pendingKeys(): string[] {
+    const whom = (p: Pending): string => p.userId ?? 'the selected user';
+    return [
+      ...this.injections.map((p) => `${p.what} for ${whom(p)}`),
+      ...this.toggles.map((p) => `${p.what} toggle for ${whom(p)}`),
+    ];
   }
 
   private redisReady(): boolean {
@@ -184,6 +195,11 @@ export class DashboardController implements DashboardActions {
    * holds for them). Called on every UI tick; cheap when idle.
    */
   async flush(): Promise<void> {
+    // `d` pressed before Kafka answered: the dead letters are read as soon as it does.
+    if (this.lettersPending && this.inspect() && this.store.getState().view === 'deadletters') {
+      this.lettersPending = false;
+      void this.loadDeadLetters();
+    }
     if (this.flushing || (this.injections.length === 0 && this.toggles.length === 0)) return;
     this.flushing = true;
     try {
@@ -329,7 +345,10 @@ export class DashboardController implements DashboardActions {
     const source = this.inspect();
     const set = (patch: Partial<ReturnType<DashboardStore['getState']>['deadLetters']>): void =>
       this.store.setState((s) => ({ deadLetters: { ...s.deadLetters, ...patch } }));
-    if (!source) return set({ state: 'error', message: 'not connected yet (Kafka connecting): press d again soon' });
+    if (!source) {
+      this.lettersPending = true;
+      return set({ state: 'loading', message: 'waiting for Kafka: read as soon as it answers' });
+    }
     set({ state: 'loading', message: 'reading the dead-letter topic…' });
     this.lettersReading = true;
     try {
