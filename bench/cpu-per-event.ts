@@ -189,6 +189,7 @@ async function measuredDrain({
   const brokerCpu0 = broker ? procCpuSeconds(broker) : 0;
   const started = Date.now();
   let firstAt = 0;
+  let consumedAtFirst = 0;
   const group = `bench-cpu-${randomUUID()}`;
   const script = '"$@"; rc=$?; times >&2; exit $rc';
   const args = ['consume', '--drain', '--topic', topic, '--group', group, '--output', 'stats', '--redis', redis.url];
@@ -201,7 +202,13 @@ async function measuredDrain({
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       out += c;
-      if (!firstAt && /"consumed":[1-9]/.test(out)) firstAt = Date.now();
+      // The first stats line with events consumed: the steady rate counts only what came after it
+      // (the line comes once a second, so what was consumed before it is not in the time measured).
+      const first = firstAt ? null : /"consumed":([1-9]\d*)/.exec(out);
+      if (first) {
+        firstAt = Date.now();
+        consumedAtFirst = Number(first[1]);
+      }
       out = out.slice(-200);
     });
     child.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-4000)));
@@ -220,7 +227,7 @@ async function measuredDrain({
   const us = (s: number) => Math.round((s * 1e6 * 10) / count) / 10;
   return {
     rate: Math.round(count / (ms / 1000)),
-    steadyRate: Math.round(count / ((Date.now() - (firstAt || started)) / 1000)),
+    steadyRate: Math.round((count - consumedAtFirst) / (Math.max(1, Date.now() - (firstAt || started)) / 1000)),
     cpuUs: {
       consumer: us(consumerCpu),
       redis: us(redisCpu),
