@@ -7,6 +7,7 @@ import { rateOption, withConnectionOptions, withConsumerOptions } from './option
 import { crashAt } from '../config/environment.js';
 import { armCrashPoint } from '../pipeline/crash-point.js';
 import { watchOutputStreams } from './closed-output.js';
+import { sanitize } from '../text/sanitize.js';
 import { EXIT } from './exit-codes.js';
 import { knownFailure, reportFailure, setUsageCommand } from './guarded.js';
 
@@ -34,7 +35,7 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
     .allowExcessArguments(true)
     .action(async (flags: DashboardFlags, cmd: Command) => {
       if (cmd.args.length > 0) {
-        cmd.error(`error: unknown command '${cmd.args[0]}'`, {
+        cmd.error(`error: unknown command '${sanitize(cmd.args[0]!)}'`, {
           exitCode: EXIT.usage,
           code: 'commander.unknownCommand',
         });
