@@ -2,8 +2,10 @@
  * How a command ends: with its exit code once its output has left, or, when it fails, with one
  * `error: ...` line and the code that says what kind of failure it was (docs/contracts.md, "Exit
  * codes"), never a stack trace. Every subcommand runs its body through {@link guarded}; `main` maps
- * what fails outside one (a flag refused while parsing) through {@link knownFailure}.
+ * what fails outside one (a flag refused while parsing) through {@link knownFailure}. A usage error
+ * (exit 2) is followed by the help of the command it was given to, as commander prints it after its own.
  */
+import type { Command } from 'commander';
 import { ServiceUnavailableError } from '../app/services.js';
 import { ConfigError } from '../config/config.js';
 import { StackError } from '../stack/errors.js';
@@ -25,6 +27,22 @@ export function knownFailure(error: unknown): { text: string; code: number } | u
   return undefined;
 }
 
+let usageOf: Command | undefined;
+
+/** The command being parsed or run (main sets it as commander descends): the help a usage error prints. */
+export function setUsageCommand(command: Command): void {
+  usageOf = command;
+}
+
+/** Writes a failure's message on stderr; after a usage error, the help of the command (commander's layout). */
+export function reportFailure(failure: { text: string; code: number }): void {
+  process.stderr.write(`${failure.text}\n`);
+  if (failure.code === EXIT.usage && usageOf) {
+    process.stderr.write('\n');
+    usageOf.outputHelp({ error: true });
+  }
+}
+
 /**
  * Runs a command's body and exits with the code it returns (undefined: it keeps running, as `consume`
  * does). A failure is one message on stderr and its exit code; an unexpected one is exit 1.
@@ -38,7 +56,7 @@ export async function guarded(body: () => Promise<number | undefined>): Promise<
       text: `error: ${error instanceof Error ? error.message : String(error)}`,
       code: EXIT.failure,
     };
-    process.stderr.write(`${failure.text}\n`);
+    reportFailure(failure);
     code = failure.code;
   }
   if (code !== undefined) exitAfterOutput(code);

@@ -7,7 +7,9 @@ import { rateOption, withConnectionOptions, withConsumerOptions } from './option
 import { crashAt } from '../config/environment.js';
 import { armCrashPoint } from '../pipeline/crash-point.js';
 import { watchOutputStreams } from './closed-output.js';
-import { knownFailure } from './guarded.js';
+import { sanitize } from '../text/sanitize.js';
+import { EXIT } from './exit-codes.js';
+import { knownFailure, reportFailure, setUsageCommand } from './guarded.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,7 +30,16 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
       '--log-file <path>',
       'where kafkajs and the app log (default ~/.cache/eventstream-tui/logs/eventstream-tui.log)',
     )
-    .action(async (flags: DashboardFlags) => {
+    // A word that names no command reaches the dashboard's action as an operand: refused as commander
+    // refuses an unknown subcommand (rather than "too many arguments"), its help listing the commands.
+    .allowExcessArguments(true)
+    .action(async (flags: DashboardFlags, cmd: Command) => {
+      if (cmd.args.length > 0) {
+        cmd.error(`error: unknown command '${sanitize(cmd.args[0]!)}'`, {
+          exitCode: EXIT.usage,
+          code: 'commander.unknownCommand',
+        });
+      }
       // Loaded on demand: Ink and React take most of a second to load, which the headless commands skip.
       const { runDashboard } = await import('./dashboard-command.js');
       process.exit(await runDashboard(flags));
@@ -49,11 +60,15 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
     program.addCommand(dlqCommand());
   }
   // Every (sub)command: usage errors print the command's help and exit 2, never a stack trace.
+  // A usage error found by the program itself (a ConfigError, a UsageError) prints the help of the
+  // command it was given to as well: the one commander descended to last.
   const configure = (cmd: Command): void => {
     cmd.exitOverride().showHelpAfterError(true).showSuggestionAfterError(true);
+    cmd.hook('preSubcommand', (_parent, sub) => setUsageCommand(sub));
     for (const sub of cmd.commands) configure(sub);
   };
   configure(program);
+  setUsageCommand(program);
   return program;
 }
 
@@ -67,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     const failure = knownFailure(error);
     if (failure) {
-      process.stderr.write(`${failure.text}\n`);
+      reportFailure(failure);
       process.exit(failure.code);
     }
     if (error instanceof CommanderError) {

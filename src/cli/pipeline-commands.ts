@@ -15,7 +15,7 @@ import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { exitAfterOutput, onStdoutClosed } from './closed-output.js';
 import { EXIT } from './exit-codes.js';
-import { guarded } from './guarded.js';
+import { guarded, UsageError } from './guarded.js';
 import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
 import { reportUnacknowledged } from './unacknowledged.js';
 import {
@@ -171,10 +171,9 @@ export function produceCommand(): Command {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
       if (flags.type && !pipeline.catalog.eventTypes.has(flags.type)) {
         await pipeline.stop();
-        process.stderr.write(
-          `error: unknown event type "${flags.type}"; known: ${[...pipeline.catalog.eventTypes.keys()].join(', ')}\n`,
+        throw new UsageError(
+          `unknown event type "${sanitize(flags.type)}"; known: ${[...pipeline.catalog.eventTypes.keys()].join(', ')}`,
         );
-        return 2;
       }
       const printer = attachHeadlessOutput(
         pipeline.telemetry,
@@ -279,6 +278,9 @@ export function usersCommand(): Command {
   return cmd;
 }
 
+const noUser = (user: string): string =>
+  `error: no user "${sanitize(user)}" (hash user:${sanitize(user)} does not exist)\n`;
+
 export function prefsCommand(): Command {
   const prefs = new Command('prefs').description("read or change a user's channel preferences in Redis");
   prefs
@@ -293,8 +295,8 @@ export function prefsCommand(): Command {
         const record = await pipeline.store.getUser(user);
         await pipeline.stop();
         if (!record) {
-          process.stderr.write(`error: no user "${sanitize(user)}" (hash user:${sanitize(user)} does not exist)\n`);
-          return 1;
+          process.stderr.write(noUser(user));
+          return EXIT.failure;
         }
         process.stdout.write(`${safeJson({ userId: user, prefs: record.prefs })}\n`);
         return 0;
@@ -310,16 +312,19 @@ export function prefsCommand(): Command {
     .description('turn one channel on or off for a user (governs the next event consumed)')
     .action(async (user: string, channel: string, value: string, flags: ConfigFlags) => {
       await guarded(async () => {
-        if (value !== 'on' && value !== 'off') {
-          process.stderr.write(`error: value must be on or off, not "${sanitize(value)}"\n`);
-          return 2;
-        }
+        if (value !== 'on' && value !== 'off')
+          throw new UsageError(`value must be on or off, not "${sanitize(value)}"`);
         const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
         const names = pipeline.catalog.channels.map((c) => c.name);
         if (!names.includes(channel)) {
           await pipeline.stop();
-          process.stderr.write(`error: unknown channel "${sanitize(channel)}"; channels: ${names.join(', ')}\n`);
-          return 2;
+          throw new UsageError(`unknown channel "${sanitize(channel)}"; channels: ${names.join(', ')}`);
+        }
+        // Like `prefs get`: preferences of a user that does not exist would be an orphan key no one reads.
+        if (!(await pipeline.store.getUser(user))) {
+          await pipeline.stop();
+          process.stderr.write(noUser(user));
+          return EXIT.failure;
         }
         await pipeline.store.setPreference(user, channel, value);
         const record = await pipeline.store.getUser(user);

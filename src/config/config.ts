@@ -1,5 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { DEDUPE_WINDOW_SECONDS, DEFAULT_OUTBOX_MAXLEN } from '../pipeline/ports.js';
+import { sanitize } from '../text/sanitize.js';
 import { CRASH_POINT_NAMES, ENV_VARS, processEnvironment, type Environment } from './environment.js';
 /**
  * Configuration: flags over environment over defaults. One place knows every
@@ -228,14 +229,24 @@ export function resolveConfig(flags: ConfigFlags, env: Environment = processEnvi
     const fromEnv = env[name];
     return fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
   };
+  /** A flag's value, else the environment's (an empty variable is unset), checked under the name it came by. */
+  const checked = (
+    flag: string | undefined,
+    name: string,
+    flagName: string,
+    parse: (value: string, name: string) => string,
+  ): string | undefined => {
+    const value = pick(flag, name);
+    return value === undefined ? undefined : parse(value, flag !== undefined ? flagName : name);
+  };
   const brokers = pick(flags.brokers, ENV_VARS.brokers);
   const redis = pick(flags.redis, ENV_VARS.redisUrl);
   const { outboxMaxLen } = checkEnvironment(env);
   return {
     brokers: brokers !== undefined ? parseBrokers(brokers) : DEFAULTS.brokers,
     redisUrl: redisUrlWithPassword(redis !== undefined ? parseRedisUrl(redis) : DEFAULTS.redisUrl, flags, env),
-    topic: pick(flags.topic, ENV_VARS.topic) ?? DEFAULTS.topic,
-    group: pick(flags.group, ENV_VARS.group) ?? DEFAULTS.group,
+    topic: checked(flags.topic, ENV_VARS.topic, '--topic', parseTopic) ?? DEFAULTS.topic,
+    group: checked(flags.group, ENV_VARS.group, '--group', parseGroup) ?? DEFAULTS.group,
     partitions: flags.partitions ?? DEFAULTS.partitions,
     kafkaSecurity: resolveKafkaSecurity(flags, env),
     redisCa: env[ENV_VARS.redisCa] ? readableFile(env[ENV_VARS.redisCa]!, ENV_VARS.redisCa) : undefined,
@@ -247,6 +258,48 @@ export function resolveConfig(flags: ConfigFlags, env: Environment = processEnvi
           ? parseDedupeWindow(env[ENV_VARS.dedupeWindow]!, ENV_VARS.dedupeWindow)
           : DEFAULTS.dedupeWindowSeconds,
   };
+}
+
+/** Kafka's longest topic name. */
+const KAFKA_TOPIC_MAX = 249;
+const DLQ_SUFFIX = '.dlq';
+/** The longest events topic: its dead-letter topic `<topic>.dlq` must be a legal name too. */
+export const TOPIC_MAX_LENGTH = KAFKA_TOPIC_MAX - DLQ_SUFFIX.length;
+
+/** A value fit to quote in a message: terminal-safe, and not a screenful. */
+function quoted(value: string): string {
+  const safe = sanitize(value);
+  return `"${safe.length > 60 ? `${safe.slice(0, 60)}...` : safe}"`;
+}
+
+/**
+ * An events topic Kafka accepts, and its dead-letter topic `<topic>.dlq` too: letters, digits, `.`,
+ * `_` and `-`, not `.` or `..`, at most {@link TOPIC_MAX_LENGTH} characters. Refused at start, before
+ * anything connects (else the broker refuses it, or the topic is created and its `.dlq` is not).
+ */
+export function parseTopic(value: string, name = '--topic'): string {
+  if (!/^[a-zA-Z0-9._-]+$/.test(value) || value === '.' || value === '..') {
+    throw new ConfigError(
+      `${name} ${quoted(value)} is not a Kafka topic name: letters, digits, '.', '_' and '-' only (not "." or "..")`,
+    );
+  }
+  if (value.length > TOPIC_MAX_LENGTH) {
+    throw new ConfigError(
+      `${name} ${quoted(value)} is ${value.length} characters long: at most ${TOPIC_MAX_LENGTH}, so that its dead-letter topic <topic>${DLQ_SUFFIX} stays within Kafka's ${KAFKA_TOPIC_MAX}`,
+    );
+  }
+  return value;
+}
+
+export const GROUP_MAX_LENGTH = 255;
+
+/** A consumer group id: not empty or blank, at most {@link GROUP_MAX_LENGTH} characters. */
+export function parseGroup(value: string, name = '--group'): string {
+  if (value.trim() === '') throw new ConfigError(`${name} ${quoted(value)} is empty: name a consumer group`);
+  if (value.length > GROUP_MAX_LENGTH) {
+    throw new ConfigError(`${name} ${quoted(value)} is ${value.length} characters long: at most ${GROUP_MAX_LENGTH}`);
+  }
+  return value;
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };

@@ -67,6 +67,15 @@ describe('seed, users, prefs', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no user "no-such-user"/);
   });
+
+  it('prefs set refuses a user that does not exist as prefs get does (exit 1), writing nothing', async () => {
+    const user = unique('no-such-user');
+    const result = await runCli(['prefs', 'set', user, 'sms', 'on', '--redis', redisUrl()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`error: no user "${user}" (hash user:${user} does not exist)\n`);
+    expect(result.stdout).toBe('');
+    expect(await redis.exists(`prefs:${user}`)).toBe(0);
+  });
 });
 
 describe('produce', () => {
@@ -187,6 +196,33 @@ describe('consume --dedupe-window', () => {
   });
 });
 
+describe('consume --topic, --group', () => {
+  it('refuses a topic Kafka would refuse, or whose <topic>.dlq it would, with usage (exit 2), creating nothing', async () => {
+    const tooLong = unique('events').padEnd(249, 'x');
+    for (const [args, env, message] of [
+      [['--topic', 'a b'], {}, /--topic "a b" is not a Kafka topic name/],
+      [['--topic', ''], {}, /--topic "" is not a Kafka topic name/],
+      [['--topic', '..'], {}, /--topic "\.\." is not a Kafka topic name/],
+      [['--topic', 'x'.repeat(300)], {}, /is 300 characters long: at most 245/],
+      [['--topic', tooLong], {}, /is 249 characters long: at most 245/],
+      [[], { EVENTS_TOPIC: 'bad topic' }, /EVENTS_TOPIC "bad topic" is not a Kafka topic name/],
+      [['--group', ''], {}, /--group "" is empty/],
+    ] as const) {
+      const result = await runCli(['consume', ...conn(), '--drain', ...args], { ...process.env, ...env });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+      expect(result.stderr, args.join(' ')).toMatch(/Usage: eventstream-tui consume/);
+    }
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      expect(await admin.listTopics()).not.toContain(tooLong);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
 describe('errors a user can act on', () => {
   it('a Kafka that does not answer: names it and says how to start one, exit 1', async () => {
     const result = await runCli(['consume', '--brokers', 'localhost:1', '--redis', redisUrl()]);
@@ -207,11 +243,27 @@ describe('errors a user can act on', () => {
       ['consume', '--output', 'xml'],
       ['produce', '--count', '-3'],
       ['run', '--rate', 'fast'],
+      // refused by the program rather than by commander: the same usage follows the message
+      ['produce', ...conn(), '--type', 'nope'],
+      ['prefs', 'set', 'user-02', 'fax', 'on', '--redis', redisUrl()],
+      ['users', '--redis', 'http://x'],
     ]) {
       const result = await runCli(args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toMatch(/Usage: eventstream-tui/);
     }
+  });
+
+  it('an unknown command is named as one, with the commands listed (exit 2)', async () => {
+    const result = await runCli(['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: unknown command 'frobnicate'\n/);
+    expect(result.stderr).not.toMatch(/too many arguments/);
+    expect(result.stderr).toMatch(/^Commands:\n(.*\n)* {2}consume /m);
+    // the word as given, without what it carries for the terminal
+    const escaped = await runCli(['\u001b]0;owned\u0007frob']);
+    expect(escaped.code).toBe(2);
+    expect(escaped.stderr).toMatch(/^error: unknown command 'frob'\n/);
   });
 
   it('a malformed --redis or REDIS_URL is refused (exit 2) without ever printing its password', async () => {
@@ -258,6 +310,7 @@ describe('errors a user can act on', () => {
       ],
       ['LOG_LEVEL', 'loud', /LOG_LEVEL "loud" is not one of/],
       ['KAFKA_TLS', 'maybe', /KAFKA_TLS "maybe" is not one of/],
+      ['CONSUMER_GROUP', 'g'.repeat(256), /CONSUMER_GROUP "g+\.\.\." is 256 characters long: at most 255/],
     ] as const) {
       const result = await runCli(['consume', ...conn(), '--topic', topic], { ...process.env, [name]: value });
       expect(result.code, name).toBe(2);

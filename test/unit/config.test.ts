@@ -8,6 +8,8 @@ import {
   explicitServices,
   parseBrokers,
   parseDedupeWindow,
+  parseGroup,
+  parseTopic,
   redactUrl,
   resolveConfig,
 } from '../../src/config/config.js';
@@ -62,6 +64,34 @@ describe('configuration: flags over env over defaults', () => {
     expect(() => parseBrokers('localhost')).toThrow(ConfigError);
     expect(() => parseBrokers('ok:1,bad:99999')).toThrow(/"bad:99999"/);
     expect(() => parseBrokers(' , ')).toThrow(/no broker/);
+  });
+
+  it('takes a topic Kafka accepts whose <topic>.dlq it accepts too, and refuses any other, naming the setting', () => {
+    for (const good of ['user_events', 'a', 'A.b-c_9', '...', 'x'.repeat(245)])
+      expect(parseTopic(good), good).toBe(good);
+    expect(resolveConfig({ topic: 'orders.v2' }, {}).topic).toBe('orders.v2');
+    for (const bad of ['a b', '', '.', '..', 'a/b', 'café', 'x'.repeat(246), 'x'.repeat(249), 'x'.repeat(300)]) {
+      expect(() => resolveConfig({ topic: bad }, {}), bad).toThrow(ConfigError);
+      expect(() => resolveConfig({ topic: bad }, {}), bad).toThrow(/^--topic "/);
+    }
+    expect(() => parseTopic('x'.repeat(246))).toThrow(/246 characters long: at most 245, so that .*<topic>\.dlq/);
+    // an escape sequence in the value does not reach the terminal
+    expect(() => parseTopic('a\u001b[31mb')).toThrow(/^--topic "ab" is not a Kafka topic name/);
+    // the environment's value, under its variable's name; the flag wins over it
+    expect(() => resolveConfig({}, { EVENTS_TOPIC: 'bad topic' })).toThrow(/^EVENTS_TOPIC "bad topic" is not a Kafka/);
+    expect(resolveConfig({ topic: 'good' }, { EVENTS_TOPIC: 'bad topic' }).topic).toBe('good');
+    expect(resolveConfig({}, { EVENTS_TOPIC: '' }).topic).toBe(DEFAULTS.topic);
+  });
+
+  it('takes a group id that is not blank and at most 255 characters', () => {
+    expect(parseGroup('notification-service')).toBe('notification-service');
+    expect(parseGroup('g'.repeat(255))).toBe('g'.repeat(255));
+    expect(() => resolveConfig({ group: '' }, {})).toThrow(/^--group "" is empty/);
+    expect(() => resolveConfig({ group: '  ' }, {})).toThrow(ConfigError);
+    expect(() => resolveConfig({ group: 'g'.repeat(256) }, {})).toThrow(
+      /^--group "g+\.\.\." is 256 characters long: at most 255/,
+    );
+    expect(() => resolveConfig({}, { CONSUMER_GROUP: 'g'.repeat(256) })).toThrow(/^CONSUMER_GROUP /);
   });
 
   it('rejects a Redis URL of another scheme', () => {

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { describe, expect, it, vi } from 'vitest';
 import { ServiceUnavailableError } from '../../src/app/services.js';
-import { knownFailure, UsageError } from '../../src/cli/guarded.js';
+import { knownFailure, reportFailure, setUsageCommand, UsageError } from '../../src/cli/guarded.js';
 import { ConfigError } from '../../src/config/config.js';
 import { StackError } from '../../src/stack/errors.js';
 
@@ -23,5 +24,23 @@ describe('one mapping from a failure to its message and exit code, for every com
 
   it('anything else is not known (main lets a bug show its stack trace)', () => {
     expect(knownFailure(new Error('boom'))).toBeUndefined();
+  });
+
+  it('a usage error is followed by the help of the command it was given to; any other failure is not', () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      setUsageCommand(new Command('eventstream-tui').command('probe').argument('<user>').exitOverride());
+      reportFailure({ text: 'error: bad value', code: 2 });
+      expect(written.join('')).toMatch(/^error: bad value\n\nUsage: eventstream-tui probe \[options\] <user>\n/);
+      written.length = 0;
+      reportFailure({ text: 'error: Redis at r:1 does not answer', code: 1 });
+      expect(written.join('')).toBe('error: Redis at r:1 does not answer\n');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
