@@ -132,6 +132,8 @@ export function attachHeadlessOutput(
   channels: readonly ChannelDefinition[],
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
+  /** The consumer's `connection` and `assignment` lines on stderr: info-level, hidden by LOG_LEVEL=warn and above. */
+  statusLines = true,
 ): HeadlessPrinter {
   const unsubscribes: (() => void)[] = [];
   // Lines are gathered and written once per turn of the event loop: a batch of thousands of outcomes
@@ -145,7 +147,7 @@ export function attachHeadlessOutput(
       (o) => {
         if (o.kind === 'delivery' && echoed.has(o.channel) && o.status === 'sent') {
           errBuffer.write(`[${o.channel}] ${sanitize(o.address ?? o.userId)}: ${sanitize(o.text ?? '')}\n`);
-        } else if (o.kind === 'connection' || o.kind === 'assignment') {
+        } else if (statusLines && (o.kind === 'connection' || o.kind === 'assignment')) {
           errBuffer.write(`${safeJson({ level: 'info', ...o })}\n`);
         }
       },

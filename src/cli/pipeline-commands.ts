@@ -16,7 +16,7 @@ import { sanitize } from '../text/sanitize.js';
 import { exitAfterOutput, onStdoutClosed } from './closed-output.js';
 import { EXIT } from './exit-codes.js';
 import { guarded, UsageError } from './guarded.js';
-import { attachHeadlessOutput, type OutputMode } from './headless-output.js';
+import { attachHeadlessOutput, type HeadlessPrinter, type OutputMode } from './headless-output.js';
 import { reportUnacknowledged } from './unacknowledged.js';
 import {
   positiveInt,
@@ -40,6 +40,12 @@ function settingsFrom(flags: PipelineFlags): PipelineSettings {
 
 export function headlessLogger(): Logger {
   return createLogger({ kind: 'stderr' }, logLevel('warn'));
+}
+
+/** Headless output; the consumer's status lines (info) show unless LOG_LEVEL asks for warn or less. */
+function headlessOutput(pipeline: Pipeline, mode: OutputMode): HeadlessPrinter {
+  const statusLines = ['trace', 'debug', 'info'].includes(logLevel('info'));
+  return attachHeadlessOutput(pipeline.telemetry, mode, pipeline.catalog.channels, undefined, undefined, statusLines);
 }
 
 /**
@@ -105,7 +111,7 @@ export function consumeCommand(): Command {
   cmd.action(async (flags: PipelineFlags & { drain?: boolean }) => {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines', pipeline.catalog.channels);
+      const printer = headlessOutput(pipeline, flags.output ?? 'lines');
       onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.startConsumer();
@@ -132,7 +138,7 @@ export function runHeadlessCommand(): Command {
         return runDashboard(flags);
       }
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      const printer = attachHeadlessOutput(pipeline.telemetry, flags.output ?? 'lines', pipeline.catalog.channels);
+      const printer = headlessOutput(pipeline, flags.output ?? 'lines');
       onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.seedIfEmpty();
@@ -175,11 +181,7 @@ export function produceCommand(): Command {
           `unknown event type "${sanitize(flags.type)}"; known: ${[...pipeline.catalog.eventTypes.keys()].join(', ')}`,
         );
       }
-      const printer = attachHeadlessOutput(
-        pipeline.telemetry,
-        flags.output === 'none' ? 'none' : 'lines',
-        pipeline.catalog.channels,
-      );
+      const printer = headlessOutput(pipeline, flags.output === 'none' ? 'none' : 'lines');
       await pipeline.ensureTopics();
       const users = flags.user ? [flags.user] : await pipeline.refreshUsers();
       const userIds = users.length > 0 ? users : sampleUsers(pipeline.catalog.channels).map((u) => u.profile.id);

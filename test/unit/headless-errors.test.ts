@@ -6,7 +6,7 @@ import type { ChannelDefinition } from '../../src/domain/channels/channel.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 
-function capture(mode: OutputMode, channels: readonly ChannelDefinition[] = []) {
+function capture(mode: OutputMode, channels: readonly ChannelDefinition[] = [], statusLines = true) {
   const telemetry = new Telemetry();
   const out = new PassThrough();
   const err = new PassThrough();
@@ -14,7 +14,7 @@ function capture(mode: OutputMode, channels: readonly ChannelDefinition[] = []) 
   let stderr = '';
   out.on('data', (c: Buffer) => (stdout += c.toString()));
   err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const printer = attachHeadlessOutput(telemetry, mode, channels, out, err);
+  const printer = attachHeadlessOutput(telemetry, mode, channels, out, err, statusLines);
   return { telemetry, printer, stdout: () => stdout, stderr: () => stderr };
 }
 
@@ -36,6 +36,21 @@ describe('errors in headless output', () => {
       c.printer.stop();
     },
   );
+
+  it('the consumer status lines (info) are hidden at LOG_LEVEL=warn and above; errors never are', async () => {
+    for (const statusLines of [true, false]) {
+      const c = capture('none', [], statusLines);
+      c.telemetry.publish({ kind: 'assignment', partitions: [0, 1], at: 1 });
+      c.telemetry.publish({ kind: 'connection', service: 'kafka', state: 'connected', detail: 'x', at: 1 });
+      c.telemetry.publish({ kind: 'error', source: 'kafka', message: 'broken', at: 1 });
+      await tick();
+      c.printer.stop();
+      const lines = c.stderr().trim().split('\n');
+      expect(lines.some((l) => l.includes('"kind":"assignment"'))).toBe(statusLines);
+      expect(lines.some((l) => l.includes('"kind":"connection"'))).toBe(statusLines);
+      expect(lines).toContain('error: kafka: broken');
+    }
+  });
 
   it('a flood is rate-limited to 5 lines a second, and what was not shown is counted', async () => {
     const c = capture('none');
