@@ -267,7 +267,7 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     },
     {
       keys: 'Ctrl-C',
-      description: 'quit',
+      description: 'quit, also while typing a filter or answering y/n (where q is a letter)',
       group: 'quit',
       in: ['filter', 'confirm'],
       matches: (input, key) => key.ctrl && input === 'c',
