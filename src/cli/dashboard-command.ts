@@ -55,12 +55,14 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const collector = new Collector();
   // The keys come from the catalog: known before the first frame, so every key acts from the first frame.
   const catalog = await loadCatalog();
+  // Embedded from the start (--embedded): the first frame names the stand-ins, not addresses it never uses.
+  const embedded = plan.kind === 'embedded';
   const store = createDashboardStore({
     info: {
-      brokers: config.brokers.join(','),
+      brokers: embedded ? EMBEDDED_KAFKA : config.brokers.join(','),
       topic: config.topic,
       group: config.group,
-      redisUrl: redactUrl(config.redisUrl),
+      redisUrl: embedded ? EMBEDDED_REDIS : redactUrl(config.redisUrl),
       logFile,
       mode: '',
     },
@@ -175,8 +177,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     info: {
       ...store.getState().info,
       mode: launched.mode,
-      brokers: p.embedded ? 'in-process log' : config.brokers.join(','),
-      redisUrl: p.embedded ? 'in-memory' : redactUrl(config.redisUrl),
+      brokers: p.embedded ? EMBEDDED_KAFKA : config.brokers.join(','),
+      redisUrl: p.embedded ? EMBEDDED_REDIS : redactUrl(config.redisUrl),
     },
   });
   // Connected and seeded where Redis answered: users read after that are all there are.
@@ -229,6 +231,10 @@ async function connectInBackground(
   }
   return false;
 }
+
+/** What the status bar names in the embedded mode, in place of addresses. */
+const EMBEDDED_KAFKA = 'in-process log';
+const EMBEDDED_REDIS = 'in-memory';
 
 /** Keys pressed but never carried out (quit before Kafka or Redis answered): said off the dashboard's screen. */
 function reportKeysNotDone(keys: readonly string[]): void {
