@@ -62,6 +62,7 @@ export class EventProducer {
   private batchSize = SEND_BATCH;
   private backpressure = false;
   private reportedBacklog = 0;
+  private reportedFull = false;
   private stopped = false;
 
   constructor(private readonly options: ProducerOptions) {
@@ -215,8 +216,10 @@ export class EventProducer {
   }
 
   private reportBacklog(): void {
-    if (this.unacked.length === this.reportedBacklog) return;
+    // Said when the count or the backpressure changes: a backlog that turns full at the same count is news too.
+    if (this.unacked.length === this.reportedBacklog && this.backpressure === this.reportedFull) return;
     this.reportedBacklog = this.unacked.length;
+    this.reportedFull = this.backpressure;
     this.options.telemetry.publish({
       kind: 'backlog',
       unacknowledged: this.unacked.length,

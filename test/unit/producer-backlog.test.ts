@@ -1,5 +1,5 @@
 /** The producer never drops an event it made: a bounded backlog, backpressure that says so, and a count at stop. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import type { EventLog, OutboundMessage } from '../../src/pipeline/event-log.js';
 import { EventProducer } from '../../src/pipeline/producer.js';
@@ -70,6 +70,23 @@ describe('the producer backlog', () => {
     expect(new Set(produced).size).toBe(produced.length);
     expect(broker.sent.length).toBe(produced.length);
     expect(produced.length).toBeGreaterThanOrEqual(300);
+  });
+
+  it('a backlog that turns full at the count it already had is said to be full (it was not: a flaky test found it)', async () => {
+    const broker = stalledLog();
+    const { p, published } = await producer(broker.log, 50);
+    vi.useFakeTimers();
+    try {
+      p.start(2_000);
+      vi.advanceTimersByTime(25); // one tick: 50 events made, exactly the room there was
+      expect(published.filter((o) => o.kind === 'backlog').at(-1)).toMatchObject({ unacknowledged: 50, full: false });
+      vi.advanceTimersByTime(25); // the next: 50 more wanted, no room: full, at the same count
+      expect(published.filter((o) => o.kind === 'backlog').at(-1)).toMatchObject({ unacknowledged: 50, full: true });
+    } finally {
+      vi.useRealTimers();
+      broker.open();
+      await p.stop();
+    }
   });
 
   it('stopped while the broker takes nothing: stop returns every event made (the CLI exits 3 with them)', async () => {
