@@ -65,49 +65,33 @@ const ESC_THEN: [string, Record<string, unknown>, string, string[]][] = [
   ['Esc Esc in the detail', { view: 'detail' }, '\u001B\u001B', ['close', 'close']],
 ];
 
+/** The actions `sequence` takes on a dashboard in `state`, once at least `count` of them were taken. */
+async function actionsOf(state: Record<string, unknown>, sequence: string, count = 1): Promise<string[]> {
+  const { store } = makeStore();
+  store.setState(state);
+  const actions = recordingActions();
+  const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
+  await settle();
+  r.stdin.write(sequence);
+  await waitForFrame(
+    () => actions.calls.join('|'),
+    (c) => c.length > 0 && c.split('|').length >= count,
+    `the action(s) for ${JSON.stringify(sequence)}`,
+  );
+  return actions.calls;
+}
+
 describe('keys', () => {
   it.each(KEYS)('%s → %s', async (_name, sequence, expected) => {
-    const { store } = makeStore();
-    const actions = recordingActions();
-    const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
-    await settle();
-    r.stdin.write(sequence);
-    await waitForFrame(
-      () => actions.calls.join('|'),
-      (c) => c.length > 0,
-      `the action for ${JSON.stringify(sequence)}`,
-    );
-    expect(actions.calls).toEqual([expected]);
+    expect(await actionsOf({}, sequence)).toEqual([expected]);
   });
 
   it.each(MODE_KEYS)('%s → %s', async (_name, state, sequence, expected) => {
-    const { store } = makeStore();
-    store.setState(state);
-    const actions = recordingActions();
-    const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
-    await settle();
-    r.stdin.write(sequence);
-    await waitForFrame(
-      () => actions.calls.join('|'),
-      (c) => c.length > 0,
-      `the action for ${JSON.stringify(sequence)}`,
-    );
-    expect(actions.calls).toEqual([expected]);
+    expect(await actionsOf(state, sequence)).toEqual([expected]);
   });
 
   it.each(ESC_THEN)('%s', async (_name, state, sequence, expected) => {
-    const { store } = makeStore();
-    store.setState(state);
-    const actions = recordingActions();
-    const r = renderAt(<App store={store} actions={actions} color={false} />, 120, 40);
-    await settle();
-    r.stdin.write(sequence);
-    await waitForFrame(
-      () => actions.calls.join('|'),
-      (c) => c.split('|').length >= expected.length,
-      `the actions for ${JSON.stringify(sequence)}`,
-    );
-    expect(actions.calls).toEqual(expected);
+    expect(await actionsOf(state, sequence, expected.length)).toEqual(expected);
   });
 
   it('ignores keys that act elsewhere: s, R and y do nothing in the panels while no question waits', async () => {
