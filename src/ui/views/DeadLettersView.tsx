@@ -1,9 +1,8 @@
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import { cell, clock } from '../format.js';
-import type { DashboardStore, LetterRow } from '../store.js';
-import type { Theme } from '../theme.js';
-import { ScrollView, type ViewLine } from './ScrollView.js';
+import type { LetterRow } from '../store.js';
+import { ScrollView, type ViewLine, type ViewProps } from './ScrollView.js';
 
 const columns = (width: number) => {
   const pos = 10;
@@ -56,17 +55,7 @@ export function letterLines(topic: string, l: LetterRow, width: number): ViewLin
 }
 
 /** `d`: the newest dead letters of <topic>.dlq read from Kafka; Enter opens one; R replays it. */
-export function DeadLettersView({
-  store,
-  theme,
-  width,
-  height,
-}: {
-  store: DashboardStore;
-  theme: Theme;
-  width: number;
-  height: number;
-}) {
+export function DeadLettersView({ store, theme, width, height }: ViewProps) {
   const { dl, view, scroll, confirm } = useStore(
     store,
     useShallow((s) => ({ dl: s.deadLetters, view: s.view, scroll: s.scroll, confirm: s.confirm })),

@@ -1,23 +1,11 @@
 import { useMemo } from 'react';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
-import type { DashboardStore } from '../store.js';
-import type { Theme } from '../theme.js';
 import { detailLines } from './detail-lines.js';
-import { ScrollView } from './ScrollView.js';
+import { ScrollView, type ViewProps } from './ScrollView.js';
 
 /** Enter on a stream or delivery row: the event, its payload and its trace, kept current while open. */
-export function DetailView({
-  store,
-  theme,
-  width,
-  height,
-}: {
-  store: DashboardStore;
-  theme: Theme;
-  width: number;
-  height: number;
-}) {
+export function DetailView({ store, theme, width, height }: ViewProps) {
   const { detail, scroll } = useStore(
     store,
     useShallow((s) => ({ detail: s.detail, scroll: s.scroll })),

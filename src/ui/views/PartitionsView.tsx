@@ -1,22 +1,10 @@
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import { cell, clock, compactNumber } from '../format.js';
-import type { DashboardStore } from '../store.js';
-import type { Theme } from '../theme.js';
-import { ScrollView, type ViewLine } from './ScrollView.js';
+import { ScrollView, type ViewLine, type ViewProps } from './ScrollView.js';
 
 /** `l`: one row per partition of the topic: committed and end offsets, lag, owner, events/s. */
-export function PartitionsView({
-  store,
-  theme,
-  width,
-  height,
-}: {
-  store: DashboardStore;
-  theme: Theme;
-  width: number;
-  height: number;
-}) {
+export function PartitionsView({ store, theme, width, height }: ViewProps) {
   const { p, topic, scroll } = useStore(
     store,
     useShallow((s) => ({ p: s.partitions, topic: s.info.topic, scroll: s.scroll })),

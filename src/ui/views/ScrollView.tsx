@@ -1,11 +1,20 @@
 import { Box, Text } from 'ink';
 import { cell } from '../format.js';
+import type { DashboardStore } from '../store.js';
 import type { Theme } from '../theme.js';
 
 /**
  * One line of a view: its text (sanitized and cut to the width when drawn) and how it looks; `lead`, a
  * cell of its own width and colour before the text (a key in the help).
  */
+/** What each full-screen view is given: the store it reads and the space it has. */
+export interface ViewProps {
+  store: DashboardStore;
+  theme: Theme;
+  width: number;
+  height: number;
+}
+
 export interface ViewLine {
   text: string;
   lead?: { text: string; width: number; color?: string | undefined } | undefined;
