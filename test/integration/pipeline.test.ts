@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOnPath } from '../../src/stack/toolchain.js';
-import { runCli } from '../support/cli.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import {
   brokers,
   CliProcess,
@@ -381,29 +381,8 @@ describe('scale-out and shutdown', () => {
       topic,
       Array.from({ length: 9 }, () => event('user_signup', carol.id)),
     );
-    const result = await runCli(
-      [
-        'consume',
-        '--drain',
-        '--brokers',
-        brokers(),
-        '--redis',
-        redisUrl(),
-        '--topic',
-        topic,
-        '--group',
-        unique('group'),
-        '--output',
-        'stats',
-      ],
-      process.env,
-      60_000,
-    );
+    const { result, stats } = await drain(topic, unique('group'), 60_000);
     expect(result.code).toBe(0);
-    const stats = result.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, number>);
     expect(stats.at(-1)).toMatchObject({ kind: 'stats', consumed: 9, deadletter: 0 });
     expect(stats.at(-1)!.sent! + stats.at(-1)!.skipped!).toBe(36);
   });
@@ -415,32 +394,45 @@ describe('scale-out and shutdown', () => {
       topic,
       Array.from({ length: 6 }, () => event('user_signup', carol.id)),
     );
-    const group = unique('group');
-    const result = await runCli(
-      [
-        'consume',
-        '--drain',
-        '--from',
-        'latest',
-        '--brokers',
-        brokers(),
-        '--redis',
-        redisUrl(),
-        '--topic',
-        topic,
-        '--group',
-        group,
-        '--output',
-        'stats',
-      ],
-      process.env,
-      30_000,
-    );
+    const { result, stats } = await drain(topic, unique('group'), 30_000, ['--from', 'latest']);
     expect(result.code, result.stderr).toBe(0);
-    const last = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
-    expect(last).toMatchObject({ kind: 'stats', consumed: 0 });
+    expect(stats.at(-1)).toMatchObject({ kind: 'stats', consumed: 0 });
   });
 });
+
+/** `consume --drain --output stats` of `topic` as group `group`: its result and its stats lines. */
+async function drain(
+  topic: string,
+  group: string,
+  timeoutMs: number,
+  extra: string[] = [],
+): Promise<{ result: CliResult; stats: Record<string, number>[] }> {
+  const result = await runCli(
+    [
+      'consume',
+      '--drain',
+      ...extra,
+      '--brokers',
+      brokers(),
+      '--redis',
+      redisUrl(),
+      '--topic',
+      topic,
+      '--group',
+      group,
+      '--output',
+      'stats',
+    ],
+    process.env,
+    timeoutMs,
+  );
+  const stats = result.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Record<string, number>);
+  return { result, stats };
+}
 
 async function carolPrefs(): Promise<void> {
   await redis.hset(`prefs:${carol.id}`, { email: 'on', sms: 'on', push: 'on', console: 'off' });
