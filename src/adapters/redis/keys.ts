@@ -15,6 +15,11 @@ export function dedupeGeneration(ms: number, windowSeconds = DEDUPE_WINDOW_SECON
   return Math.floor(ms / (windowSeconds * 1000));
 }
 
+/** The window an event's dedupe records live in: the one its `occurredAt` falls in (now, for an event without one). */
+export function eventGeneration(occurredAtMs: number, windowSeconds: number, now: () => number): number {
+  return dedupeGeneration(Number.isFinite(occurredAtMs) ? occurredAtMs : now(), windowSeconds);
+}
+
 /** The consumer's dedupe ledger: field = event id, value = the channels delivered (comma-separated). */
 export const ledgerKey = (generation: number): string => `delivered:g${generation}`;
 

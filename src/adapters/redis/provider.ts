@@ -14,7 +14,7 @@ import {
   type SendRequest,
   type SendResult,
 } from '../../pipeline/ports.js';
-import { dedupeGeneration, outboxKey, providerSentKey } from './keys.js';
+import { eventGeneration, outboxKey, providerSentKey } from './keys.js';
 
 export interface MockProviderOptions {
   latencyMs: number;
@@ -179,13 +179,9 @@ export class MockProvider implements NotificationProvider {
     );
   }
 
-  /** The window of event time a send's idempotency record lives in (now, for an event without a time). */
+  /** The window of event time a send's idempotency record lives in. */
   private generation(request: SendRequest): number {
-    const t = request.occurredAtMs;
-    return dedupeGeneration(
-      Number.isFinite(t) ? t : (this.options.now ?? Date.now)(),
-      this.options.idempotencyWindowSeconds,
-    );
+    return eventGeneration(request.occurredAtMs, this.options.idempotencyWindowSeconds, this.options.now ?? Date.now);
   }
 
   async sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]> {

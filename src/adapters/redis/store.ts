@@ -15,7 +15,7 @@ import {
   type LedgerMark,
   type UserRecord,
 } from '../../pipeline/ports.js';
-import { dedupeGeneration, ledgerKey, prefsKey, userKey, usersSetKey } from './keys.js';
+import { eventGeneration, ledgerKey, prefsKey, userKey, usersSetKey } from './keys.js';
 
 const PROFILE_FIELDS = ['name', ...ADDRESS_FIELDS] as const;
 
@@ -41,7 +41,7 @@ export class RedisStore {
 
   /** The ledger generation an event's record lives in: the window its `occurredAt` falls in. */
   private generationOf(occurredAtMs: number): number {
-    return dedupeGeneration(Number.isFinite(occurredAtMs) ? occurredAtMs : this.now(), this.dedupeWindowSeconds);
+    return eventGeneration(occurredAtMs, this.dedupeWindowSeconds, this.now);
   }
 
   /** The events' indexes by ledger generation (a chunk's events share one window, as a rule). */
