@@ -95,6 +95,9 @@ class RedisHealth {
   }
 }
 
+/** An event as the dedupe ledger knows it. */
+const ledgerEvent = (e: Received): LedgerEvent => ({ id: e.event.id, occurredAtMs: e.occurredAtMs });
+
 export class BatchProcessor {
   private readonly knownTypes: ReadonlySet<string>;
   private readonly now: () => number;
@@ -255,7 +258,7 @@ export class BatchProcessor {
     const started = this.now();
     const what = 'looking up users and preferences in Redis';
     const userIds = [...new Set(events.map((e) => e.event.userId))];
-    const ledger = events.map((e): LedgerEvent => ({ id: e.event.id, occurredAtMs: e.occurredAtMs }));
+    const ledger = events.map(ledgerEvent);
     try {
       const lookup = await this.untilDone('redis', what, () => this.options.store.lookupBatch(userIds, ledger), chunk);
       return { lookup, lookupMs: this.now() - started, found: events };
@@ -270,11 +273,7 @@ export class BatchProcessor {
         const one = await this.untilDone(
           'redis',
           what,
-          () =>
-            this.options.store.lookupBatch(
-              [userId],
-              mine.map((e) => ({ id: e.event.id, occurredAtMs: e.occurredAtMs })),
-            ),
+          () => this.options.store.lookupBatch([userId], mine.map(ledgerEvent)),
           chunk,
         );
         lookup.users.set(userId, one.users.get(userId));
