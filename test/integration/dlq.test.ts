@@ -126,7 +126,7 @@ describe('dlq replay of a failed delivery', () => {
     // email failed too, but this was the SMS letter: email is left for its own letter
     expect(outcome('email')).toEqual(['skipped not-replayed', 'skipped not-replayed']);
     const smsOutbox = (await readOutbox(redis, 'sms')).filter((m) => m.event === e.id);
-    expect(smsOutbox.map((m) => [m.key, m.to])).toEqual([[`${e.id}:sms`, dana.phone]]);
+    expect(smsOutbox.map((m) => [m.event, m.to])).toEqual([[e.id, dana.phone]]);
     expect((await readOutbox(redis, 'email')).filter((m) => m.event === e.id)).toEqual([]);
 
     // what went back to the topic: the original bytes and headers, no dlq-* header, where it came from

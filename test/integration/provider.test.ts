@@ -1,6 +1,6 @@
 /**
- * The mock provider's script on a real Redis: the idempotency keys of a batch go in one argument
- * (joined by newlines) unless one of them holds a newline, and either way each is accepted once.
+ * The mock provider's script on a real Redis: the event ids of a batch go in one argument (joined by
+ * newlines) unless one of them holds a newline, and either way each (event, channel) is accepted once.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { MockProvider, type OutboxLine } from '../../src/adapters/redis/provider.js';
@@ -20,8 +20,7 @@ const request = (eventId: string): SendRequest => ({
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`outbox:{${channel}}*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await redis.del(`outbox:{provider}:${channel}`);
   redis.disconnect();
 });
 
@@ -42,10 +41,11 @@ describe('the mock provider on Redis', () => {
       'already-accepted',
     ]);
     expect(await provider.sendMany([request(odd), request(e3)])).toEqual(['already-accepted', 'already-accepted']);
-    const [accepted] = await redis.keys(`outbox:{${channel}}:sent:g*`);
-    expect((await redis.smembers(accepted!)).sort()).toEqual([e0, odd, e2, e3].map((e) => `${e}:${channel}`).sort());
-    const outbox = (await redis.lrange(`outbox:{${channel}}`, 0, -1)).map((l) => JSON.parse(l) as OutboxLine);
+    const records = `outbox:{provider}:sent:g${Math.floor(Date.now() / 86_400_000)}`;
+    expect(await redis.hmget(records, e0, odd, e2, e3)).toEqual([channel, channel, channel, channel]);
+    const outbox = (await redis.lrange(`outbox:{provider}:${channel}`, 0, -1)).map((l) => JSON.parse(l) as OutboxLine);
     expect(outbox.map((l) => l.event)).toEqual([e0, odd, e2, e3]);
-    expect(outbox[1]).toMatchObject({ key: `${odd}:${channel}`, text: 'Line one\nand "quoted" \\ tab\t 🚀 end' });
+    expect(outbox[1]).toMatchObject({ event: odd, text: 'Line one\nand "quoted" \\ tab\t 🚀 end' });
+    await redis.hdel(records, e0, odd, e2, e3);
   });
 });

@@ -18,7 +18,10 @@ const request = (eventId: string, channel = 'email', occurredAtMs = T): SendRequ
   occurredAtMs,
 });
 
-describe('the mock provider accepts each idempotency key once and keeps what it accepted', () => {
+const outboxOf = async (redis: Redis, channel: string): Promise<OutboxLine[]> =>
+  (await redis.lrange(`outbox:{provider}:${channel}`, 0, -1)).map((l) => JSON.parse(l) as OutboxLine);
+
+describe('the mock provider accepts each (event, channel) once and keeps what it accepted', () => {
   it('one batch: repeats inside it and across batches are already-accepted; the outbox holds each message once', async () => {
     const redis = new RedisMock() as unknown as Redis;
     await redis.flushall(); // ioredis-mock instances share their data
@@ -40,44 +43,76 @@ describe('the mock provider accepts each idempotency key once and keeps what it 
     expect(await provider.send(request('e3', 'email', T + DAY))).toBe('already-accepted');
     expect(await provider.send(request('e1', 'sms'))).toBe('accepted');
     const window = Math.floor(T / DAY);
-    expect((await redis.smembers(`outbox:{email}:sent:g${window}`)).sort()).toEqual(['e1:email', 'e2:email']);
-    expect(await redis.smembers(`outbox:{email}:sent:g${window + 1}`)).toEqual(['e3:email']);
-    const ttl = await redis.ttl(`outbox:{email}:sent:g${window}`);
+    expect(await redis.hgetall(`outbox:{provider}:sent:g${window}`)).toEqual({ e1: 'email,sms', e2: 'email' });
+    expect(await redis.hgetall(`outbox:{provider}:sent:g${window + 1}`)).toEqual({ e3: 'email' });
+    const ttl = await redis.ttl(`outbox:{provider}:sent:g${window}`);
     expect(ttl).toBeGreaterThan(DAY / 1000);
     expect(ttl).toBeLessThanOrEqual((2 * DAY) / 1000);
-    const outbox = (await redis.lrange('outbox:{email}', 0, -1)).map((l) => JSON.parse(l) as OutboxLine);
-    expect(outbox.map((l) => l.key)).toEqual(['e1:email', 'e2:email', 'e3:email']);
-    expect(outbox[0]).toMatchObject({
+    const outbox = await outboxOf(redis, 'email');
+    expect(outbox.map((l) => l.event)).toEqual(['e1', 'e2', 'e3']);
+    expect(outbox[0]).toEqual({
       event: 'e1',
       user: 'user-01',
       to: 'ada@example.com',
       text: 'Line one\nand "quoted" \\ tab\t 🚀 \u2028 end',
       at: T,
     });
+    expect((await outboxOf(redis, 'sms')).map((l) => l.event)).toEqual(['e1']);
   });
 
-  it('quotes what needs quoting: an event id, user or key with quotes, backslashes, controls, lone surrogates', async () => {
+  it('every channel of a batch in one call: an event twice, a channel sent before, in any order', async () => {
+    const redis = new RedisMock() as unknown as Redis;
+    await redis.flushall();
+    const provider = new MockProvider(redis, { now: () => T });
+    expect(await provider.send(request('e2', 'push'))).toBe('accepted');
+    const all = (id: string): SendRequest[] => ['email', 'sms', 'push'].map((c) => request(id, c));
+    expect(await provider.sendMany([...all('e1'), ...all('e2'), request('e1', 'sms'), ...all('e1')])).toEqual([
+      ...['accepted', 'accepted', 'accepted'],
+      ...['accepted', 'accepted', 'already-accepted'],
+      'already-accepted',
+      ...['already-accepted', 'already-accepted', 'already-accepted'],
+    ]);
+    expect(await redis.hgetall(`outbox:{provider}:sent:g${Math.floor(T / DAY)}`)).toEqual({
+      e1: 'email,sms,push',
+      e2: 'push,email,sms',
+    });
+    for (const channel of ['email', 'sms'])
+      expect((await outboxOf(redis, channel)).map((l) => l.event)).toEqual(['e1', 'e2']);
+    expect((await outboxOf(redis, 'push')).map((l) => l.event)).toEqual(['e2', 'e1']);
+  });
+
+  it("an outbox that is another program's key refuses that channel's sends and writes nothing for them; the other channels are accepted", async () => {
+    const redis = new RedisMock() as unknown as Redis;
+    await redis.flushall();
+    await redis.set('outbox:{provider}:sms', 'not a list');
+    const provider = new MockProvider(redis, { now: () => T });
+    const results = await provider.sendMany([request('e1', 'email'), request('e1', 'sms'), request('e2', 'sms')]);
+    expect(results[0]).toBe('accepted');
+    for (const refused of results.slice(1)) expect(String(refused)).toMatch(/^PermanentError: sms: WRONGTYPE/);
+    expect(await redis.hgetall(`outbox:{provider}:sent:g${Math.floor(T / DAY)}`)).toEqual({ e1: 'email' });
+    expect(await redis.get('outbox:{provider}:sms')).toBe('not a list');
+    await expect(provider.send(request('e2', 'sms'))).rejects.toThrow(/sms: WRONGTYPE/);
+  });
+
+  it('quotes what needs quoting: an event id or user with quotes, backslashes, controls, lone surrogates', async () => {
     const redis = new RedisMock() as unknown as Redis;
     await redis.flushall(); // ioredis-mock instances share their data
     const provider = new MockProvider(redis);
     const odd = ['e"1', 'e\\2', 'e\t3', 'e\ud8004', 'plain'];
     const requests = odd.flatMap((id) => [request(id, 'email'), request(id, 'email')]);
-    requests.push({ ...request('plain', 'email'), idempotencyKey: 'plain:"odd"', userId: 'u"ser' });
+    requests.push({ ...request('plain', 'sms'), userId: 'u"ser' });
     const results = await provider.sendMany(requests);
     expect(results.filter((r) => r === 'accepted')).toHaveLength(odd.length + 1);
-    const outbox = (await redis.lrange('outbox:{email}', 0, -1)).map((l) => JSON.parse(l) as OutboxLine);
-    expect(outbox.map((l) => [l.event, l.key, l.user])).toEqual([
-      ...odd.map((id) => [id, `${id}:email`, 'user-01']),
-      ['plain', 'plain:"odd"', 'u"ser'],
-    ]);
+    expect((await outboxOf(redis, 'email')).map((l) => [l.event, l.user])).toEqual(odd.map((id) => [id, 'user-01']));
+    expect((await outboxOf(redis, 'sms')).map((l) => [l.event, l.user])).toEqual([['plain', 'u"ser']]);
   });
 
   it('keeps the newest messages up to its length', async () => {
     const redis = new RedisMock() as unknown as Redis;
+    await redis.flushall();
     const provider = new MockProvider(redis, { outboxMaxLen: 3 });
     await provider.sendMany(['a', 'b', 'c', 'd', 'e'].map((id) => request(id)));
-    const outbox = (await redis.lrange('outbox:{email}', 0, -1)).map((l) => JSON.parse(l) as OutboxLine);
-    expect(outbox.map((l) => l.event)).toEqual(['c', 'd', 'e']);
+    expect((await outboxOf(redis, 'email')).map((l) => l.event)).toEqual(['c', 'd', 'e']);
   });
 });
 

@@ -24,11 +24,11 @@ export function eventGeneration(occurredAtMs: number, windowSeconds: number, now
 export const ledgerKey = (generation: number): string => `delivered:g${generation}`;
 
 /**
- * The mock provider of one channel: its outbox, a list of what it accepted (one JSON line per message,
- * newest last), and its idempotency records (a set of idempotency keys per window of event time).
- * Hash-tagged by channel, so both live in one Redis Cluster slot and one script writes both.
+ * The mock provider: per channel an outbox, a list of what it accepted (one JSON line per message,
+ * newest last), and one idempotency record per event for every channel (a hash per window of event
+ * time: field = event id, value = the channels accepted, comma-separated). All under one hash tag, so
+ * they live in one Redis Cluster slot and one script call writes a batch's sends on every channel.
  */
-export const outboxKey = (channel: string): string => `outbox:{${channel}}`;
-/** The idempotency keys a provider accepted for events that happened in window `generation` (a set). */
-export const providerSentKey = (channel: string, generation: number): string =>
-  `outbox:{${channel}}:sent:g${generation}`;
+export const outboxKey = (channel: string): string => `outbox:{provider}:${channel}`;
+/** The provider's records of the events that happened in window `generation` (a hash). */
+export const providerSentKey = (generation: number): string => `outbox:{provider}:sent:g${generation}`;

@@ -2,7 +2,7 @@
  * The mock notification provider: it behaves like a real one (latency, failures,
  * an idempotency key per send, a batch API) and keeps what it accepted outside the
  * consumer, in Redis, so a crash cannot make it forget:
- * `redis-cli LRANGE 'outbox:{email}' -10 -1`.
+ * `redis-cli LRANGE 'outbox:{provider}:email' -10 -1`.
  */
 import { isPermanent, PermanentError } from '../../pipeline/errors.js';
 import type { RedisClient } from './client.js';
@@ -27,77 +27,142 @@ export interface MockProviderOptions {
   now?: () => number;
 }
 
-// Accept once per idempotency key, for a batch of one channel and one window of event time, atomically:
-// look the keys up in that window's set, append the new messages to the outbox, add their keys.
-// KEYS: outbox, the window's set. ARGV: the set's TTL, outbox length, the outbox lines (JSON, one per
-// send, joined by newlines: JSON text has none of its own), then the idempotency keys: 'joined' and all
-// of them in one argument, joined by newlines (when none holds a newline: the usual case), or 'each'
-// and one argument per key. Returns one character per send: '1' accepted, '0' already accepted.
-// The usual batch (no key seen before, none twice) takes the short way: one SMISMEMBER, one SADD,
-// one RPUSH, and no table of its own per key.
+// Accept each (event, channel) once, for a batch of events of one window of event time, every channel
+// at once, atomically: read the events' records in the window's hash, append the new messages to the
+// channels' outboxes, write the records (field = event id, value = the channels accepted, in order).
+// KEYS: the window's hash, then the outbox of each channel of the batch. ARGV: the hash's TTL, the
+// outbox length, the channel names (comma-separated, in KEYS order), per entry (an event, in order)
+// its number of sends as one byte ('@' + n), the entries' channels one byte each ('@' + the channel's
+// place from 1: 'A' the first; letters, so that no client takes them for numbers), then 'joined' and the event ids in one argument joined by newlines (when none holds a
+// newline: the usual case) or 'each' and one argument per id, then per channel its outbox lines (JSON,
+// in entry order, joined by newlines: JSON text has none of its own). Returns one character per send,
+// in order: '1' accepted, '0' already accepted, 'x' refused (that channel's outbox is a key of another
+// type: nothing is written to it, the other channels go on).
+// The usual batch (no event seen before, none twice, no outbox refused) takes the short way: one HMGET,
+// one HSET, one RPUSH per channel, and no Lua table per event.
 const ACCEPT_MANY = `
-local ids = {}
-if ARGV[4] == 'joined' then
-  local keys, from = ARGV[5], 1
-  while from <= #keys do
-    local to = string.find(keys, '\\n', from, true) or (#keys + 1)
-    ids[#ids + 1] = string.sub(keys, from, to - 1)
-    from = to + 1
-  end
-else
-  for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
-end
-local n = #ids
-local known = redis.call('SMISMEMBER', KEYS[2], unpack(ids))
-local blob, lines, from = ARGV[3], {}, 1
-local fresh = true
-for i = 1, n do
-  if known[i] == 1 then fresh = false break end
-end
-if fresh and redis.call('SADD', KEYS[2], unpack(ids)) == n then
+local names = {}
+for name in string.gmatch(ARGV[3], '[^,]+') do names[#names + 1] = name end
+local counts, chans = ARGV[4], ARGV[5]
+local n, ids, blobAt = #counts, {}, 0
+if ARGV[6] == 'joined' then
+  local s, from = ARGV[7], 1
   for i = 1, n do
-    local to = string.find(blob, '\\n', from, true) or (#blob + 1)
-    lines[i] = string.sub(blob, from, to - 1)
+    local to = string.find(s, '\\n', from, true) or (#s + 1)
+    ids[i] = string.sub(s, from, to - 1)
     from = to + 1
   end
-  redis.call('RPUSH', KEYS[1], unpack(lines))
-  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-  redis.call('EXPIRE', KEYS[2], ARGV[1])
-  return string.rep('1', n)
+  blobAt = 8
+else
+  for i = 1, n do ids[i] = ARGV[6 + i] end
+  blobAt = 7 + n
 end
--- Some key seen before, or one key twice in the batch: one by one.
-local out, added, taken = {}, {}, {}
-for i = 1, n do
-  local to = string.find(blob, '\\n', from, true) or (#blob + 1)
-  local id = ids[i]
-  if known[i] == 1 or taken[id] then
-    out[i] = '0'
-  else
-    taken[id] = true
-    out[i] = '1'
-    lines[#lines + 1] = string.sub(blob, from, to - 1)
-    added[#added + 1] = id
+local refused, fresh = {}, true
+for c = 1, #names do
+  local t = redis.call('TYPE', KEYS[1 + c])
+  if type(t) == 'table' then t = t.ok end
+  if t ~= 'list' and t ~= 'none' then refused[c] = true fresh = false end
+end
+local known = redis.call('HMGET', KEYS[1], unpack(ids))
+if fresh then
+  for i = 1, n do
+    if type(known[i]) == 'string' then fresh = false break end
   end
-  from = to + 1
 end
-if #lines > 0 then
-  redis.call('RPUSH', KEYS[1], unpack(lines))
-  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-  redis.call('SADD', KEYS[2], unpack(added))
-  redis.call('EXPIRE', KEYS[2], ARGV[1])
+local function push(c, lines)
+  if #lines == 0 then return end
+  redis.call('RPUSH', KEYS[1 + c], unpack(lines))
+  redis.call('LTRIM', KEYS[1 + c], -tonumber(ARGV[2]), -1)
+end
+if fresh then
+  local fields, values, p = {}, {}, 1
+  for i = 1, n do
+    local k = string.byte(counts, i) - 64
+    local mine = string.sub(chans, p, p + k - 1)
+    local value = values[mine]
+    if not value then
+      local parts = {}
+      for j = 1, k do parts[j] = names[string.byte(mine, j) - 64] end
+      value = table.concat(parts, ',')
+      values[mine] = value
+    end
+    fields[2 * i - 1] = ids[i]
+    fields[2 * i] = value
+    p = p + k
+  end
+  if redis.call('HSET', KEYS[1], unpack(fields)) == n then
+    for c = 1, #names do
+      local blob, lines, from = ARGV[blobAt + c - 1], {}, 1
+      while from <= #blob do
+        local to = string.find(blob, '\\n', from, true) or (#blob + 1)
+        lines[#lines + 1] = string.sub(blob, from, to - 1)
+        from = to + 1
+      end
+      push(c, lines)
+    end
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+    return string.rep('1', #chans)
+  end
+  -- An event twice in the batch: one by one below, which writes its records again.
+end
+local sets, lists, order, changed, out, pending, cursor = {}, {}, {}, {}, {}, {}, {}
+for c = 1, #names do pending[c] = {} cursor[c] = 1 end
+local p = 1
+for i = 1, n do
+  local id = ids[i]
+  local set = sets[id]
+  if not set then
+    set, lists[id] = {}, {}
+    if type(known[i]) == 'string' then
+      for name in string.gmatch(known[i], '[^,]+') do
+        set[name] = true
+        lists[id][#lists[id] + 1] = name
+      end
+    end
+    sets[id] = set
+    order[#order + 1] = id
+  end
+  for j = 0, string.byte(counts, i) - 65 do
+    local c = string.byte(chans, p + j) - 64
+    local blob, from = ARGV[blobAt + c - 1], cursor[c]
+    local to = string.find(blob, '\\n', from, true) or (#blob + 1)
+    cursor[c] = to + 1
+    local name = names[c]
+    if refused[c] then
+      out[#out + 1] = 'x'
+    elseif set[name] then
+      out[#out + 1] = '0'
+    else
+      set[name] = true
+      lists[id][#lists[id] + 1] = name
+      changed[id] = true
+      out[#out + 1] = '1'
+      pending[c][#pending[c] + 1] = string.sub(blob, from, to - 1)
+    end
+  end
+  p = p + string.byte(counts, i) - 64
+end
+local fields = {}
+for _, id in ipairs(order) do
+  if changed[id] then
+    fields[#fields + 1] = id
+    fields[#fields + 1] = table.concat(lists[id], ',')
+  end
+end
+if #fields > 0 then
+  for c = 1, #names do push(c, pending[c]) end
+  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
 end
 return table.concat(out)`;
 
-/** Sends per script call: Lua's unpack() takes a few thousand values at most. */
-const SCRIPT_SLICE = 1000;
+/** Events per script call: Lua's unpack() takes a few thousand values at most (HSET takes two per event). */
+const SCRIPT_EVENTS = 1000;
 
-type AcceptMany = {
-  etuiAcceptMany(...keysThenArgs: (string | number | string[])[]): Promise<string>;
-};
+type AcceptMany = Record<string, ((...keysThenArgs: (string | number | string[])[]) => Promise<string>) | undefined>;
 
 /** One outbox line: what the provider accepted, as JSON. */
 export interface OutboxLine {
-  key: string;
   event: string;
   user: string;
   to: string;
@@ -110,35 +175,30 @@ export interface OutboxLine {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
 const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 
-/**
- * The {@link OutboxLine}s of a batch, as JSON joined by newlines: written out field by field
- * (JSON.stringify of an object was 2.4x slower, and this runs per send). An event's sends come one
- * after another, so its id and user are quoted once for all of them.
- */
-function outboxLines(requests: readonly SendRequest[], at: number): string {
-  const lines: string[] = new Array(requests.length);
-  let eventId: string | undefined;
-  let userId: string | undefined;
-  let event = '';
-  let user = '';
-  for (let i = 0; i < requests.length; i++) {
-    const r = requests[i]!;
-    if (r.eventId !== eventId) {
-      eventId = r.eventId;
-      event = jsonString(eventId);
-    }
-    if (r.userId !== userId) {
-      userId = r.userId;
-      user = jsonString(userId);
-    }
-    lines[i] =
-      `{"key":${jsonString(r.idempotencyKey)},"event":${event},"user":${user},"to":${jsonString(r.address)},"text":${jsonString(r.text)},"at":${at}}`;
+/** Strings quoted once per batch: a batch's users and addresses repeat, its texts do not. */
+class Quoted {
+  private readonly seen = new Map<string, string>();
+  of(s: string): string {
+    let quoted = this.seen.get(s);
+    if (quoted === undefined) this.seen.set(s, (quoted = jsonString(s)));
+    return quoted;
   }
-  return lines.join('\n');
+}
+
+/** A call's sends: entries (one per event, its sends in a row), their channels, the lines per channel. */
+interface Call {
+  generation: number;
+  slots: number[];
+  ids: string[];
+  counts: string;
+  chans: string;
+  names: string[];
+  lines: string[][];
 }
 
 export class MockProvider implements NotificationProvider {
   private readonly options: MockProviderOptions;
+  private readonly defined = new Set<number>();
   constructor(
     private readonly redis: RedisClient,
     options: Partial<MockProviderOptions> = {},
@@ -150,33 +210,20 @@ export class MockProvider implements NotificationProvider {
       idempotencyWindowSeconds: DEDUPE_WINDOW_SECONDS,
       ...options,
     };
-    this.redis.defineCommand('etuiAcceptMany', { numberOfKeys: 2, lua: ACCEPT_MANY });
+  }
+
+  /** The script as a command taking `keys` keys (the record hash and one outbox per channel of the call). */
+  private command(keys: number): string {
+    const name = `etuiAcceptMany${keys}`;
+    if (!this.defined.has(keys)) {
+      this.redis.defineCommand(name, { numberOfKeys: keys, lua: ACCEPT_MANY });
+      this.defined.add(keys);
+    }
+    return name;
   }
 
   private rejects(): boolean {
     return this.options.failureRate > 0 && (this.options.random ?? Math.random)() < this.options.failureRate;
-  }
-
-  private async accept(channel: string, generation: number, requests: readonly SendRequest[]): Promise<string> {
-    const at = (this.options.now ?? Date.now)();
-    const window = this.options.idempotencyWindowSeconds;
-    let newlineInKey = false;
-    const ids: string[] = new Array(requests.length);
-    for (let i = 0; i < requests.length; i++) {
-      const key = requests[i]!.idempotencyKey;
-      ids[i] = key;
-      if (key.includes('\n')) newlineInKey = true;
-    }
-    // The keys in one argument: a command of a thousand small arguments cost the consumer more to
-    // write (one string piece each) than the lines themselves.
-    return (this.redis as unknown as AcceptMany).etuiAcceptMany(
-      outboxKey(channel),
-      providerSentKey(channel, generation),
-      window * 2,
-      this.options.outboxMaxLen,
-      outboxLines(requests, at),
-      ...(newlineInKey ? ['each', ids] : ['joined', ids.join('\n')]),
-    );
   }
 
   /** The window of event time a send's idempotency record lives in. */
@@ -184,50 +231,129 @@ export class MockProvider implements NotificationProvider {
     return eventGeneration(request.occurredAtMs, this.options.idempotencyWindowSeconds, this.options.now ?? Date.now);
   }
 
+  /**
+   * The sends in `slots` as script calls: one per window of event time (a chunk's events share one, as
+   * a rule) and {@link SCRIPT_EVENTS} events. An entry is an event's sends in a row; the same event
+   * again, or the same channel twice, starts another entry (the script answers its repeats).
+   */
+  private calls(requests: readonly SendRequest[], slots: readonly number[]): Call[] {
+    const at = String((this.options.now ?? Date.now)());
+    const quoted = new Quoted();
+    const calls: Call[] = [];
+    type Open = { call: Call; counts: number[]; chans: number[]; channels: string[] };
+    const open = new Map<number, Open>();
+    const close = ({ call, counts, chans }: Open): void => {
+      call.counts = String.fromCharCode(...counts);
+      call.chans = String.fromCharCode(...chans);
+    };
+    let event = '';
+    let eventId: string | undefined;
+    for (const slot of slots) {
+      const r = requests[slot]!;
+      const generation = this.generation(r);
+      let state = open.get(generation);
+      const sameEntry =
+        state !== undefined &&
+        state.call.ids[state.call.ids.length - 1] === r.eventId &&
+        !state.channels.includes(r.channel);
+      if (!sameEntry) {
+        if (!state || state.call.ids.length >= SCRIPT_EVENTS) {
+          if (state) close(state);
+          const call: Call = { generation, slots: [], ids: [], counts: '', chans: '', names: [], lines: [] };
+          calls.push(call);
+          open.set(generation, (state = { call, counts: [], chans: [], channels: [] }));
+        }
+        state.call.ids.push(r.eventId);
+        state.counts.push(64);
+        state.channels = [];
+      }
+      const entry = state!;
+      const { call } = entry;
+      let c = call.names.indexOf(r.channel);
+      if (c < 0) {
+        c = call.names.push(r.channel) - 1;
+        call.lines.push([]);
+      }
+      entry.channels.push(r.channel);
+      entry.counts[entry.counts.length - 1] = entry.counts[entry.counts.length - 1]! + 1;
+      entry.chans.push(65 + c);
+      call.slots.push(slot);
+      if (r.eventId !== eventId) {
+        eventId = r.eventId;
+        event = jsonString(eventId);
+      }
+      call.lines[c]!.push(
+        `{"event":${event},"user":${quoted.of(r.userId)},"to":${quoted.of(r.address)},"text":${jsonString(r.text)},"at":${at}}`,
+      );
+    }
+    for (const state of open.values()) close(state);
+    return calls;
+  }
+
+  private accept(call: Call): Promise<string> {
+    const newlineInId = call.ids.some((id) => id.includes('\n'));
+    // The ids in one argument: a command of a thousand small arguments cost the consumer more to
+    // write (one string piece each) than the lines themselves.
+    const accept = (this.redis as unknown as AcceptMany)[this.command(1 + call.names.length)]!;
+    return accept.call(
+      this.redis,
+      providerSentKey(call.generation),
+      ...call.names.map(outboxKey),
+      this.options.idempotencyWindowSeconds * 2,
+      this.options.outboxMaxLen,
+      call.names.join(','),
+      call.counts,
+      call.chans,
+      ...(newlineInId ? ['each', call.ids] : ['joined', call.ids.join('\n')]),
+      ...call.lines.map((lines) => lines.join('\n')),
+    );
+  }
+
+  /** Accepts the sends in `slots` (none rejected by the simulated failures) into `results`. */
+  private async deliver(
+    requests: readonly SendRequest[],
+    slots: readonly number[],
+    results: (SendResult | ProviderError | PermanentError)[],
+  ): Promise<void> {
+    await Promise.all(
+      this.calls(requests, slots).map((call) =>
+        this.accept(call).then(
+          (accepted) => {
+            for (let j = 0; j < call.slots.length; j++) {
+              const slot = call.slots[j]!;
+              const answer = accepted[j];
+              if (answer === '1') results[slot] = 'accepted';
+              else if (answer === '0') results[slot] = 'already-accepted';
+              else {
+                const { channel } = requests[slot]!;
+                const reply = new Error(`WRONGTYPE ${outboxKey(channel)} holds a value of another type, not a list`);
+                results[slot] = new PermanentError(`${channel}: ${reply.message}`, reply);
+              }
+            }
+          },
+          (error: unknown) => {
+            // The window's records refused (another program's key): those sends fail, the rest go on.
+            if (!isPermanent(error)) throw error;
+            for (const slot of call.slots)
+              results[slot] = new PermanentError(`${requests[slot]!.channel}: ${(error as Error).message}`, error);
+          },
+        ),
+      ),
+    );
+  }
+
   async sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]> {
     if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     const results: (SendResult | ProviderError | PermanentError)[] = new Array(requests.length);
-    // One script call per channel and window of event time (a chunk's events share one window, as a rule).
-    const groups: { channel: string; generation: number; slots: number[] }[] = [];
-    let last: (typeof groups)[number] | undefined;
+    const slots: number[] = [];
     for (let i = 0; i < requests.length; i++) {
-      const request = requests[i]!;
       if (this.rejects()) {
-        results[i] = new ProviderError(`${request.channel} provider rejected the send (simulated failure)`);
-        continue;
-      }
-      const generation = this.generation(request);
-      if (last?.channel !== request.channel || last.generation !== generation) {
-        last = groups.find((g) => g.channel === request.channel && g.generation === generation);
-        if (!last) groups.push((last = { channel: request.channel, generation, slots: [] }));
-      }
-      last.slots.push(i);
-    }
-    const calls: Promise<void>[] = [];
-    for (const { channel, generation, slots } of groups) {
-      for (let s = 0; s < slots.length; s += SCRIPT_SLICE) {
-        const slice = slots.slice(s, s + SCRIPT_SLICE);
-        calls.push(
-          this.accept(
-            channel,
-            generation,
-            slice.map((i) => requests[i]!),
-          ).then(
-            (accepted) => {
-              for (let j = 0; j < slice.length; j++)
-                results[slice[j]!] = accepted[j] === '1' ? 'accepted' : 'already-accepted';
-            },
-            (error: unknown) => {
-              // One channel's keys refused (its outbox is another program's key): those sends fail, the rest go on.
-              if (!isPermanent(error)) throw error;
-              const refused = new PermanentError(`${channel}: ${(error as Error).message}`, error);
-              for (const i of slice) results[i] = refused;
-            },
-          ),
-        );
+        results[i] = new ProviderError(`${requests[i]!.channel} provider rejected the send (simulated failure)`);
+      } else {
+        slots.push(i);
       }
     }
-    await Promise.all(calls);
+    await this.deliver(requests, slots, results);
     return results;
   }
 
@@ -235,8 +361,10 @@ export class MockProvider implements NotificationProvider {
     const { latencyMs } = this.options;
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     if (this.rejects()) throw new ProviderError(`${request.channel} provider rejected the send (simulated failure)`);
-    return (await this.accept(request.channel, this.generation(request), [request])) === '1'
-      ? 'accepted'
-      : 'already-accepted';
+    const results: (SendResult | ProviderError | PermanentError)[] = [];
+    await this.deliver([request], [0], results);
+    const result = results[0]!;
+    if (result instanceof Error) throw result;
+    return result;
   }
 }
