@@ -194,7 +194,7 @@ async function measuredDrain({
   const script = '"$@"; rc=$?; times >&2; exit $rc';
   const args = ['consume', '--drain', '--topic', topic, '--group', group, '--output', 'stats', '--redis', redis.url];
   const stderr = await new Promise<string>((resolve, reject) => {
-    const child = spawn('bash', ['-c', script, 'bash', process.execPath, build, ...args], {
+    const child = spawn('bash', ['-c', script, 'bash', build, ...args], {
       env: { ...process.env, CI: 'true', KAFKA_BROKERS: brokers.join(',') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -70,7 +70,7 @@ function cli(
   } = {},
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(bin, args, {
       env: { ...process.env, CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -403,7 +403,7 @@ async function firstFrame(runs = 6) {
     const started = performance.now();
     const dashboard = dashboardInTmux({
       session: `etui-bench-ff-${process.pid}-${i}`,
-      command: `${process.execPath} ${bin}`,
+      command: bin,
       rate: 0,
       topicPrefix: 'bench-ff',
       logFile: 'first-frame.log',

@@ -11,9 +11,9 @@ export interface Received {
   occurredAtMs: number;
 }
 
-export interface SendJob {
+/** A send and the event it is for: the job is the request itself (one object per send, not two). */
+export interface SendJob extends SendRequest {
   entry: Received;
-  request: SendRequest;
 }
 
 export type SendOutcome =
@@ -70,7 +70,8 @@ export class Plan {
   }
 
   finish(job: SendJob, result: SendOutcome): void {
-    const { entry, request } = job;
+    const { entry } = job;
+    const request = job;
     if (result.ok) {
       let delivered = this.deliveredNow.get(entry.event.id);
       if (!delivered) this.deliveredNow.set(entry.event.id, (delivered = { entry, channels: [] }));

@@ -14,9 +14,6 @@ export const DEDUPE_WINDOW_SECONDS = 24 * 3600;
 /** Messages each mock provider's outbox keeps by default (EVENTSTREAM_OUTBOX_MAXLEN changes it). */
 export const DEFAULT_OUTBOX_MAXLEN = 10_000;
 
-/** The idempotency key the consumer gives the provider for one (event, channel). */
-export const idempotencyKey = (eventId: string, channel: string): string => `${eventId}:${channel}`;
-
 // ——— messages and dead letters ———
 
 export interface RawMessage {
@@ -76,9 +73,9 @@ export interface PipelineStore {
 
 // ——— the notification provider ———
 
+/** One message to send. Its idempotency key is (`eventId`, `channel`): the provider accepts each once. */
 export interface SendRequest {
   channel: string;
-  idempotencyKey: string;
   eventId: string;
   userId: string;
   address: string;
@@ -98,7 +95,7 @@ export interface NotificationProvider {
    * Many sends in one call (a provider's batch API); each slot holds its result, its rejection, or
    * a {@link PermanentError} when the provider's store refuses that send's keys for good.
    */
-  sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]>;
+  sendMany(requests: readonly SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]>;
 }
 
 export class ProviderError extends Error {

@@ -11,7 +11,6 @@ import { decodeEvent } from '../domain/envelope.js';
 import { planDeliveries } from '../domain/rules.js';
 import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedError } from './errors.js';
 import {
-  idempotencyKey,
   ProviderError,
   type BatchLookup,
   type DeadLetter,
@@ -340,15 +339,12 @@ export class BatchProcessor {
         } else {
           plan.jobs.push({
             entry,
-            request: {
-              channel: p.channel,
-              idempotencyKey: idempotencyKey(event.id, p.channel),
-              eventId: event.id,
-              userId: event.userId,
-              address: p.address,
-              text: p.text,
-              occurredAtMs: entry.occurredAtMs,
-            },
+            channel: p.channel,
+            eventId: event.id,
+            userId: event.userId,
+            address: p.address,
+            text: p.text,
+            occurredAtMs: entry.occurredAtMs,
           });
         }
       }
@@ -364,7 +360,7 @@ export class BatchProcessor {
       first = await this.untilDone(
         'redis',
         'sending',
-        () => this.options.provider.sendMany(jobs.map((j) => j.request)),
+        () => this.options.provider.sendMany(jobs),
         chunk,
       );
     } catch (error) {
@@ -377,7 +373,7 @@ export class BatchProcessor {
       const job = jobs[i]!;
       const result = first[i]!;
       if (result instanceof ProviderError) {
-        retries.push(this.retrySend(job.request, chunk).then((r) => plan.finish(job, r)));
+        retries.push(this.retrySend(job, chunk).then((r) => plan.finish(job, r)));
       } else if (result instanceof PermanentError) {
         plan.finish(job, { ok: false, error: result, attempts: 1 });
       } else {

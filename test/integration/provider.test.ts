@@ -5,13 +5,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MockProvider, type OutboxLine } from '../../src/adapters/redis/provider.js';
 import type { SendRequest } from '../../src/pipeline/ports.js';
-import { newRedis, unique } from '../support/pipeline.js';
+import { createRedis } from '../../src/adapters/redis/client.js';
+import { newRedis, redisUrl, unique } from '../support/pipeline.js';
 
 const redis = newRedis();
 const channel = unique('provider-test');
 const request = (eventId: string): SendRequest => ({
   channel,
-  idempotencyKey: `${eventId}:${channel}`,
   eventId,
   userId: 'user-01',
   address: 'ada@example.com',
@@ -47,5 +47,32 @@ describe('the mock provider on Redis', () => {
     expect(outbox.map((l) => l.event)).toEqual([e0, odd, e2, e3]);
     expect(outbox[1]).toMatchObject({ event: odd, text: 'Line one\nand "quoted" \\ tab\t 🚀 end' });
     await redis.hdel(records, e0, odd, e2, e3);
+  });
+
+  it("on the app's own client (auto-pipelined), batches of one to twenty channels at once, side by side with other commands: each send accepted once", async () => {
+    const client = createRedis(redisUrl());
+    const provider = new MockProvider(client);
+    const channels = Array.from({ length: 20 }, (_, i) => `${channel}-${i}`);
+    const e = [unique('e'), unique('e'), unique('e')];
+    const batch = (id: string, n: number): SendRequest[] =>
+      channels.slice(0, n).map((c) => ({ ...request(id), channel: c }));
+    try {
+      const [one, four, twenty] = await Promise.all([
+        provider.sendMany(batch(e[0]!, 1)),
+        provider.sendMany(batch(e[1]!, 4)),
+        provider.sendMany(batch(e[2]!, 20)),
+        client.ping(),
+      ]);
+      expect([one, four, twenty].map((r) => r.filter((x) => x === 'accepted').length)).toEqual([1, 4, 20]);
+      expect((await provider.sendMany(batch(e[2]!, 20))).every((x) => x === 'already-accepted')).toBe(true);
+      const records = `outbox:{provider}:sent:g${Math.floor(Date.now() / 86_400_000)}`;
+      expect((await redis.hget(records, e[2]!))!.split(',').sort()).toEqual([...channels].sort());
+      for (const c of channels)
+        expect((await redis.lrange(`outbox:{provider}:${c}`, 0, -1)).filter((l) => l.includes(e[2]!))).toHaveLength(1);
+      await redis.hdel(records, ...e);
+    } finally {
+      await redis.del(...channels.map((c) => `outbox:{provider}:${c}`));
+      client.disconnect();
+    }
   });
 });

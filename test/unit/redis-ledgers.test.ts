@@ -10,7 +10,6 @@ const DAY = 24 * 3600 * 1000;
 const T = Date.UTC(2026, 10, 27, 12);
 const request = (eventId: string, channel = 'email', occurredAtMs = T): SendRequest => ({
   channel,
-  idempotencyKey: `${eventId}:${channel}`,
   eventId,
   userId: 'user-01',
   address: 'ada@example.com',

@@ -158,6 +158,8 @@ return table.concat(out)`;
 
 /** Events per script call: Lua's unpack() takes a few thousand values at most (HSET takes two per event). */
 const SCRIPT_EVENTS = 1000;
+/** Channels per script call (a batch with more takes more calls). */
+const SCRIPT_CHANNELS = 16;
 
 type AcceptMany = Record<string, ((...keysThenArgs: (string | number | string[])[]) => Promise<string>) | undefined>;
 
@@ -198,7 +200,6 @@ interface Call {
 
 export class MockProvider implements NotificationProvider {
   private readonly options: MockProviderOptions;
-  private readonly defined = new Set<number>();
   constructor(
     private readonly redis: RedisClient,
     options: Partial<MockProviderOptions> = {},
@@ -210,16 +211,15 @@ export class MockProvider implements NotificationProvider {
       idempotencyWindowSeconds: DEDUPE_WINDOW_SECONDS,
       ...options,
     };
+    // One command per number of channels in a call, all defined now: ioredis copies its commands
+    // into each (auto-)pipeline it makes, so one defined later is missing from those made before.
+    for (let channels = 1; channels <= SCRIPT_CHANNELS; channels++)
+      this.redis.defineCommand(this.command(channels), { numberOfKeys: 1 + channels, lua: ACCEPT_MANY });
   }
 
-  /** The script as a command taking `keys` keys (the record hash and one outbox per channel of the call). */
-  private command(keys: number): string {
-    const name = `etuiAcceptMany${keys}`;
-    if (!this.defined.has(keys)) {
-      this.redis.defineCommand(name, { numberOfKeys: keys, lua: ACCEPT_MANY });
-      this.defined.add(keys);
-    }
-    return name;
+  /** The script as a command taking the record hash and `channels` outboxes. */
+  private command(channels: number): string {
+    return `etuiAcceptMany${channels}`;
   }
 
   private rejects(): boolean {
@@ -252,12 +252,16 @@ export class MockProvider implements NotificationProvider {
       const r = requests[slot]!;
       const generation = this.generation(r);
       let state = open.get(generation);
+      // A call takes at most SCRIPT_CHANNELS channels: a channel past them starts another call.
+      const full =
+        state !== undefined && state.call.names.length >= SCRIPT_CHANNELS && !state.call.names.includes(r.channel);
       const sameEntry =
         state !== undefined &&
+        !full &&
         state.call.ids[state.call.ids.length - 1] === r.eventId &&
         !state.channels.includes(r.channel);
       if (!sameEntry) {
-        if (!state || state.call.ids.length >= SCRIPT_EVENTS) {
+        if (!state || full || state.call.ids.length >= SCRIPT_EVENTS) {
           if (state) close(state);
           const call: Call = { generation, slots: [], ids: [], counts: '', chans: '', names: [], lines: [] };
           calls.push(call);
@@ -294,7 +298,7 @@ export class MockProvider implements NotificationProvider {
     const newlineInId = call.ids.some((id) => id.includes('\n'));
     // The ids in one argument: a command of a thousand small arguments cost the consumer more to
     // write (one string piece each) than the lines themselves.
-    const accept = (this.redis as unknown as AcceptMany)[this.command(1 + call.names.length)]!;
+    const accept = (this.redis as unknown as AcceptMany)[this.command(call.names.length)]!;
     return accept.call(
       this.redis,
       providerSentKey(call.generation),
@@ -342,7 +346,7 @@ export class MockProvider implements NotificationProvider {
     );
   }
 
-  async sendMany(requests: SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]> {
+  async sendMany(requests: readonly SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]> {
     if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     const results: (SendResult | ProviderError | PermanentError)[] = new Array(requests.length);
     const slots: number[] = [];
