@@ -357,12 +357,7 @@ export class BatchProcessor {
     const { jobs } = plan;
     let first: (SendResult | ProviderError | PermanentError)[];
     try {
-      first = await this.untilDone(
-        'redis',
-        'sending',
-        () => this.options.provider.sendMany(jobs),
-        chunk,
-      );
+      first = await this.untilDone('redis', 'sending', () => this.options.provider.sendMany(jobs), chunk);
     } catch (error) {
       if (!(error instanceof PermanentError)) throw error;
       // Refused as a whole: each send alone, so only the ones whose keys Redis refuses fail.
