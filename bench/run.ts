@@ -570,7 +570,7 @@ async function main(): Promise<void> {
       [
         'produce-to-deliver latency at 1,000/s',
         `p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms`,
-        `target p99 ≤ 50 ms (${lat.samples} samples)`,
+        `target p99 ≤ 20 ms (${lat.samples} samples)`,
       ],
       [
         'scale-out, 6 partitions',
