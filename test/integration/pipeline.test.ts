@@ -116,8 +116,15 @@ describe('consume: deliveries follow the preferences in Redis', () => {
     // the provider kept what it accepted in Redis, readable with redis-cli
     const outbox = await readOutbox(redis, 'email');
     const aliceEventId = p.deliveries({ userId: alice.id, channel: 'email' })[0]!.eventId;
-    expect(outbox.filter((line) => line.event === aliceEventId)).toMatchObject([
-      { key: `${String(aliceEventId)}:email`, user: alice.id, to: alice.email, text: expect.stringContaining('Alice') },
+    // exactly the documented fields (docs/contracts.md), once
+    expect(outbox.filter((line) => line.event === aliceEventId)).toEqual([
+      {
+        event: aliceEventId,
+        user: alice.id,
+        to: alice.email,
+        text: expect.stringContaining('Alice') as unknown,
+        at: expect.any(Number) as unknown,
+      },
     ]);
     // lookups are reported per event
     expect(p.lines.filter((l) => l.kind === 'lookup' && l.userId === alice.id)[0]).toMatchObject({
