@@ -7,10 +7,19 @@ import { z } from 'zod';
 
 const occurredAtSchema = z.iso.datetime({ offset: true });
 
+/**
+ * Whether a string is well-formed Unicode (no lone UTF-16 surrogate, which JSON can spell as `\ud800`).
+ * Ids must be: written to Redis as UTF-8, a lone surrogate becomes U+FFFD, and two different ids would
+ * then share one record (the second event's sends taken for repeats).
+ */
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+const LONE_SURROGATE = 'holds a lone UTF-16 surrogate (not valid Unicode)';
+const idSchema = z.string().min(1).max(200).refine(wellFormed, LONE_SURROGATE);
+
 export const envelopeSchema = z.strictObject({
-  id: z.string().min(1).max(200),
+  id: idSchema,
   type: z.string().min(1).max(100),
-  userId: z.string().min(1).max(200),
+  userId: idSchema,
   occurredAt: occurredAtSchema,
   payload: z.record(z.string(), z.unknown()),
 });
@@ -100,6 +109,7 @@ export function validEnvelope(value: unknown): EventEnvelope | undefined {
   }
   if (fields !== ENVELOPE_FIELDS) return undefined;
   if (!stringWithin(o.id, 200) || !stringWithin(o.type, 100) || !stringWithin(o.userId, 200)) return undefined;
+  if (!wellFormed(o.id) || !wellFormed(o.userId)) return undefined;
   if (typeof o.occurredAt !== 'string' || !DATETIME.test(o.occurredAt)) return undefined;
   const payload = o.payload;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;

@@ -2,9 +2,10 @@
 import type { EventEnvelope } from '../domain/envelope.js';
 import type { DeliveryOutcome } from '../telemetry/outcomes.js';
 import { errorText, PermanentError } from './errors.js';
-import type { DeadLetter, RawMessage, SendRequest, SendResult } from './ports.js';
+import type { DeadLetter, LedgerEvent, RawMessage, SendRequest, SendResult } from './ports.js';
 
-export interface Received {
+/** An event in hand; it is its own {@link LedgerEvent} (`id`, `occurredAtMs`): no copy per event for the look-up. */
+export interface Received extends LedgerEvent {
   event: EventEnvelope;
   message: RawMessage;
   /** `event.occurredAt`, parsed once: the window its dedupe records live in. */
@@ -69,23 +70,29 @@ export class Plan {
     this.settled.push(outcome);
   }
 
+  /** A send the provider took: `sent`, or `duplicate` when it had taken it before. */
+  delivered(job: SendJob, value: SendResult, attempts: number): void {
+    const { entry } = job;
+    let delivered = this.deliveredNow.get(entry.id);
+    if (!delivered) this.deliveredNow.set(entry.id, (delivered = { entry, channels: [] }));
+    delivered.channels.push(job.channel);
+    const accepted = value === 'accepted';
+    this.settle(
+      entry,
+      job.channel,
+      accepted ? 'sent' : 'duplicate',
+      accepted ? null : 'provider-already-accepted',
+      attempts,
+      job.address,
+      job.text,
+    );
+  }
+
   finish(job: SendJob, result: SendOutcome): void {
     const { entry } = job;
     const request = job;
     if (result.ok) {
-      let delivered = this.deliveredNow.get(entry.event.id);
-      if (!delivered) this.deliveredNow.set(entry.event.id, (delivered = { entry, channels: [] }));
-      delivered.channels.push(request.channel);
-      const accepted = result.value === 'accepted';
-      this.settle(
-        entry,
-        request.channel,
-        accepted ? 'sent' : 'duplicate',
-        accepted ? null : 'provider-already-accepted',
-        result.attempts,
-        request.address,
-        request.text,
-      );
+      this.delivered(job, result.value, result.attempts);
       return;
     }
     const refused = result.error instanceof PermanentError;

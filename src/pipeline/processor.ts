@@ -15,7 +15,6 @@ import {
   type BatchLookup,
   type DeadLetter,
   type DeadLetterSink,
-  type LedgerEvent,
   type LedgerMark,
   type NotificationProvider,
   type PipelineStore,
@@ -93,9 +92,6 @@ class RedisHealth {
     this.telemetry.publish({ kind: 'connection', service: 'redis', state: 'error', detail: message, at: this.now() });
   }
 }
-
-/** An event as the dedupe ledger knows it. */
-const ledgerEvent = (e: Received): LedgerEvent => ({ id: e.event.id, occurredAtMs: e.occurredAtMs });
 
 export class BatchProcessor {
   private readonly knownTypes: ReadonlySet<string>;
@@ -179,7 +175,12 @@ export class BatchProcessor {
     for (const message of messages) {
       const decoded = decodeEvent(message.value, { maxBytes: this.options.maxBytes, knownTypes: this.knownTypes });
       if (decoded.ok) {
-        events.push({ event: decoded.event, message, occurredAtMs: Date.parse(decoded.event.occurredAt) });
+        events.push({
+          id: decoded.event.id,
+          event: decoded.event,
+          message,
+          occurredAtMs: Date.parse(decoded.event.occurredAt),
+        });
       } else {
         letters.push({
           message,
@@ -257,9 +258,8 @@ export class BatchProcessor {
     const started = this.now();
     const what = 'looking up users and preferences in Redis';
     const userIds = [...new Set(events.map((e) => e.event.userId))];
-    const ledger = events.map(ledgerEvent);
     try {
-      const lookup = await this.untilDone('redis', what, () => this.options.store.lookupBatch(userIds, ledger), chunk);
+      const lookup = await this.untilDone('redis', what, () => this.options.store.lookupBatch(userIds, events), chunk);
       return { lookup, lookupMs: this.now() - started, found: events };
     } catch (error) {
       if (!(error instanceof PermanentError)) throw error;
@@ -269,12 +269,7 @@ export class BatchProcessor {
     for (const userId of userIds) {
       const mine = events.filter((e) => e.event.userId === userId);
       try {
-        const one = await this.untilDone(
-          'redis',
-          what,
-          () => this.options.store.lookupBatch([userId], mine.map(ledgerEvent)),
-          chunk,
-        );
+        const one = await this.untilDone('redis', what, () => this.options.store.lookupBatch([userId], mine), chunk);
         lookup.users.set(userId, one.users.get(userId));
         for (const [id, channels] of one.delivered) lookup.delivered.set(id, channels);
         found.push(...mine);
@@ -364,6 +359,7 @@ export class BatchProcessor {
       first = jobs.map(() => new ProviderError('retried alone'));
     }
     const retries: Promise<void>[] = [];
+    let refusals: Set<string> | undefined;
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;
       const result = first[i]!;
@@ -371,10 +367,20 @@ export class BatchProcessor {
         retries.push(this.retrySend(job, chunk).then((r) => plan.finish(job, r)));
       } else if (result instanceof PermanentError) {
         plan.finish(job, { ok: false, error: result, attempts: 1 });
+        (refusals ??= new Set()).add(errorText(result));
       } else {
-        plan.finish(job, { ok: true, value: result, attempts: 1 });
+        plan.delivered(job, result, 1);
       }
     }
+    // Sends Redis refused for good (a provider key of another type): said once per chunk and reason, in
+    // every output mode, besides each failed delivery and its dead letter.
+    for (const message of refusals ?? [])
+      this.options.telemetry.publish({
+        kind: 'error',
+        source: 'redis',
+        message: `Redis refused the provider's keys: ${message}`,
+        at: this.now(),
+      });
     // A stop does not wait for retries stuck behind an outage: the chunk is abandoned uncommitted, and
     // a send that lands after all is `duplicate` when the chunk comes again (the provider's idempotency key).
     if (retries.length === 0) return; // a healthy chunk finishes on a stop, and commits

@@ -121,6 +121,40 @@ describe('poison messages', () => {
     const [letter] = await readTopic(`${topic}.dlq`, 1);
     expect(letter!.headers).toMatchObject({ 'dlq-reason': 'store-error', 'dlq-channel': 'sms' });
     expect(letter!.headers['dlq-detail']).toMatch(/^sms: .*WRONGTYPE/);
+    expect(c.stderr).toContain(`error: redis: Redis refused the provider's keys: WRONGTYPE ${outboxKey('sms')}`);
+  });
+
+  it("the provider's records of another type fail that window's sends with an error naming the key, said on stderr; nothing is sent, --drain exits", async () => {
+    const redis = new Redis(dbUrl());
+    cleanups.push(async () => redis.quit());
+    const u = user(unique('rec'), { email: 'on', sms: 'off', push: 'off', console: 'on' });
+    await writeUsers(redis, [u]);
+    cleanups.push(() => removeUsers(redis, [u.id]));
+    const topic = unique('poison-records');
+    await createTopic(topic, 1);
+    const e = event('user_signup', u.id);
+    const records = `outbox:{provider}:sent:g${Math.floor(Date.parse(e.occurredAt) / 86_400_000)}`;
+    await redis.set(records, 'not a hash');
+    cleanups.push(() => redis.del(records));
+    await produceEvents(topic, [e]);
+
+    const c = consume(topic, unique('g'), ['--drain'], dbUrl());
+    const exit = await waitFor('consume --drain to exit', () => c.child.exitCode !== null && c.exited, 60_000);
+    expect((await exit).code).toBe(0);
+    for (const channel of ['email', 'console']) {
+      const [d] = c.deliveries({ channel });
+      expect(d).toMatchObject({ status: 'failed' });
+      expect(String(d!.reason)).toBe(`store-error: WRONGTYPE ${records} holds a value of another type, not a hash`);
+    }
+    // once for the chunk, not once per send
+    const said = c.stderr.split('\n').filter((l) => l.startsWith("error: redis: Redis refused the provider's keys"));
+    expect(said).toEqual([
+      `error: redis: Redis refused the provider's keys: WRONGTYPE ${records} holds a value of another type, not a hash`,
+    ]);
+    expect(await redis.get(records)).toBe('not a hash');
+    expect((await readOutbox(redis, 'email')).filter((l) => l.event === e.id)).toEqual([]);
+    const letters = await readTopic(`${topic}.dlq`, 2);
+    expect(letters.map((l) => l.headers['dlq-channel']).sort()).toEqual(['console', 'email']);
   });
 
   it('a dead-letter topic that refuses a letter for good stops the consumer: exit 4, one line naming topic, partition, offset and the error, nothing committed past it', async () => {

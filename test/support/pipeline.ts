@@ -226,7 +226,7 @@ export function newRedis(): Redis {
   return new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
 }
 
-/** What the mock provider of `channel` accepted, oldest first, as `redis-cli LRANGE 'outbox:{email}' 0 -1` shows it. */
+/** What the mock provider of `channel` accepted, oldest first, as `redis-cli LRANGE 'outbox:{provider}:email' 0 -1` shows it. */
 export async function readOutbox(redis: Redis, channel: string): Promise<OutboxLine[]> {
   const out: OutboxLine[] = [];
   const page = 50_000;

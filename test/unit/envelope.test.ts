@@ -85,13 +85,23 @@ describe('the event envelope decides what is consumed and what is dead-lettered'
     expect(decoded).toMatchObject({ ok: false, reason: 'schema' });
   });
 
+  it('refuses an id or user id holding a lone surrogate: in Redis it would be the same id as one with U+FFFD', () => {
+    for (const field of ['id', 'userId']) {
+      const decoded = decodeEvent(bytes(JSON.stringify({ ...good, [field]: 'sur\ud800x' })), options);
+      expect(decoded).toMatchObject({ ok: false, reason: 'schema' });
+      expect(!decoded.ok && decoded.detail).toContain(`${field}: holds a lone UTF-16 surrogate`);
+    }
+    // a pair is fine
+    expect(decodeEvent(bytes(JSON.stringify({ ...good, id: 'ok-\ud83d\ude80' })), options)).toMatchObject({ ok: true });
+  });
+
   it('takes the fast validation path only for envelopes zod accepts unchanged', () => {
     // Valid envelopes, and each one broken one way: the fast check must never accept what zod refuses.
     const variants: unknown[] = [good, { ...good, occurredAt: '2026-11-27T10:00:00.123+05:30' }];
     const breakers: Record<string, unknown[]> = {
-      id: ['', 'x'.repeat(201), 7, null, ['e1']],
+      id: ['', 'x'.repeat(201), 7, null, ['e1'], 'sur\ud800x', '\udc00'],
       type: ['', 'x'.repeat(101), {}, false],
-      userId: ['', 'x'.repeat(201), 1.5],
+      userId: ['', 'x'.repeat(201), 1.5, 'u\ud83d'],
       occurredAt: ['2026-11-27', '2026-02-30T10:00:00Z', '2026-11-27T10:00:00', '2026-11-27 10:00:00Z', 0],
       payload: [null, [], 'text', 3, [{ a: 1 }]],
     };

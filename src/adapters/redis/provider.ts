@@ -37,7 +37,8 @@ export interface MockProviderOptions {
 // newline: the usual case) or 'each' and one argument per id, then per channel its outbox lines (JSON,
 // in entry order, joined by newlines: JSON text has none of its own). Returns one character per send,
 // in order: '1' accepted, '0' already accepted, 'x' refused (that channel's outbox is a key of another
-// type: nothing is written to it, the other channels go on).
+// type: nothing is written to it, the other channels go on). A records hash of another type refuses
+// the whole call with an error naming it.
 // The usual batch (no event seen before, none twice, no outbox refused) takes the short way: one HMGET,
 // one HSET, one RPUSH per channel, and no Lua table per event.
 const ACCEPT_MANY = `
@@ -56,6 +57,11 @@ if ARGV[6] == 'joined' then
 else
   for i = 1, n do ids[i] = ARGV[6 + i] end
   blobAt = 7 + n
+end
+local records = redis.call('TYPE', KEYS[1])
+if type(records) == 'table' then records = records.ok end
+if records ~= 'hash' and records ~= 'none' then
+  return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' holds a value of another type, not a hash')
 end
 local refused, fresh = {}, true
 for c = 1, #names do
