@@ -38,6 +38,22 @@ afterAll(async () => {
 const DB = 11;
 const dbUrl = (): string => `${redisUrl().replace(/\/\d*$/, '')}/${DB}`;
 
+/** A Redis client, one user with these preferences, and a topic of one partition: each test's set-up, undone after. */
+async function oneUser(
+  url: string,
+  name: string,
+  prefs: Parameters<typeof user>[1],
+): Promise<{ redis: Redis; u: ReturnType<typeof user>; topic: string }> {
+  const redis = new Redis(url);
+  cleanups.push(async () => redis.quit());
+  const u = user(unique(name), prefs);
+  await writeUsers(redis, [u]);
+  cleanups.push(() => removeUsers(redis, [u.id]));
+  const topic = unique(`poison-${name}`);
+  await createTopic(topic, 1);
+  return { redis, u, topic };
+}
+
 function consume(topic: string, group: string, extra: string[] = [], url = redisUrl()): CliProcess {
   const p = new CliProcess([
     'consume',
@@ -99,15 +115,9 @@ describe('poison messages', () => {
   });
 
   it('an outbox key of another type fails only that channel (store-error letter with the channel); the other channels deliver', async () => {
-    const redis = new Redis(dbUrl());
-    cleanups.push(async () => redis.quit());
+    const { redis, u, topic } = await oneUser(dbUrl(), 'both', { email: 'on', sms: 'on', push: 'off', console: 'off' });
     await redis.set(outboxKey('sms'), 'not a list');
     cleanups.push(() => redis.del(outboxKey('sms')));
-    const u = user(unique('both'), { email: 'on', sms: 'on', push: 'off', console: 'off' });
-    await writeUsers(redis, [u]);
-    cleanups.push(() => removeUsers(redis, [u.id]));
-    const topic = unique('poison-outbox');
-    await createTopic(topic, 1);
     const e = event('user_signup', u.id);
     await produceEvents(topic, [e]);
 
@@ -125,13 +135,7 @@ describe('poison messages', () => {
   });
 
   it("the provider's records of another type fail that window's sends with an error naming the key, said on stderr; nothing is sent, --drain exits", async () => {
-    const redis = new Redis(dbUrl());
-    cleanups.push(async () => redis.quit());
-    const u = user(unique('rec'), { email: 'on', sms: 'off', push: 'off', console: 'on' });
-    await writeUsers(redis, [u]);
-    cleanups.push(() => removeUsers(redis, [u.id]));
-    const topic = unique('poison-records');
-    await createTopic(topic, 1);
+    const { redis, u, topic } = await oneUser(dbUrl(), 'rec', { email: 'on', sms: 'off', push: 'off', console: 'on' });
     const e = event('user_signup', u.id);
     const records = `outbox:{provider}:sent:g${Math.floor(Date.parse(e.occurredAt) / 86_400_000)}`;
     await redis.set(records, 'not a hash');
@@ -230,13 +234,7 @@ describe('poison messages', () => {
   });
 
   it('events written in transactions: the commit markers do not leave lag at 1, --drain exits and the group is at the end', async () => {
-    const redis = new Redis(redisUrl());
-    cleanups.push(async () => redis.quit());
-    const u = user(unique('tx'), { email: 'off', sms: 'off', push: 'off', console: 'on' });
-    await writeUsers(redis, [u]);
-    cleanups.push(() => removeUsers(redis, [u.id]));
-    const topic = unique('tx');
-    await createTopic(topic, 1);
+    const { u, topic } = await oneUser(redisUrl(), 'tx', { email: 'off', sms: 'off', push: 'off', console: 'on' });
     const producer = testKafka().producer({
       transactionalId: unique('tx-producer'),
       idempotent: true,
