@@ -13,8 +13,8 @@ import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/app
 import type { Outcome } from '../../src/telemetry/outcomes.js';
 import { repoRoot, runCli, waitFor } from '../support/cli.js';
 import {
-  brokers,
   CliProcess,
+  consumeArgs,
   createTopic,
   event,
   newRedis,
@@ -52,17 +52,7 @@ describe('the hostile corpus in Kafka', () => {
     ]);
     const good = event('user_signup', 'user-01');
     await produceRaw(topic, [{ key: 'good', value: JSON.stringify(good) }]);
-    const p = new CliProcess([
-      'consume',
-      '--brokers',
-      brokers(),
-      '--redis',
-      redisUrl(),
-      '--topic',
-      topic,
-      '--group',
-      unique('g'),
-    ]);
+    const p = CliProcess.consume(topic, unique('g'));
     running.push(p);
     await p.waitForLines(
       'the good event after the corpus',
@@ -110,11 +100,7 @@ describe('forged dead-letter headers', () => {
         },
       },
     ]);
-    const consumed = await runCli(
-      ['consume', '--drain', '--brokers', brokers(), '--redis', redisUrl(), '--topic', topic, '--group', unique('g')],
-      process.env,
-      60_000,
-    );
+    const consumed = await runCli(consumeArgs(topic, unique('g'), ['--drain']), process.env, 60_000);
     expect(consumed.code, consumed.stderr).toBe(0);
     const [letter] = await readTopic(`${topic}.dlq`, 1);
     expect(letter!.headers).toEqual({
@@ -147,11 +133,7 @@ describe('hostile Redis user fields', () => {
       await createTopic(topic, 1);
       const e = event('user_signup', id);
       await produceRaw(topic, [{ key: id, value: JSON.stringify(e) }]);
-      const consumed = await runCli(
-        ['consume', '--drain', '--brokers', brokers(), '--redis', redisUrl(), '--topic', topic, '--group', unique('g')],
-        process.env,
-        60_000,
-      );
+      const consumed = await runCli(consumeArgs(topic, unique('g'), ['--drain']), process.env, 60_000);
       expect(consumed.code).toBe(0);
       expect(consumed.stderr).toMatch(/\[console\] Mallory/);
       expect(consumed.stderr).not.toMatch(ESC);

@@ -9,6 +9,7 @@ import { runCli, type CliResult } from '../support/cli.js';
 import {
   brokers,
   CliProcess,
+  consumeArgs,
   committedOffsets,
   createTopic,
   event,
@@ -17,7 +18,6 @@ import {
   produceRaw,
   readOutbox,
   readTopic,
-  redisUrl,
   removeUsers,
   unique,
   writeUsers,
@@ -415,21 +415,7 @@ async function drain(
   extra: string[] = [],
 ): Promise<{ result: CliResult; stats: Record<string, number>[] }> {
   const result = await runCli(
-    [
-      'consume',
-      '--drain',
-      ...extra,
-      '--brokers',
-      brokers(),
-      '--redis',
-      redisUrl(),
-      '--topic',
-      topic,
-      '--group',
-      group,
-      '--output',
-      'stats',
-    ],
+    consumeArgs(topic, group, ['--drain', ...extra, '--output', 'stats']),
     process.env,
     timeoutMs,
   );

@@ -182,10 +182,7 @@ export class CliProcess {
   }
 
   static consume(topic: string, group: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): CliProcess {
-    return new CliProcess(
-      ['consume', '--brokers', brokers(), '--redis', redisUrl(), '--topic', topic, '--group', group, ...extra],
-      env,
-    );
+    return new CliProcess(consumeArgs(topic, group, extra), env);
   }
 
   deliveries(filter: Partial<Record<string, unknown>> = {}): Line[] {
@@ -220,6 +217,11 @@ export class CliProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }
+}
+
+/** `consume` of `topic` as group `group` on the test's Kafka and Redis, then `extra`. */
+export function consumeArgs(topic: string, group: string, extra: readonly string[] = []): string[] {
+  return ['consume', '--brokers', brokers(), '--redis', redisUrl(), '--topic', topic, '--group', group, ...extra];
 }
 
 export function newRedis(): Redis {

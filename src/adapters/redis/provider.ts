@@ -44,30 +44,40 @@ export interface MockProviderOptions {
 const ACCEPT_MANY = `
 local names = {}
 for name in string.gmatch(ARGV[3], '[^,]+') do names[#names + 1] = name end
+-- The pieces of a newline-joined argument, empty ones kept (one more than its newlines).
+local function split(s)
+  local pieces, from = {}, 1
+  while true do
+    local to = string.find(s, '\\n', from, true)
+    if not to then
+      pieces[#pieces + 1] = string.sub(s, from)
+      return pieces
+    end
+    pieces[#pieces + 1] = string.sub(s, from, to - 1)
+    from = to + 1
+  end
+end
+-- Whether a key is absent or of the type given (TYPE is a status reply: a table on Redis).
+local function holds(key, kind)
+  local t = redis.call('TYPE', key)
+  if type(t) == 'table' then t = t.ok end
+  return t == kind or t == 'none'
+end
 local counts, chans = ARGV[4], ARGV[5]
 local n, ids, blobAt = #counts, {}, 0
 if ARGV[6] == 'joined' then
-  local s, from = ARGV[7], 1
-  for i = 1, n do
-    local to = string.find(s, '\\n', from, true) or (#s + 1)
-    ids[i] = string.sub(s, from, to - 1)
-    from = to + 1
-  end
+  ids = split(ARGV[7])
   blobAt = 8
 else
   for i = 1, n do ids[i] = ARGV[6 + i] end
   blobAt = 7 + n
 end
-local records = redis.call('TYPE', KEYS[1])
-if type(records) == 'table' then records = records.ok end
-if records ~= 'hash' and records ~= 'none' then
+if not holds(KEYS[1], 'hash') then
   return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' holds a value of another type, not a hash')
 end
 local refused, fresh = {}, true
 for c = 1, #names do
-  local t = redis.call('TYPE', KEYS[1 + c])
-  if type(t) == 'table' then t = t.ok end
-  if t ~= 'list' and t ~= 'none' then refused[c] = true fresh = false end
+  if not holds(KEYS[1 + c], 'list') then refused[c] = true fresh = false end
 end
 local known = redis.call('HMGET', KEYS[1], unpack(ids))
 if fresh then
@@ -97,15 +107,8 @@ if fresh then
     p = p + k
   end
   if redis.call('HSET', KEYS[1], unpack(fields)) == n then
-    for c = 1, #names do
-      local blob, lines, from = ARGV[blobAt + c - 1], {}, 1
-      while from <= #blob do
-        local to = string.find(blob, '\\n', from, true) or (#blob + 1)
-        lines[#lines + 1] = string.sub(blob, from, to - 1)
-        from = to + 1
-      end
-      push(c, lines)
-    end
+    -- each channel of the call has a line at least: its blob is never empty
+    for c = 1, #names do push(c, split(ARGV[blobAt + c - 1])) end
     redis.call('EXPIRE', KEYS[1], ARGV[1])
     return string.rep('1', #chans)
   end
