@@ -89,8 +89,7 @@ export class Plan {
   }
 
   finish(job: SendJob, result: SendOutcome): void {
-    const { entry } = job;
-    const request = job;
+    const { entry, channel } = job;
     if (result.ok) {
       this.delivered(job, result.value, result.attempts);
       return;
@@ -99,20 +98,20 @@ export class Plan {
     const reason = errorText(result.error);
     this.settle(
       entry,
-      request.channel,
+      channel,
       'failed',
       refused ? `store-error: ${reason}` : reason,
       result.attempts,
-      request.address,
-      request.text,
+      job.address,
+      job.text,
     );
     this.failed.push({
       message: entry.message,
       reason: refused ? 'store-error' : 'delivery-failed',
-      detail: `${request.channel}: ${reason}`,
+      detail: `${channel}: ${reason}`,
       sourceTopic: this.chunk.topic,
       partition: this.chunk.partition,
-      channel: request.channel,
+      channel,
     });
   }
 }
