@@ -132,6 +132,9 @@ export async function detectBackends(settings: PipelineSettings, logger: Logger)
 // launch, and the dashboard's first frame waits for the modules loaded before it.
 const require = createRequire(import.meta.url);
 
+/** How many random users the producer picks from at a time (redrawn every 5 s). */
+export const PRODUCER_POOL = 1_000;
+
 /** In-process stand-ins behind the same ports: a partitioned log and an in-memory Redis. */
 export function embeddedBackends(): Backends {
   const RedisMock = require('ioredis-mock') as typeof import('ioredis-mock');
@@ -199,8 +202,13 @@ export class Pipeline {
     await this.store.seed(sampleUsers(this.catalog.channels), false);
   }
 
+  /**
+   * The ids the producer picks from: a random sample of the users (SRANDMEMBER), drawn again every 5 s,
+   * never the whole set (a production Redis holds millions). With up to {@link PRODUCER_POOL} users it
+   * is all of them.
+   */
   async refreshUsers(): Promise<readonly string[]> {
-    this.userIdCache = await this.store.userIds();
+    this.userIdCache = (await this.store.randomUserIds(PRODUCER_POOL)).sort();
     return this.userIdCache;
   }
 

@@ -185,10 +185,13 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   let connected = false;
   feed.attach({
     source: p,
-    users: new UsersFeed(p, () => controller.prefsVersion, {
-      connected: () => connected,
-      noUsers: () => (controller.usersRead = true),
-    }),
+    users: new UsersFeed(
+      p,
+      () => controller.prefsVersion,
+      { connected: () => connected, noUsers: () => (controller.usersRead = true) },
+      () => ({ selected: store.getState().selected, search: store.getState().userSearch?.query ?? '' }),
+      (text) => controller.warn(text),
+    ),
     // With the pipeline's TLS settings (a TLS listener does not answer a plain probe).
     probeBrokers: () => probeBrokers(config.brokers, 1500, config.kafkaSecurity),
     brokers: config.brokers.join(','),

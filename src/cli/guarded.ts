@@ -6,9 +6,11 @@
  * (exit 2) is followed by the help of the command it was given to, as commander prints it after its own.
  */
 import type { Command } from 'commander';
+import { BrokenUserError, UsersSetError } from '../adapters/redis/store.js';
 import { ServiceUnavailableError } from '../app/services.js';
 import { ConfigError } from '../config/config.js';
 import { StackError } from '../stack/errors.js';
+import { sanitize } from '../text/sanitize.js';
 import { exitAfterOutput } from './closed-output.js';
 import { EXIT } from './exit-codes.js';
 
@@ -23,6 +25,10 @@ export function knownFailure(error: unknown): { text: string; code: number } | u
     return { text: `error: ${error.message}`, code: EXIT.usage };
   }
   if (error instanceof ServiceUnavailableError) return { text: `error: ${error.message}`, code: EXIT.failure };
+  // Keys of another type in Redis, named: values from Redis are quoted terminal-safe.
+  if (error instanceof BrokenUserError || error instanceof UsersSetError) {
+    return { text: `error: ${sanitize(error.message)}`, code: EXIT.failure };
+  }
   if (error instanceof StackError) return { text: error.describe(), code: EXIT.failure };
   return undefined;
 }

@@ -45,16 +45,17 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
       process.exit(await runDashboard(flags));
     });
   if (namesSubcommand(args)) {
-    const [pipeline, { stackCommand }, { dlqCommand }] = await Promise.all([
+    const [pipeline, { seedCommand, usersCommand }, { stackCommand }, { dlqCommand }] = await Promise.all([
       import('./pipeline-commands.js'),
+      import('./users-command.js'),
       import('./stack-command.js'),
       import('./dlq-command.js'),
     ]);
     program.addCommand(pipeline.runHeadlessCommand());
     program.addCommand(pipeline.consumeCommand());
     program.addCommand(pipeline.produceCommand());
-    program.addCommand(pipeline.seedCommand());
-    program.addCommand(pipeline.usersCommand());
+    program.addCommand(seedCommand());
+    program.addCommand(usersCommand());
     program.addCommand(pipeline.prefsCommand());
     program.addCommand(stackCommand());
     program.addCommand(dlqCommand());

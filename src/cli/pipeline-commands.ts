@@ -1,7 +1,6 @@
-/** `run --headless`, `consume`, `produce`, `seed`, `users`, `prefs get|set`. */
+/** `run --headless`, `consume`, `produce`, `prefs get|set` (`seed` and `users`: users-command.ts). */
 import { Command, Option } from 'commander';
 import { resolveConfig, type ConfigFlags } from '../config/config.js';
-import { addressOf } from '../domain/channels/channel.js';
 import { sampleUsers } from '../domain/sample-users.js';
 import { logLevel } from '../config/environment.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -215,66 +214,6 @@ export function produceCommand(): Command {
         return EXIT.failure;
       }
       return stopAll(pipeline, printer);
-    });
-  });
-  return cmd;
-}
-
-export function seedCommand(): Command {
-  const cmd = new Command('seed')
-    .description('write the sample users and preferences where absent (a changed preference is kept)')
-    .addOption(redisOption())
-    .addOption(redisPasswordFileOption())
-    .option('--reset', 'rewrite every sample user and preference');
-  cmd.action(async (flags: ConfigFlags & { reset?: boolean }) => {
-    await guarded(async () => {
-      const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
-      const users = sampleUsers(pipeline.catalog.channels);
-      const { written, kept } = await pipeline.store.seed(users, Boolean(flags.reset));
-      process.stdout.write(
-        `${users.length} sample users: ${written} fields written, ${kept} kept as they were${flags.reset ? ' (reset)' : ''}\n`,
-      );
-      await pipeline.stop();
-      return 0;
-    });
-  });
-  return cmd;
-}
-
-export function usersCommand(): Command {
-  const cmd = new Command('users')
-    .description('list the users with their channel preferences')
-    .addOption(redisOption())
-    .addOption(redisPasswordFileOption())
-    .option('--json', 'print JSON');
-  cmd.action(async (flags: ConfigFlags & { json?: boolean }) => {
-    await guarded(async () => {
-      const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
-      const users = await pipeline.store.listUsers();
-      const channels = pipeline.catalog.channels;
-      if (flags.json) {
-        process.stdout.write(`${safeJson(users, 2)}\n`);
-      } else {
-        const rows = users.map((u) => [
-          sanitize(u.profile.id),
-          sanitize(u.profile.name ?? ''),
-          ...channels.map(
-            (c) => `${u.prefs[c.name] === 'on' ? 'on' : 'off'}${addressOf(c, u.profile) === undefined ? '*' : ''}`,
-          ),
-        ]);
-        const header = ['USER', 'NAME', ...channels.map((c) => c.name.toUpperCase())];
-        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-        for (const row of [header, ...rows])
-          process.stdout.write(
-            `${row
-              .map((c, i) => c.padEnd(widths[i]!))
-              .join('  ')
-              .trimEnd()}\n`,
-          );
-        process.stdout.write(`${users.length} users (* = no address for that channel: skipped with no-address)\n`);
-      }
-      await pipeline.stop();
-      return 0;
     });
   });
   return cmd;

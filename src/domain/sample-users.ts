@@ -52,3 +52,26 @@ export function sampleUsers(channels: readonly ChannelDefinition[]): SeedUser[] 
     return { profile, prefs };
   });
 }
+
+/** The most users `seed --users` writes. */
+export const MAX_GENERATED_USERS = 10_000_000;
+
+/** The id of generated user `n` (1-based) of `total`: `gen-0000001`, zero-padded so that ids sort as numbers. */
+export function generatedUserId(n: number, total: number): string {
+  return `gen-${String(n).padStart(Math.max(7, String(total).length), '0')}`;
+}
+
+/**
+ * Generated user `n` of `total` (`seed --users`): the same mix as the sample users (each channel's
+ * `sampleOptIn`, every third without a phone, every fifth without a push token), for trying the
+ * pipeline and the dashboard against a production-sized Redis.
+ */
+export function generatedUser(n: number, total: number, channels: readonly ChannelDefinition[]): SeedUser {
+  const id = generatedUserId(n, total);
+  const profile: UserProfile = { id, name: `Generated User ${n}`, email: `${id}@example.com` };
+  if (n % 3 !== 0) profile.phone = `+1555${String(1000000 + ((n * 7919) % 9000000)).slice(-7)}`;
+  if (n % 5 !== 0) profile.pushToken = `ptk_${(n * 2654435761).toString(36)}`;
+  const prefs: Preferences = {};
+  for (const channel of channels) prefs[channel.name] = channel.sampleOptIn?.(n) ? 'on' : 'off';
+  return { profile, prefs };
+}

@@ -47,6 +47,9 @@ export function keyMode(s: Pick<DashboardState, 'filterDraft' | 'confirm' | 'hel
   return s.view;
 }
 
+/** Rows PgUp / PgDn move. */
+export const PAGE = 10;
+
 const VIEWS: KeyMode[] = ['detail', 'deadletters', 'letter', 'partitions'];
 const ALL_BUT_TYPING: KeyMode[] = ['main', 'help', ...VIEWS];
 
@@ -103,6 +106,24 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
       matches: (input, key) => key.downArrow || is('j')(input, key),
       run: (a) => a.moveSelection(1),
     },
+    {
+      keys: 'PgUp',
+      description: 'a page up: Users (a million users page through in scan order), rows, views and help',
+      group: 'move',
+      in: ['main', 'help', ...VIEWS],
+      matches: (_input, key) => key.pageUp,
+      run: (a) => a.moveSelection(-PAGE),
+      footer: false,
+    },
+    {
+      keys: 'PgDn',
+      description: 'a page down',
+      group: 'move',
+      in: ['main', 'help', ...VIEWS],
+      matches: (_input, key) => key.pageDown,
+      run: (a) => a.moveSelection(PAGE),
+      footer: false,
+    },
     ...channels.map((c): KeyBinding => ({
       keys: c.toggleKey,
       description: `toggle ${c.label} for the selected user (writes prefs:<id> in Redis)`,
@@ -142,7 +163,7 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     },
     {
       keys: '/',
-      description: 'filter stream, deliveries and look-ups: id, user, type, channel, status, reason',
+      description: 'Users focused: search user ids; else filter the rows: id, user, type, channel, status, reason',
       group: 'filter',
       matches: is('/'),
       run: (a) => a.startFilter(),
@@ -250,7 +271,7 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     },
     {
       keys: 'Esc',
-      description: 'close the help, the detail or a view; while typing a filter: clear it; else clear the filter',
+      description: 'close the help, detail or a view; typing a filter: clear it; else clear the filter or user search',
       group: 'close',
       in: ['main', 'filter', 'confirm', 'help', ...VIEWS],
       matches: (_input, key) => key.escape,

@@ -15,6 +15,19 @@ export interface UserRow {
   reachable: Record<string, boolean>;
   /** The id is longer than the dashboard keeps (text/bound.ts): `id` is its beginning, not a key to act on. */
   idCut?: boolean;
+  /** The user's keys cannot be read (a key of another type): what Redis said, naming the key. */
+  broken?: string;
+  /** In the set, but `user:<id>` does not exist. */
+  missing?: boolean;
+}
+
+/** A search of the user ids (`/` with the Users panel focused): SSCAN MATCH, bounded. */
+export interface UserSearch {
+  query: string;
+  state: 'searching' | 'done';
+  matches: number;
+  /** Stopped at the most matches it keeps. */
+  capped: boolean;
 }
 
 export interface ChannelInfo {
@@ -105,7 +118,17 @@ export interface PartitionsView extends Loadable {
 
 export interface DashboardState {
   snapshot: Snapshot;
+  /** The rows read around the selection: `users[i]` is user number `usersFrom + i` of the list. */
   users: UserRow[];
+  usersFrom: number;
+  /** How many users the panel pages through: the set (in a large one, as far as the dashboard scrolls), or a search's matches. */
+  userCount: number;
+  /** SCARD users; null until read, or when `users` is not a set. */
+  userTotal: number | null;
+  userSearch: UserSearch | null;
+  /** Why no user can be listed (the key `users` is not a set), or null. */
+  usersProblem: string | null;
+  /** The selected user's number in the list (0 the first). */
   selected: number;
   producer: { rate: number; paused: boolean };
   partitionCount: number | null;
@@ -128,6 +151,8 @@ export interface DashboardState {
   filter: string;
   /** The filter being typed (after `/`), or null. */
   filterDraft: string | null;
+  /** What the filter being typed is for: the rows of the panels, or (Users focused) a search of the user ids. */
+  filterTarget: 'rows' | 'users';
   view: View;
   /** First line shown of a scrolling view (detail, letter). */
   scroll: number;
@@ -165,6 +190,11 @@ export function createDashboardStore(
   return createStore<DashboardState>()(() => ({
     snapshot: emptySnapshot(),
     users: [],
+    usersFrom: 0,
+    userCount: 0,
+    userTotal: null,
+    userSearch: null,
+    usersProblem: null,
     selected: 0,
     producer: { rate: 1, paused: false },
     partitionCount: null,
@@ -179,6 +209,7 @@ export function createDashboardStore(
     newRows: { stream: 0, deliveries: 0 },
     filter: '',
     filterDraft: null,
+    filterTarget: 'rows',
     view: 'main',
     scroll: 0,
     detail: null,
@@ -190,8 +221,17 @@ export function createDashboardStore(
   }));
 }
 
-export function selectedUser(state: DashboardState): UserRow | undefined {
-  return state.users[Math.min(state.selected, state.users.length - 1)];
+/** A whole list of users as the store holds it (every row read): for tests and small fixtures. */
+export function allUsers(users: UserRow[]): Pick<DashboardState, 'users' | 'usersFrom' | 'userCount' | 'userTotal'> {
+  return { users, usersFrom: 0, userCount: users.length, userTotal: users.length };
+}
+
+/** The selected user's row, when it was read (the rows around the selection are read as it moves). */
+export function selectedUser(
+  state: Pick<DashboardState, 'users' | 'usersFrom' | 'selected' | 'userCount'>,
+): UserRow | undefined {
+  const index = Math.min(state.selected, state.userCount - 1) - state.usersFrom;
+  return index >= 0 ? state.users[index] : undefined;
 }
 
 /** The rows a panel shows: the ones it holds while its cursor is below the top, else the newest. */

@@ -3,7 +3,7 @@ import { loadCatalog } from '../../src/domain/catalog.js';
 import { Collector } from '../../src/telemetry/collector.js';
 import type { Outcome } from '../../src/telemetry/outcomes.js';
 import type { DashboardActions } from '../../src/ui/keymap.js';
-import { createDashboardStore, type DashboardStore, type UserRow } from '../../src/ui/store.js';
+import { allUsers, createDashboardStore, type DashboardStore, type UserRow } from '../../src/ui/store.js';
 
 export const catalog = await loadCatalog();
 
@@ -51,7 +51,7 @@ export function makeStore(
     },
     channels: catalog.channels.map((c) => ({ name: c.name, label: c.label, toggleKey: c.toggleKey })),
     eventTypes: [...catalog.eventTypes.values()].map((e) => ({ type: e.type, key: e.key, color: e.color })),
-    users: users(),
+    ...allUsers(users()),
     snapshot: collector.snapshot(),
     partitionCount: 3,
     lag: 0,

@@ -142,7 +142,8 @@ describe('inspect keys', () => {
       (f) => /item_purchased\s+user-01/.test(f) && /user_signup\s+user-02/.test(f),
       'both events',
     );
-    await press('/', 'u', 's', 'e', 'r', '-', '0', '2');
+    // Tab: the Event stream focused (with the Users panel focused, / searches the user ids).
+    await press(KEY.tab, '/', 'u', 's', 'e', 'r', '-', '0', '2');
     await waitForFrame(frame, (f) => f.includes('filter /user-02'), 'the filter being typed in the footer');
     await press(KEY.backspace, '2', KEY.enter);
     const filtered = await waitForFrame(
@@ -253,7 +254,7 @@ describe('dead letters, partitions, export', () => {
       (f) => /item_purchased\s+user-01/.test(f) && /user_signup\s+user-02/.test(f),
       'both events',
     );
-    await press('/', 'user-01', KEY.enter, 'x');
+    await press(KEY.tab, '/', 'user-01', KEY.enter, 'x');
     const said = await waitForFrame(
       frame,
       (f) => /exported to eventstream-export-\d{8}T\d{6}Z\.jsonl: 1 event\(s\), \d+ deliver/.test(f),

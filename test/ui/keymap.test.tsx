@@ -138,7 +138,8 @@ describe('one keymap feeds the footer and the help overlay', () => {
 
   it('the help overlay lists every binding and the log file', async () => {
     const { store } = makeStore();
-    const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, 120, 40);
+    // Tall enough for every line at once (at 40 rows the help scrolls).
+    const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, 120, 50);
     store.setState({ help: true });
     const frame = await waitForFrame(r.frame, (f) => f.includes('Keys'), 'the help overlay');
     const bindings = buildKeymap(store.getState().eventTypes, store.getState().channels);

@@ -9,7 +9,7 @@ import { loadCatalog } from '../../src/domain/catalog.js';
 import { createLogger } from '../../src/log/logger.js';
 import { embeddedBackends, Pipeline, type PipelineSettings } from '../../src/app/runtime.js';
 import type { Outcome } from '../../src/telemetry/outcomes.js';
-import { createDashboardStore, type DashboardStore } from '../../src/ui/store.js';
+import { allUsers, createDashboardStore, type DashboardStore } from '../../src/ui/store.js';
 import { users } from '../ui/fixtures.js';
 
 const catalog = await loadCatalog();
@@ -68,7 +68,7 @@ describe('keys pressed while the dashboard connects', () => {
     const { store, controller } = dashboard();
     controller.inject('user_signup');
     expect(notice(store)).toBe('user_signup for the selected user queued: Kafka connecting');
-    store.setState({ users: users() });
+    store.setState(allUsers(users()));
     controller.inject('item_purchased');
     expect(notice(store)).toBe('item_purchased for user-01 queued: Kafka connecting (2 waiting)');
     expect(controller.pending()).toEqual({ injections: 2, toggles: 0 });
@@ -121,7 +121,7 @@ describe('keys pressed while the dashboard connects', () => {
 
   it('a full queue says so; nothing is dropped silently', async () => {
     const { store, controller } = dashboard();
-    store.setState({ users: users() });
+    store.setState(allUsers(users()));
     for (let i = 0; i < PENDING_INJECTIONS; i++) controller.inject('user_signup');
     controller.inject('item_purchased');
     expect(store.getState().notice).toMatchObject({
@@ -141,7 +141,7 @@ describe('keys pressed while the dashboard connects', () => {
     // Redis answers; the users are read on the next refresh
     await controller.flush();
     expect(controller.pending().toggles).toBe(1);
-    store.setState({ users: users() }); // user-01: sms off
+    store.setState(allUsers(users())); // user-01: sms off
     await controller.flush();
     expect(await pipeline!.redis.hget('prefs:user-01', 'sms')).toBe('on');
     expect(notice(store)).toBe('sms on for user-01 (HSET prefs:user-01 sms on)');
@@ -169,6 +169,7 @@ describe('no users at all', () => {
     expect(controller.pending()).toEqual({ injections: 1, toggles: 1 });
     await connected();
     controller.usersRead = true; // read: none
+    store.setState({ userTotal: 0 });
     await controller.flush();
     expect(store.getState().notice).toMatchObject({
       tone: 'error',

@@ -18,6 +18,7 @@ import {
 import { UsersFeed, type UsersSource } from '../../src/cli/dashboard/users-feed.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { createLogger } from '../../src/log/logger.js';
+import type { UserRead } from '../../src/adapters/redis/store.js';
 import type { UserRecord } from '../../src/pipeline/ports.js';
 import { Collector } from '../../src/telemetry/collector.js';
 import type { ConnectionOutcome, Outcome } from '../../src/telemetry/outcomes.js';
@@ -42,11 +43,17 @@ class FakePipeline implements FeedSource, UsersSource {
   /** Set: the next users read waits for it. */
   gate: Promise<void> | undefined;
   readonly store = {
-    listUsers: async (): Promise<UserRecord[]> => {
+    countUsers: async (): Promise<number> => {
       this.userReads++;
       await this.gate;
-      return this.records;
+      return this.records.length;
     },
+    scanUserIds: async (): Promise<{ cursor: string; ids: string[] }> => ({
+      cursor: '0',
+      ids: this.records.map((r) => r.profile.id),
+    }),
+    readUsers: async (ids: readonly string[]): Promise<UserRead[]> =>
+      ids.map((id) => ({ id, record: this.records.find((r) => r.profile.id === id) })),
   };
   constructor(readonly embedded = false) {}
   lag(): Promise<{ lag: number; partitions: number }> {

@@ -5,6 +5,7 @@
 import type { Pipeline } from '../../app/runtime.js';
 import type { DashboardActions } from '../../ui/keymap.js';
 import { KEPT_LENGTH } from '../../text/bound.js';
+import { sanitize } from '../../text/sanitize.js';
 import { letterKey, type EventDetail } from '../../telemetry/event-details.js';
 import { FILTER_LENGTH } from '../../telemetry/row-filter.js';
 import { buildKeymap } from '../../ui/keymap.js';
@@ -95,6 +96,11 @@ export class DashboardController implements DashboardActions {
     this.store.setState({ notice: { text, tone, at: Date.now() } });
   }
 
+  /** Something read from a service is wrong (a user's key of another type): said on the status line. */
+  warn(text: string): void {
+    this.notify(sanitize(text), 'error');
+  }
+
   /** Keys pressed while Kafka or Redis connect, waiting to be carried out. */
   pending(): { injections: number; toggles: number } {
     return { injections: this.injections.length, toggles: this.toggles.length };
@@ -121,11 +127,24 @@ export class DashboardController implements DashboardActions {
       this.notify(`the selected user's id is longer than ${KEPT_LENGTH} characters: act on it with redis-cli`, 'error');
       return 'cut';
     }
+    if (user?.missing) {
+      this.notify(`user ${sanitize(user.id)} is in the set "users" but has no hash user:${sanitize(user.id)}`, 'error');
+      return 'cut';
+    }
+    if (user?.broken) {
+      this.notify(`user ${sanitize(user.id)} cannot be read: ${sanitize(user.broken)}`, 'error');
+      return 'cut';
+    }
     return user;
   }
 
   private noUsers(): boolean {
-    if (!this.usersRead || this.store.getState().users.length > 0) return false;
+    const state = this.store.getState();
+    if (state.userSearch && state.userSearch.state === 'done' && state.userCount === 0) {
+      this.notify(`no user id matches "${sanitize(state.userSearch.query)}" (Esc clears the search)`, 'error');
+      return true;
+    }
+    if (!this.usersRead || state.userCount > 0) return false;
     this.notify('no user selected (are the users seeded? `eventstream-tui seed`)', 'error');
     return true;
   }
@@ -173,19 +192,24 @@ export class DashboardController implements DashboardActions {
   /** Flips `channel` for `userId` from what the screen shows, in Redis, then on the screen. */
   private async write(channel: string, userId: string): Promise<void> {
     const pipeline = this.current();
-    const user = this.store.getState().users.find((u) => u.id === userId);
-    if (!pipeline || !user) return this.notify(`${channel} not changed: user ${userId} is gone`, 'error');
-    const value = user.prefs[channel] === 'on' ? 'off' : 'on';
+    const who = sanitize(userId);
+    if (!pipeline) return this.notify(`${channel} not changed for ${who}: not connected`, 'error');
     this.prefsVersion++;
     try {
-      await pipeline.store.setPreference(user.id, channel, value);
+      // Scrolled out of the rows read since the key was pressed: what Redis holds decides the flip.
+      const prefs =
+        this.store.getState().users.find((u) => u.id === userId)?.prefs ??
+        (await pipeline.store.getUser(userId))?.prefs;
+      if (!prefs) return this.notify(`${channel} not changed: user ${who} is gone`, 'error');
+      const value = prefs[channel] === 'on' ? 'off' : 'on';
+      await pipeline.store.setPreference(userId, channel, value);
       this.prefsVersion++;
       this.store.setState((s) => ({
-        users: s.users.map((u) => (u.id === user.id ? { ...u, prefs: { ...u.prefs, [channel]: value } } : u)),
+        users: s.users.map((u) => (u.id === userId ? { ...u, prefs: { ...u.prefs, [channel]: value } } : u)),
       }));
-      this.notify(`${channel} ${value} for ${user.id} (HSET prefs:${user.id} ${channel} ${value})`);
+      this.notify(`${channel} ${value} for ${who} (HSET prefs:${who} ${channel} ${value})`);
     } catch (error) {
-      this.notify(`could not change ${channel} for ${user.id}: ${(error as Error).message}`, 'error');
+      this.notify(`could not change ${channel} for ${who}: ${sanitize((error as Error).message)}`, 'error');
     }
   }
 
@@ -204,7 +228,7 @@ export class DashboardController implements DashboardActions {
     this.flushing = true;
     try {
       const state = this.store.getState();
-      if (this.usersRead && state.users.length === 0) {
+      if (this.usersRead && state.userTotal === 0) {
         const dropped = this.injections.splice(0).length + this.toggles.splice(0).length;
         return this.notify(
           `${dropped} queued key(s) not carried out: no users (are the users seeded? \`eventstream-tui seed\`)`,
@@ -212,11 +236,11 @@ export class DashboardController implements DashboardActions {
         );
       }
       const fallback = selectedUser(state)?.id;
-      if (this.toggles.length > 0 && this.redisReady() && state.users.length > 0) {
+      if (this.toggles.length > 0 && this.redisReady() && fallback !== undefined) {
         for (const t of this.toggles.splice(0)) await this.write(t.what, t.userId ?? fallback ?? '');
       }
       const producer = this.current()?.producer;
-      if (this.injections.length > 0 && producer && state.users.length > 0) {
+      if (this.injections.length > 0 && producer && fallback !== undefined) {
         const sent: string[] = [];
         const failed: string[] = [];
         for (const i of this.injections.splice(0)) {
@@ -248,8 +272,19 @@ export class DashboardController implements DashboardActions {
       return this.store.setState({ deadLetters: { ...state.deadLetters, cursor } });
     }
     if (state.focus !== 'users') return this.moveCursor(state.focus, delta);
-    if (state.users.length === 0) return this.notify('no users to select yet (Redis connecting)');
-    this.store.setState((s) => ({ selected: Math.max(0, Math.min(s.users.length - 1, s.selected + delta)) }));
+    if (state.userCount === 0) {
+      if (state.userSearch) return this.notify(`no user id matches "${sanitize(state.userSearch.query)}"`);
+      return this.notify(state.userTotal === 0 ? 'no users in Redis' : 'no users to select yet (Redis connecting)');
+    }
+    const selected = Math.max(0, Math.min(state.userCount - 1, state.selected + delta));
+    this.store.setState({ selected });
+    // A large set is paged in scan order as far as MAX_LOADED; past that, a search finds a user.
+    const total = state.userTotal ?? 0;
+    if (delta > 0 && selected === state.userCount - 1 && !state.userSearch && total > state.userCount) {
+      this.notify(
+        `the first ${state.userCount.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} users (scan order): / searches the ids`,
+      );
+    }
   }
 
   /** Below the top row the panel holds the rows it shows, so the one under the cursor stays put. */
@@ -312,8 +347,13 @@ export class DashboardController implements DashboardActions {
     this.store.setState({ view: 'detail', scroll: 0, detail: { key: row.eventId, from, data } });
   }
 
+  /** `/`: with the Users panel focused, a search of the user ids; else the filter of the panels' rows. */
   startFilter(): void {
-    this.store.setState((s) => ({ filterDraft: s.filter }));
+    this.store.setState((s) =>
+      s.focus === 'users' && s.view === 'main'
+        ? { filterDraft: s.userSearch?.query ?? '', filterTarget: 'users' }
+        : { filterDraft: s.filter, filterTarget: 'rows' },
+    );
   }
 
   typeFilter(text: string): void {
@@ -329,9 +369,19 @@ export class DashboardController implements DashboardActions {
   }
 
   applyFilter(): void {
-    const filter = this.store.getState().filterDraft ?? '';
+    const state = this.store.getState();
+    const text = state.filterDraft ?? '';
+    if (state.filterTarget === 'users') {
+      const userSearch = text ? { query: text, state: 'searching' as const, matches: 0, capped: false } : null;
+      // The rows shown are the set's until the search's first read replaces them.
+      return this.store.setState({ filterDraft: null, userSearch, selected: 0, users: [], usersFrom: 0 });
+    }
     this.releaseRows();
-    this.store.setState({ filter, filterDraft: null });
+    this.store.setState({ filter: text, filterDraft: null });
+  }
+
+  private clearUserSearch(): void {
+    this.store.setState({ userSearch: null, selected: 0, users: [], usersFrom: 0 });
   }
 
   openDeadLetters(): void {
@@ -464,6 +514,11 @@ export class DashboardController implements DashboardActions {
   closeOverlay(): void {
     const s = this.store.getState();
     if (s.filterDraft !== null) {
+      if (s.filterTarget === 'users') {
+        this.store.setState({ filterDraft: null });
+        if (s.userSearch) this.clearUserSearch();
+        return;
+      }
       if (s.filter !== '') this.releaseRows();
       return this.store.setState({ filterDraft: null, filter: '' });
     }
@@ -471,6 +526,7 @@ export class DashboardController implements DashboardActions {
     if (s.help) return this.store.setState({ help: false, scroll: 0 });
     if (s.view === 'letter') return this.store.setState({ view: 'deadletters', scroll: 0 });
     if (s.view !== 'main') return this.store.setState({ view: 'main', detail: null, scroll: 0 });
+    if (s.focus === 'users' && s.userSearch) return this.clearUserSearch();
     if (s.filter !== '') {
       this.releaseRows();
       return this.store.setState({ filter: '' });

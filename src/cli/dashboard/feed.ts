@@ -10,9 +10,10 @@ import type { Logger } from '../../log/logger.js';
 import type { Collector } from '../../telemetry/collector.js';
 import type { ConnectionOutcome } from '../../telemetry/outcomes.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
-import type { DashboardState, DashboardStore, UserRow } from '../../ui/store.js';
+import type { DashboardState, DashboardStore } from '../../ui/store.js';
 import type { DashboardController } from './controller.js';
 import { tickUpdate } from './tick.js';
+import type { UsersPatch } from './users-feed.js';
 
 /** How to start what does not answer: said with every service error. */
 export const HINT = 'start it with `eventstream-tui stack up`';
@@ -56,10 +57,12 @@ export interface FeedSource {
   lag(): Promise<{ lag: number; partitions: number }>;
 }
 
-/** The Users panel's rows (a {@link UsersFeed}): read on a timer, taken by the tick. */
+/** The Users panel's rows (a {@link UsersFeed}): read on a timer and when the selection moves, taken by the tick. */
 export interface UsersReader {
   refresh(): Promise<void>;
-  take(): UserRow[] | undefined;
+  take(search?: string): UsersPatch | undefined;
+  /** The selection or the search moved past the rows read. */
+  needsRead(state: DashboardState): boolean;
 }
 
 export interface FeedServices {
@@ -133,13 +136,17 @@ export class DashboardFeed {
     const { store, collector, controller } = this.options;
     const update: Partial<DashboardState> = { ...this.pendingLag, ...tickUpdate(store.getState(), collector) };
     // Read with the preferences version they were read at: a key pressed since wins (see UsersFeed).
-    const users = this.users?.take();
+    const users = this.users?.take(store.getState().userSearch?.query ?? '');
     if (users) {
-      update.users = users;
-      update.selected = Math.min(store.getState().selected, Math.max(0, users.length - 1));
+      Object.assign(update, users);
+      update.selected = Math.min(store.getState().selected, Math.max(0, users.userCount - 1));
     }
     this.pendingLag = undefined;
     store.setState(update);
+    // The selection or the search moved past the rows read: read them now, not at the next timer.
+    if (this.users?.needsRead(store.getState())) {
+      void this.users.refresh().catch((e: unknown) => this.options.logger.debug({ err: e }, 'users refresh failed'));
+    }
     // Keys pressed while Kafka or Redis connected are carried out once they answer.
     void controller.flush();
   }

@@ -18,6 +18,7 @@ export function Footer({
 }) {
   const notice = useStore(store, (s) => (s.notice && s.now - s.notice.at < 4000 ? s.notice : null));
   const draft = useStore(store, (s) => s.filterDraft);
+  const searchingUsers = useStore(store, (s) => s.filterTarget === 'users');
   const question = useStore(store, (s) => s.confirm?.question ?? null);
   if (draft !== null) {
     // The end of what is typed stays in view: the prompt shows the last columns of a long filter.
@@ -28,11 +29,13 @@ export function Footer({
       <Box width={width}>
         <Box flexShrink={0}>
           <Text color={theme.color('yellow')} wrap="truncate-end">
-            {`filter /${fit(tail, Math.max(1, width - 36)).text}▏`}
+            {`${searchingUsers ? 'search user ids' : 'filter'} /${fit(tail, Math.max(1, width - 36)).text}▏`}
           </Text>
         </Box>
         <Text dimColor wrap="truncate-end">
-          {'  Enter apply  Esc clear  (id, user, type, channel, status, reason)'}
+          {searchingUsers
+            ? '  Enter search  Esc clear  (part of an id, any case)'
+            : '  Enter apply  Esc clear  (id, user, type, channel, status, reason)'}
         </Text>
       </Box>
     );
