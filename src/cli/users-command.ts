@@ -105,8 +105,20 @@ function tableRow(cells: string[], widths: number[]): string {
 
 /** Writes `text`, waiting while the reader is behind: memory stays bounded whatever the set's size. */
 function write(text: string): Promise<void> {
-  if (process.stdout.write(text)) return Promise.resolve();
-  return new Promise((resolve) => process.stdout.once('drain', resolve));
+  const out = process.stdout;
+  if (out.destroyed || out.write(text)) return Promise.resolve();
+  // Drained, or gone (EPIPE: the reader went away; closed-output.ts says stop).
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      out.off('error', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+    out.on('error', done);
+  });
 }
 
 export function usersCommand(): Command {

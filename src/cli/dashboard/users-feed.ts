@@ -158,8 +158,14 @@ export class UsersFeed {
     }
     this.setBroken = false;
     if (final && total === 0) this.startup.noUsers();
+    const small = total <= SMALL_SET;
+    if (small !== this.small) {
+      this.small = small;
+      this.set = emptyList();
+      if (this.search) this.search = undefined; // searched the other way: search again
+    }
     // A small set is read whole every time (and searched in memory); a large one as far as the selection went.
-    if (total <= SMALL_SET || !search) await this.readIds(total, selected + WINDOW);
+    if (small || !search) await this.readIds(selected + WINDOW);
     if (search !== (this.search?.query ?? '') || (search && this.small)) this.startSearch(search);
     const list = this.search ? this.search.list : this.set;
     const count = this.search ? list.ids.length : this.small ? list.ids.length : Math.min(total, MAX_LOADED);
@@ -198,14 +204,9 @@ export class UsersFeed {
    * The set's ids as far as `need`: a small set whole and sorted, every time; a large one in scan
    * order, a page at a time from where the last read stopped, up to {@link MAX_LOADED}.
    */
-  private async readIds(total: number, need: number): Promise<void> {
+  private async readIds(need: number): Promise<void> {
     const store = this.pipeline.store;
-    const small = total <= SMALL_SET;
-    if (small || small !== this.small) {
-      this.small = small;
-      this.set = emptyList();
-    }
-    if (small) {
+    if (this.small) {
       const list = emptyList();
       do {
         const page = await store.scanUserIds(list.cursor, SCAN_PAGE);
@@ -261,6 +262,8 @@ export class UsersFeed {
         void this.refresh().catch(() => undefined);
       }
     } while (list.cursor !== '0' && list.ids.length < MATCH_LIMIT);
+    // Done: in order, as a small set is (the matches came in scan order).
+    list.ids.sort();
     list.complete = true;
     search.scanning = false;
     void this.refresh().catch(() => undefined);
