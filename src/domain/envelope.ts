@@ -26,7 +26,17 @@ export const envelopeSchema = z.strictObject({
 
 export type EventEnvelope = z.infer<typeof envelopeSchema>;
 
-export type DeadLetterReason = 'too-large' | 'invalid-utf8' | 'invalid-json' | 'schema' | 'unknown-type' | 'no-value';
+/** Why a message that cannot be decoded into an envelope is dead-lettered (its `dlq-reason`). */
+export const DECODE_FAILURE_REASONS = [
+  'no-value',
+  'too-large',
+  'invalid-utf8',
+  'invalid-json',
+  'schema',
+  'unknown-type',
+] as const;
+
+export type DeadLetterReason = (typeof DECODE_FAILURE_REASONS)[number];
 
 export type Decoded = { ok: true; event: EventEnvelope } | { ok: false; reason: DeadLetterReason; detail: string };
 
