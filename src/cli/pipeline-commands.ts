@@ -11,7 +11,7 @@ import {
   type PipelineFlags as SharedPipelineFlags,
   type PipelineSettings,
 } from '../app/runtime.js';
-import type { EventEnvelope } from '../domain/envelope.js';
+import { envelopeFieldProblem, type EventEnvelope } from '../domain/envelope.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { exitAfterOutput, onStdoutClosed } from './closed-output.js';
@@ -194,8 +194,16 @@ export function produceCommand(): Command {
       return finish(running ? await inFlight : []);
     });
     await guarded(async () => {
+      // The envelope's own rules: what the consumer would dead-letter is refused here (exit 2).
+      for (const [flag, field, value] of [
+        ['--user', 'userId', flags.user],
+        ['--type', 'type', flags.type],
+      ] as const) {
+        const problem = value === undefined ? undefined : envelopeFieldProblem(field, value);
+        if (problem) throw new UsageError(`${flag} must be ${problem}`);
+      }
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      if (flags.type && !pipeline.catalog.eventTypes.has(flags.type)) {
+      if (flags.type !== undefined && !pipeline.catalog.eventTypes.has(flags.type)) {
         await pipeline.stop();
         throw new UsageError(
           `unknown event type "${sanitize(flags.type)}"; known: ${[...pipeline.catalog.eventTypes.keys()].join(', ')}`,
@@ -203,7 +211,7 @@ export function produceCommand(): Command {
       }
       const printer = headlessOutput(pipeline, flags.output === 'none' ? 'none' : 'lines');
       await pipeline.ensureTopics();
-      const users = flags.user ? [flags.user] : await pipeline.refreshUsers();
+      const users = flags.user !== undefined ? [flags.user] : await pipeline.refreshUsers();
       const userIds = users.length > 0 ? users : sampleUsers(pipeline.catalog.channels).map((u) => u.profile.id);
       const producer = await pipeline.startProducer(0);
       // Stopped during the set-up: the handler has exited (nothing was produced).

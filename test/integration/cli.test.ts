@@ -121,6 +121,38 @@ describe('produce', () => {
   });
 });
 
+describe('produce --user, --type: the envelope’s rules', () => {
+  it.each([
+    ['--user ""', ['--user', ''], '--user must be at least 1 character (it is empty)'],
+    ['--user <300 characters>', ['--user', 'u'.repeat(300)], '--user must be at most 200 characters (it has 300)'],
+    ['--type ""', ['--type', ''], '--type must be at least 1 character (it is empty)'],
+  ])('produce %s is a usage error (exit 2, the help printed), producing nothing', async (_, flags, message) => {
+    const topic = unique('events');
+    const result = await runCli(['produce', ...conn(), '--topic', topic, ...flags]);
+    expect([result.code, result.stdout]).toEqual([2, '']);
+    expect(result.stderr).toContain(`error: ${message}\n`);
+    expect(result.stderr).toMatch(/Usage: eventstream-tui produce/);
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      expect(await admin.listTopics()).not.toContain(topic);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('a user id of 200 characters, the envelope’s limit, is produced as given', async () => {
+    const topic = unique('events');
+    await createTopic(topic, 1);
+    const user = 'u'.repeat(200);
+    const result = await runCli(['produce', ...conn(), '--topic', topic, '--user', user, '--type', 'user_signup']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ kind: 'produced', userId: user });
+    const [message] = await readTopic(topic, 1);
+    expect(message!.key).toBe(user);
+  });
+});
+
 describe('produce stopped by a signal', () => {
   /** The events the topic holds: the sum of its partitions' end offsets (a fresh topic starts at 0). */
   async function endOffsets(topic: string): Promise<number> {
