@@ -249,7 +249,8 @@ function reportKeysNotDone(keys: readonly string[]): void {
 async function stopStack(launched: Launched, flags: DashboardFlags, logger: Logger): Promise<void> {
   if (launched.started.length === 0 || flags.keepStack) return;
   const { stackDown } = await import('../stack/stack.js');
-  await stackDown({ paths: stackPaths() }, launched.started).catch((error: unknown) =>
+  // Only what this launch started: at its configured addresses.
+  await stackDown({ paths: stackPaths(), config: resolveConfig(flags) }, launched.started).catch((error: unknown) =>
     logger.error({ err: error }, 'stopping the local stack failed'),
   );
 }

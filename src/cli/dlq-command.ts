@@ -2,7 +2,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolveConfig, type ConfigFlags } from '../config/config.js';
 import {
-  DEAD_LETTER_REASONS,
   DeadLetterReader,
   DeadLetterTopicMissingError,
   letterAddress,
@@ -11,6 +10,7 @@ import {
   type DeadLetterRecord,
   type LetterPosition,
 } from '../pipeline/dead-letters.js';
+import { LETTER_REASONS } from '../pipeline/ports.js';
 import { Pipeline, pipelineSettings } from '../app/runtime.js';
 import { jsonLine } from '../text/json-line.js';
 import { sanitize } from '../text/sanitize.js';
@@ -31,7 +31,7 @@ interface ReplayFlags extends ConfigFlags {
 }
 
 const reasonOption = (what: string): Option =>
-  new Option('--reason <reason>', `only ${what} with this dlq-reason`).choices(DEAD_LETTER_REASONS);
+  new Option('--reason <reason>', `only ${what} with this dlq-reason`).choices(LETTER_REASONS);
 
 /** `<partition>:<offset>`, repeatable and variadic: `--offset 0:5 1:7` or `--offset 0:5 --offset 1:7`. */
 function parsePosition(value: string, previous: LetterPosition[] | undefined): LetterPosition[] {
@@ -184,7 +184,7 @@ function listCommand(): Command {
 function replayCommand(): Command {
   const cmd = withConnectionOptions(new Command('replay'), { redis: false })
     .description(
-      "send dead letters back to their source topic: original key, value and headers, dlq-* headers removed, replayed-from added; a failed delivery's letter resends only its channel",
+      "send dead letters back to the events topic (--topic): original key, value and headers, dlq-* headers removed, replayed-from added; a failed delivery's letter resends only its channel; a letter from another topic is refused (exit 1)",
     )
     .addOption(
       new Option(
@@ -208,15 +208,14 @@ function replayCommand(): Command {
         const replayed = new ReplayTally();
         const skipped: { letter: DeadLetterRecord; why: string }[] = [];
         const replay = async (letters: DeadLetterRecord[]): Promise<void> => {
-          const summary = await replayDeadLetters(
-            producer,
-            letters,
-            (letter) => {
+          const summary = await replayDeadLetters(producer, letters, {
+            to: pipeline.settings.topic,
+            replayed: (letter) => {
               replayed.add(letter);
               out.write(jsonLine(replayedLine(letter)));
             },
-            (topic) => existing.has(topic),
-          );
+            topicExists: (topic) => existing.has(topic),
+          });
           out.flush();
           skipped.push(...summary.skipped);
         };
@@ -238,7 +237,7 @@ function replayCommand(): Command {
         for (const { letter, why } of skipped) {
           process.stderr.write(`not replayed ${letterAddress(letter)}: ${sanitize(why)}\n`);
         }
-        process.stderr.write(`${replaySummary(reader.topic, replayed, skipped.length)}\n`);
+        process.stderr.write(`${replaySummary(reader.topic, pipeline.settings.topic, replayed, skipped.length)}\n`);
         return skipped.length > 0 ? 1 : 0;
       });
     });
@@ -250,23 +249,21 @@ function replayCommand(): Command {
 class ReplayTally {
   count = 0;
   readonly byReason = new Map<string, number>();
-  readonly topics = new Set<string>();
 
   add(letter: DeadLetterRecord): void {
     this.count++;
     this.byReason.set(letter.reason, (this.byReason.get(letter.reason) ?? 0) + 1);
-    if (letter.sourceTopic) this.topics.add(letter.sourceTopic);
   }
 }
 
 /** `replayed 3 dead letters from user_events.dlq to user_events (delivery-failed 2, unknown-type 1)`. */
-function replaySummary(dlqTopic: string, replayed: ReplayTally, skipped: number): string {
+function replaySummary(dlqTopic: string, to: string, replayed: ReplayTally, skipped: number): string {
   const letters = (n: number): string => `${n} dead letter${n === 1 ? '' : 's'}`;
   const reasons = [...replayed.byReason].map(([reason, n]) => `${sanitize(reason)} ${n}`).join(', ');
   const base =
     replayed.count === 0
       ? `replayed no dead letters from ${dlqTopic}`
-      : `replayed ${letters(replayed.count)} from ${dlqTopic} to ${[...replayed.topics].map(sanitize).join(', ')} (${reasons})`;
+      : `replayed ${letters(replayed.count)} from ${dlqTopic} to ${to} (${reasons})`;
   return skipped > 0 ? `${base}; ${letters(skipped)} not replayed` : base;
 }
 

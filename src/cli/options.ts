@@ -118,7 +118,7 @@ const CONSUMER_OPTIONS: { option: () => Option; dashboard: boolean }[] = [
       new Option('--partitions <n>', 'partitions of topics it creates (default 3)').argParser(
         positiveInt('--partitions'),
       ),
-    dashboard: false,
+    dashboard: true,
   },
   {
     option: () =>

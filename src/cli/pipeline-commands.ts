@@ -10,6 +10,7 @@ import {
   type PipelineFlags as SharedPipelineFlags,
   type PipelineSettings,
 } from '../app/runtime.js';
+import { envelopeFieldProblem, type EventEnvelope } from '../domain/envelope.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { exitAfterOutput, onStdoutClosed } from './closed-output.js';
@@ -81,10 +82,15 @@ function onShutdown(stop: () => Promise<number>): void {
  * Stops the pipeline and the printer; the exit code says whether produced events went unacknowledged
  * (listed on stderr and written to a file).
  */
-async function stopAll(pipeline: Pipeline, printer: { stop(): void }): Promise<number> {
+async function stopAll(
+  pipeline: Pipeline,
+  printer: { stop(): void },
+  /** Events sent outside the producer's schedule (`produce --count`) that the broker never acknowledged. */
+  lost: readonly EventEnvelope[] = [],
+): Promise<number> {
   const unacknowledged = await pipeline.stop();
   printer.stop();
-  return reportUnacknowledged(unacknowledged, {
+  return reportUnacknowledged([...lost, ...unacknowledged], {
     brokers: pipeline.settings.brokers.join(','),
     topic: pipeline.settings.topic,
   });
@@ -172,9 +178,31 @@ export function produceCommand(): Command {
         .default('lines'),
     );
   cmd.action(async (flags: PipelineFlags & { type?: string; user?: string; count?: number }) => {
+    // Every mode stops on a signal (or a closed stdout) the same way, from the start: nothing more is
+    // produced, the send in flight is awaited, every acknowledged event is printed, and any never
+    // acknowledged is reported (exit 3). A signal before anything was produced exits 0.
+    let stopping = false;
+    let running: { pipeline: Pipeline; printer: HeadlessPrinter } | undefined;
+    /** The batch `--count` has in flight: resolves with its events if the broker never acknowledged them. */
+    let inFlight: Promise<EventEnvelope[]> = Promise.resolve([]);
+    let finishing: Promise<number> | undefined;
+    const finish = (lost: EventEnvelope[] = []): Promise<number> =>
+      (finishing ??= running ? stopAll(running.pipeline, running.printer, lost) : Promise.resolve(EXIT.ok));
+    onShutdown(async () => {
+      stopping = true;
+      return finish(running ? await inFlight : []);
+    });
     await guarded(async () => {
+      // The envelope's own rules: what the consumer would dead-letter is refused here (exit 2).
+      for (const [flag, field, value] of [
+        ['--user', 'userId', flags.user],
+        ['--type', 'type', flags.type],
+      ] as const) {
+        const problem = value === undefined ? undefined : envelopeFieldProblem(field, value);
+        if (problem) throw new UsageError(`${flag} must be ${problem}`);
+      }
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      if (flags.type && !pipeline.catalog.eventTypes.has(flags.type)) {
+      if (flags.type !== undefined && !pipeline.catalog.eventTypes.has(flags.type)) {
         await pipeline.stop();
         throw new UsageError(
           `unknown event type "${sanitize(flags.type)}"; known: ${[...pipeline.catalog.eventTypes.keys()].join(', ')}`,
@@ -182,9 +210,12 @@ export function produceCommand(): Command {
       }
       const printer = headlessOutput(pipeline, flags.output === 'none' ? 'none' : 'lines');
       await pipeline.ensureTopics();
-      const users = flags.user ? [flags.user] : await pipeline.refreshUsers();
+      const users = flags.user !== undefined ? [flags.user] : await pipeline.refreshUsers();
       const userIds = users.length > 0 ? users : sampleUsers(pipeline.catalog.channels).map((u) => u.profile.id);
       const producer = await pipeline.startProducer(0);
+      // Stopped during the set-up: the handler has exited (nothing was produced).
+      if (stopping) return undefined;
+      running = { pipeline, printer };
       const make = () => {
         const type =
           flags.type ??
@@ -192,7 +223,6 @@ export function produceCommand(): Command {
         return producer.makeEvent(type, userIds[Math.floor(Math.random() * userIds.length)]!);
       };
       if (flags.rate !== undefined) {
-        onShutdown(() => stopAll(pipeline, printer));
         // The producer's own schedule: one send in flight, unacknowledged events kept (bounded) and
         // retried while the broker is away; on stop, any never acknowledged are reported (exit 3).
         producer.start(flags.rate, make);
@@ -200,20 +230,31 @@ export function produceCommand(): Command {
       }
       const count = flags.count ?? 1;
       let acknowledged = 0;
-      try {
-        for (; acknowledged < count; acknowledged += 1000) {
-          await producer.send(Array.from({ length: Math.min(1000, count - acknowledged) }, make));
-        }
-      } catch (error) {
-        await pipeline.stop().catch(() => undefined);
-        printer.stop();
-        process.stderr.write(
-          `error: producing failed after ${acknowledged} of ${count} event(s) were acknowledged: ${(error as Error).message}
-`,
+      while (acknowledged < count && !stopping) {
+        const batch = Array.from({ length: Math.min(1000, count - acknowledged) }, make);
+        const sent = producer.send(batch).then(
+          () => undefined,
+          (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
         );
-        return EXIT.failure;
+        inFlight = sent.then((error) => (error ? batch : []));
+        const error = await sent;
+        // Stopped while this batch was in flight: the handler reports it (printed, or unacknowledged).
+        if (stopping) return undefined;
+        if (error) {
+          // A signal from now on waits for this ending rather than starting another.
+          finishing = (async () => {
+            await pipeline.stop().catch(() => undefined);
+            printer.stop();
+            process.stderr.write(
+              `error: producing failed after ${acknowledged} of ${count} event(s) were acknowledged: ${error.message}\n`,
+            );
+            return EXIT.failure;
+          })();
+          return finishing;
+        }
+        acknowledged += batch.length;
       }
-      return stopAll(pipeline, printer);
+      return stopping ? undefined : finish();
     });
   });
   return cmd;

@@ -3,7 +3,14 @@ import { Command } from 'commander';
 import { resolveConfig, type ConfigFlags } from '../config/config.js';
 import { stackPaths } from '../stack/paths.js';
 import { streamProgress } from '../stack/progress.js';
-import { stackDown, stackStatus, stackUp, type ServiceStatus, type UpOutcome } from '../stack/stack.js';
+import {
+  stackDown,
+  stackStatus,
+  stackUp,
+  type DownOutcome,
+  type ServiceStatus,
+  type UpOutcome,
+} from '../stack/stack.js';
 import type { ServiceName } from '../stack/state.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
@@ -30,6 +37,21 @@ function describeUp(o: UpOutcome): string {
     case 'started':
       return `${name} ${o.address}: started (pid ${o.pid}; log ${o.log})`;
   }
+}
+
+function describeDown(o: DownOutcome): string {
+  const name = o.service === 'kafka' ? 'Kafka' : 'Redis';
+  const flag = o.service === 'kafka' ? '--brokers' : '--redis';
+  const text = {
+    stopped: `stopped (pid ${o.pid})`,
+    killed: `did not stop in time and was killed (pid ${o.pid})`,
+    'not-running': `was no longer running (pid ${o.pid})`,
+    'not-ours': 'not started by eventstream-tui: left alone',
+  }[o.result];
+  const elsewhere = o.elsewhere?.length
+    ? ` (it started ${name} at ${o.elsewhere.join(', ')}: name that address with ${flag} to stop it)`
+    : '';
+  return `${name} ${o.address}: ${text}${elsewhere}`;
 }
 
 export function formatStatus(rows: ServiceStatus[]): string {
@@ -71,29 +93,23 @@ export function stackCommand(): Command {
     });
   });
 
-  stack
-    .command('down')
-    .argument('[service...]', 'kafka and/or redis (default both)')
-    .description('stop what `stack up` started (by its recorded pid); services it did not start are left running')
-    .action(async (names: string[]) => {
-      await guarded(async () => {
-        const outcomes = await stackDown(
-          { paths: stackPaths(), progress: streamProgress(process.stderr) },
-          pickServices(names),
-        );
-        for (const o of outcomes) {
-          const name = o.service === 'kafka' ? 'Kafka' : 'Redis';
-          const text = {
-            stopped: `stopped (pid ${o.pid})`,
-            killed: `did not stop in time and was killed (pid ${o.pid})`,
-            'not-running': `was no longer running (pid ${o.pid})`,
-            'not-ours': 'not started by eventstream-tui: left alone',
-          }[o.result];
-          process.stdout.write(`${name}: ${text}\n`);
-        }
-        return 0;
-      });
+  withConn(
+    stack
+      .command('down')
+      .argument('[service...]', 'kafka and/or redis (default both)')
+      .description(
+        'stop what `stack up` started at the configured addresses (by its recorded pid); services it did not start, or started at another address, are left running',
+      ),
+  ).action(async (names: string[], flags: ConfigFlags) => {
+    await guarded(async () => {
+      const outcomes = await stackDown(
+        { paths: stackPaths(), progress: streamProgress(process.stderr), config: resolveConfig(flags) },
+        pickServices(names),
+      );
+      for (const o of outcomes) process.stdout.write(`${describeDown(o)}\n`);
+      return 0;
     });
+  });
 
   withConn(
     stack

@@ -26,7 +26,33 @@ export const envelopeSchema = z.strictObject({
 
 export type EventEnvelope = z.infer<typeof envelopeSchema>;
 
-export type DeadLetterReason = 'too-large' | 'invalid-utf8' | 'invalid-json' | 'schema' | 'unknown-type' | 'no-value';
+/**
+ * Why `value` cannot be the envelope's `field`, in words (its schema's rule), or undefined when it can:
+ * for a program that builds an envelope from input (`produce --user`), so that it refuses what the
+ * consumer would dead-letter.
+ */
+export function envelopeFieldProblem(field: 'id' | 'type' | 'userId', value: string): string | undefined {
+  const result = envelopeSchema.shape[field].safeParse(value);
+  if (result.success) return undefined;
+  const issue = result.error.issues[0];
+  const characters = (n: unknown): string => `${String(n)} character${n === 1 ? '' : 's'}`;
+  if (issue?.code === 'too_small')
+    return `at least ${characters(issue.minimum)} (it is ${value.length === 0 ? 'empty' : characters(value.length)})`;
+  if (issue?.code === 'too_big') return `at most ${characters(issue.maximum)} (it has ${value.length})`;
+  return issue?.message ?? 'not valid';
+}
+
+/** Why a message that cannot be decoded into an envelope is dead-lettered (its `dlq-reason`). */
+export const DECODE_FAILURE_REASONS = [
+  'no-value',
+  'too-large',
+  'invalid-utf8',
+  'invalid-json',
+  'schema',
+  'unknown-type',
+] as const;
+
+export type DeadLetterReason = (typeof DECODE_FAILURE_REASONS)[number];
 
 export type Decoded = { ok: true; event: EventEnvelope } | { ok: false; reason: DeadLetterReason; detail: string };
 

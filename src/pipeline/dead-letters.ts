@@ -15,16 +15,6 @@ export const REPLAY_HEADERS = {
   channel: 'replay-channel',
 } as const;
 
-export const DEAD_LETTER_REASONS = [
-  'no-value',
-  'too-large',
-  'invalid-utf8',
-  'invalid-json',
-  'schema',
-  'unknown-type',
-  'delivery-failed',
-] as const;
-
 export interface DeadLetterRecord {
   dlqTopic: string;
   dlqPartition: number;
@@ -264,48 +254,65 @@ export class DeadLetterReader {
 
 export interface ReplaySummary {
   replayed: DeadLetterRecord[];
-  /** Letters that could not be replayed, and why (a letter without a source topic). */
+  /** Letters that could not be replayed, and why (no source topic, or another topic than the events topic). */
   skipped: { letter: DeadLetterRecord; why: string }[];
 }
 
 /** Letters per produce call. */
 const REPLAY_CHUNK = 500;
 
+export interface ReplayOptions {
+  /**
+   * The events topic (`--topic`): the only topic a replay sends to. A letter whose `dlq-source-topic`
+   * names another (the dead-letter topic itself, another application's topic) is refused.
+   */
+  to: string;
+  /** Called once a letter's chunk is in the log. */
+  replayed?: (letter: DeadLetterRecord) => void;
+  /** Topics that exist: a letter whose source topic is gone is skipped, not sent into a retry loop. */
+  topicExists?: (topic: string) => boolean;
+}
+
 /**
- * Sends each letter back to its source topic (see {@link replayMessage}), in chunks, calling
- * `replayed` once a chunk is in the log. The consumer's dedupe makes a second replay of the same
- * letter a `duplicate`, never a second send.
+ * Why a letter is not replayed to the events topic `to`, or undefined when it may be: the one check of
+ * `dlq replay` and the dashboard's replay key.
+ */
+export function replayRefusal(
+  letter: Pick<DeadLetterRecord, 'sourceTopic'>,
+  to: string,
+  topicExists: (topic: string) => boolean = () => true,
+): string | undefined {
+  if (!letter.sourceTopic) return `no ${DLQ_HEADERS.sourceTopic} header: where it came from is unknown`;
+  if (letter.sourceTopic !== to) {
+    return `its ${DLQ_HEADERS.sourceTopic} names topic ${letter.sourceTopic}, not the events topic ${to}: a replay goes only to the events topic (--topic)`;
+  }
+  if (!topicExists(letter.sourceTopic)) return `its source topic ${letter.sourceTopic} does not exist`;
+  return undefined;
+}
+
+/**
+ * Sends each letter back to the events topic (see {@link replayMessage}), in chunks, calling
+ * `replayed` once a chunk is in the log; a letter {@link replayRefusal} refuses is skipped, with why.
+ * The consumer's dedupe makes a second replay of the same letter a `duplicate`, never a second send.
  */
 export async function replayDeadLetters(
   producer: LogProducer,
   letters: readonly DeadLetterRecord[],
-  replayed: (letter: DeadLetterRecord) => void = () => undefined,
-  /** Topics that exist: a letter whose source topic is gone is skipped, not sent into a retry loop. */
-  topicExists: (topic: string) => boolean = () => true,
+  options: ReplayOptions,
 ): Promise<ReplaySummary> {
   const summary: ReplaySummary = { replayed: [], skipped: [] };
-  const byTopic = new Map<string, DeadLetterRecord[]>();
+  const accepted: DeadLetterRecord[] = [];
   for (const letter of letters) {
-    if (!letter.sourceTopic) {
-      summary.skipped.push({ letter, why: `no ${DLQ_HEADERS.sourceTopic} header: where it came from is unknown` });
-      continue;
-    }
-    if (!topicExists(letter.sourceTopic)) {
-      summary.skipped.push({ letter, why: `its source topic ${letter.sourceTopic} does not exist` });
-      continue;
-    }
-    const group = byTopic.get(letter.sourceTopic);
-    if (group) group.push(letter);
-    else byTopic.set(letter.sourceTopic, [letter]);
+    const why = replayRefusal(letter, options.to, options.topicExists);
+    if (why) summary.skipped.push({ letter, why });
+    else accepted.push(letter);
   }
-  for (const [topic, group] of byTopic) {
-    for (let i = 0; i < group.length; i += REPLAY_CHUNK) {
-      const chunk = group.slice(i, i + REPLAY_CHUNK);
-      await producer.send(topic, chunk.map(replayMessage));
-      for (const letter of chunk) {
-        summary.replayed.push(letter);
-        replayed(letter);
-      }
+  for (let i = 0; i < accepted.length; i += REPLAY_CHUNK) {
+    const chunk = accepted.slice(i, i + REPLAY_CHUNK);
+    await producer.send(options.to, chunk.map(replayMessage));
+    for (const letter of chunk) {
+      summary.replayed.push(letter);
+      options.replayed?.(letter);
     }
   }
   return summary;

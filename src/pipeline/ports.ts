@@ -3,7 +3,7 @@
  * adapters (Kafka, Redis, in-process) implement these; the core imports only this file, its own
  * modules and the domain. The partitioned log's port is `event-log.ts`, beside it.
  */
-import type { DeadLetterReason } from '../domain/envelope.js';
+import { DECODE_FAILURE_REASONS } from '../domain/envelope.js';
 import type { UserProfile } from '../domain/event-type.js';
 import type { Preferences } from '../domain/rules.js';
 import type { PermanentError } from './errors.js';
@@ -25,8 +25,15 @@ export interface RawMessage {
   timestamp: string;
 }
 
-/** Why a letter went to the dead-letter topic: its bytes, a store that refuses its keys, or a send that failed. */
-export type LetterReason = DeadLetterReason | 'store-error' | 'delivery-failed';
+/**
+ * Every reason the consumer writes in a letter's `dlq-reason` header: its bytes, a store that refuses
+ * its keys, or a send that failed. The one list: the type below, `dlq list|replay --reason` and
+ * docs/contracts.md (test/unit/dead-letters.test.ts holds them equal).
+ */
+export const LETTER_REASONS = [...DECODE_FAILURE_REASONS, 'store-error', 'delivery-failed'] as const;
+
+/** Why a letter went to the dead-letter topic. */
+export type LetterReason = (typeof LETTER_REASONS)[number];
 
 export interface DeadLetter {
   message: RawMessage;

@@ -24,7 +24,15 @@ import {
 import { KAFKA_VERSION, type StackPaths } from './paths.js';
 import { isOurProcess, startDetached, stopPid, tailOfFile, waitUntil, type Detached } from './processes.js';
 import { silentProgress, type Progress, type ProgressStep } from './progress.js';
-import { readState, updateState, type ServiceName, type ServiceRecord } from './state.js';
+import {
+  findRecord,
+  forgetStarted,
+  readState,
+  recordStarted,
+  updateState,
+  type ServiceName,
+  type ServiceRecord,
+} from './state.js';
 import { locateJava, locateRedisServer, runProgram } from './toolchain.js';
 
 export interface StackOptions {
@@ -108,7 +116,7 @@ function recordAlive(service: ServiceName, record: ServiceRecord | undefined): b
 
 async function plan(service: ServiceName, address: string, host: string, port: number, options: StackOptions) {
   const probe = service === 'kafka' ? await probeKafka(host, port) : await probeRedis(host, port);
-  const record = readState(options.paths.state)[service];
+  const record = findRecord(readState(options.paths.state), service, address);
   const holder = probe.state === 'foreign' ? await describePortHolder(port) : undefined;
   return planService(service, address, probe, record, recordAlive(service, record), isLocalHost(host), holder);
 }
@@ -151,9 +159,7 @@ async function untilReady(
   wait: { answers: () => Promise<boolean>; timeoutMs: number; everyMs: number },
   notReady: (exitCode: number | null | undefined) => Error,
 ): Promise<void> {
-  updateState(options.paths.state, (s) => {
-    s[service] = record;
-  });
+  updateState(options.paths.state, (s) => recordStarted(s, service, record));
   let exitCode: number | null | undefined;
   void child.exited.then((code) => (exitCode = code));
   const ready = await waitUntil(
@@ -165,7 +171,7 @@ async function untilReady(
   const exited = exitCode; // before the stop below, which ends it too
   step.fail();
   await stopPid(child.pid, 5_000);
-  updateState(options.paths.state, (s) => delete s[service]);
+  updateState(options.paths.state, (s) => forgetStarted(s, service, record.address));
   throw notReady(exited);
 }
 
@@ -355,33 +361,58 @@ export async function stackUp(
 
 export interface DownOutcome {
   service: ServiceName;
+  /** The address it was started on (or, for `not-ours`, the configured one). */
+  address: string;
   result: 'stopped' | 'killed' | 'not-running' | 'not-ours';
   pid?: number;
+  /** For `not-ours`: the addresses `stack up` did start this service on (another configuration's). */
+  elsewhere?: string[];
 }
 
-/** Stops only what `stack up` recorded, by pid, and waits until each is gone. */
+/** The configured address(es) of a service: every broker of --brokers, the host:port of --redis. */
+export function configuredAddresses(config: Pick<Config, 'brokers' | 'redisUrl'>, service: ServiceName): string[] {
+  if (service === 'kafka') return config.brokers.length > 0 ? [...config.brokers] : ['localhost:9092'];
+  const { host, port } = redisHostPort(config.redisUrl);
+  return [`${host}:${port}`];
+}
+
+/**
+ * Stops what `stack up` recorded, by pid, and waits until each is gone: with `config`, only what it
+ * started at the configured addresses (another address's server is left running); without, every
+ * record of the service (for a caller that owns its stack home, as the tests do).
+ */
 export async function stackDown(
-  options: Pick<StackOptions, 'paths' | 'progress'>,
+  options: Pick<StackOptions, 'paths' | 'progress'> & { config?: StackOptions['config'] },
   services: ServiceName[] = ['kafka', 'redis'],
 ): Promise<DownOutcome[]> {
   const progress = options.progress ?? silentProgress;
   const state = readState(options.paths.state);
   const outcomes: DownOutcome[] = [];
   for (const service of services) {
-    const record = state[service];
-    if (!record) {
-      outcomes.push({ service, result: 'not-ours' });
+    const wanted = options.config ? configuredAddresses(options.config, service) : undefined;
+    const all = state.started.filter((r) => r.service === service);
+    const records = wanted ? all.filter((r) => wanted.includes(r.address)) : all;
+    if (records.length === 0) {
+      const elsewhere = all.map((r) => r.address);
+      outcomes.push({
+        service,
+        address: wanted?.join(',') ?? '',
+        result: 'not-ours',
+        ...(elsewhere.length > 0 ? { elsewhere } : {}),
+      });
       continue;
     }
-    if (!isOurProcess(record.pid, PROCESS_MARKER[service])) {
-      outcomes.push({ service, result: 'not-running', pid: record.pid });
-    } else {
-      const step = progress.step(`${service}: stopping pid ${record.pid}`);
-      const result = await stopPid(record.pid, service === 'kafka' ? 30_000 : 10_000);
-      step.done(result);
-      outcomes.push({ service, result, pid: record.pid });
+    for (const record of records) {
+      if (!isOurProcess(record.pid, PROCESS_MARKER[service])) {
+        outcomes.push({ service, address: record.address, result: 'not-running', pid: record.pid });
+      } else {
+        const step = progress.step(`${service} ${record.address}: stopping pid ${record.pid}`);
+        const result = await stopPid(record.pid, service === 'kafka' ? 30_000 : 10_000);
+        step.done(result);
+        outcomes.push({ service, address: record.address, result, pid: record.pid });
+      }
+      updateState(options.paths.state, (s) => forgetStarted(s, service, record.address));
     }
-    updateState(options.paths.state, (s) => delete s[service]);
   }
   return outcomes;
 }
@@ -452,8 +483,8 @@ export async function stackStatus(options: StackOptions): Promise<ServiceStatus[
     probe: ProbeResult,
     versionLine: (ours: ServiceRecord | undefined) => Promise<string | undefined>,
   ): Promise<ServiceStatus> => {
-    const record = state[service];
-    const ours = record !== undefined && record.address === address && recordAlive(service, record);
+    const record = findRecord(state, service, address);
+    const ours = record !== undefined && recordAlive(service, record);
     const status: ServiceStatus = {
       service,
       address,

@@ -1,8 +1,13 @@
-/** The record of the processes `stack up` started: the only ones `stack down` will stop. */
+/**
+ * The record of the processes `stack up` started: the only ones `stack down` will stop. One record per
+ * service and address (`stack up redis` for a second address adds a record; it never replaces the first).
+ */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type ServiceName = 'kafka' | 'redis';
+
+const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'redis'];
 
 export interface ServiceRecord {
   pid: number;
@@ -12,21 +17,59 @@ export interface ServiceRecord {
   version?: string;
 }
 
-export type StackState = Partial<Record<ServiceName, ServiceRecord>>;
+export interface StartedService extends ServiceRecord {
+  service: ServiceName;
+}
 
+/** `stack.json`: `{ "started": [{ "service": "redis", "address": "127.0.0.1:6379", "pid": …, … }] }`. */
+export interface StackState {
+  started: StartedService[];
+}
+
+function isRecord(value: unknown): value is ServiceRecord {
+  const r = value as Partial<ServiceRecord> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Number.isSafeInteger(r.pid) &&
+    typeof r.address === 'string' &&
+    typeof r.log === 'string'
+  );
+}
+
+/**
+ * The records, from this layout or the one before it (one record per service at the top level,
+ * `{ "redis": { "pid": … } }`): a stack started by an earlier version is still stopped by `stack down`.
+ */
 export function readState(file: string): StackState {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    return parsed && typeof parsed === 'object' ? (parsed as StackState) : {};
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    return {};
+    return { started: [] };
   }
+  if (!parsed || typeof parsed !== 'object') return { started: [] };
+  const o = parsed as { started?: unknown } & Partial<Record<ServiceName, unknown>>;
+  const state: StackState = { started: [] };
+  if (Array.isArray(o.started)) {
+    for (const entry of o.started as unknown[]) {
+      const service = (entry as { service?: unknown } | null)?.service;
+      if (isRecord(entry) && SERVICE_NAMES.includes(service as ServiceName)) {
+        recordStarted(state, service as ServiceName, entry);
+      }
+    }
+  }
+  for (const service of SERVICE_NAMES) {
+    const legacy = o[service];
+    if (isRecord(legacy) && !findRecord(state, service, legacy.address)) recordStarted(state, service, legacy);
+  }
+  return state;
 }
 
 export function writeState(file: string, state: StackState): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify({ started: state.started }, null, 2)}\n`);
   renameSync(tmp, file);
 }
 
@@ -35,4 +78,20 @@ export function updateState(file: string, change: (state: StackState) => void): 
   change(state);
   writeState(file, state);
   return state;
+}
+
+/** What `stack up` started for `service` at `address`, if anything. */
+export function findRecord(state: StackState, service: ServiceName, address: string): ServiceRecord | undefined {
+  return state.started.find((r) => r.service === service && r.address === address);
+}
+
+/** Records a start, replacing only an older record of the same service at the same address. */
+export function recordStarted(state: StackState, service: ServiceName, record: ServiceRecord): void {
+  forgetStarted(state, service, record.address);
+  const { pid, address, log, startedAt, version } = record;
+  state.started.push({ service, pid, address, log, startedAt, ...(version !== undefined ? { version } : {}) });
+}
+
+export function forgetStarted(state: StackState, service: ServiceName, address: string): void {
+  state.started = state.started.filter((r) => !(r.service === service && r.address === address));
 }

@@ -1,6 +1,7 @@
 /** The pipeline's subcommands as a user types them. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,107 @@ describe('produce', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/unknown event type "rocket_launch"; known: .*user_signup/);
   });
+});
+
+describe('produce --user, --type: the envelope’s rules', () => {
+  it.each([
+    ['--user ""', ['--user', ''], '--user must be at least 1 character (it is empty)'],
+    ['--user <300 characters>', ['--user', 'u'.repeat(300)], '--user must be at most 200 characters (it has 300)'],
+    ['--type ""', ['--type', ''], '--type must be at least 1 character (it is empty)'],
+  ])('produce %s is a usage error (exit 2, the help printed), producing nothing', async (_, flags, message) => {
+    const topic = unique('events');
+    const result = await runCli(['produce', ...conn(), '--topic', topic, ...flags]);
+    expect([result.code, result.stdout]).toEqual([2, '']);
+    expect(result.stderr).toContain(`error: ${message}\n`);
+    expect(result.stderr).toMatch(/Usage: eventstream-tui produce/);
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      expect(await admin.listTopics()).not.toContain(topic);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('a user id of 200 characters, the envelope’s limit, is produced as given', async () => {
+    const topic = unique('events');
+    await createTopic(topic, 1);
+    const user = 'u'.repeat(200);
+    const result = await runCli(['produce', ...conn(), '--topic', topic, '--user', user, '--type', 'user_signup']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ kind: 'produced', userId: user });
+    const [message] = await readTopic(topic, 1);
+    expect(message!.key).toBe(user);
+  });
+});
+
+describe('produce stopped by a signal', () => {
+  /** The events the topic holds: the sum of its partitions' end offsets (a fresh topic starts at 0). */
+  async function endOffsets(topic: string): Promise<number> {
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  it('a signal during the set-up (a broker slow to answer) stops it at once: exit 0, nothing produced', async () => {
+    // A broker that takes the connection and never answers: the set-up waits on it.
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const p = new CliProcess(['produce', '--brokers', `127.0.0.1:${port}`, '--redis', redisUrl(), '--count', '5']);
+    try {
+      await waitFor('produce to reach the broker', () => sockets.length > 0, 30_000);
+      p.child.kill('SIGINT');
+      expect(await p.exited, p.stderr).toEqual({ code: 0, signal: null });
+      expect(p.lines).toEqual([]);
+    } finally {
+      await p.stop('SIGKILL');
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  });
+
+  it.each([
+    ['--count', '1000000'],
+    ['--rate', '20000'],
+  ])(
+    'produce %s %s: SIGINT mid-way prints every event Kafka acknowledged (stdout lines = end offsets), exit 0 (or 3 and the file)',
+    async (flag, value) => {
+      const topic = unique('events');
+      await createTopic(topic);
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-produce-sigint-'));
+      const p = new CliProcess(['produce', ...conn(), '--topic', topic, flag, value], {}, dir);
+      try {
+        await p.waitForLines('the first produced events on stdout', (lines) => lines.length > 0, 60_000);
+        p.child.kill('SIGINT');
+        const exit = await p.exited;
+        const produced = p.lines.filter((l) => l.kind === 'produced');
+        expect(produced).toHaveLength(p.lines.length);
+        expect(new Set(produced.map((l) => l.eventId)).size).toBe(produced.length);
+        // stopped mid-way, not at the end of the count
+        expect(produced.length).toBeLessThan(1_000_000);
+        const inKafka = await endOffsets(topic);
+        expect([0, 3], p.stderr).toContain(exit.code);
+        if (exit.code === 0) {
+          expect(produced.length).toBe(inKafka);
+        } else {
+          // the rest were listed in the file: what Kafka holds lies between what was printed and both together
+          const file = /written to (\S+\.jsonl)/.exec(p.stderr)?.[1];
+          expect(file, p.stderr).toBeDefined();
+          const listed = readFileSync(file!, 'utf8').trim().split('\n').length;
+          expect(inKafka).toBeGreaterThanOrEqual(produced.length);
+          expect(inKafka).toBeLessThanOrEqual(produced.length + listed);
+        }
+      } finally {
+        await p.stop('SIGKILL');
+      }
+    },
+  );
 });
 
 describe('run --headless', () => {

@@ -321,6 +321,77 @@ describe('dlq list', () => {
   });
 });
 
+describe('dlq: every reason the consumer writes; replay only to the events topic', () => {
+  /** A letter as the consumer writes it, written with kafkajs straight into `<topic>.dlq`. */
+  const letterFor = (key: string, reason: string, sourceTopic: string) => ({
+    key,
+    value: JSON.stringify(event('user_signup', dana.id)),
+    headers: {
+      'event-type': 'user_signup',
+      'dlq-reason': reason,
+      'dlq-detail': `${reason}: written by the test`,
+      'dlq-source-topic': sourceTopic,
+      'dlq-source-partition': '0',
+      'dlq-source-offset': '0',
+      'dlq-failed-at': new Date().toISOString(),
+    },
+  });
+  const held = async (topic: string): Promise<number> => {
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  it('dlq list and replay --all take --reason store-error (exit 0)', async () => {
+    const topic = unique('dlq-store');
+    await createTopic(topic, 1);
+    await produceRaw(`${topic}.dlq`, [letterFor('s0', 'store-error', topic), letterFor('s1', 'schema', topic)]);
+    const listed = await dlq(['list', ...kafkaFlags(topic), '--reason', 'store-error']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(jsonLines(listed.stdout).map((l) => [l.key, l.reason])).toEqual([['s0', 'store-error']]);
+    expect(listed.stderr).toContain(`listed 1 of 2 dead letters in ${topic}.dlq (reason store-error)\n`);
+    const replayed = await dlq(['replay', ...kafkaFlags(topic), '--all', '--reason', 'store-error']);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(jsonLines(replayed.stdout).map((l) => l.replayedFrom)).toEqual([`${topic}.dlq/0/0`]);
+    expect(await held(topic)).toBe(1);
+  });
+
+  it('refuses a letter whose dlq-source-topic names another topic, naming its offset and that topic (exit 1)', async () => {
+    const topic = unique('dlq-foreign');
+    const other = unique('other-app');
+    await createTopic(topic, 1);
+    await createTopic(other, 1);
+    await produceRaw(`${topic}.dlq`, [
+      letterFor('ours', 'schema', topic),
+      letterFor('loop', 'schema', `${topic}.dlq`),
+      letterFor('theirs', 'schema', other),
+    ]);
+    const all = await dlq(['replay', ...kafkaFlags(topic), '--all']);
+    expect(all.code).toBe(1);
+    expect(jsonLines(all.stdout).map((l) => l.key)).toEqual(['ours']);
+    expect(all.stderr).toContain(
+      `not replayed ${topic}.dlq/0/1: its dlq-source-topic names topic ${topic}.dlq, not the events topic ${topic}`,
+    );
+    expect(all.stderr).toContain(
+      `not replayed ${topic}.dlq/0/2: its dlq-source-topic names topic ${other}, not the events topic ${topic}`,
+    );
+    expect(all.stderr).toMatch(
+      new RegExp(
+        `replayed 1 dead letter from ${topic}\\.dlq to ${topic} \\(schema 1\\); 2 dead letters not replayed\\n$`,
+      ),
+    );
+    const one = await dlq(['replay', ...kafkaFlags(topic), '--offset', '0:2']);
+    expect([one.code, one.stdout]).toEqual([1, '']);
+    expect(one.stderr).toContain(`not replayed ${topic}.dlq/0/2: its dlq-source-topic names topic ${other}`);
+    // nothing reached the other application's topic, nor the dead-letter topic; one letter reached ours
+    expect([await held(topic), await held(other), await held(`${topic}.dlq`)]).toEqual([1, 0, 3]);
+  });
+});
+
 describe('dlq usage errors', () => {
   it.each([
     [['list', '--limit', '0'], /--limit must be a whole number above 0, not "0"/],

@@ -3,14 +3,15 @@
  * ports and in a home of its own, so it neither disturbs nor depends on the
  * services the other tests share.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { probeKafka } from '../../src/adapters/kafka/probe.js';
 import { probeRedis } from '../../src/adapters/redis/probe.js';
 import { isAlive } from '../../src/stack/processes.js';
-import { freePort, runCli } from '../support/cli.js';
+import { freePort, runCli, waitFor } from '../support/cli.js';
 
 describe('stack up / status / down on spare ports', () => {
   it('starts a real broker and redis-server, reports them, is idempotent, and stops only them', async () => {
@@ -44,10 +45,10 @@ describe('stack up / status / down on spare ports', () => {
     expect(again.stdout).toMatch(/Kafka \S+: already running \(started earlier by eventstream-tui/);
     expect(again.stderr).not.toMatch(/resolving/);
 
-    const down = await runCli(['stack', 'down'], env, 60_000);
+    const down = await runCli(['stack', 'down', ...flags], env, 60_000);
     expect(down.code).toBe(0);
-    expect(down.stdout).toContain(`Kafka: stopped (pid ${kafkaPid})`);
-    expect(down.stdout).toContain(`Redis: stopped (pid ${redisPid})`);
+    expect(down.stdout).toContain(`Kafka localhost:${kafkaPort}: stopped (pid ${kafkaPid})`);
+    expect(down.stdout).toContain(`Redis 127.0.0.1:${redisPort}: stopped (pid ${redisPid})`);
     expect(isAlive(kafkaPid)).toBe(false);
     expect(isAlive(redisPid)).toBe(false);
     expect((await probeKafka('localhost', kafkaPort, 500)).state).toBe('closed');
@@ -56,7 +57,80 @@ describe('stack up / status / down on spare ports', () => {
     expect(statusAfter.code).toBe(3);
     expect(statusAfter.stdout).toMatch(/reachable {2}no/);
 
-    const downAgain = await runCli(['stack', 'down'], env);
-    expect(downAgain.stdout).toMatch(/Kafka: not started by eventstream-tui: left alone/);
+    const downAgain = await runCli(['stack', 'down', ...flags], env);
+    expect(downAgain.stdout).toContain(`Kafka localhost:${kafkaPort}: not started by eventstream-tui: left alone\n`);
+  });
+});
+
+describe('stack up redis at two addresses', () => {
+  it('records each by address: down --redis <first> stops only the first; an old stack.json (one record per service) is still read', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'etui-two-redis-'));
+    const env = { ...process.env, EVENTSTREAM_HOME: home };
+    const ports: number[] = [];
+    while (ports.length < 3) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
+    const [p1, p2, nobody] = ports as [number, number, number];
+    const at = (port: number): string[] => ['--redis', `redis://127.0.0.1:${port}`];
+    const pids: number[] = [];
+    const ping = async (port: number): Promise<string> => {
+      const client = new Redis(port, '127.0.0.1', {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        return await client.ping();
+      } finally {
+        client.disconnect();
+      }
+    };
+    try {
+      for (const port of [p1, p2]) {
+        const up = await runCli(['stack', 'up', 'redis', ...at(port)], env, 60_000);
+        expect(up.code, up.stderr).toBe(0);
+        const pid = Number(new RegExp(`Redis 127\\.0\\.0\\.1:${port}: started \\(pid (\\d+)`).exec(up.stdout)?.[1]);
+        expect(pid, up.stdout).toBeGreaterThan(0);
+        pids.push(pid);
+      }
+      const [pid1, pid2] = pids as [number, number];
+      expect([await ping(p1), await ping(p2)]).toEqual(['PONG', 'PONG']);
+      const status1 = await runCli(['stack', 'status', ...at(p1)], env);
+      expect(status1.stdout).toContain(`by eventstream-tui (pid ${pid1})`);
+
+      // an address it started nothing on: nothing stopped, and it says where it did start Redis
+      const other = await runCli(['stack', 'down', 'redis', ...at(nobody)], env);
+      expect([other.code, other.stdout]).toEqual([
+        0,
+        `Redis 127.0.0.1:${nobody}: not started by eventstream-tui: left alone (it started Redis at 127.0.0.1:${p1}, 127.0.0.1:${p2}: name that address with --redis to stop it)\n`,
+      ]);
+
+      const down = await runCli(['stack', 'down', 'redis', ...at(p1)], env, 30_000);
+      expect([down.code, down.stdout], down.stderr).toEqual([0, `Redis 127.0.0.1:${p1}: stopped (pid ${pid1})\n`]);
+      expect(isAlive(pid1)).toBe(false);
+      expect(await ping(p2)).toBe('PONG');
+      const status2 = await runCli(['stack', 'status', ...at(p2)], env);
+      expect(status2.stdout).toContain(`by eventstream-tui (pid ${pid2})`);
+
+      // the layout an earlier version wrote (one record per service): `stack down` still stops that server
+      const state = path.join(home, 'stack.json');
+      const [record] = (JSON.parse(readFileSync(state, 'utf8')) as { started: Record<string, unknown>[] }).started;
+      expect(record).toMatchObject({ service: 'redis', address: `127.0.0.1:${p2}`, pid: pid2 });
+      const { service: _, ...legacy } = record!;
+      writeFileSync(state, JSON.stringify({ redis: legacy }));
+      const downOld = await runCli(['stack', 'down', 'redis', ...at(p2)], env, 30_000);
+      expect([downOld.code, downOld.stdout], downOld.stderr).toEqual([
+        0,
+        `Redis 127.0.0.1:${p2}: stopped (pid ${pid2})\n`,
+      ]);
+      expect(isAlive(pid2)).toBe(false);
+    } finally {
+      for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGTERM');
+      await waitFor('the redis-servers started here to exit', () => !pids.some(isAlive), 15_000);
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -70,7 +70,9 @@ describe('replaying a failed delivery', () => {
     const outcomes = (channel: string): string[] =>
       healthy.deliveries.filter((d) => d.channel === channel).map((d) => `${d.status} ${d.reason}`);
     for (let round = 1; round <= 2; round++) {
-      await replayDeadLetters(producer, await reader.at([{ partition: sms.dlqPartition, offset: sms.dlqOffset }]));
+      await replayDeadLetters(producer, await reader.at([{ partition: sms.dlqPartition, offset: sms.dlqOffset }]), {
+        to: settings.topic,
+      });
       await waitFor(`replay ${round} settled`, () => outcomes('sms').length === round);
     }
     expect(outcomes('sms')).toEqual(['sent null', 'duplicate already-sent']);

@@ -1,5 +1,12 @@
 /** Reading the dead-letter topic back and replaying it, on the embedded log (the same port as Kafka's). */
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { embeddedBackends, Pipeline } from '../../src/app/runtime.js';
+import { inspectSource } from '../../src/cli/dashboard/inspect.js';
+import { dlqCommand } from '../../src/cli/dlq-command.js';
+import { loadCatalog } from '../../src/domain/catalog.js';
+import { createLogger } from '../../src/log/logger.js';
+import { Collector } from '../../src/telemetry/collector.js';
 import { MemoryEventLog } from '../../src/adapters/memory/event-log.js';
 import { DeadLetterTopic } from '../../src/pipeline/dead-letter-topic.js';
 import {
@@ -10,7 +17,7 @@ import {
   replayMessage,
   type DeadLetterRecord,
 } from '../../src/pipeline/dead-letters.js';
-import type { DeadLetter, RawMessage } from '../../src/pipeline/ports.js';
+import { LETTER_REASONS, type DeadLetter, type LetterReason, type RawMessage } from '../../src/pipeline/ports.js';
 import { jsonLine } from '../../src/text/json-line.js';
 
 const TOPIC = 'events';
@@ -47,6 +54,23 @@ const collect = async (reader: DeadLetterReader, options = {}): Promise<DeadLett
   await reader.list(options, (l) => out.push(l));
   return out;
 };
+
+describe('the dead-letter reasons: one list', () => {
+  it('the reasons the consumer writes, the ones dlq list|replay --reason accept and docs/contracts.md lists are the same', () => {
+    expectTypeOf<DeadLetter['reason']>().toEqualTypeOf<LetterReason>();
+    expectTypeOf<LetterReason>().toEqualTypeOf<(typeof LETTER_REASONS)[number]>();
+    expect(LETTER_REASONS).toContain('store-error');
+    const choices = (sub: string): readonly string[] | undefined =>
+      dlqCommand()
+        .commands.find((c) => c.name() === sub)
+        ?.options.find((o) => o.long === '--reason')?.argChoices;
+    expect(choices('list')).toEqual([...LETTER_REASONS]);
+    expect(choices('replay')).toEqual([...LETTER_REASONS]);
+    const contracts = readFileSync(new URL('../../docs/contracts.md', import.meta.url), 'utf8');
+    const listed = /`dlq-reason` \(([^)]*)\)/.exec(contracts)?.[1];
+    expect(listed?.split(',').map((r) => r.trim().replace(/`/g, ''))).toEqual([...LETTER_REASONS]);
+  });
+});
 
 describe('the dead-letter reader', () => {
   it('reads each letter with why it failed and where it came from', async () => {
@@ -137,10 +161,10 @@ describe('a replay', () => {
     expect(Object.keys(replayMessage(unknown!).headers!).sort()).toEqual(['event-type', 'replayed-from']);
   });
 
-  it('goes to each letter’s source topic; a letter replayed and dead-lettered again carries one replayed-from', async () => {
+  it('goes to the events topic; a letter replayed and dead-lettered again carries one replayed-from', async () => {
     const log = await logWithLetters([letter(7, 'schema')]);
     const [first] = await collect(new DeadLetterReader(log, DLQ));
-    const summary = await replayDeadLetters(await log.producer(), [first!]);
+    const summary = await replayDeadLetters(await log.producer(), [first!], { to: TOPIC });
     expect(summary.replayed).toHaveLength(1);
     const ends = await log.topicOffsets(TOPIC);
     const back: RawMessage[] = [];
@@ -158,10 +182,66 @@ describe('a replay', () => {
   it('skips a letter whose source topic is unknown or gone, and says why', async () => {
     const log = await logWithLetters([letter(1, 'schema')]);
     const [l] = await collect(new DeadLetterReader(log, DLQ));
-    const gone = await replayDeadLetters(await log.producer(), [l!], undefined, () => false);
+    const gone = await replayDeadLetters(await log.producer(), [l!], { to: TOPIC, topicExists: () => false });
     expect(gone.skipped.map((s) => s.why)).toEqual(['its source topic events does not exist']);
-    const anonymous = await replayDeadLetters(await log.producer(), [{ ...l!, sourceTopic: null }]);
+    const anonymous = await replayDeadLetters(await log.producer(), [{ ...l!, sourceTopic: null }], { to: TOPIC });
     expect(anonymous.skipped.map((s) => s.why)).toEqual(['no dlq-source-topic header: where it came from is unknown']);
+  });
+});
+
+describe('a replay goes only to the events topic', () => {
+  it('refuses a letter whose dlq-source-topic names another topic (the dead-letter topic itself, another app’s), sending nothing there', async () => {
+    const log = await logWithLetters([letter(1, 'schema'), letter(2, 'schema'), letter(3, 'schema')]);
+    await log.ensureTopics(['other-app'], 1);
+    const [ours, selfLoop, foreign] = await collect(new DeadLetterReader(log, DLQ));
+    const summary = await replayDeadLetters(
+      await log.producer(),
+      [ours!, { ...selfLoop!, sourceTopic: DLQ }, { ...foreign!, sourceTopic: 'other-app' }],
+      { to: TOPIC },
+    );
+    expect(summary.replayed.map((l) => l.dlqOffset)).toEqual(['0']);
+    expect(summary.skipped.map((s) => `${s.letter.dlqOffset}: ${s.why}`)).toEqual([
+      '1: its dlq-source-topic names topic events.dlq, not the events topic events: a replay goes only to the events topic (--topic)',
+      '2: its dlq-source-topic names topic other-app, not the events topic events: a replay goes only to the events topic (--topic)',
+    ]);
+    const held = async (topic: string): Promise<bigint> =>
+      (await log.topicOffsets(topic)).reduce((n, e) => n + BigInt(e.high) - BigInt(e.low), 0n);
+    expect([await held(TOPIC), await held('other-app'), await held(DLQ)]).toEqual([1n, 0n, 3n]);
+  });
+  it('the dashboard’s replay key obeys the same rule: the letter is refused, naming it and the topic', async () => {
+    const settings = {
+      brokers: ['embedded'],
+      redisUrl: 'redis://embedded',
+      topic: TOPIC,
+      group: 'g',
+      partitions: 1,
+      fromBeginning: true,
+      maxBytes: 1024 * 1024,
+      latencyMs: 0,
+      failureRate: 0,
+      dedupeWindowSeconds: 86400,
+    };
+    const pipeline = new Pipeline(settings, await loadCatalog(), createLogger({ kind: 'silent' }), embeddedBackends());
+    try {
+      await pipeline.ensureTopics();
+      await pipeline.log.ensureTopics(['other-app'], 1);
+      await new DeadLetterTopic(await pipeline.log.producer(), DLQ).send([
+        { ...letter(1, 'schema'), sourceTopic: 'other-app' },
+        letter(2, 'schema'),
+      ]);
+      const source = inspectSource(pipeline, new Collector());
+      await expect(source.replay({ partition: 0, offset: '0' })).rejects.toThrow(
+        'events.dlq/0/0: its dlq-source-topic names topic other-app, not the events topic events',
+      );
+      await expect(source.replay({ partition: 0, offset: '1' })).resolves.toBe(
+        'replayed events.dlq/0/1 (schema) to events',
+      );
+      const held = async (topic: string): Promise<bigint> =>
+        (await pipeline.log.topicOffsets(topic)).reduce((n, e) => n + BigInt(e.high) - BigInt(e.low), 0n);
+      expect([await held(TOPIC), await held('other-app')]).toEqual([1n, 0n]);
+    } finally {
+      await pipeline.stop();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEvent, envelopeSchema, validEnvelope } from '../../src/domain/envelope.js';
+import { decodeEvent, envelopeFieldProblem, envelopeSchema, validEnvelope } from '../../src/domain/envelope.js';
 
 const options = { maxBytes: 1024, knownTypes: new Set(['user_signup']) };
 const good = {
@@ -93,6 +93,28 @@ describe('the event envelope decides what is consumed and what is dead-lettered'
     }
     // a pair is fine
     expect(decodeEvent(bytes(JSON.stringify({ ...good, id: 'ok-\ud83d\ude80' })), options)).toMatchObject({ ok: true });
+  });
+
+  it('says why a value cannot be a field (produce --user/--type), exactly when the consumer would dead-letter it', () => {
+    const cases: ['userId' | 'type', string][] = [
+      ['userId', ''],
+      ['userId', 'u'.repeat(200)],
+      ['userId', 'u'.repeat(201)],
+      ['userId', 'sur\ud800x'],
+      ['type', ''],
+      ['type', 't'.repeat(101)],
+      ['type', 'user_signup'],
+    ];
+    for (const [field, value] of cases) {
+      const decoded = decodeEvent(bytes({ ...good, [field]: value }), {
+        ...options,
+        knownTypes: new Set([good.type, value]),
+      });
+      expect(envelopeFieldProblem(field, value) === undefined, `${field} ${value.length}`).toBe(decoded.ok);
+    }
+    expect(envelopeFieldProblem('userId', '')).toBe('at least 1 character (it is empty)');
+    expect(envelopeFieldProblem('userId', 'u'.repeat(201))).toBe('at most 200 characters (it has 201)');
+    expect(envelopeFieldProblem('userId', 'sur\ud800x')).toBe('holds a lone UTF-16 surrogate (not valid Unicode)');
   });
 
   it('takes the fast validation path only for envelopes zod accepts unchanged', () => {

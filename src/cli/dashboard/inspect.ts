@@ -114,7 +114,10 @@ export function inspectSource(
       const topics = new Set(await pipeline.log.listTopics());
       const producer = await pipeline.log.producer();
       try {
-        const summary = await replayDeadLetters(producer, letters, undefined, (t) => topics.has(t));
+        const summary = await replayDeadLetters(producer, letters, {
+          to: settings.topic,
+          topicExists: (t) => topics.has(t),
+        });
         const skipped = summary.skipped[0];
         if (skipped) throw new Error(`${letterAddress(skipped.letter)}: ${skipped.why}`);
         const l = summary.replayed[0]!;

@@ -128,7 +128,8 @@ export async function launch(
   } catch (error) {
     logger.warn({ err: error }, 'the local stack could not start');
     // Half a stack is no use: stop what this launch started before falling back.
-    if (started.length > 0) await (await stack()).stackDown({ paths: where.paths }, started).catch(() => undefined);
+    if (started.length > 0)
+      await (await stack()).stackDown({ paths: where.paths, config }, started).catch(() => undefined);
     if (flags.embedded === false) {
       throw new LaunchError(error instanceof StackError ? error.describe().replace(/^error: /, '') : String(error));
     }
