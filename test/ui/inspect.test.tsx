@@ -163,6 +163,20 @@ describe('inspect keys', () => {
   });
 });
 
+describe('an id with a colour sequence', () => {
+  it('is shown escaped in the stream and the detail, never as the real user it would read as', async () => {
+    rig = await start();
+    const { pipeline, press, frame } = rig;
+    await pipeline.producer!.inject('user_signup', 'user-\u001b[31m01');
+    await waitForFrame(frame, (f) => /user_signup\s+user-\\u/.test(f), 'the event in the stream, escaped');
+    await press(KEY.tab, KEY.enter);
+    const detail = await waitForFrame(frame, (f) => f.includes('event id'), 'the detail');
+    expect(detail).toContain('user      user-\\u001b[31m01');
+    expect(detail).toContain('key       user-\\u001b[31m01');
+    expect(detail).not.toMatch(/user-01/);
+  });
+});
+
 describe('dead letters, partitions, export', () => {
   it('d lists the dead letters read from the log; Enter shows one escaped; R asks y/n and replays it to its source topic', async () => {
     rig = await start();
