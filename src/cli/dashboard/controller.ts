@@ -7,6 +7,7 @@ import type { DashboardActions } from '../../ui/keymap.js';
 import { KEPT_LENGTH } from '../../text/bound.js';
 import { letterKey, type EventDetail } from '../../telemetry/event-details.js';
 import { FILTER_LENGTH } from '../../telemetry/row-filter.js';
+import { sanitize } from '../../text/sanitize.js';
 import { buildKeymap } from '../../ui/keymap.js';
 import { letterLines } from '../../ui/views/DeadLettersView.js';
 import { detailLines } from '../../ui/views/detail-lines.js';
@@ -102,7 +103,8 @@ export class DashboardController implements DashboardActions {
 
   /** The keys still waiting, in words: said on the terminal when the dashboard quits before they were carried out. */
   pendingKeys(): string[] {
-    const whom = (p: Pending): string => p.userId ?? 'the selected user';
+    // Said on the terminal after the dashboard: the id escaped, as the dashboard showed it.
+    const whom = (p: Pending): string => (p.userId === undefined ? 'the selected user' : sanitize(p.userId));
     return [
       ...this.injections.map((p) => `${p.what} for ${whom(p)}`),
       ...this.toggles.map((p) => `${p.what} toggle for ${whom(p)}`),
