@@ -68,6 +68,9 @@ interface Pending {
   userId: string | undefined;
 }
 
+/** Enter on a panel the filter left empty: the rows are hidden, not missing. */
+const hiddenBy = (what: string, filter: string): string => `no ${what} matches the filter "${filter}" (Esc clears it)`;
+
 export class DashboardController implements DashboardActions {
   /** Bumped on every preference write, so a users refresh that started before it is not applied over it. */
   prefsVersion = 0;
@@ -295,14 +298,14 @@ export class DashboardController implements DashboardActions {
     const source = this.inspect();
     if (state.focus === 'stream') {
       const row = panelRows(state, 'stream')[state.cursor.stream];
-      if (!row) return this.notify('no event in the stream yet');
+      if (!row) return this.notify(state.filter ? hiddenBy('event', state.filter) : 'no event in the stream yet');
       const where = `${state.info.topic} p${row.partition}@${row.offset}`;
       const from = { eventId: row.eventId, type: row.type, userId: row.userId, where };
       const data = source?.detail(row.eventId) ?? null;
       return this.store.setState({ view: 'detail', scroll: 0, detail: { key: row.eventId, from, data } });
     }
     const row = panelRows(state, 'deliveries')[state.cursor.deliveries];
-    if (!row) return this.notify('no delivery yet');
+    if (!row) return this.notify(state.filter ? hiddenBy('delivery', state.filter) : 'no delivery yet');
     const where = row.letter ? `${row.letter.topic} p${row.letter.partition}@${row.letter.offset}` : '';
     const from = {
       eventId: row.letter && row.eventId === letterKey(row.letter.partition, row.letter.offset) ? '' : row.eventId,
