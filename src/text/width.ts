@@ -32,6 +32,11 @@ export function narrowWidth(text: string): number | undefined {
   return text.length;
 }
 
+/** The columns `text` takes: counted here when every character is narrow, else by string-width. */
+export function textWidth(text: string): number {
+  return narrowWidth(text) ?? stringWidth(text);
+}
+
 const graphemes = new Intl.Segmenter();
 
 /**

@@ -6,7 +6,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useMemo } from 'react';
 import { useStore } from 'zustand';
-import { buildKeymap, dispatchKey, footerHint, keyMode, keystrokes, type DashboardActions } from './keymap.js';
+import { buildKeymap, dispatchKey, footerEntries, keyMode, keystrokes, type DashboardActions } from './keymap.js';
 import { Deliveries } from './panels/Deliveries.js';
 import { EventStream } from './panels/EventStream.js';
 import { Footer } from './panels/Footer.js';
@@ -46,7 +46,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
   const startup = useStore(store, (s) => s.startup);
   const statusLines = useStore(store, statusBarLines);
   const bindings = useMemo(() => buildKeymap(eventTypes, channels), [eventTypes, channels]);
-  const hint = useMemo(() => footerHint(bindings, mode), [bindings, mode]);
+  const footer = useMemo(() => footerEntries(bindings, mode), [bindings, mode]);
 
   useInput((input, key) => {
     // The mode is read when the key comes, not from the last render: keys typed fast act in order.
@@ -107,7 +107,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
           </Box>
         </>
       )}
-      <Footer store={store} theme={theme} hint={hint} width={width} />
+      <Footer store={store} theme={theme} entries={footer} width={width} />
     </Box>
   );
 }

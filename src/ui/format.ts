@@ -1,4 +1,4 @@
-/** Text that fits its cell: sanitized, cut to a display width, padded. */
+/** Text that fits its cell: sanitized (what cannot be shown, escaped), cut to a display width, padded. */
 import { sanitize } from '../text/sanitize.js';
 import { cutToWidth, windowFor } from '../text/width.js';
 

@@ -39,9 +39,10 @@ describe('the dashboard in a terminal', () => {
     );
     for (const title of ['Event stream', 'Deliveries', 'Redis look-ups', 'Throughput', 'Users'])
       expect(ready).toContain(title);
-    // The footer's one line, from the keymap; cut with an ellipsis where 120 columns end (? lists every key).
+    // The footer's one line, from the keymap; at 120 columns the last hints give way to `…` (? lists every
+    // key), never help and quit.
     expect(ready).toContain(
-      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  l partitions  x export',
+      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  …  ? help  q quit',
     );
     expect(session.alternateScreen()).toBe(true);
 

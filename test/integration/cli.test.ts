@@ -362,10 +362,11 @@ describe('errors a user can act on', () => {
     expect(result.stderr).toMatch(/^error: unknown command 'frobnicate'\n/);
     expect(result.stderr).not.toMatch(/too many arguments/);
     expect(result.stderr).toMatch(/^Commands:\n(.*\n)* {2}consume /m);
-    // the word as given, without what it carries for the terminal
+    // the word as given, what it carries for the terminal shown escaped
     const escaped = await runCli(['\u001b]0;owned\u0007frob']);
     expect(escaped.code).toBe(2);
-    expect(escaped.stderr).toMatch(/^error: unknown command 'frob'\n/);
+    expect(escaped.stderr).toMatch(/^error: unknown command '\\u001b\]0;owned\\u0007frob'\n/);
+    expect(escaped.stderr).not.toMatch(/[\u001b\u0007]/);
   });
 
   it('a malformed --redis or REDIS_URL is refused (exit 2) without ever printing its password', async () => {

@@ -133,6 +133,51 @@ describe('consume: deliveries follow the preferences in Redis', () => {
     });
   });
 
+  it('a channel left out of prefs:<id> is off: only the channel written `on` is sent', async () => {
+    // Every channel has its address; the preferences hash names email alone (docs/contracts.md: missing = off).
+    const dave = `${prefix}-dave`;
+    await writeUsers(redis, [
+      {
+        id: dave,
+        name: 'Dave',
+        email: 'dave@example.com',
+        phone: '+15550103',
+        pushToken: 'tok-d',
+        prefs: { email: 'on' },
+      },
+    ]);
+    expect(await redis.hgetall(`prefs:${dave}`)).toEqual({ email: 'on' });
+    try {
+      const topic = unique('events');
+      await createTopic(topic);
+      const sent = event('user_signup', dave);
+      await produceEvents(topic, [sent]);
+      const p = consume(topic, unique('group'));
+      await p.waitForLines('the four deliveries', (lines) => lines.filter((l) => l.kind === 'delivery').length >= 4);
+      expect(summary(p.lines)).toEqual(
+        [
+          'dave email sent',
+          'dave sms skipped opted-out',
+          'dave push skipped opted-out',
+          'dave console skipped opted-out',
+        ].sort(),
+      );
+      expect(p.lines.find((l) => l.kind === 'lookup' && l.userId === dave)).toMatchObject({
+        found: true,
+        channelsOn: ['email'],
+      });
+      // What a provider got: one email, no SMS and no push; and no console line.
+      expect((await readOutbox(redis, 'email')).filter((m) => m.event === sent.id)).toHaveLength(1);
+      expect((await readOutbox(redis, 'sms')).filter((m) => m.event === sent.id)).toEqual([]);
+      expect((await readOutbox(redis, 'push')).filter((m) => m.event === sent.id)).toEqual([]);
+      expect(p.stderr).not.toMatch(/\[console\] Dave/);
+      // The hash still holds only what was written: nothing filled the missing fields in.
+      expect(await redis.hgetall(`prefs:${dave}`)).toEqual({ email: 'on' });
+    } finally {
+      await removeUsers(redis, [dave]);
+    }
+  });
+
   it('a preference flipped with a plain Redis client governs the next event', async () => {
     const topic = unique('events');
     const group = unique('group');

@@ -2,29 +2,62 @@
  * A Redis Cluster behind the same --redis flag: three real redis-server nodes
  * in cluster mode; the pipeline seeds, looks up and delivers across hash slots.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeRedis } from '../../src/adapters/redis/probe.js';
 import { startDetached, stopPid } from '../../src/stack/processes.js';
 import { findOnPath } from '../../src/stack/toolchain.js';
-import { freePort, runCli, waitFor } from '../support/cli.js';
+import { canListen, runCli } from '../support/cli.js';
 import { brokers, createTopic, event, produceEvents, unique } from '../support/pipeline.js';
 
+const run = promisify(execFile);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'etui-cluster-'));
 const pids: number[] = [];
 const ports: number[] = [];
 
-beforeAll(async () => {
-  const redisServer = findOnPath('redis-server')!;
-  const redisCli = findOnPath('redis-cli');
-  expect(redisCli, 'redis-cli comes with redis-server').toBeDefined();
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort();
+// Deadlines for a loaded two-core machine (other test files, other builds): a node answers PING within
+// a second when idle; the cluster is ok a few seconds after `--cluster create`.
+const NODE_ANSWERS_MS = 60_000;
+const CLUSTER_OK_MS = 90_000;
+/** Ports taken between the check and the bind (another process on the machine): a node is tried again. */
+const NODE_ATTEMPTS = 3;
+/** A node's cluster bus listens on its port + 10000. */
+const BUS_OFFSET = 10_000;
+
+/**
+ * A port for a cluster node whose bus port is free too. Both stay below the kernel's ephemeral range
+ * (32768 and up), where a client's outgoing connection can take a port before a server binds it: the
+ * node port from 20000, its bus port below 32700.
+ */
+async function nodePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 2_700);
+    if (ports.includes(port)) continue;
+    if ((await canListen(port)) && (await canListen(port + BUS_OFFSET))) return port;
+  }
+}
+
+const logTail = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-10).join('\n');
+  } catch {
+    return '(no log)';
+  }
+};
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts one cluster node and polls its PING until it answers; a node that exits first is started again on another port. */
+async function startNode(redisServer: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await nodePort();
     const dir = path.join(tmp, `node-${port}`);
     mkdirSync(dir, { recursive: true });
+    const log = path.join(dir, 'redis.log');
     const node = startDetached(
       redisServer,
       [
@@ -43,28 +76,71 @@ beforeAll(async () => {
         '--dir',
         dir,
       ],
-      path.join(dir, 'redis.log'),
+      log,
       dir,
     );
     pids.push(node.pid);
-    ports.push(port);
+    let exit: number | null | undefined;
+    void node.exited.then((code) => (exit = code));
+    const name = `cluster node 127.0.0.1:${port} (pid ${node.pid}, attempt ${attempt} of ${NODE_ATTEMPTS})`;
+    const deadline = Date.now() + NODE_ANSWERS_MS;
+    for (;;) {
+      if ((await probeRedis('127.0.0.1', port, 1000)).state === 'answers') {
+        ports.push(port);
+        return port;
+      }
+      if (exit !== undefined) break;
+      if (Date.now() > deadline) {
+        throw new Error(`${name} did not answer PING within ${NODE_ANSWERS_MS / 1000} s; ${log}:\n${logTail(log)}`);
+      }
+      await pause(200);
+    }
+    const why = `${name} exited (code ${String(exit)}) before it answered PING; ${log}:\n${logTail(log)}`;
+    if (attempt >= NODE_ATTEMPTS) throw new Error(why);
   }
-  for (const port of ports)
-    await waitFor(`node ${port}`, async () => (await probeRedis('127.0.0.1', port, 300)).state === 'answers', 20_000);
-  execFileSync(
-    redisCli!,
-    ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
-    { stdio: 'ignore' },
-  );
-  await waitFor(
-    'the cluster to be ok',
-    () =>
-      /cluster_state:ok/.test(
-        execFileSync(redisCli!, ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }),
-      ),
-    20_000,
-  );
-}, 60_000);
+}
+
+/** What `cluster info` says on a node: its state, the slots it sees served, the nodes it knows. */
+async function clusterInfo(redisCli: string, port: number): Promise<string> {
+  const { stdout } = await run(redisCli, ['-p', String(port), 'cluster', 'info'], { timeout: 5_000 });
+  return stdout;
+}
+
+beforeAll(
+  async () => {
+    const redisServer = findOnPath('redis-server')!;
+    const redisCli = findOnPath('redis-cli');
+    expect(redisCli, 'redis-cli comes with redis-server').toBeDefined();
+    for (let i = 0; i < 3; i++) await startNode(redisServer);
+    await run(
+      redisCli!,
+      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { timeout: CLUSTER_OK_MS },
+    ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(
+        `redis-cli --cluster create failed: ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`,
+      );
+    });
+    // Every node, not only the one the test connects to: a client may be sent to any of them.
+    const ok = /cluster_state:ok/;
+    const deadline = Date.now() + CLUSTER_OK_MS;
+    for (const port of ports) {
+      let last = '';
+      for (;;) {
+        last = await clusterInfo(redisCli!, port).catch((error: Error) => error.message);
+        if (ok.test(last) && /cluster_slots_ok:16384/.test(last) && /cluster_known_nodes:3/.test(last)) break;
+        if (Date.now() > deadline) {
+          const state = last.split('\n').filter((l) => /cluster_(state|slots_ok|known_nodes)/.test(l));
+          throw new Error(
+            `cluster node 127.0.0.1:${port} not ok within ${CLUSTER_OK_MS / 1000} s: ${state.join(' ').trim() || last}; ${path.join(tmp, `node-${port}`, 'redis.log')}:\n${logTail(path.join(tmp, `node-${port}`, 'redis.log'))}`,
+          );
+        }
+        await pause(200);
+      }
+    }
+  },
+  3 * NODE_ANSWERS_MS + 2 * CLUSTER_OK_MS,
+);
 
 afterAll(async () => {
   for (const pid of pids) await stopPid(pid, 10_000);

@@ -36,7 +36,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, tim
 
 /** A TCP port nothing listens on right now. */
 /** Whether a server can listen on 127.0.0.1:`port` now. */
-function canListen(port: number): Promise<boolean> {
+export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));

@@ -164,6 +164,54 @@ describe('inspect keys', () => {
   });
 });
 
+describe('Enter on a panel the filter left empty', () => {
+  it('says the filter hides the rows (not that there are none), in the Event stream and in Deliveries', async () => {
+    rig = await start();
+    const { pipeline, press, frame } = rig;
+    await pipeline.producer!.inject('user_signup', 'user-02');
+    await waitForFrame(
+      frame,
+      (f) => /user_signup\s+user-02/.test(f) && /email\s+\S+\s+sent/.test(f),
+      'the event delivered',
+    );
+    await press('/', 'x', 'y', 'z', KEY.enter);
+    await waitForFrame(frame, (f) => f.includes('no event matches the filter'), 'the filter applied');
+    await press(KEY.tab, KEY.enter);
+    await waitForFrame(
+      frame,
+      (f) => f.includes('no event matches the filter "xyz" (Esc clears it)'),
+      'the Event stream saying the filter hides its rows',
+    );
+    expect(frame()).not.toContain('no event in the stream yet');
+    await press(KEY.tab, KEY.enter);
+    await waitForFrame(
+      frame,
+      (f) => f.includes('no delivery matches the filter "xyz" (Esc clears it)'),
+      'Deliveries saying the filter hides its rows',
+    );
+    expect(frame()).not.toContain('no delivery yet');
+    // Esc clears it, as said, and Enter opens the row again.
+    await press(KEY.esc);
+    await waitForFrame(frame, (f) => /email\s+\S+\s+sent/.test(f), 'the rows back');
+    await press(KEY.enter);
+    await waitForFrame(frame, (f) => f.includes('event id') && f.includes('user-02'), 'the detail');
+  });
+});
+
+describe('an id with a colour sequence', () => {
+  it('is shown escaped in the stream and the detail, never as the real user it would read as', async () => {
+    rig = await start();
+    const { pipeline, press, frame } = rig;
+    await pipeline.producer!.inject('user_signup', 'user-\u001b[31m01');
+    await waitForFrame(frame, (f) => /user_signup\s+user-\\u/.test(f), 'the event in the stream, escaped');
+    await press(KEY.tab, KEY.enter);
+    const detail = await waitForFrame(frame, (f) => f.includes('event id'), 'the detail');
+    expect(detail).toContain('user      user-\\u001b[31m01');
+    expect(detail).toContain('key       user-\\u001b[31m01');
+    expect(detail).not.toMatch(/user-01/);
+  });
+});
+
 describe('dead letters, partitions, export', () => {
   it('d lists the dead letters read from the log; Enter shows one escaped; R asks y/n and replays it to its source topic', async () => {
     rig = await start();

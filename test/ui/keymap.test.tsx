@@ -5,6 +5,9 @@ import { App } from '../../src/ui/App.js';
 import { buildKeymap, footerHint, type KeyBinding } from '../../src/ui/keymap.js';
 import { HelpOverlay } from '../../src/ui/panels/HelpOverlay.js';
 import { makeTheme } from '../../src/ui/theme.js';
+import stringWidth from 'string-width';
+import { FILTER_LENGTH } from '../../src/telemetry/row-filter.js';
+import type { DashboardStore } from '../../src/ui/store.js';
 import { makeStore, recordingActions } from './fixtures.js';
 import { renderAt, settle, waitForFrame } from './render.js';
 
@@ -127,12 +130,11 @@ describe('keys', () => {
 });
 
 describe('one keymap feeds the footer and the help overlay', () => {
-  it('the footer names every group of keys', async () => {
+  it('the footer names every group of keys where the line has room', async () => {
     const { store } = makeStore();
-    const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, 120, 40);
-    // 120 columns: the footer's end is cut with an ellipsis; the help (?) lists every key.
-    expect(r.frame()).toContain(
-      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters',
+    const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, 200, 40);
+    expect(footerLine(r.frame())).toBe(
+      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  l partitions  x export  space pause  +/- rate  ? help  q quit',
     );
   });
 
@@ -151,6 +153,113 @@ describe('one keymap feeds the footer and the help overlay', () => {
     expect(footerHint(bindings, 'deadletters')).toBe(
       'Esc close  ↑↓ move  Enter open  d dead letters  R replay  ? help  q quit',
     );
+    expect(footerHint(bindings, 'filter')).toBe('Esc clear  Enter apply  Ctrl-C quit');
+    expect(footerHint(bindings, 'confirm')).toBe('Esc cancel  y/n answer  Ctrl-C quit');
+    // Where the line is tight (120 and 80 columns leave 119 and 79), the last hints give way to `…`,
+    // never help or quit.
+    expect(footerHint(bindings, 'main', 119)).toBe(
+      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  …  ? help  q quit',
+    );
+    expect(footerHint(bindings, 'main', 79)).toBe(
+      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  …  ? help  q quit',
+    );
+  });
+});
+
+/** The footer: the frame's last line. */
+const footerLine = (frame: string): string => frame.split('\n').at(-1)!.trimEnd();
+
+/** Each key mode: how to enter it, how its footer starts, and how it says to quit. */
+const MODES: [string, (store: DashboardStore) => void, string, string][] = [
+  ['main', () => undefined, 's/b/r inject', 'q quit'],
+  [
+    'main, with a long notice',
+    (s) =>
+      s.setState({
+        notice: { text: `exported to ${'/very/long/path'.repeat(20)}`, tone: 'info', at: s.getState().now },
+      }),
+    'exported to /very',
+    'q quit',
+  ],
+  ['filter', (s) => s.setState({ filterDraft: 'user-0' }), 'filter /user-0▏', 'Ctrl-C quit'],
+  ['filter, a long one', (s) => s.setState({ filterDraft: 'x'.repeat(FILTER_LENGTH) }), 'filter /xxx', 'Ctrl-C quit'],
+  [
+    'confirm',
+    (s) =>
+      s.setState({
+        view: 'deadletters',
+        confirm: {
+          question: `y/n: replay ${'a-long-topic-name'.repeat(8)}.dlq/1/0 (delivery-failed, email only) to user_events?`,
+          letter: { partition: 1, offset: '0' },
+        },
+      }),
+    'y/n: replay a-long',
+    'Ctrl-C quit',
+  ],
+  ['help', (s) => s.setState({ help: true }), 'Esc close  ↑↓ move', 'q quit'],
+  [
+    'detail',
+    (s) =>
+      s.setState({
+        view: 'detail',
+        detail: {
+          key: 'e1',
+          from: { eventId: 'e1', type: 'user_signup', userId: 'user-01', where: 'user_events p0@1' },
+          data: null,
+        },
+      }),
+    'Esc close  ↑↓ move',
+    'q quit',
+  ],
+  ['deadletters', (s) => s.setState({ view: 'deadletters' }), 'Esc close  ↑↓ move  Enter open', 'q quit'],
+  ['letter', (s) => s.setState({ view: 'letter' }), 'Esc close  ↑↓ move  R replay', 'q quit'],
+  ['partitions', (s) => s.setState({ view: 'partitions' }), 'Esc close  ↑↓ move', 'q quit'],
+];
+
+describe('the footer at any width', () => {
+  for (const columns of [80, 120]) {
+    it.each(MODES)(
+      `at ${columns} columns, in %s, keeps how to get help and how to quit, within the width`,
+      async (mode, enter, first, quit) => {
+        const { store } = makeStore();
+        enter(store);
+        const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, columns, 40);
+        const frame = await waitForFrame(
+          r.frame,
+          (f) => footerLine(f).startsWith(first) && footerLine(f).includes(quit),
+          `the footer of ${mode}`,
+        );
+        const footer = footerLine(frame);
+        // ? acts in every mode but where it is typed (filter) or a y/n is asked.
+        if (quit === 'q quit') expect(footer).toContain('? help');
+        expect(footer).toContain(quit);
+        for (const line of frame.split('\n')) expect(stringWidth(line), line).toBeLessThanOrEqual(columns - 1);
+      },
+    );
+  }
+
+  it('at every width from 80 to 200, in every mode, the hints end with help and quit and fit', () => {
+    const { store } = makeStore();
+    const bindings = buildKeymap(store.getState().eventTypes, store.getState().channels);
+    for (const mode of [
+      'main',
+      'filter',
+      'confirm',
+      'help',
+      'detail',
+      'deadletters',
+      'letter',
+      'partitions',
+    ] as const) {
+      for (let width = 79; width <= 199; width++) {
+        const hint = footerHint(bindings, mode, width);
+        expect(stringWidth(hint), `${mode} at ${width}`).toBeLessThanOrEqual(width);
+        expect(
+          hint.endsWith(mode === 'filter' || mode === 'confirm' ? 'Ctrl-C quit' : '? help  q quit'),
+          `${mode} at ${width}: ${hint}`,
+        ).toBe(true);
+      }
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 /** Each panel shows what the pipeline reported, safely, in the room it has. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
+import stripAnsi from 'strip-ansi';
 import { App } from '../../src/ui/App.js';
 import type { Outcome } from '../../src/telemetry/outcomes.js';
 import { flow, makeStore, recordingActions, T0 } from './fixtures.js';
@@ -13,6 +14,10 @@ const draw = (outcomes: Outcome[], columns = 120, rows = 40, color = false) => {
   const r = renderAt(<App store={store} actions={recordingActions()} color={color} />, columns, rows);
   return { ...r, store, collector };
 };
+
+/** The SGR styles Ink draws with (bold, dim, inverse, colours). */
+const INK_STYLE = /\u001b\[[0-9;]*m/g;
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e\u200b]/;
 
 const lineWith = (frame: string, ...parts: string[]): string | undefined =>
   frame.split('\n').find((l) => parts.every((p) => l.includes(p)));
@@ -203,7 +208,7 @@ describe('users', () => {
 });
 
 describe('hostile strings from Kafka and Redis', () => {
-  it('never reach the terminal: escapes, OSC, bidi and control characters are removed, long strings cut to the cell', async () => {
+  it('never reach the terminal: escapes, OSC, bidi and control characters are shown escaped, long strings cut to the cell', async () => {
     const evil = 'ev\u001b[31mil\u001b]0;pwned\u0007\u202Egnp.exe\u200B\r\n' + 'x'.repeat(500);
     const { lastFrame, store } = draw([
       {
@@ -234,13 +239,39 @@ describe('hostile strings from Kafka and Redis', () => {
     store.setState((s) => ({ users: [{ ...s.users[0]!, name: evil }, ...s.users.slice(1)] }));
     const raw = await waitForFrame(
       () => lastFrame() ?? '',
-      (f) => (f.match(/evil/g) ?? []).length >= 4,
-      'the hostile user name',
+      (f) => (f.match(/ev\\u001/g) ?? []).length >= 4,
+      'the hostile user name, escaped',
     );
-    expect(raw).not.toMatch(/\u001b\]|\u0007|\u202E|\u200B|\r/);
-    expect(raw).not.toMatch(/pwned/);
-    expect(raw).toMatch(/evil/);
+    // Ink's own styling is the only escape sequence on the screen; none of the text's gets through.
+    expect(raw).not.toContain('\u001b[31mil');
+    expect(raw.replace(INK_STYLE, '')).not.toMatch(CONTROL);
+    expect(raw).toContain('ev\\u001b[31mil');
     for (const line of raw.split('\n')) expect(line.length).toBeLessThanOrEqual(119 * 2);
+  });
+
+  it('shows an id with a colour sequence escaped, never as another, real user', async () => {
+    const spoof = 'user-\u001b[31m01';
+    const { lastFrame, store } = draw(flow('e1', spoof));
+    store.setState((s) => ({
+      users: [{ ...s.users[0]!, id: spoof }, ...s.users.slice(1)],
+      notice: { text: `sms toggle for ${spoof} queued`, tone: 'info', at: T0 },
+    }));
+    const raw = await waitForFrame(
+      () => lastFrame() ?? '',
+      (f) => f.includes('toggle for user-\\u001b[31m01 queued'),
+      'the notice',
+    );
+    expect(raw).not.toContain('\u001b[31m01');
+    expect(raw.replace(INK_STYLE, '')).not.toMatch(CONTROL);
+    const f = stripAnsi(raw);
+    // Each cell shows as much of the escape as it has room for: the Users panel and the notice all of it.
+    expect(lineWith(f, '▸user-\\u001b[31m01 Ada Lo')).toBeDefined();
+    expect(lineWith(f, 'sms toggle for user-\\u001b[31m01 queued')).toBeDefined();
+    expect(lineWith(f, 'user_signup', 'user-\\u…', '1@41')).toBeDefined();
+    expect(lineWith(f, 'sms', 'user-\\u001b[31m…', 'skipped opted-out')).toBeDefined();
+    expect(lineWith(f, 'user-\\u001b[3…', 'found')).toBeDefined();
+    // No row reads as the real user-01.
+    expect(f).not.toMatch(/user-01/);
   });
 });
 

@@ -75,8 +75,8 @@ describe('configuration: flags over env over defaults', () => {
       expect(() => resolveConfig({ topic: bad }, {}), bad).toThrow(/^--topic "/);
     }
     expect(() => parseTopic('x'.repeat(246))).toThrow(/246 characters long: at most 245, so that .*<topic>\.dlq/);
-    // an escape sequence in the value does not reach the terminal
-    expect(() => parseTopic('a\u001b[31mb')).toThrow(/^--topic "ab" is not a Kafka topic name/);
+    // an escape sequence in the value does not reach the terminal: it is shown escaped
+    expect(() => parseTopic('a\u001b[31mb')).toThrow(/^--topic "a\\u001b\[31mb" is not a Kafka topic name/);
     // the environment's value, under its variable's name; the flag wins over it
     expect(() => resolveConfig({}, { EVENTS_TOPIC: 'bad topic' })).toThrow(/^EVENTS_TOPIC "bad topic" is not a Kafka/);
     expect(resolveConfig({ topic: 'good' }, { EVENTS_TOPIC: 'bad topic' }).topic).toBe('good');

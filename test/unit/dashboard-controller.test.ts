@@ -88,6 +88,17 @@ describe('keys pressed while the dashboard connects', () => {
     await vi.waitFor(() => expect(notice(store)).toBe('password_reset for user-01 sent'));
   });
 
+  it('keys not carried out name the user escaped, as the dashboard showed it', () => {
+    const { store, controller } = dashboard();
+    store.setState({ users: [{ ...users()[0]!, id: 'user-\u001b[31m01' }] });
+    controller.inject('user_signup');
+    controller.toggleChannel('sms');
+    expect(controller.pendingKeys()).toEqual([
+      'user_signup for user-\\u001b[31m01',
+      'sms toggle for user-\\u001b[31m01',
+    ]);
+  });
+
   it('d before Kafka answers says it waits, and the dead letters are read as soon as it does', async () => {
     const { store } = dashboard();
     let source: InspectSource | undefined = undefined;

@@ -22,7 +22,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 describe('errors in headless output', () => {
   it.each(['lines', 'stats', 'none'] as const)(
-    '--output %s: each error is one line on stderr, sanitized',
+    '--output %s: each error is one line on stderr, control characters escaped',
     async (mode) => {
       const c = capture(mode);
       c.telemetry.publish({
@@ -32,7 +32,7 @@ describe('errors in headless output', () => {
         at: Date.now(),
       });
       await tick();
-      expect(c.stderr()).toBe('error: redis: looking up users failed: WRONGTYPE\n');
+      expect(c.stderr()).toBe('error: redis: looking up users failed: \\u001b[31mWRONGTYPE\\u001b[0m\n');
       c.printer.stop();
     },
   );

@@ -68,6 +68,9 @@ interface Pending {
   userId: string | undefined;
 }
 
+/** Enter on a panel the filter left empty: the rows are hidden, not missing. */
+const hiddenBy = (what: string, filter: string): string => `no ${what} matches the filter "${filter}" (Esc clears it)`;
+
 export class DashboardController implements DashboardActions {
   /** Bumped on every preference write, so a users refresh that started before it is not applied over it. */
   prefsVersion = 0;
@@ -108,7 +111,8 @@ export class DashboardController implements DashboardActions {
 
   /** The keys still waiting, in words: said on the terminal when the dashboard quits before they were carried out. */
   pendingKeys(): string[] {
-    const whom = (p: Pending): string => p.userId ?? 'the selected user';
+    // Said on the terminal after the dashboard: the id escaped, as the dashboard showed it.
+    const whom = (p: Pending): string => (p.userId === undefined ? 'the selected user' : sanitize(p.userId));
     return [
       ...this.injections.map((p) => `${p.what} for ${whom(p)}`),
       ...this.toggles.map((p) => `${p.what} toggle for ${whom(p)}`),
@@ -328,14 +332,14 @@ export class DashboardController implements DashboardActions {
     const source = this.inspect();
     if (state.focus === 'stream') {
       const row = panelRows(state, 'stream')[state.cursor.stream];
-      if (!row) return this.notify('no event in the stream yet');
+      if (!row) return this.notify(state.filter ? hiddenBy('event', state.filter) : 'no event in the stream yet');
       const where = `${state.info.topic} p${row.partition}@${row.offset}`;
       const from = { eventId: row.eventId, type: row.type, userId: row.userId, where };
       const data = source?.detail(row.eventId) ?? null;
       return this.store.setState({ view: 'detail', scroll: 0, detail: { key: row.eventId, from, data } });
     }
     const row = panelRows(state, 'deliveries')[state.cursor.deliveries];
-    if (!row) return this.notify('no delivery yet');
+    if (!row) return this.notify(state.filter ? hiddenBy('delivery', state.filter) : 'no delivery yet');
     const where = row.letter ? `${row.letter.topic} p${row.letter.partition}@${row.letter.offset}` : '';
     const from = {
       eventId: row.letter && row.eventId === letterKey(row.letter.partition, row.letter.offset) ? '' : row.eventId,

@@ -1,66 +1,79 @@
 import { Box, Text } from 'ink';
 import { useStore } from 'zustand';
-import { fit, truncate } from '../format.js';
+import { textWidth } from '../../text/width.js';
+import { fit } from '../format.js';
+import { fitFooter, footerMinimum, type FooterEntry } from '../keymap.js';
 import type { DashboardStore } from '../store.js';
 import type { Theme } from '../theme.js';
 
-/** One line: the latest notice, whole where it fits, then the key hint from the keymap in the room left. */
+/** What the filter matches (and, Users focused, what a search of the ids finds), said after the keys where the line has room. */
+const FILTER_FIELDS = '(id, user, type, channel, status, reason)';
+const SEARCH_FIELDS = '(part of a user id, any case)';
+/** The prompt around what is typed: `filter /` (or `search user ids /`) and the cursor. */
+const PROMPT = 'filter /';
+const SEARCH_PROMPT = 'search user ids /';
+
+/**
+ * One line: the filter being typed, a question, or the latest notice, then the key hints from the keymap
+ * in the room left. Whatever the width, the hints keep `? help` and how to quit: what comes before them
+ * is cut first, and the other hints are left out before them (see fitFooter).
+ */
 export function Footer({
   store,
   theme,
-  hint,
+  entries,
   width,
 }: {
   store: DashboardStore;
   theme: Theme;
-  hint: string;
+  entries: readonly FooterEntry[];
   width: number;
 }) {
   const notice = useStore(store, (s) => (s.notice && s.now - s.notice.at < 4000 ? s.notice : null));
   const draft = useStore(store, (s) => s.filterDraft);
   const searchingUsers = useStore(store, (s) => s.filterTarget === 'users');
   const question = useStore(store, (s) => s.confirm?.question ?? null);
+  // The least room the hints need, and what is left of the line for the text before them.
+  const needed = footerMinimum(entries) + 2;
+  const hints = (used: number): string => fitFooter(entries, Math.max(0, width - used));
   if (draft !== null) {
-    // The end of what is typed stays in view: the prompt shows the last columns of a long filter.
-    const tail = Array.from(draft)
-      .slice(-Math.max(1, width - 40))
-      .join('');
+    // The end of what is typed stays in view: the prompt shows the last columns of a long filter, in the
+    // room all the hints leave (at least 8 columns; the hints then give way, their essential ones last).
+    const prompt = searchingUsers ? SEARCH_PROMPT : PROMPT;
+    const about = searchingUsers ? SEARCH_FIELDS : FILTER_FIELDS;
+    const room = Math.max(8, width - prompt.length - 3 - textWidth(fitFooter(entries, Infinity)));
+    const tail = Array.from(draft).slice(-room).join('');
+    const typed = fit(tail, room);
+    const used = prompt.length + 1 + typed.width + 2;
+    const after = `  ${hints(used)}`;
+    const fields = used + textWidth(after) + 2 + about.length <= width ? `  ${about}` : '';
     return (
       <Box width={width}>
         <Box flexShrink={0}>
-          <Text color={theme.color('yellow')} wrap="truncate-end">
-            {`${searchingUsers ? 'search user ids' : 'filter'} /${fit(tail, Math.max(1, width - 36)).text}▏`}
-          </Text>
+          <Text color={theme.color('yellow')}>{`${prompt}${typed.text}▏`}</Text>
         </Box>
         <Text dimColor wrap="truncate-end">
-          {searchingUsers
-            ? '  Enter search  Esc clear  (part of an id, any case)'
-            : '  Enter apply  Esc clear  (id, user, type, channel, status, reason)'}
+          {after + fields}
         </Text>
       </Box>
     );
   }
-  if (question !== null) {
-    return (
-      <Box width={width}>
-        <Text color={theme.color('yellow')} bold wrap="truncate-end">
-          {fit(question, width).text}
-        </Text>
-      </Box>
-    );
-  }
-  // What just happened matters more than the hint, which is back when the notice goes (and always under ?).
-  const said = notice ? fit(notice.text, width) : { text: '', width: 0 };
-  const room = Math.max(0, width - said.width - 2);
+  // What just happened (or is asked) comes first, cut to leave the hints their least room.
+  const said = question !== null ? question : notice ? notice.text : null;
+  const shown = said === null ? { text: '', width: 0 } : fit(said, Math.max(1, width - needed));
   return (
     <Box width={width}>
-      {notice ? (
-        <Text color={theme.color(notice.tone === 'error' ? 'red' : 'yellow')} wrap="truncate-end">
-          {said.text}
+      {said !== null ? (
+        <Text
+          color={theme.color(question === null && notice?.tone === 'error' ? 'red' : 'yellow')}
+          bold={question !== null}
+          wrap="truncate-end"
+        >
+          {shown.text}
         </Text>
       ) : null}
       <Text dimColor wrap="truncate-end">
-        {notice ? (room > 8 ? `  ${truncate(hint, room)}` : '') : truncate(hint, width)}
+        {said !== null ? `  ${hints(shown.width + 2)}` : hints(0)}
       </Text>
     </Box>
   );
