@@ -174,9 +174,10 @@ describe('Enter on a panel the filter left empty', () => {
       (f) => /user_signup\s+user-02/.test(f) && /email\s+\S+\s+sent/.test(f),
       'the event delivered',
     );
-    await press('/', 'x', 'y', 'z', KEY.enter);
+    // Tab first: with the Users panel focused, / searches the user ids.
+    await press(KEY.tab, '/', 'x', 'y', 'z', KEY.enter);
     await waitForFrame(frame, (f) => f.includes('no event matches the filter'), 'the filter applied');
-    await press(KEY.tab, KEY.enter);
+    await press(KEY.enter);
     await waitForFrame(
       frame,
       (f) => f.includes('no event matches the filter "xyz" (Esc clears it)'),

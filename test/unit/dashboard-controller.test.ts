@@ -90,7 +90,7 @@ describe('keys pressed while the dashboard connects', () => {
 
   it('keys not carried out name the user escaped, as the dashboard showed it', () => {
     const { store, controller } = dashboard();
-    store.setState({ users: [{ ...users()[0]!, id: 'user-\u001b[31m01' }] });
+    store.setState(allUsers([{ ...users()[0]!, id: 'user-\u001b[31m01' }]));
     controller.inject('user_signup');
     controller.toggleChannel('sms');
     expect(controller.pendingKeys()).toEqual([
