@@ -172,3 +172,79 @@ export async function kafkajsDoingNothing(
   await consumer.disconnect();
   return { ms, steadyMs, cpuUsPerEvent: (cpu.user + cpu.system) / count };
 }
+
+/** A process's resident memory, in MB. */
+export function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Math.round(Number(line?.split(/\s+/)[1]) / 1024);
+}
+
+/** CPU (share of one core) and RSS of a process over a window. */
+export async function sample(pid: number, windowMs: number): Promise<{ cpu: number; rss: number }> {
+  const t0 = Date.now();
+  const c0 = cpuTicks(pid);
+  await sleep(windowMs);
+  const c1 = cpuTicks(pid);
+  return { cpu: Math.round(((c1 - c0) / TICK / ((Date.now() - t0) / 1000)) * 100), rss: rssMb(pid) };
+}
+
+/** The node process a tmux session runs (below its shell). */
+export function nodePidIn(tmuxSession: string): number {
+  const shellPid = execFileSync('tmux', ['display-message', '-p', '-t', tmuxSession, '#{pane_pid}'], {
+    encoding: 'utf8',
+  }).trim();
+  const all = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/));
+  const children = (p: string) => all.filter(([, ppid]) => ppid === p);
+  const stack = [shellPid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    for (const [pid = '', , comm] of children(p)) {
+      if (comm === 'node') return Number(pid);
+      stack.push(pid);
+    }
+  }
+  throw new Error('no node process in the tmux session');
+}
+
+/**
+ * The dashboard started in tmux (120×40) as a person would, on a topic and group of its own, at `rate`
+ * events/s, its log in the bench's folder; the shell lingers `lingerS` seconds after it. `quit` presses q,
+ * waits 3 s and closes the session.
+ */
+export function dashboardInTmux(options: {
+  session: string;
+  /** How the dashboard is started: the executable (its shebang's flags) or node and it. */
+  command: string;
+  rate: number;
+  topicPrefix: string;
+  /** The log file's path. */
+  logFile: string;
+  lingerS: number;
+}) {
+  const { session } = options;
+  execFileSync('tmux', [
+    'new-session',
+    '-d',
+    '-x',
+    '120',
+    '-y',
+    '40',
+    '-s',
+    session,
+    `env -u CI ${options.command} --rate ${options.rate} --topic ${options.topicPrefix}-${randomUUID().slice(0, 8)} --group bench-${randomUUID()} --log-file ${options.logFile}; sleep ${options.lingerS}`,
+  ]);
+  return {
+    pid: () => nodePidIn(session),
+    screen: () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }),
+    quit: async () => {
+      execFileSync('tmux', ['send-keys', '-t', session, 'q']);
+      await sleep(3000);
+      execFileSync('tmux', ['kill-session', '-t', session], { stdio: 'ignore' });
+    },
+  };
+}

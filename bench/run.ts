@@ -8,6 +8,7 @@
  * of each process, for the sample users and for every channel on, comes from bench/cpu-per-event.ts
  * (`npm run bench:cpu` runs that part alone).
  * `npm run bench -- --only first-frame`: only the dashboard's launch-to-first-frame time.
+ * `npm run bench -- --only users`: only the users at scale (bench/users-at-scale.ts; BENCH_USERS).
  */
 import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -19,10 +20,12 @@ import type { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { resolveConfig, stackDown, stackPaths, stackUp } from '../src/index.js';
 import { cpuPerEvent, infoField } from './cpu-per-event.js';
+import { usersAtScale } from './users-at-scale.js';
 import {
   bin,
   cpuTicks,
   createTopic,
+  dashboardInTmux,
   eventsFile,
   kafkajsDoingNothing,
   kcatProduce,
@@ -30,6 +33,8 @@ import {
   markdownTable,
   onJsonLines,
   root,
+  rssMb,
+  sample,
   sleep,
   TICK,
   type Row,
@@ -99,13 +104,6 @@ async function stop(child: Child): Promise<void> {
   const exited = new Promise((r) => child.on('exit', r));
   child.kill('SIGTERM');
   await exited;
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Math.round(Number(line?.split(/\s+/)[1]) / 1024);
 }
 
 function kcatConsume(topic: string, count: number): number {
@@ -265,72 +263,6 @@ async function quiet(): Promise<void> {
   log('the machine did not quiet down within 30 s; measuring anyway');
 }
 
-/** CPU (share of one core) and RSS of a process over a window. */
-async function sample(pid: number, windowMs: number): Promise<{ cpu: number; rss: number }> {
-  const t0 = Date.now();
-  const c0 = cpuTicks(pid);
-  await sleep(windowMs);
-  const c1 = cpuTicks(pid);
-  return { cpu: Math.round(((c1 - c0) / TICK / seconds(Date.now() - t0)) * 100), rss: rssMb(pid) };
-}
-
-function nodePidIn(tmuxSession: string): number {
-  const shellPid = execFileSync('tmux', ['display-message', '-p', '-t', tmuxSession, '#{pane_pid}'], {
-    encoding: 'utf8',
-  }).trim();
-  const all = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/));
-  const children = (p: string) => all.filter(([, ppid]) => ppid === p);
-  const stack = [shellPid];
-  while (stack.length) {
-    const p = stack.pop()!;
-    for (const [pid = '', , comm] of children(p)) {
-      if (comm === 'node') return Number(pid);
-      stack.push(pid);
-    }
-  }
-  throw new Error('no node process in the tmux session');
-}
-
-/**
- * The dashboard started in tmux (120×40) as a person would, on a topic and group of its own, at `rate`
- * events/s, its log in the bench's folder; the shell lingers `lingerS` seconds after it. `quit` presses q,
- * waits 3 s and closes the session.
- */
-function dashboardInTmux(options: {
-  session: string;
-  /** How the dashboard is started: the executable (its shebang's flags) or node and it. */
-  command: string;
-  rate: number;
-  topicPrefix: string;
-  logFile: string;
-  lingerS: number;
-}) {
-  const { session } = options;
-  execFileSync('tmux', [
-    'new-session',
-    '-d',
-    '-x',
-    '120',
-    '-y',
-    '40',
-    '-s',
-    session,
-    `env -u CI ${options.command} --rate ${options.rate} --topic ${options.topicPrefix}-${randomUUID().slice(0, 8)} --group bench-${randomUUID()} --log-file ${path.join(tmp, options.logFile)}; sleep ${options.lingerS}`,
-  ]);
-  return {
-    pid: () => nodePidIn(session),
-    screen: () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }),
-    quit: async () => {
-      execFileSync('tmux', ['send-keys', '-t', session, 'q']);
-      await sleep(3000);
-      execFileSync('tmux', ['kill-session', '-t', session], { stdio: 'ignore' });
-    },
-  };
-}
-
 /** The dashboard's resident memory at minute 1 and minute SOAK_MINUTES of its run (`startedAt`). */
 async function soak(pid: number, startedAt: number): Promise<Record<string, number>> {
   // RSS rises and falls with each garbage collection (±15 MB here): each reading is the median of
@@ -380,7 +312,7 @@ async function dashboardCost(ratePerSecond: number, windowMs: number) {
     command: bin,
     rate: ratePerSecond,
     topicPrefix: 'bench-dash',
-    logFile: 'dash.log',
+    logFile: path.join(tmp, 'dash.log'),
     lingerS: 5,
   });
   await sleep(8000);
@@ -406,7 +338,7 @@ async function firstFrame(runs = 6) {
       command: bin,
       rate: 0,
       topicPrefix: 'bench-ff',
-      logFile: 'first-frame.log',
+      logFile: path.join(tmp, 'first-frame.log'),
       lingerS: 30,
     });
     let elapsed: number | undefined;
@@ -469,6 +401,11 @@ async function main(): Promise<void> {
   const up = await stackUp({ config, paths });
   const started = up.filter((o) => o.action === 'started').map((o) => o.service);
   try {
+    if (ONLY === 'users') {
+      const rows = await usersAtScale();
+      process.stdout.write(`\n${markdownTable(rows)}\n`);
+      return;
+    }
     if (ONLY === 'first-frame') {
       log('dashboard: launch to first frame');
       const ff = await firstFrame();
@@ -521,6 +458,10 @@ async function main(): Promise<void> {
     log(`dashboard cost at 5,000 events/s${SOAK_MINUTES > 0 ? ` and a ${SOAK_MINUTES}-minute soak` : ''}`);
     await quiet();
     const cost = await dashboardCost(5000, 20_000);
+
+    log('users at scale: a Redis of its own with the sample users, then a million');
+    await quiet();
+    const usersRows = await usersAtScale();
 
     const f = {
       kcatProduce: rate(N, kcatP),
@@ -585,7 +526,7 @@ async function main(): Promise<void> {
         `+${cost.dashboard.cpu - cost.headless.cpu}% of a core; target ≤ +25%`,
       ],
     ];
-    rows.push(...perEvent.rows);
+    rows.push(...perEvent.rows, ...usersRows);
     const minute1 = cost.soak.minute1;
     const last = cost.soak[`minute${SOAK_MINUTES}`];
     if (minute1 !== undefined && last !== undefined) {
