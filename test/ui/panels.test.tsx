@@ -4,6 +4,7 @@ import { cleanup } from 'ink-testing-library';
 import stripAnsi from 'strip-ansi';
 import { App } from '../../src/ui/App.js';
 import type { Outcome } from '../../src/telemetry/outcomes.js';
+import type { UserRow } from '../../src/ui/store.js';
 import { flow, makeStore, recordingActions, T0 } from './fixtures.js';
 import { renderAt, waitForFrame } from './render.js';
 
@@ -204,6 +205,42 @@ describe('users', () => {
     store.setState({ selected: 2 });
     await waitForFrame(frame, (f) => lineWith(f, '▸user-03') !== undefined, 'the selection to move');
     expect(lineWith(frame(), '▸user-01')).toBeUndefined();
+  });
+
+  it('a million users: the count, the rows read around the selection, a row not read yet, and a broken user', async () => {
+    const { frame, store } = draw([]);
+    const row = (n: number): UserRow => ({
+      id: `gen-${String(n + 1).padStart(7, '0')}`,
+      name: `Generated User ${n + 1}`,
+      prefs: { email: 'on', sms: 'off', push: 'on', console: 'off' },
+      reachable: { email: true, sms: true, push: true, console: true },
+    });
+    // Rows 500..599 read; the selection at 520; row 518 is a user whose prefs hash is a string.
+    const rows = Array.from({ length: 100 }, (_, i) => row(500 + i));
+    rows[18] = {
+      ...rows[18]!,
+      name: '',
+      prefs: {},
+      reachable: {},
+      broken: 'prefs:gen-0000519 holds a value of another type',
+    };
+    store.setState({ users: rows, usersFrom: 500, userCount: 100_000, userTotal: 1_000_000, selected: 520 });
+    const f = await waitForFrame(frame, (t) => t.includes('Users (1,000,000)'), 'the count');
+    expect(lineWith(f, '▸gen-0000521 Generated Us', 'on  off on  off')).toBeDefined();
+    expect(lineWith(f, 'gen-0000519', 'prefs:gen-0000519 holds')).toBeDefined();
+    // Moved to rows not read yet: placeholders, never another user's row.
+    store.setState({ selected: 700 });
+    const moved = await waitForFrame(frame, (t) => /▸…/.test(t), 'the placeholder row');
+    expect(moved).not.toContain('gen-0000');
+    // A search: what it found, of how many.
+    store.setState({
+      selected: 0,
+      usersFrom: 0,
+      users: [row(41)],
+      userCount: 1,
+      userSearch: { query: 'gen-0000042', state: 'done', matches: 1, capped: false },
+    });
+    await waitForFrame(frame, (t) => t.includes('Users "gen-0000042": 1 match of 1,000,000'), 'the search title');
   });
 });
 

@@ -192,3 +192,68 @@ describe('no users at all', () => {
     expect(controller.pending().injections).toBe(0);
   });
 });
+
+describe('the Users panel among many users', () => {
+  it('/ with the Users panel focused searches the ids (the rows filter stays as it was); Esc clears the search', () => {
+    const { store, controller } = dashboard();
+    store.setState({ ...allUsers(users()), userTotal: 1_000_000, userCount: 100_000, selected: 7 });
+    controller.startFilter();
+    expect(store.getState()).toMatchObject({ filterDraft: '', filterTarget: 'users' });
+    controller.typeFilter('gen-42');
+    controller.applyFilter();
+    expect(store.getState()).toMatchObject({
+      filter: '',
+      filterDraft: null,
+      selected: 0,
+      userSearch: { query: 'gen-42', state: 'searching', matches: 0, capped: false },
+    });
+    controller.closeOverlay();
+    expect(store.getState().userSearch).toBeNull();
+    // Another panel focused: / filters the rows, as before.
+    controller.moveFocus(1);
+    controller.startFilter();
+    controller.typeFilter('user-02');
+    controller.applyFilter();
+    expect(store.getState()).toMatchObject({ filter: 'user-02', userSearch: null, filterTarget: 'rows' });
+  });
+
+  it('a search that found nothing says so when a key needs a user', () => {
+    const { store, controller } = dashboard();
+    store.setState({
+      users: [],
+      userCount: 0,
+      userTotal: 1_000_000,
+      userSearch: { query: 'nobody', state: 'done', matches: 0, capped: false },
+    });
+    controller.inject('user_signup');
+    expect(notice(store)).toBe('no user id matches "nobody" (Esc clears the search)');
+    expect(controller.pending()).toEqual({ injections: 0, toggles: 0 });
+  });
+
+  it('↓ stops at the last user paged in scan order and says how to find the others', () => {
+    const { store, controller } = dashboard();
+    store.setState({ ...allUsers(users()), userTotal: 1_000_000, userCount: 100_000, selected: 99_990 });
+    controller.moveSelection(10);
+    controller.moveSelection(10);
+    expect(store.getState().selected).toBe(99_999);
+    expect(notice(store)).toBe('the first 100,000 of 1,000,000 users (scan order): / searches the ids');
+  });
+
+  it('a user whose key holds another type is named, and no key acts on it', async () => {
+    const { store, controller } = dashboard();
+    await connected();
+    const broken = {
+      ...users()[0]!,
+      prefs: {},
+      broken: 'prefs:user-01 holds a value of another type, not a hash (WRONGTYPE)',
+    };
+    store.setState(allUsers([broken, ...users().slice(1)]));
+    const before = await pipeline!.redis.hget('prefs:user-01', 'sms');
+    controller.toggleChannel('sms');
+    expect(notice(store)).toBe(
+      'user user-01 cannot be read: prefs:user-01 holds a value of another type, not a hash (WRONGTYPE)',
+    );
+    expect(controller.pending()).toEqual({ injections: 0, toggles: 0 });
+    expect(await pipeline!.redis.hget('prefs:user-01', 'sms')).toBe(before);
+  });
+});

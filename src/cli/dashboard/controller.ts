@@ -6,6 +6,7 @@ import type { Pipeline } from '../../app/runtime.js';
 import type { DashboardActions } from '../../ui/keymap.js';
 import { KEPT_LENGTH } from '../../text/bound.js';
 import { sanitize } from '../../text/sanitize.js';
+import { replayRefusal } from '../../pipeline/dead-letters.js';
 import { letterKey, type EventDetail } from '../../telemetry/event-details.js';
 import { FILTER_LENGTH } from '../../telemetry/row-filter.js';
 import { buildKeymap } from '../../ui/keymap.js';
@@ -430,6 +431,9 @@ export class DashboardController implements DashboardActions {
     const { deadLetters } = this.store.getState();
     const letter = deadLetters.letters[deadLetters.cursor];
     if (!letter) return this.notify('no dead letter selected', 'error');
+    // A letter that names another topic is refused before the question: y would only be refused after it.
+    const refused = replayRefusal(letter, this.store.getState().info.topic);
+    if (refused) return this.notify(`not replayed: ${sanitize(refused)}`, 'error');
     const to = letter.sourceTopic ?? '(unknown source topic)';
     const only = letter.reason === 'delivery-failed' && letter.channel ? `, ${letter.channel} only` : '';
     // y/n first: a long topic name may cut the end of the line at 80 columns, never the answer keys.
