@@ -130,7 +130,14 @@ describe('hostile Redis user fields', () => {
       expect(users.code).toBe(0);
       // Shown escaped, never interpreted nor removed: the name reads as what Redis holds.
       const row = users.stdout.split('\n').find((l) => l.startsWith(`${id} `));
-      expect(row?.replace(/^\S+\s+/, '').startsWith(`${SHOWN_NAME} `), row).toBe(true);
+      // (the table's NAME column is 24 wide: cut there, with …; --json holds it whole)
+      expect(row?.replace(/^\S+\s+/, '').startsWith(`${SHOWN_NAME.slice(0, 23)}…  `), row).toBe(true);
+      const json = await runCli(['users', '--json', '--redis', redisUrl()]);
+      const line = json.stdout.split('\n').find((l) => l.includes(`"id":"${id}"`));
+      expect((JSON.parse(line!) as { profile: { name: string } }).profile.name).toBe(
+        '\u001b]0;pwned\u0007Mallory\u001b[31m\u202Egnp.exe\u200B',
+      );
+      expect(json.stdout).not.toMatch(ESC);
       expect(users.stdout).not.toMatch(ESC);
       const topic = unique('evil');
       await createTopic(topic, 1);

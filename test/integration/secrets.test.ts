@@ -111,8 +111,8 @@ describe('the Redis password from REDIS_PASSWORD or --redis-password-file', () =
       const listed = await runCli(['seed', ...flags], env);
       expect(listed.code, listed.stderr).toBe(0);
       for (const out of [up.stdout, up.stderr, listed.stdout, listed.stderr]) expect(out).not.toContain(PASSWORD);
-      const down = await runCli(['stack', 'down', 'redis'], env, 30_000);
-      expect(down.stdout).toContain(`Redis: stopped (pid ${pid})`);
+      const down = await runCli(['stack', 'down', 'redis', ...flags], env, 30_000);
+      expect(down.stdout).toContain(`Redis 127.0.0.1:${stackPort}: stopped (pid ${pid})`);
       expect(isAlive(pid)).toBe(false);
     } finally {
       await stopPid(pid, 10_000);
