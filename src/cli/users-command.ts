@@ -20,6 +20,7 @@ import { headlessLogger } from './pipeline-commands.js';
 
 /** Ids asked of Redis per SSCAN call, and users read per round trip, by `users`. */
 export const USERS_PAGE = 1_000;
+const FIRST_PAGE = 100;
 
 const redisOnly = { kafka: false, redis: true } as const;
 
@@ -168,7 +169,8 @@ async function streamUsers(
   let broken = 0;
   let cursor = '0';
   do {
-    const page = await store.scanUserIds(cursor, USERS_PAGE);
+    // The first page small: `users | head` prints at once; then full pages.
+    const page = await store.scanUserIds(cursor, listed + broken === 0 ? FIRST_PAGE : USERS_PAGE);
     cursor = page.cursor;
     const reads = await store.readUsers(page.ids);
     let out = '';
