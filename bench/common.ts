@@ -1,5 +1,6 @@
 /** What the bench's two scripts (run.ts, cpu-per-event.ts) share: paths, /proc readings, topics, events, kcat. */
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -247,4 +248,16 @@ export function dashboardInTmux(options: {
       execFileSync('tmux', ['kill-session', '-t', session], { stdio: 'ignore' });
     },
   };
+}
+
+/** A TCP port nothing listens on now (for a server the bench starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -15,7 +15,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import {
   bin,
   createTopic,
   eventsFile,
+  freePort,
   kafkajsDoingNothing,
   kcatProduce,
   log,
@@ -37,17 +37,6 @@ import {
 /** The mix of users with every channel on, and its targets (issue 16). */
 const ALL_ON = 'every channel on';
 const ALL_ON_TARGET = 'target ≥ 40,000 events/s, ≤ 30 µs in all (consumer ≤ 18, Redis ≤ 8)';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface PrivateRedis {
   url: string;

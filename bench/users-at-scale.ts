@@ -9,23 +9,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { bin, dashboardInTmux, log, sample, sleep, type Row } from './common.js';
+import { bin, dashboardInTmux, freePort, log, sample, sleep, type Row } from './common.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The peak RSS (VmHWM) of a process, in MB, read until it exits. */
 function peakRss(pid: number): number {

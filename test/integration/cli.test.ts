@@ -28,6 +28,17 @@ afterAll(() => {
   redis.disconnect();
 });
 
+/** Nothing was started: the topic was never created. */
+async function expectNoTopic(topic: string): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    expect(await admin.listTopics()).not.toContain(topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 describe('seed, users, prefs', () => {
   it('seed writes 24 sample users, never overwrites a changed preference, and --reset rewrites it', async () => {
     const first = await runCli(['seed', '--redis', redisUrl()]);
@@ -132,13 +143,7 @@ describe('produce --user, --type: the envelope’s rules', () => {
     expect([result.code, result.stdout]).toEqual([2, '']);
     expect(result.stderr).toContain(`error: ${message}\n`);
     expect(result.stderr).toMatch(/Usage: eventstream-tui produce/);
-    const admin = testKafka().admin();
-    await admin.connect();
-    try {
-      expect(await admin.listTopics()).not.toContain(topic);
-    } finally {
-      await admin.disconnect();
-    }
+    await expectNoTopic(topic);
   });
 
   it('a user id of 200 characters, the envelope’s limit, is produced as given', async () => {
@@ -420,13 +425,7 @@ describe('errors a user can act on', () => {
       expect(result.stderr, name).toMatch(message);
     }
     // nothing started: the topic was never created
-    const admin = testKafka().admin();
-    await admin.connect();
-    try {
-      expect(await admin.listTopics()).not.toContain(topic);
-    } finally {
-      await admin.disconnect();
-    }
+    await expectNoTopic(topic);
   });
 
   it('--help works on every subcommand', async () => {
