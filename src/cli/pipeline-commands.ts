@@ -11,6 +11,8 @@ import {
   type PipelineSettings,
 } from '../app/runtime.js';
 import { envelopeFieldProblem, type EventEnvelope } from '../domain/envelope.js';
+import { BrokenUserError } from '../adapters/redis/store.js';
+import type { Preferences } from '../domain/rules.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { exitAfterOutput, onStdoutClosed } from './closed-output.js';
@@ -263,6 +265,21 @@ export function produceCommand(): Command {
 const noUser = (user: string): string =>
   `error: no user "${sanitize(user)}" (hash user:${sanitize(user)} does not exist)\n`;
 
+/**
+ * A user's preferences; undefined when the user does not exist. A user whose profile (`user:<id>`) holds
+ * another type still has preferences to read and change: a warning names the key. Preferences of
+ * another type are an error naming that key.
+ */
+async function userPrefs(pipeline: Pipeline, user: string): Promise<Preferences | undefined> {
+  try {
+    return (await pipeline.store.getUser(user))?.prefs;
+  } catch (error) {
+    if (!(error instanceof BrokenUserError) || !error.prefs) throw error;
+    process.stderr.write(`warning: ${sanitize(error.message)}\n`);
+    return error.prefs;
+  }
+}
+
 export function prefsCommand(): Command {
   const prefs = new Command('prefs').description("read or change a user's channel preferences in Redis");
   prefs
@@ -274,13 +291,13 @@ export function prefsCommand(): Command {
     .action(async (user: string, flags: ConfigFlags) => {
       await guarded(async () => {
         const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
-        const record = await pipeline.store.getUser(user);
+        const found = await userPrefs(pipeline, user);
         await pipeline.stop();
-        if (!record) {
+        if (!found) {
           process.stderr.write(noUser(user));
           return EXIT.failure;
         }
-        process.stdout.write(`${safeJson({ userId: user, prefs: record.prefs })}\n`);
+        process.stdout.write(`${safeJson({ userId: user, prefs: found })}\n`);
         return 0;
       });
     });
@@ -303,15 +320,16 @@ export function prefsCommand(): Command {
           throw new UsageError(`unknown channel "${sanitize(channel)}"; channels: ${names.join(', ')}`);
         }
         // Like `prefs get`: preferences of a user that does not exist would be an orphan key no one reads.
-        if (!(await pipeline.store.getUser(user))) {
+        if (!(await userPrefs(pipeline, user))) {
           await pipeline.stop();
           process.stderr.write(noUser(user));
           return EXIT.failure;
         }
         await pipeline.store.setPreference(user, channel, value);
-        const record = await pipeline.store.getUser(user);
+        const after = (await pipeline.store.readUsers([user]))[0];
         await pipeline.stop();
-        process.stdout.write(`${safeJson({ userId: user, prefs: record?.prefs ?? { [channel]: value } })}\n`);
+        const now = after?.record?.prefs ?? after?.prefs ?? { [channel]: value };
+        process.stdout.write(`${safeJson({ userId: user, prefs: now })}\n`);
         return 0;
       });
     });

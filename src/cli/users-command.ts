@@ -142,9 +142,10 @@ export function usersCommand(): Command {
           closed: () => closed,
         });
         if (closed) return 0;
+        // The count on stderr: stdout is the rows alone (after the header), `users | wc -l` counts them plus one.
         if (!flags.json) {
-          await write(
-            `${listed} users (* = no address for that channel: skipped with no-address)${broken > 0 ? `; ${broken} not readable, named on stderr` : ''}\n`,
+          process.stderr.write(
+            `${listed} users (* = no address for that channel: skipped with no-address)${broken > 0 ? `; ${broken} not readable, named above` : ''}\n`,
           );
         }
         // A user that could not be read is said on stderr as it is met; the exit code tells a script.
@@ -164,7 +165,8 @@ async function streamUsers(
   options: { json: boolean; closed: () => boolean },
 ): Promise<{ listed: number; broken: number }> {
   const widths = [ID_WIDTH, NAME_WIDTH, ...channels.map((c) => Math.max(c.name.length, 4))];
-  if (!options.json) await write(tableRow(['USER', 'NAME', ...channels.map((c) => c.name.toUpperCase())], widths));
+  // The header once the first page is read: a `users` key that is not a set prints none, only the error.
+  let header = options.json ? '' : tableRow(['USER', 'NAME', ...channels.map((c) => c.name.toUpperCase())], widths);
   let listed = 0;
   let broken = 0;
   let cursor = '0';
@@ -173,7 +175,8 @@ async function streamUsers(
     const page = await store.scanUserIds(cursor, listed + broken === 0 ? FIRST_PAGE : USERS_PAGE);
     cursor = page.cursor;
     const reads = await store.readUsers(page.ids);
-    let out = '';
+    let out = header;
+    header = '';
     for (const read of reads) {
       if (read.broken) {
         broken++;

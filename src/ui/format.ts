@@ -1,6 +1,6 @@
 /** Text that fits its cell: sanitized (what cannot be shown, escaped), cut to a display width, padded. */
 import { sanitize } from '../text/sanitize.js';
-import { cutToWidth, windowFor } from '../text/width.js';
+import { cutToWidth, textWidth, windowFor } from '../text/width.js';
 
 /**
  * Cuts `text` to at most `width` terminal columns (wide characters count double), with an ellipsis.
@@ -26,6 +26,27 @@ export function cell(text: string, width: number, align: 'left' | 'right' = 'lef
   const pad = ' '.repeat(Math.max(0, width - cut.width));
   return align === 'left' ? cut.text + pad : pad + cut.text;
 }
+
+/**
+ * An id in a cell of exactly `width` columns: whole when it fits, else its end after `…`. Ids of one
+ * kind share their beginning (`gen-0424242`, `gen-0424243`): the end is what tells them apart.
+ */
+export function idCell(id: string, width: number): string {
+  if (width <= 0) return '';
+  const whole = fit(id, width + 1);
+  if (whole.width <= width) return whole.text + ' '.repeat(width - whole.width);
+  const chars = Array.from(sanitize(id.length > KEPT_ID ? id.slice(-KEPT_ID) : id));
+  let tail = '';
+  for (let i = chars.length - 1; i >= 0; i--) {
+    if (textWidth(chars[i]! + tail) > width - 1) break;
+    tail = chars[i]! + tail;
+  }
+  const text = `…${tail}`;
+  return text + ' '.repeat(Math.max(0, width - textWidth(text)));
+}
+
+/** The end of an id looked at: more than any cell shows. */
+const KEPT_ID = 256;
 
 export function clock(ms: number): string {
   const d = new Date(ms);

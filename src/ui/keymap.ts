@@ -205,7 +205,8 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     },
     {
       keys: 'R',
-      description: 'replay the selected dead letter to its source topic (asks y/n)',
+      description:
+        'replay the selected dead letter to the events topic (asks y/n; a letter from another topic is refused)',
       group: 'replay',
       in: ['deadletters', 'letter'],
       matches: is('R'),

@@ -304,9 +304,10 @@ describe('hostile strings from Kafka and Redis', () => {
     // Each cell shows as much of the escape as it has room for: the Users panel and the notice all of it.
     expect(lineWith(f, '▸user-\\u001b[31m01 Ada Lo')).toBeDefined();
     expect(lineWith(f, 'sms toggle for user-\\u001b[31m01 queued')).toBeDefined();
-    expect(lineWith(f, 'user_signup', 'user-\\u…', '1@41')).toBeDefined();
+    // A narrow id column keeps the id's end, where ids of one kind differ: still not user-01.
+    expect(lineWith(f, 'user_signup', '…b[31m01', '1@41')).toBeDefined();
     expect(lineWith(f, 'sms', 'user-\\u001b[31m…', 'skipped opted-out')).toBeDefined();
-    expect(lineWith(f, 'user-\\u001b[3…', 'found')).toBeDefined();
+    expect(lineWith(f, '…-\\u001b[31m01', 'found')).toBeDefined();
     // No row reads as the real user-01.
     expect(f).not.toMatch(/user-01/);
   });

@@ -257,3 +257,19 @@ describe('the Users panel among many users', () => {
     expect(await pipeline!.redis.hget('prefs:user-01', 'sms')).toBe(before);
   });
 });
+
+describe('the first seconds', () => {
+  it('j j m pressed before the users are read toggles the third user once they are, not the first', async () => {
+    const { store, controller } = dashboard();
+    controller.moveSelection(1);
+    controller.moveSelection(1);
+    expect(notice(store)).toBe('selection +2 queued: the users are not read yet');
+    controller.toggleChannel('sms');
+    await connected();
+    store.setState(allUsers(users())); // read: user-03's SMS shown on
+    await controller.flush();
+    expect(store.getState().selected).toBe(2);
+    expect(await pipeline!.redis.hget('prefs:user-03', 'sms')).toBe('off');
+    expect(notice(store)).toBe('sms off for user-03 (HSET prefs:user-03 sms off)');
+  });
+});

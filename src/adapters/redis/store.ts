@@ -6,7 +6,7 @@ import type { RedisClient } from './client.js';
 import { isCluster } from './client.js';
 import { ADDRESS_FIELDS, type ChannelDefinition } from '../../domain/channels/channel.js';
 import type { UserProfile } from '../../domain/event-type.js';
-import { parsePreferences } from '../../domain/rules.js';
+import { parsePreferences, type Preferences } from '../../domain/rules.js';
 import { generatedUser, type SeedUser } from '../../domain/sample-users.js';
 import {
   DEDUPE_WINDOW_SECONDS,
@@ -73,6 +73,8 @@ export interface UserRead {
   id: string;
   record?: UserRecord;
   broken?: BrokenUser;
+  /** Broken in its profile only: the preferences, read as usual (`prefs get|set` still act on them). */
+  prefs?: Preferences;
 }
 
 /** A user whose key holds another type: the error names the key, as `redis-cli TYPE <key>` would find it. */
@@ -81,6 +83,8 @@ export class BrokenUserError extends Error {
   constructor(
     readonly userId: string,
     readonly broken: BrokenUser,
+    /** The preferences, when only the profile is broken. */
+    readonly prefs?: Preferences,
   ) {
     super(`user ${userId} cannot be read: ${broken.message}; see it with \`redis-cli TYPE ${broken.key}\``);
   }
@@ -286,7 +290,9 @@ export class RedisStore {
       if (prefsError && !isWrongType(prefsError)) throw prefsError;
       if (profileError || prefsError) {
         const key = profileError ? userKey(id) : prefsKey(id);
-        return { id, broken: { key, message: `${key} holds a value of another type, not a hash (WRONGTYPE)` } };
+        const broken = { key, message: `${key} holds a value of another type, not a hash (WRONGTYPE)` };
+        if (prefsError) return { id, broken };
+        return { id, broken, prefs: parsePreferences(prefs as Record<string, string>, this.channels) };
       }
       const raw = profile as Record<string, string>;
       if (Object.keys(raw).length === 0) return { id };
@@ -303,7 +309,7 @@ export class RedisStore {
   /** One user's record; undefined when `user:<id>` does not exist; a {@link BrokenUserError} naming the key of another type. */
   async getUser(id: string): Promise<UserRecord | undefined> {
     const [read] = await this.readUsers([id]);
-    if (read?.broken) throw new BrokenUserError(read.id, read.broken);
+    if (read?.broken) throw new BrokenUserError(read.id, read.broken, read.prefs);
     return read?.record;
   }
 

@@ -82,6 +82,8 @@ export class DashboardController implements DashboardActions {
   usersRead = false;
   private readonly injections: Pending[] = [];
   private readonly toggles: Pending[] = [];
+  /** Selection moves pressed before the users were read: carried out once they are. */
+  private pendingMove = 0;
   private flushing = false;
 
   constructor(
@@ -229,6 +231,11 @@ export class DashboardController implements DashboardActions {
       this.lettersPending = false;
       void this.loadDeadLetters();
     }
+    if (this.pendingMove !== 0 && this.store.getState().userCount > 0) {
+      const delta = this.pendingMove;
+      this.pendingMove = 0;
+      this.moveSelection(delta);
+    }
     if (this.flushing || (this.injections.length === 0 && this.toggles.length === 0)) return;
     this.flushing = true;
     try {
@@ -278,6 +285,14 @@ export class DashboardController implements DashboardActions {
     }
     if (state.focus !== 'users') return this.moveCursor(state.focus, delta);
     if (state.userCount === 0) {
+      // Pressed before the users are read (the first seconds): the selection moves once they are, before
+      // any key that waits for a user, so `j j m` toggles the third user, as it would have once they show.
+      if (state.userTotal === null && !state.userSearch && !state.usersProblem) {
+        this.pendingMove += delta;
+        return this.notify(
+          `selection ${this.pendingMove > 0 ? '+' : ''}${this.pendingMove} queued: the users are not read yet`,
+        );
+      }
       if (state.userSearch) return this.notify(`no user id matches "${sanitize(state.userSearch.query)}"`);
       return this.notify(state.userTotal === 0 ? 'no users in Redis' : 'no users to select yet (Redis connecting)');
     }

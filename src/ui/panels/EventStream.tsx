@@ -1,7 +1,7 @@
 import { Text } from 'ink';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
-import { cell, clock } from '../format.js';
+import { cell, idCell, clock } from '../format.js';
 import { panelRows } from '../store.js';
 import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
@@ -53,7 +53,7 @@ export function EventStream({ store, theme, width, height }: PanelProps) {
       {stream.slice(first, first + shown).map((e, i) => (
         <Text key={i} wrap="truncate-end" inverse={focused && first + i === cursor}>
           {showTime ? `${clock(e.at)} ` : ''}
-          <Text color={colorOf(e.type)}>{cell(e.type, typeW)}</Text> {cell(e.userId, userW)}{' '}
+          <Text color={colorOf(e.type)}>{cell(e.type, typeW)}</Text> {idCell(e.userId, userW)}{' '}
           {cell(`${e.partition}@${e.offset}`, posW)} <Text dimColor>{cell(e.summary, restW)}</Text>
         </Text>
       ))}

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import { useStore } from 'zustand';
-import { cell } from '../format.js';
+import { cell, idCell } from '../format.js';
 import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
 /** Redis look-ups: user, channels on, found or unknown, latency. */
@@ -15,7 +15,7 @@ export function Lookups({ store, theme, width, height }: PanelProps) {
     <Panel title="Redis look-ups" width={width} height={height}>
       {lookups.slice(0, rows).map((l, i) => (
         <Text key={i} wrap="truncate-end">
-          {cell(l.userId, userW)}{' '}
+          {idCell(l.userId, userW)}{' '}
           {l.found ? (
             channels.map((c) => {
               const on = l.channelsOn.includes(c.name);

@@ -1,7 +1,7 @@
 import { Text } from 'ink';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
-import { cell } from '../format.js';
+import { cell, fit, idCell } from '../format.js';
 import type { DashboardState } from '../store.js';
 import { innerRows, innerWidth, Panel, type PanelProps } from './Panel.js';
 
@@ -9,7 +9,7 @@ const count = (n: number): string => n.toLocaleString('en-US');
 
 /** The title: how many users, or what a search found. */
 export function usersTitle(s: Pick<DashboardState, 'userTotal' | 'userSearch' | 'usersProblem'>): string {
-  if (s.usersProblem) return 'Users (the key "users" is not a set: see the log)';
+  if (s.usersProblem) return 'Users: the key "users" is not a set';
   const total = s.userTotal === null ? '…' : count(s.userTotal);
   const search = s.userSearch;
   if (!search) return `Users (${total})`;
@@ -17,6 +17,13 @@ export function usersTitle(s: Pick<DashboardState, 'userTotal' | 'userSearch' | 
   if (search.state === 'searching') return `Users ${query}: searching… ${count(search.matches)} found of ${total}`;
   if (search.capped) return `Users ${query}: the first ${count(search.matches)} matches of ${total}`;
   return `Users ${query}: ${count(search.matches)} match${search.matches === 1 ? '' : 'es'} of ${total}  (Esc clears)`;
+}
+
+/** The id then the name in `width` columns: the name gives way first, then the id's beginning. */
+function userCell(id: string, name: string, width: number): string {
+  const shown = fit(id, width + 1);
+  if (shown.width + 2 > width) return idCell(id, width);
+  return `${shown.text} ${cell(name, width - shown.width - 1)}`;
 }
 
 /**
@@ -82,7 +89,7 @@ export function Users({ store, theme, width, height }: PanelProps) {
         return (
           <Text key={`row-${n}`} wrap="truncate-end" inverse={isSelected} bold={isSelected}>
             {mark}
-            {cell(`${u.id} ${u.name}`, nameW)}{' '}
+            {userCell(u.id, u.name, nameW)}{' '}
             {channels.map((c) => {
               const on = u.prefs[c.name] === 'on';
               const noAddress = !u.reachable[c.name];

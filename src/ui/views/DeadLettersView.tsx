@@ -50,7 +50,7 @@ export function letterLines(topic: string, l: LetterRow, width: number): ViewLin
   const chunk = Math.max(10, width - 2);
   for (let i = 0; i < l.value.length; i += chunk) lines.push({ text: `  ${l.value.slice(i, i + chunk)}` });
   if (l.valueBytes === 0) lines.push({ text: '  (no value)', dim: true });
-  lines.push({ text: 'R replays it to its source topic (asks y/n) · Esc back to the list', dim: true });
+  lines.push({ text: 'R replays it to the events topic (asks y/n) · Esc back to the list', dim: true });
   return lines;
 }
 
