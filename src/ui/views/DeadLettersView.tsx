@@ -14,14 +14,20 @@ const columns = (width: number) => {
   return { pos, reason, channel, key, source, detail };
 };
 
-function row(l: LetterRow, width: number): string {
+/** `partition@offset` in the events topic; a letter from another topic names it (replay refuses it). */
+function sourceOf(l: LetterRow, eventsTopic: string): string {
+  if (l.sourceTopic === null) return l.source ? `?:${l.source}` : '-';
+  return l.sourceTopic === eventsTopic ? l.source || '-' : `${l.sourceTopic}:${l.source}`;
+}
+
+function row(l: LetterRow, width: number, eventsTopic: string): string {
   const c = columns(width);
   return [
     cell(`${l.partition}/${l.offset}`, c.pos),
     cell(l.reason, c.reason),
     cell(l.channel ?? '-', c.channel),
     cell(l.key ?? '(no key)', c.key),
-    cell(l.source || '-', c.source),
+    cell(sourceOf(l, eventsTopic), c.source),
     cell(l.detail, c.detail),
   ].join(' ');
 }
@@ -100,7 +106,7 @@ export function DeadLettersView({ store, theme, width, height }: ViewProps) {
   const lines: ViewLine[] = [
     ...(confirm ? [{ text: confirm.question, color: 'yellow', bold: true }] : []),
     ...status,
-    ...dl.letters.map((l, i) => ({ text: row(l, w), inverse: i === dl.cursor })),
+    ...dl.letters.map((l, i) => ({ text: row(l, w, topic.replace(/\.dlq$/, '')), inverse: i === dl.cursor })),
   ];
   const rows = Math.max(1, height - 4);
   const title =
