@@ -52,7 +52,8 @@ describe('the dashboard with a 300 KB non-ASCII event and a 100 KB user name', (
     session.keys('b');
     await session.waitForScreen(
       'a new item_purchased for the selected (long-named) user',
-      (s) => /item_purchased\s+0ln-/.test(s),
+      // The stream's user column keeps the end of an id that does not fit.
+      (s) => new RegExp(`item_purchased\\s+…${longNamed.slice(-7)}`).test(s),
       10_000,
     );
     expect(Date.now() - pressed).toBeLessThan(5_000);

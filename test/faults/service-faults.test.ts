@@ -258,7 +258,12 @@ describe('service faults', () => {
     expect(report.lostPairs.filter((p) => !failedPairs.has(p))).toEqual([]);
     expect(report.sentTwice).toBe(0);
     const { committed, high } = await committedOffsets(group, topic);
-    for (const [partition, end] of high) expect(committed.get(partition)).toBe(end);
+    // Every partition committed to its end; one no event was keyed to has nothing to commit (-1).
+    for (const [partition, end] of high) {
+      const at = committed.get(partition);
+      if (end === 0n && at === -1n) continue;
+      expect(at, `partition ${partition}`).toBe(end);
+    }
   });
 
   it('the broker away for 60 s: produce --rate keeps what it made and sends it after; stopped while it is away, it exits 3 and writes the unacknowledged events to a file', async () => {

@@ -154,7 +154,7 @@ describe('Redis Cluster through the same --redis flag', () => {
     expect(seeded.stdout).toMatch(/^24 sample users: \d+ fields written/);
     const users = await runCli(['users', '--redis', redis]);
     expect(users.stdout).toMatch(/^user-02\s+Alan Turing\s+on\s+on\s+on\s+off$/m);
-    expect(users.stdout).toMatch(/24 users/);
+    expect(users.stderr).toMatch(/24 users/);
 
     const topic = unique('cluster');
     await createTopic(topic, 3);
