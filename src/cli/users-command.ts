@@ -12,6 +12,7 @@ import { MAX_GENERATED_USERS, sampleUsers } from '../domain/sample-users.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { cutToWidth } from '../text/width.js';
+import { cell } from '../ui/format.js';
 import { onStdoutClosed } from './closed-output.js';
 import { EXIT } from './exit-codes.js';
 import { guarded, UsageError } from './guarded.js';
@@ -85,13 +86,7 @@ export function seedCommand(): Command {
 const ID_WIDTH = 20;
 const NAME_WIDTH = 24;
 
-/** A cell of `width` columns: padded, or cut with … when longer (the id is never cut: it is what a user types next). */
-function fit(text: string, width: number): string {
-  const cut = cutToWidth(text, width);
-  return cut.text + ' '.repeat(Math.max(0, width - cut.width));
-}
-
-/** The id: whole, padded to its column. */
+/** The id: whole (it is what a user types next), padded to its column. */
 function pad(text: string, width: number): string {
   const { width: used } = cutToWidth(text, width + 1);
   return used > width ? text : text + ' '.repeat(width - used);
@@ -99,7 +94,7 @@ function pad(text: string, width: number): string {
 
 function tableRow(cells: string[], widths: number[]): string {
   return `${cells
-    .map((c, i) => (i === 0 ? pad(c, widths[0]!) : fit(c, widths[i]!)))
+    .map((c, i) => (i === 0 ? pad(c, widths[0]!) : cell(c, widths[i]!)))
     .join('  ')
     .trimEnd()}\n`;
 }
@@ -172,7 +167,7 @@ async function streamUsers(
   let cursor = '0';
   do {
     // The first page small: `users | head` prints at once; then full pages.
-    const page = await store.scanUserIds(cursor, listed + broken === 0 ? FIRST_PAGE : USERS_PAGE);
+    const page = await store.scanUserIds(cursor, cursor === '0' ? FIRST_PAGE : USERS_PAGE);
     cursor = page.cursor;
     const reads = await store.readUsers(page.ids);
     let out = header;
@@ -197,7 +192,7 @@ function userRow(read: UserRead, channels: readonly ChannelDefinition[], widths:
   return tableRow(
     [
       sanitize(profile.id),
-      sanitize(profile.name ?? ''),
+      profile.name ?? '', // cell() sanitizes what shows of it
       ...channels.map(
         (c) => `${prefs[c.name] === 'on' ? 'on' : 'off'}${addressOf(c, profile) === undefined ? '*' : ''}`,
       ),

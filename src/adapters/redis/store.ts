@@ -56,6 +56,12 @@ redis.call('SADD', KEYS[1], unpack(ids))
 return #ids
 `;
 
+/** A seed user's profile as HSET arguments: field, value, … (absent fields left out). */
+const profileFields = (u: SeedUser): string[] =>
+  PROFILE_FIELDS.flatMap((f) => (u.profile[f] === undefined ? [] : [f, u.profile[f]!]));
+/** A seed user's preferences as HSET arguments. */
+const prefsFields = (u: SeedUser): string[] => Object.entries(u.prefs).flatMap(([k, v]) => [k, v]);
+
 function toProfile(id: string, raw: Record<string, string>): UserProfile {
   const profile: UserProfile = { id };
   for (const f of PROFILE_FIELDS) if (typeof raw[f] === 'string') profile[f] = raw[f];
@@ -331,9 +337,6 @@ export class RedisStore {
       const batch = Math.min(SEED_BATCH, total - written);
       const users = Array.from({ length: batch }, (_, i) => generatedUser(written + i + 1, total, this.channels));
       const ids = users.map((u) => u.profile.id);
-      const profileFields = (u: SeedUser): string[] =>
-        PROFILE_FIELDS.flatMap((f) => (u.profile[f] === undefined ? [] : [f, u.profile[f]!]));
-      const prefsFields = (u: SeedUser): string[] => Object.entries(u.prefs).flatMap(([k, v]) => [k, v]);
       if (isCluster(this.redis)) {
         const redis = this.redis;
         // The keys span slots: one command each, concurrent (a script may touch one slot only).

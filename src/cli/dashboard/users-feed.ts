@@ -76,7 +76,7 @@ export class UsersFeed {
   private pending: { patch: UsersPatch; version: number } | undefined;
   private set = emptyList();
   private small = true;
-  private search: { query: string; list: IdList; scanning: boolean; scans: number } | undefined;
+  private search: { query: string; list: IdList; scanning: boolean } | undefined;
   private readonly reported = new Set<string>();
   private setBroken = false;
 
@@ -162,13 +162,13 @@ export class UsersFeed {
     if (small !== this.small) {
       this.small = small;
       this.set = emptyList();
-      if (this.search) this.search = undefined; // searched the other way: search again
+      this.search = undefined; // searched the other way: search again
     }
     // A small set is read whole every time (and searched in memory); a large one as far as the selection went.
     if (small || !search) await this.readIds(selected + WINDOW);
     if (search !== (this.search?.query ?? '') || (search && this.small)) this.startSearch(search);
     const list = this.search ? this.search.list : this.set;
-    const count = this.search ? list.ids.length : this.small ? list.ids.length : Math.min(total, MAX_LOADED);
+    const count = this.search || this.small ? list.ids.length : Math.min(total, MAX_LOADED);
     const from = Math.max(0, Math.min(selected - Math.floor(WINDOW / 2), count - WINDOW));
     const reads = await p.store.readUsers(list.ids.slice(from, from + WINDOW));
     if (version !== this.prefsVersion()) return;
@@ -232,7 +232,7 @@ export class UsersFeed {
   private startSearch(query: string): void {
     this.search = undefined;
     if (!query) return;
-    const search = { query, list: emptyList(), scanning: true, scans: 0 };
+    const search = { query, list: emptyList(), scanning: true };
     this.search = search;
     if (this.small) {
       const needle = query.toLowerCase();
@@ -255,7 +255,6 @@ export class UsersFeed {
       const page = await this.pipeline.store.scanUserIds(list.cursor, SEARCH_PAGE, glob);
       if (this.search !== search) return; // another search, or none, since
       list.cursor = page.cursor;
-      search.scans++;
       add(list, page.ids, MATCH_LIMIT);
       if (Date.now() - lastRead > 250 && page.ids.length > 0) {
         lastRead = Date.now();
