@@ -50,7 +50,10 @@ describe('inspecting from the dashboard at 80×24', () => {
       { columns: 80, rows: 24 },
     );
 
+    // One after the other: two injections in flight at once may reach Kafka in either order, and the
+    // detail below opens the second row, which must be the signup.
     s.keys('s');
+    await s.waitForScreen('the signup in the stream', (t) => /user_signup\s+\S+/.test(t));
     s.keys('b');
     const both = await s.waitForScreen(
       'both events in the stream',
