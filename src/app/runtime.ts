@@ -12,6 +12,7 @@ import { MemoryEventLog } from '../adapters/memory/event-log.js';
 import { createRedis, createRedisCluster, isClusterNode, type RedisClient } from '../adapters/redis/client.js';
 import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
+import { RedisSchedule } from '../adapters/redis/schedule.js';
 import { redactUrl, type Config, type KafkaSecurity } from '../config/config.js';
 import { checkServices, ServiceUnavailableError } from './services.js';
 import { loadCatalog, type Catalog } from '../domain/catalog.js';
@@ -147,6 +148,8 @@ export class Pipeline {
   readonly log: EventLog;
   readonly redis: RedisClient;
   readonly store: RedisStore;
+  /** Sends deferred by quiet hours, shared by every consumer (and group) of the topic. */
+  readonly schedule: RedisSchedule;
   readonly embedded: boolean;
   private dlqProducer: LogProducer | undefined;
   producer: EventProducer | undefined;
@@ -164,6 +167,14 @@ export class Pipeline {
     this.redis = backends.redis;
     this.embedded = backends.embedded;
     this.store = new RedisStore(this.redis, catalog.channels, settings.dedupeWindowSeconds);
+    this.schedule = new RedisSchedule(this.redis, (member) =>
+      this.telemetry.publish({
+        kind: 'error',
+        source: 'redis',
+        message: `the schedule held an entry that is not one (${member}); removed`,
+        at: Date.now(),
+      }),
+    );
   }
 
   /** On the real services, after checking that they answer. */
@@ -273,6 +284,7 @@ export class Pipeline {
       }),
       deadLetters: new DeadLetterTopic(this.dlqProducer, this.dlqTopic),
       maxBytes: this.settings.maxBytes,
+      schedule: this.schedule,
     });
     this.consumer = consumer;
     try {

@@ -15,8 +15,8 @@ export type OutputMode = 'lines' | 'stats' | 'none';
 /** The contract's fields for each kind printed in `lines` mode (docs/contracts.md, "Headless output"). */
 export function toLine(o: Outcome): Record<string, unknown> | undefined {
   switch (o.kind) {
-    case 'delivery':
-      return {
+    case 'delivery': {
+      const line: Record<string, unknown> = {
         kind: o.kind,
         eventId: o.eventId,
         type: o.type,
@@ -27,6 +27,11 @@ export function toLine(o: Outcome): Record<string, unknown> | undefined {
         latencyMs: o.latencyMs,
         attempts: o.attempts,
       };
+      if (o.dueAt !== undefined) line.dueAt = new Date(o.dueAt).toISOString();
+      if (o.deferred) line.deferred = true;
+      if (o.prefsInvalid) line.warning = `prefs-invalid: ${o.prefsInvalid.join(', ')}`;
+      return line;
+    }
     case 'produced':
       return { kind: o.kind, eventId: o.eventId, type: o.type, userId: o.userId };
     case 'lookup':
@@ -174,19 +179,21 @@ export function attachHeadlessOutput(
   } else if (mode === 'stats') {
     const totals = emptyTotals();
     let backlog = 0;
+    let scheduled = 0;
     unsubscribes.push(telemetry.subscribe(countInto(totals), COUNTED_KINDS));
     unsubscribes.push(
       telemetry.subscribe(
         (o) => {
           if (o.kind === 'backlog') backlog = o.unacknowledged;
+          else if (o.kind === 'schedule') scheduled = o.pending;
         },
-        ['backlog'],
+        ['backlog', 'schedule'],
       ),
     );
     const print = (): void => {
-      const { produced, consumed, sent, skipped, duplicate, failed, deadletter, errors: errorCount } = totals;
+      const { produced, consumed, sent, skipped, duplicate, failed, deferred, deadletter, errors: errorCount } = totals;
       out.write(
-        `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deadletter, errors: errorCount, backlog })}\n`,
+        `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deferred, scheduled, deadletter, errors: errorCount, backlog })}\n`,
       );
     };
     timer = setInterval(print, 1000);

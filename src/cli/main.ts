@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { namesSubcommand } from './argv.js';
 import type { DashboardFlags } from './dashboard-command.js';
 import { rateOption, withConnectionOptions, withConsumerOptions } from './options.js';
-import { crashAt } from '../config/environment.js';
+import { clockOffsetMs, crashAt } from '../config/environment.js';
 import { armCrashPoint } from '../pipeline/crash-point.js';
+import { setClockOffset } from '../pipeline/clock.js';
 import { watchOutputStreams } from './closed-output.js';
 import { sanitize } from '../text/sanitize.js';
 import { EXIT } from './exit-codes.js';
@@ -77,6 +78,7 @@ export async function main(argv: string[]): Promise<void> {
   watchOutputStreams();
   // The fault suite's hook (EVENTSTREAM_CRASH_AT); unset in normal use.
   armCrashPoint(crashAt());
+  setClockOffset(clockOffsetMs());
   const program = await buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);

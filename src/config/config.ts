@@ -209,6 +209,9 @@ function checkEnvironment(env: Environment): { outboxMaxLen: number } {
       `${ENV_VARS.crashAt} "${crashAt}" is not one of ${CRASH_POINT_NAMES.join(', ')} (a test hook)`,
     );
   }
+  const offset = env[ENV_VARS.clockOffset];
+  if (offset && !/^-?\d+$/.test(offset.trim()))
+    throw new ConfigError(`${ENV_VARS.clockOffset} "${offset}" is not a whole number of milliseconds (a test hook)`);
   const maxLen = env[ENV_VARS.outboxMaxLen];
   let outboxMaxLen = DEFAULTS.outboxMaxLen;
   if (maxLen) {

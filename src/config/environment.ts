@@ -45,6 +45,8 @@ export const ENV_VARS = {
   outboxMaxLen: 'EVENTSTREAM_OUTBOX_MAXLEN',
   /** Test hook of the fault suite: the step at which the consumer kills itself (src/pipeline/crash-point.ts). */
   crashAt: 'EVENTSTREAM_CRASH_AT',
+  /** Test hook of the rules tests: milliseconds added to the pipeline's clock (src/pipeline/clock.ts). */
+  clockOffset: 'EVENTSTREAM_CLOCK_OFFSET_MS',
   /** pino log level of the log file and of headless stderr. */
   logLevel: 'LOG_LEVEL',
   /** Set and not empty: no colour in the dashboard (https://no-color.org). */
@@ -83,6 +85,12 @@ const CRASH_POINTS: readonly CrashPointName[] = ['before-commit', 'before-mark']
 export function crashAt(env: Environment = processEnvironment()): CrashPointName | undefined {
   const value = env[ENV_VARS.crashAt];
   return CRASH_POINTS.find((p) => p === value);
+}
+
+/** EVENTSTREAM_CLOCK_OFFSET_MS as a number of milliseconds (0 when unset; resolveConfig refuses a non-number). */
+export function clockOffsetMs(env: Environment = processEnvironment()): number {
+  const value = read(env, ENV_VARS.clockOffset);
+  return value !== undefined && /^-?\d+$/.test(value.trim()) ? Number(value) : 0;
 }
 
 /** The crash points EVENTSTREAM_CRASH_AT may name. */

@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import type { ChannelDefinition } from './channels/channel.js';
 import type { EventTypeDefinition } from './event-type.js';
+import { RESERVED_FIELDS, RESERVED_PREFIXES } from './rules.js';
 
 export interface Catalog {
   eventTypes: ReadonlyMap<string, EventTypeDefinition>;
@@ -50,10 +51,16 @@ export async function loadCatalog(dirs: { events?: string[]; channels?: string[]
     if (other) throw new Error(`${owner}: key "${key}" is already taken by ${other}`);
     keys.set(key, owner);
   };
+  // `prefs:<id>` holds channels, `<type>.<channel>`, and these: no channel or type may take their names.
+  const reserved = new Set<string>([...RESERVED_FIELDS, ...RESERVED_PREFIXES]);
   const eventTypes = new Map<string, EventTypeDefinition>();
   events.sort((a, b) => a.value.order - b.value.order || a.value.type.localeCompare(b.value.type));
   for (const { file, value } of events) {
     if (eventTypes.has(value.type)) throw new Error(`${file}: event type "${value.type}" is defined twice`);
+    if (!/^[a-z][a-z0-9_-]*$/.test(value.type))
+      throw new Error(`${file}: event type "${value.type}" must be lower-case letters, digits, _ or - (no ".")`);
+    if (reserved.has(value.type))
+      throw new Error(`${file}: event type "${value.type}" is a reserved preference name (${[...reserved].join(', ')})`);
     claim(value.key, `event type ${value.type}`);
     eventTypes.set(value.type, value);
   }
@@ -62,9 +69,18 @@ export async function loadCatalog(dirs: { events?: string[]; channels?: string[]
     if (!/^[a-z][a-z0-9_-]*$/.test(value.name))
       throw new Error(`${file}: channel name "${value.name}" must be lower-case`);
     if (channelNames.has(value.name)) throw new Error(`${file}: channel "${value.name}" is defined twice`);
+    if (reserved.has(value.name))
+      throw new Error(`${file}: channel "${value.name}" is a reserved preference name (${[...reserved].join(', ')})`);
     claim(value.toggleKey, `channel ${value.name}`);
     channelNames.add(value.name);
   }
+  for (const { file, value } of events)
+    for (const [what, names] of [
+      ['required', value.required],
+      ['offByDefault', value.offByDefault],
+    ] as const)
+      for (const name of names ?? [])
+        if (!channelNames.has(name)) throw new Error(`${file}: ${what} names "${name}", which is not a channel`);
   return {
     eventTypes,
     channels: channels.map((c) => c.value).sort((a, b) => a.order - b.order || a.name.localeCompare(b.name)),

@@ -35,6 +35,19 @@ export interface EventTypeDefinition {
   content(payload: Payload, user: UserProfile): MessageContent;
   /** Per-channel templates, by channel name; a channel without one formats `content`. */
   templates?: Partial<Record<string, (payload: Payload, user: UserProfile) => string>>;
+  /**
+   * The channels a user does not get for this type unless they turn it on (`<type>.<channel> on`).
+   * Every other channel, including channels added later, is on by default: a user who sets nothing
+   * for the type receives it wherever their channel is on.
+   */
+  offByDefault?: readonly string[];
+  /**
+   * Channels this type is sent on whatever the user's channel and type preferences (a password reset
+   * code always reaches the email): skipped only when the user has no address there.
+   */
+  required?: readonly string[];
+  /** Never deferred on any channel: quiet hours do not hold it (a code that arrives hours later is useless). */
+  urgent?: boolean;
 }
 
 export function defineEventType(definition: EventTypeDefinition): EventTypeDefinition {

@@ -1,5 +1,6 @@
 /** One chunk in the processor's hands: the events it holds, its send jobs, and what it decided. */
 import type { EventEnvelope } from '../domain/envelope.js';
+import type { DeliveryPlan, RuleCode } from '../domain/rules.js';
 import type { DeliveryOutcome } from '../telemetry/outcomes.js';
 import { errorText, PermanentError } from './errors.js';
 import type { DeadLetter, LedgerEvent, RawMessage, SendRequest, SendResult } from './ports.js';
@@ -10,11 +11,25 @@ export interface Received extends LedgerEvent {
   message: RawMessage;
   /** `event.occurredAt`, parsed once: the window its dedupe records live in. */
   occurredAtMs: number;
+  /** The user's preference fields that could not be parsed (set only when some could not). */
+  prefsInvalid?: readonly string[];
+  /** Read from the schedule (a deferred send at its due time): its one channel, its claim, its stored JSON, where it came from. */
+  channel?: string;
+  claim?: number | undefined;
+  storedEvent?: string;
+  source?: { topic: string; partition: number; timestamp: string };
 }
 
 /** A send and the event it is for: the job is the request itself (one object per send, not two). */
 export interface SendJob extends SendRequest {
   entry: Received;
+  rule?: RuleCode;
+}
+
+/** A send deferred by quiet hours, to be written to the schedule before the chunk commits. */
+export interface Deferral {
+  entry: Received;
+  plan: Extract<DeliveryPlan, { action: 'defer' }>;
 }
 
 export type SendOutcome =
@@ -35,10 +50,13 @@ export class Plan {
   /** Per event: the channels delivered by this chunk. */
   readonly deliveredNow = new Map<string, { entry: Received; channels: string[] }>();
   readonly failed: DeadLetter[] = [];
+  readonly deferrals: Deferral[] = [];
 
   constructor(
     private readonly chunk: ChunkContext,
     private readonly now: () => number,
+    /** Sends from the schedule at their due time: every outcome says `deferred`. */
+    private readonly fromSchedule = false,
   ) {}
 
   /** Built field by field (no spreads, no closures per delivery): this runs for every (event, channel). */
@@ -50,7 +68,8 @@ export class Plan {
     attempts: number,
     address?: string,
     text?: string,
-  ): void {
+    rule?: RuleCode,
+  ): DeliveryOutcome {
     const at = this.now();
     const producedAt = Number(entry.message.timestamp);
     const outcome: DeliveryOutcome = {
@@ -67,7 +86,25 @@ export class Plan {
     };
     if (address !== undefined) outcome.address = address;
     if (text !== undefined) outcome.text = text;
+    if (rule !== undefined) outcome.rule = rule;
+    if (entry.prefsInvalid) outcome.prefsInvalid = entry.prefsInvalid;
+    if (this.fromSchedule) outcome.deferred = true;
     this.settled.push(outcome);
+    return outcome;
+  }
+
+  /** A send held by quiet hours: `deferred` until its due time, once the schedule has it. */
+  defer(deferral: Deferral): void {
+    this.deferrals.push(deferral);
+  }
+
+  /** The deferrals' outcomes, once the schedule holds them. */
+  settleDeferrals(): void {
+    for (const { entry, plan } of this.deferrals) {
+      const o = this.settle(entry, plan.channel, 'deferred', 'quiet-hours', 0, plan.address, plan.text, plan.rule);
+      o.dueAt = plan.dueAt;
+      o.dueLabel = plan.dueLabel;
+    }
   }
 
   /** A send the provider took: `sent`, or `duplicate` when it had taken it before. */
@@ -85,6 +122,7 @@ export class Plan {
       attempts,
       job.address,
       job.text,
+      job.rule,
     );
   }
 

@@ -9,6 +9,7 @@ import { crashPoint } from './crash-point.js';
 import type { EventLog, GroupConsumer } from './event-log.js';
 import { FatalConsumerError, StoppedError } from './errors.js';
 import { BatchProcessor, type ProcessorOptions } from './processor.js';
+import { DueSends } from './due-sends.js';
 
 export interface ConsumerOptions extends ProcessorOptions {
   log: EventLog;
@@ -28,6 +29,8 @@ const TRANSIENT_KAFKA_ERROR =
 export class NotificationConsumer {
   private readonly consumer: GroupConsumer;
   private readonly processor: BatchProcessor;
+  /** Sends the schedule's due entries (every consumer runs it; claims are atomic). */
+  private readonly dueSends: DueSends | undefined;
   assigned: number[] = [];
   /** Whether it has joined its group (been given its partitions, maybe none) at least once. */
   joined = false;
@@ -46,6 +49,13 @@ export class NotificationConsumer {
       this.reportFatal = resolve;
     });
     this.processor = new BatchProcessor(options);
+    if (options.schedule)
+      this.dueSends = new DueSends({
+        processor: this.processor,
+        schedule: options.schedule,
+        telemetry: options.telemetry,
+        ...(options.now ? { now: options.now } : {}),
+      });
     const { telemetry } = options;
     const at = (): number => Date.now();
     this.consumer = options.log.consumer({
@@ -115,6 +125,7 @@ export class NotificationConsumer {
       at: Date.now(),
     });
     const chunkSize = this.options.chunkSize ?? 1000;
+    this.dueSends?.start();
     await this.consumer.run(async (batch, control) => {
       const keepGoing = (): boolean => this.fatalError === undefined && control.keepGoing();
       for (let i = 0; i < batch.messages.length; i += chunkSize) {
@@ -157,6 +168,6 @@ export class NotificationConsumer {
   /** Stops fetching, lets the batch in flight settle and commit, then leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.consumer.stop();
+    await Promise.all([this.dueSends?.stop(), this.consumer.stop()]);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { DECODE_FAILURE_REASONS } from '../domain/envelope.js';
 import type { UserProfile } from '../domain/event-type.js';
-import type { Preferences } from '../domain/rules.js';
+import type { Preferences, UserRules } from '../domain/rules.js';
 import type { PermanentError } from './errors.js';
 
 /** How long deliveries are remembered against redelivery by default (`--dedupe-window`): a day. */
@@ -53,6 +53,8 @@ export interface DeadLetterSink {
 export interface UserRecord {
   profile: UserProfile;
   prefs: Preferences;
+  /** Per-type choices, zone and quiet hours, from the same `prefs:<id>` hash; none = no rules. */
+  rules?: UserRules;
 }
 
 export interface BatchLookup {
@@ -107,4 +109,56 @@ export interface NotificationProvider {
 
 export class ProviderError extends Error {
   override name = 'ProviderError';
+}
+
+// ——— the schedule: sends deferred by quiet hours ———
+
+/**
+ * A send held until `dueAt` (the end of the user's quiet hours). Written to Redis before its event's
+ * offset is committed; keyed by (event id, channel), so a redelivery of the event defers again onto
+ * the same entry. It holds the event itself: at its due time the send is planned again, against the
+ * preferences of that moment.
+ */
+export interface ScheduledSend {
+  eventId: string;
+  channel: string;
+  userId: string;
+  type: string;
+  /** When it is due, ms since the epoch (UTC). */
+  dueAt: number;
+  /** The user's zone when it was deferred (the due time is shown in it). */
+  zone: string;
+  /** Why it waits: `quiet-hours` (and, later, the next rules' reasons). */
+  reason: string;
+  /** When it was deferred, ms. */
+  deferredAt: number;
+  /** The event's envelope, as JSON. */
+  event: string;
+  /** The event's `occurredAt`, ms: the window its idempotency records live in. */
+  occurredAtMs: number;
+  /** Where the event was read: a dead letter of the send names it. */
+  topic: string;
+  partition: number;
+  offset: string;
+  /** The Kafka message's timestamp (ms, as a string). */
+  timestamp: string;
+}
+
+export interface Schedule {
+  /**
+   * Writes entries: one that exists already (the same event and channel) keeps its due time, unless
+   * `replace` (a send deferred again at its due time moves to its new one).
+   */
+  add(entries: readonly ScheduledSend[], replace?: boolean): Promise<void>;
+  /**
+   * Claims up to `limit` entries due at `now`, atomically: each is leased to the caller for `leaseMs`
+   * and is due again after that unless {@link done}. Several consumers never claim one entry at once.
+   */
+  claimDue(now: number, limit: number, leaseMs: number): Promise<ScheduledSend[]>;
+  /** Removes settled entries (sent, skipped at their due time, or dead-lettered). */
+  done(entries: readonly Pick<ScheduledSend, 'eventId' | 'channel'>[]): Promise<void>;
+  /** How many entries wait (claimed ones included). */
+  pending(): Promise<number>;
+  /** Pending entries, soonest due first, newest due last; at most `limit`, of one user when given. */
+  list(options?: { userId?: string; limit?: number }): Promise<ScheduledSend[]>;
 }

@@ -19,15 +19,19 @@ import {
   type NotificationProvider,
   type PipelineStore,
   type RawMessage,
+  type Schedule,
+  type ScheduledSend,
   type SendRequest,
   type SendResult,
 } from './ports.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { crashPoint } from './crash-point.js';
+import { clockNow } from './clock.js';
 import { headerText, REPLAY_HEADERS } from './dead-letters.js';
 import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } from './retry.js';
 import { ConsumedEvent } from './consumed-event.js';
 import { Plan, type ChunkContext, type Received, type SendOutcome } from './chunk.js';
+import { decodeEvent as decodeStored } from '../domain/envelope.js';
 
 export interface ProcessorOptions {
   catalog: Catalog;
@@ -38,7 +42,12 @@ export interface ProcessorOptions {
   maxBytes: number;
   sendRetry?: RetryPolicy;
   now?: () => number;
+  /** Where sends deferred by quiet hours wait (required once any user has quiet hours). */
+  schedule?: Schedule;
 }
+
+/** A schedule entry as the due-sends loop claimed it: the claim is its token for {@link Schedule.done}. */
+export type ClaimedSend = ScheduledSend & { claim?: number };
 
 /**
  * `work`, unless a stop comes first: then a {@link StoppedError} at once (checked every 100 ms),
@@ -100,7 +109,7 @@ export class BatchProcessor {
 
   constructor(private readonly options: ProcessorOptions) {
     this.knownTypes = new Set(options.catalog.eventTypes.keys());
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? clockNow;
     this.redisHealth = new RedisHealth(options.telemetry, this.now);
   }
 
@@ -160,6 +169,8 @@ export class BatchProcessor {
     const { lookup, lookupMs, found } = await this.lookUp(chunk, events, refused);
     const plan = this.plan(chunk, found, lookup, lookupMs);
     if (plan.jobs.length > 0) await this.send(chunk, plan);
+    // Deferred sends are in the schedule before the chunk can be committed.
+    if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, false);
     crashPoint('before-mark');
     await this.record(chunk, plan.deliveredNow, lookup);
     const letterbox = [...refused, ...plan.failed];
@@ -294,9 +305,15 @@ export class BatchProcessor {
   }
 
   /** Step 3: per event and channel, skip, already delivered (ledger), or a send job. */
-  private plan(chunk: ChunkContext, events: readonly Received[], lookup: BatchLookup, lookupMs: number): Plan {
+  private plan(
+    chunk: ChunkContext,
+    events: readonly Received[],
+    lookup: BatchLookup,
+    lookupMs: number,
+    fromSchedule = false,
+  ): Plan {
     const { catalog, telemetry } = this.options;
-    const plan = new Plan(chunk, this.now);
+    const plan = new Plan(chunk, this.now, fromSchedule);
     const channelsOnByUser = new Map<string, string[]>();
     const lookedUpAt = this.now();
     // Headless `--output stats|none` reads no look-up: none is made.
@@ -324,13 +341,18 @@ export class BatchProcessor {
       const already = lookup.delivered.get(event.id);
       // A replayed failed delivery resends its one channel, even where another channel failed too.
       const replayOnly = entry.message.headers ? headerText(entry.message.headers, REPLAY_HEADERS.channel) : undefined;
-      for (const p of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels)) {
+      const rules = record?.rules;
+      if (rules && rules.invalid.length > 0) entry.prefsInvalid = rules.invalid;
+      const context = { rules, now: lookedUpAt, ...(fromSchedule ? { only: entry.channel } : {}) };
+      for (const p of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels, context)) {
         if (p.action === 'skip') {
-          plan.settle(entry, p.channel, 'skipped', p.reason, 0);
+          plan.settle(entry, p.channel, 'skipped', p.reason, 0, undefined, undefined, p.rule);
         } else if (already?.includes(p.channel)) {
-          plan.settle(entry, p.channel, 'duplicate', 'already-sent', 0, p.address, p.text);
+          plan.settle(entry, p.channel, 'duplicate', 'already-sent', 0, p.address, p.text, p.rule);
         } else if (replayOnly !== undefined && p.channel !== replayOnly) {
           plan.settle(entry, p.channel, 'skipped', 'not-replayed', 0);
+        } else if (p.action === 'defer') {
+          plan.defer({ entry, plan: p });
         } else {
           plan.jobs.push({
             entry,
@@ -340,6 +362,7 @@ export class BatchProcessor {
             address: p.address,
             text: p.text,
             occurredAtMs: entry.occurredAtMs,
+            rule: p.rule,
           });
         }
       }
@@ -412,6 +435,93 @@ export class BatchProcessor {
       chunk.keepGoing,
     );
     return { ...result, attempts: result.attempts + 1 };
+  }
+
+  /**
+   * Sends held by quiet hours go to the schedule (an entry per (event, channel): a redelivery defers
+   * onto the same one; `replace` at a due time moves an entry deferred again to its new due time).
+   */
+  private async writeDeferrals(chunk: ChunkContext, plan: Plan, replace: boolean): Promise<void> {
+    const { schedule } = this.options;
+    if (!schedule)
+      throw new FatalConsumerError('a send was deferred by quiet hours, but this consumer has no schedule to keep it');
+    const deferredAt = this.now();
+    const entries: ScheduledSend[] = plan.deferrals.map(({ entry, plan: p }) => ({
+      eventId: entry.event.id,
+      channel: p.channel,
+      userId: entry.event.userId,
+      type: entry.event.type,
+      dueAt: p.dueAt,
+      zone: p.dueLabel.slice(p.dueLabel.lastIndexOf(' ') + 1),
+      reason: 'quiet-hours',
+      deferredAt,
+      event: entry.storedEvent ?? JSON.stringify(entry.event),
+      occurredAtMs: entry.occurredAtMs,
+      topic: entry.source?.topic ?? chunk.topic,
+      partition: entry.source?.partition ?? chunk.partition,
+      offset: entry.message.offset,
+      timestamp: entry.source?.timestamp ?? entry.message.timestamp,
+    }));
+    await this.untilDone('redis', 'writing deferred sends to the schedule', () => schedule.add(entries, replace), chunk);
+    plan.settleDeferrals();
+  }
+
+  /**
+   * Sends from the schedule at their due time (a claimed chunk of one source partition): planned
+   * again against the preferences of now (an opt-out since skips, quiet hours again defer again),
+   * sent through the same idempotency records as any send, recorded in the ledger, failures
+   * dead-lettered, then removed from the schedule. A crash anywhere leaves them claimed: the lease
+   * runs out and they are claimed again; the provider's record makes the resend a `duplicate`.
+   */
+  async processDue(
+    claimed: readonly ClaimedSend[],
+    keepGoing: () => boolean = () => true,
+  ): Promise<void> {
+    const { schedule } = this.options;
+    if (!schedule || claimed.length === 0) return;
+    const first = claimed[0]!;
+    const chunk: ChunkContext = { topic: first.topic, partition: first.partition, keepGoing, beat: async () => undefined };
+    const events: Received[] = [];
+    const broken: ClaimedSend[] = [];
+    for (const c of claimed) {
+      const value = Buffer.from(c.event, 'utf8');
+      const decoded = decodeStored(value, { maxBytes: Infinity, knownTypes: this.knownTypes });
+      if (!decoded.ok) {
+        broken.push(c);
+        continue;
+      }
+      events.push({
+        id: decoded.event.id,
+        event: decoded.event,
+        // Its latency counts from its due time: how late it went out, not how long it was held.
+        message: { key: Buffer.from(c.userId, 'utf8'), value, offset: c.offset, timestamp: String(c.dueAt) },
+        occurredAtMs: c.occurredAtMs,
+        channel: c.channel,
+        claim: c.claim,
+        storedEvent: c.event,
+        source: { topic: c.topic, partition: c.partition, timestamp: c.timestamp },
+      });
+    }
+    for (const c of broken)
+      this.options.telemetry.publish({
+        kind: 'error',
+        source: 'redis',
+        message: `the schedule's entry for event ${c.eventId} on ${c.channel} holds no valid event; removed`,
+        at: this.now(),
+      });
+    const refused: DeadLetter[] = [];
+    const { lookup, lookupMs, found } = await this.lookUp(chunk, events, refused);
+    const plan = this.plan(chunk, found, lookup, lookupMs, true);
+    if (plan.jobs.length > 0) await this.send(chunk, plan);
+    if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, true);
+    await this.record(chunk, plan.deliveredNow, lookup);
+    await this.writeDeadLetters(chunk, [...refused, ...plan.failed]);
+    this.publishDeadLetters(chunk, refused);
+    const again = new Set(plan.deferrals.map((d) => d.entry));
+    const settled = events.filter((e) => !again.has(e)).map((e) => ({ eventId: e.id, channel: e.channel!, claim: e.claim }));
+    for (const c of broken) settled.push({ eventId: c.eventId, channel: c.channel, claim: c.claim });
+    await this.untilDone('redis', 'removing sent entries from the schedule', () => schedule.done(settled), chunk);
+    for (const outcome of plan.settled) this.options.telemetry.publish(outcome);
   }
 
   /** Step 5: the ledger of what was delivered, so a redelivered event is not sent again. */

@@ -2,10 +2,10 @@
  * Every outcome the pipeline publishes. Headless mode prints them as JSON lines
  * (docs/contracts.md, "Headless output"); the dashboard reads the same stream.
  */
-import type { SkipReason } from '../domain/rules.js';
+import type { RuleCode, SkipReason } from '../domain/rules.js';
 import type { DeadLetterReason } from '../domain/envelope.js';
 
-export type DeliveryStatus = 'sent' | 'skipped' | 'duplicate' | 'failed';
+export type DeliveryStatus = 'sent' | 'skipped' | 'duplicate' | 'failed' | 'deferred';
 
 export interface ProducedOutcome {
   kind: 'produced';
@@ -65,6 +65,15 @@ export interface DeliveryOutcome {
   /** For display only (not printed headless): recipient and message text. */
   address?: string;
   text?: string;
+  /** The rule that decided the channel (the trace says it in words). */
+  rule?: RuleCode;
+  /** `deferred`: when it is due (ms) and that time in the user's zone (`07:00 Europe/Paris`). */
+  dueAt?: number;
+  dueLabel?: string;
+  /** Settled at its due time from the schedule (its latency is counted from the due time). */
+  deferred?: true;
+  /** The user's preference fields that could not be parsed and were ignored. */
+  prefsInvalid?: readonly string[];
   at: number;
 }
 
@@ -112,6 +121,13 @@ export interface BacklogOutcome {
   at: number;
 }
 
+/** The schedule's pending deferred sends (published by the due-sends loop about once a second). */
+export interface ScheduleOutcome {
+  kind: 'schedule';
+  pending: number;
+  at: number;
+}
+
 export type Outcome =
   | ProducedOutcome
   | ConsumedOutcome
@@ -121,4 +137,5 @@ export type Outcome =
   | ErrorOutcome
   | ConnectionOutcome
   | AssignmentOutcome
-  | BacklogOutcome;
+  | BacklogOutcome
+  | ScheduleOutcome;

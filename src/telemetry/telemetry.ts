@@ -55,12 +55,13 @@ export interface Totals {
   skipped: number;
   duplicate: number;
   failed: number;
+  deferred: number;
   deadletter: number;
   errors: number;
 }
 
 export function emptyTotals(): Totals {
-  return { produced: 0, consumed: 0, sent: 0, skipped: 0, duplicate: 0, failed: 0, deadletter: 0, errors: 0 };
+  return { produced: 0, consumed: 0, sent: 0, skipped: 0, duplicate: 0, failed: 0, deferred: 0, deadletter: 0, errors: 0 };
 }
 
 /** The kinds {@link countInto} counts. */

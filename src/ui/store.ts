@@ -6,6 +6,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { DeliveryRow, Snapshot, StreamRow } from '../telemetry/collector.js';
 import type { EventDetail } from '../telemetry/event-details.js';
+import { emptyTotals } from '../telemetry/telemetry.js';
 
 export interface UserRow {
   id: string;
@@ -169,7 +170,7 @@ export type DashboardStore = StoreApi<DashboardState>;
 
 export function emptySnapshot(now = Date.now()): Snapshot {
   return {
-    totals: { produced: 0, consumed: 0, sent: 0, skipped: 0, duplicate: 0, failed: 0, deadletter: 0, errors: 0 },
+    totals: emptyTotals(),
     history: { produced: [], consumed: [], delivered: [] },
     perSecond: { produced: 0, consumed: 0, delivered: 0 },
     latency: { p50: 0, p95: 0, p99: 0, samples: 0 },

@@ -17,5 +17,6 @@ export const STATUS_COLOR: Record<DeliveryStatus | 'deadletter', string> = {
   skipped: 'gray',
   duplicate: 'blue',
   failed: 'red',
+  deferred: 'cyan',
   deadletter: 'magenta',
 };

@@ -80,7 +80,7 @@ describe('preference rules', () => {
       { email: 'on', sms: 'on', push: 'off', console: 'off' },
       catalog.channels,
     );
-    expect(plans.map((p) => [p.channel, p.action === 'send' ? 'send' : p.reason])).toEqual([
+    expect(plans.map((p) => [p.channel, p.action === 'skip' ? p.reason : p.action])).toEqual([
       ['email', 'send'],
       ['sms', 'no-address'],
       ['push', 'opted-out'],

@@ -78,7 +78,7 @@ describe('the collector counts as headless output does', () => {
       { kind: 'produced', eventId: 'e1', type: 't', userId: 'u', at: 0 },
       { kind: 'consumed', eventId: 'e1', type: 't', userId: 'u', partition: 0, offset: '0', summary: '', at: 0 },
       { kind: 'lookup', eventId: 'e1', userId: 'u', found: true, channelsOn: [], latencyMs: 1, at: 0 },
-      ...(['sent', 'sent', 'skipped', 'duplicate', 'failed'] as const).map((status): Outcome => ({
+      ...(['sent', 'sent', 'skipped', 'duplicate', 'failed', 'deferred'] as const).map((status): Outcome => ({
         kind: 'delivery',
         eventId: 'e1',
         type: 't',
@@ -109,6 +109,7 @@ describe('the collector counts as headless output does', () => {
       skipped: 1,
       duplicate: 1,
       failed: 1,
+      deferred: 1,
       deadletter: 1,
       errors: 1,
     });

@@ -32,3 +32,12 @@ export const ledgerKey = (generation: number): string => `delivered:g${generatio
 export const outboxKey = (channel: string): string => `outbox:{provider}:${channel}`;
 /** The provider's records of the events that happened in window `generation` (a hash). */
 export const providerSentKey = (generation: number): string => `outbox:{provider}:sent:g${generation}`;
+
+/**
+ * The schedule of deferred sends (src/adapters/redis/schedule.ts): a sorted set of (event id, channel)
+ * members scored by due time (or, while claimed, by the claim's lease end) and a hash of the entries.
+ * One hash tag: one Redis Cluster slot, so one script claims atomically. No expiry: an entry lives
+ * until it is sent, however long its deferral (the dedupe window does not bound it).
+ */
+export const scheduleDueKey = 'schedule:{schedule}:due';
+export const scheduleSendsKey = 'schedule:{schedule}:sends';

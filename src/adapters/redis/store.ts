@@ -6,7 +6,7 @@ import type { RedisClient } from './client.js';
 import { isCluster } from './client.js';
 import { ADDRESS_FIELDS, type ChannelDefinition } from '../../domain/channels/channel.js';
 import type { UserProfile } from '../../domain/event-type.js';
-import { parsePreferences, type Preferences } from '../../domain/rules.js';
+import { parsePreferences, parseRules, type Preferences } from '../../domain/rules.js';
 import { generatedUser, type SeedUser } from '../../domain/sample-users.js';
 import {
   DEDUPE_WINDOW_SECONDS,
@@ -195,7 +195,11 @@ export class RedisStore {
         id,
         Object.keys(profile).length === 0
           ? undefined
-          : { profile: toProfile(id, profile), prefs: parsePreferences(prefs[i]!, this.channels) },
+          : {
+              profile: toProfile(id, profile),
+              prefs: parsePreferences(prefs[i]!, this.channels),
+              rules: parseRules(prefs[i]!),
+            },
       );
     });
     const delivered = new Map<string, readonly string[]>();
@@ -307,6 +311,7 @@ export class RedisStore {
         record: {
           profile: toProfile(id, raw),
           prefs: parsePreferences(prefs as Record<string, string>, this.channels),
+          rules: parseRules(prefs as Record<string, string>),
         },
       };
     });

@@ -20,6 +20,10 @@ export default defineEventType({
     body: `Hi ${displayName(user)}, use code ${text(p, 'code', '(see the app)')} to reset your password. Not you? Ignore this message${p.ip ? ` (request from ${text(p, 'ip', '')})` : ''}.`,
     short: `Password reset code: ${text(p, 'code', 'see the app')}`,
   }),
+  // A reset code always reaches the user's email, whatever their preferences, and at once: a code that
+  // arrives after the user's quiet hours is useless.
+  required: ['email'],
+  urgent: true,
   templates: {
     sms: (p) => `Eventstream code ${text(p, 'code', '------')}. Never share it.`,
   },
