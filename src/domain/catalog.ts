@@ -60,7 +60,9 @@ export async function loadCatalog(dirs: { events?: string[]; channels?: string[]
     if (!/^[a-z][a-z0-9_-]*$/.test(value.type))
       throw new Error(`${file}: event type "${value.type}" must be lower-case letters, digits, _ or - (no ".")`);
     if (reserved.has(value.type))
-      throw new Error(`${file}: event type "${value.type}" is a reserved preference name (${[...reserved].join(', ')})`);
+      throw new Error(
+        `${file}: event type "${value.type}" is a reserved preference name (${[...reserved].join(', ')})`,
+      );
     claim(value.key, `event type ${value.type}`);
     eventTypes.set(value.type, value);
   }

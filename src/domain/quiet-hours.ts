@@ -73,7 +73,7 @@ function daysText(days: ReadonlySet<number>): string {
   const sorted = [...days].sort((a, b) => a - b);
   // Runs of consecutive days as ranges: mon-fri, sat,sun.
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     const from = WEEKDAYS[sorted[i]! - 1]!;
@@ -179,7 +179,7 @@ export function quietState(at: number, zone: string, windows: readonly QuietWind
   if (!inside) return { quiet: false, next: all.find((i) => i.from > at)?.from };
   // Windows that follow on (or overlap) keep it quiet: the send waits for the end of them all.
   let until = inside.to;
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const i of all)
       if (i.from <= until && i.to > until) {

@@ -34,7 +34,13 @@ export interface UserRules {
   invalid: readonly string[];
 }
 
-export const NO_RULES: UserRules = Object.freeze({ types: {}, tz: DEFAULT_ZONE, quiet: [], quietText: '', invalid: [] });
+export const NO_RULES: UserRules = Object.freeze({
+  types: {},
+  tz: DEFAULT_ZONE,
+  quiet: [],
+  quietText: '',
+  invalid: [],
+});
 
 /** Which rule decided a channel: the trace says it in words ({@link describeRule}). */
 export type RuleCode =

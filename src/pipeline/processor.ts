@@ -462,7 +462,12 @@ export class BatchProcessor {
       offset: entry.message.offset,
       timestamp: entry.source?.timestamp ?? entry.message.timestamp,
     }));
-    await this.untilDone('redis', 'writing deferred sends to the schedule', () => schedule.add(entries, replace), chunk);
+    await this.untilDone(
+      'redis',
+      'writing deferred sends to the schedule',
+      () => schedule.add(entries, replace),
+      chunk,
+    );
     plan.settleDeferrals();
   }
 
@@ -473,14 +478,16 @@ export class BatchProcessor {
    * dead-lettered, then removed from the schedule. A crash anywhere leaves them claimed: the lease
    * runs out and they are claimed again; the provider's record makes the resend a `duplicate`.
    */
-  async processDue(
-    claimed: readonly ClaimedSend[],
-    keepGoing: () => boolean = () => true,
-  ): Promise<void> {
+  async processDue(claimed: readonly ClaimedSend[], keepGoing: () => boolean = () => true): Promise<void> {
     const { schedule } = this.options;
     if (!schedule || claimed.length === 0) return;
     const first = claimed[0]!;
-    const chunk: ChunkContext = { topic: first.topic, partition: first.partition, keepGoing, beat: async () => undefined };
+    const chunk: ChunkContext = {
+      topic: first.topic,
+      partition: first.partition,
+      keepGoing,
+      beat: async () => undefined,
+    };
     const events: Received[] = [];
     const broken: ClaimedSend[] = [];
     for (const c of claimed) {
@@ -518,7 +525,9 @@ export class BatchProcessor {
     await this.writeDeadLetters(chunk, [...refused, ...plan.failed]);
     this.publishDeadLetters(chunk, refused);
     const again = new Set(plan.deferrals.map((d) => d.entry));
-    const settled = events.filter((e) => !again.has(e)).map((e) => ({ eventId: e.id, channel: e.channel!, claim: e.claim }));
+    const settled = events
+      .filter((e) => !again.has(e))
+      .map((e) => ({ eventId: e.id, channel: e.channel!, claim: e.claim }));
     for (const c of broken) settled.push({ eventId: c.eventId, channel: c.channel, claim: c.claim });
     await this.untilDone('redis', 'removing sent entries from the schedule', () => schedule.done(settled), chunk);
     for (const outcome of plan.settled) this.options.telemetry.publish(outcome);

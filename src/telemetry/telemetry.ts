@@ -61,7 +61,17 @@ export interface Totals {
 }
 
 export function emptyTotals(): Totals {
-  return { produced: 0, consumed: 0, sent: 0, skipped: 0, duplicate: 0, failed: 0, deferred: 0, deadletter: 0, errors: 0 };
+  return {
+    produced: 0,
+    consumed: 0,
+    sent: 0,
+    skipped: 0,
+    duplicate: 0,
+    failed: 0,
+    deferred: 0,
+    deadletter: 0,
+    errors: 0,
+  };
 }
 
 /** The kinds {@link countInto} counts. */

@@ -114,7 +114,10 @@ export class RedisSchedule implements Schedule {
       else corrupt.push(reply[i]!);
     }
     if (corrupt.length > 0) {
-      await this.call('etuiScheduleDone', corrupt.flatMap((m) => [m, '']));
+      await this.call(
+        'etuiScheduleDone',
+        corrupt.flatMap((m) => [m, '']),
+      );
       for (const m of corrupt) this.onCorrupt(m);
     }
     return claimed;

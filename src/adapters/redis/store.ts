@@ -8,6 +8,7 @@ import { ADDRESS_FIELDS, type ChannelDefinition } from '../../domain/channels/ch
 import type { UserProfile } from '../../domain/event-type.js';
 import { parsePreferences, parseRules, type Preferences } from '../../domain/rules.js';
 import { generatedUser, type SeedUser } from '../../domain/sample-users.js';
+import type { PreferenceWrite } from '../../domain/preference-fields.js';
 import {
   DEDUPE_WINDOW_SECONDS,
   type BatchLookup,
@@ -326,6 +327,17 @@ export class RedisStore {
 
   async setPreference(userId: string, channel: string, value: 'on' | 'off'): Promise<void> {
     await this.redis.hset(prefsKey(userId), channel, value);
+  }
+
+  /** Writes one checked preference field (src/domain/preference-fields.ts), or removes it (back to its default). */
+  async writePreference(userId: string, write: PreferenceWrite): Promise<void> {
+    if ('remove' in write) await this.redis.hdel(prefsKey(userId), write.field);
+    else await this.redis.hset(prefsKey(userId), write.field, write.value);
+  }
+
+  /** The raw `prefs:<id>` hash (for `prefs get` and the editor: every field, rules included). */
+  async rawPreferences(userId: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(prefsKey(userId));
   }
 
   /**
