@@ -46,6 +46,10 @@ export interface DeliveryRow {
   reason: string | null;
   latencyMs: number;
   attempts: number;
+  /** Sent from the schedule at its due time (`sent (deferred)`). */
+  deferred?: true;
+  /** A deferral: its due time in the user's zone (`07:00 Europe/Paris`). */
+  dueLabel?: string;
   /** A dead letter's own fields (status `deadletter`), as headless output prints them. */
   letter?: Pick<DeadLetterOutcome, 'reason' | 'detail' | 'topic' | 'partition' | 'offset' | 'key'>;
 }
@@ -171,6 +175,9 @@ export class Collector {
             latencyMs: o.latencyMs,
             attempts: o.attempts,
           };
+          if (o.deferred) row.deferred = true;
+          // A deferral reads `deferred until 07:00 Europe/Paris`.
+          if (o.dueLabel !== undefined) row.dueLabel = bound(o.dueLabel);
           this.deliveries.push(row);
           this.details.delivery(o, row);
         }

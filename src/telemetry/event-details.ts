@@ -5,6 +5,7 @@
  */
 import type { ConsumedOutcome, DeadLetterOutcome, DeliveryOutcome, DeliveryStatus, LookupOutcome } from './outcomes.js';
 import { bound } from '../text/bound.js';
+import { describeRule } from '../domain/rules.js';
 
 export const DETAIL_EVENTS = 2000;
 
@@ -16,6 +17,12 @@ export interface DeliveryTrace {
   latencyMs: number;
   address: string;
   text: string;
+  /** The rule that decided the channel, in words (src/domain/rules.ts describeRule). */
+  rule?: string;
+  /** Sent from the schedule at its due time. */
+  deferred?: boolean;
+  /** Preference fields that could not be parsed and were ignored. */
+  prefsInvalid?: readonly string[];
 }
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -99,7 +106,10 @@ export class EventDetails {
   }
 
   /** `row`: the strings the collector already bounded for its deliveries row. */
-  delivery(o: DeliveryOutcome, row: { eventId: string; address: string; text: string; reason: string | null }): void {
+  delivery(
+    o: DeliveryOutcome,
+    row: { eventId: string; type: string; address: string; text: string; reason: string | null },
+  ): void {
     const d = this.byKey.get(row.eventId);
     if (!d) return;
     const trace: DeliveryTrace = {
@@ -111,6 +121,10 @@ export class EventDetails {
       address: row.address,
       text: row.text,
     };
+    if (o.dueLabel) trace.reason = `until ${bound(o.dueLabel)}`;
+    if (o.rule) trace.rule = describeRule(o.rule, row.type, o.channel);
+    if (o.deferred) trace.deferred = true;
+    if (o.prefsInvalid) trace.prefsInvalid = o.prefsInvalid;
     // A replay settles a channel again: its newest outcome replaces the one before.
     const i = d.deliveries.findIndex((t) => t.channel === o.channel);
     if (i >= 0) d.deliveries[i] = trace;

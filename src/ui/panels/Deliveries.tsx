@@ -44,12 +44,16 @@ export function Deliveries({ store, theme, width, height }: PanelProps) {
         // Narrow: a skip shows only its reason (opted-out, no-address, unknown-user); the colour says skipped.
         const status =
           d.status === 'sent'
-            ? 'sent'
-            : narrow && d.status === 'skipped' && d.reason
-              ? d.reason
-              : d.status === 'deadletter'
-                ? 'dead letter' // its reason leads the text: the status cell is too narrow for `schema …`
-                : `${d.status}${d.reason && !narrow ? ` ${d.reason}` : ''}`;
+            ? d.deferred
+              ? 'sent (deferred)'
+              : 'sent'
+            : d.status === 'deferred' && d.dueLabel
+              ? `${narrow ? '' : 'deferred '}until ${d.dueLabel}`
+              : narrow && d.status === 'skipped' && d.reason
+                ? d.reason
+                : d.status === 'deadletter'
+                  ? 'dead letter' // its reason leads the text: the status cell is too narrow for `schema …`
+                  : `${d.status}${d.reason && !narrow ? ` ${d.reason}` : ''}`;
         return (
           <Text key={i} wrap="truncate-end" inverse={focused && first + i === cursor}>
             {cell(d.channel, channelW)} {cell(d.address || d.userId, toW)}{' '}

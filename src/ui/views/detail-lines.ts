@@ -46,10 +46,14 @@ function traceLines(d: EventDetail): ViewLine[] {
   for (const t of d.deliveries) {
     const attempts = `${t.attempts} attempt${t.attempts === 1 ? '' : 's'}`;
     const reason = t.reason ? ` ${t.reason}` : '';
+    const status = t.deferred ? `${t.status} (deferred)` : t.status;
     lines.push({
-      text: `  ${t.channel.padEnd(8)} ${t.status}${reason} · ${attempts} · ${t.latencyMs} ms${t.address ? ` · to ${t.address}` : ''}`,
+      text: `  ${t.channel.padEnd(8)} ${status}${reason} · ${attempts} · ${t.latencyMs} ms${t.address ? ` · to ${t.address}` : ''}`,
       color: STATUS_COLOR[t.status],
     });
+    if (t.rule) lines.push({ text: `           rule: ${t.rule}`, dim: true });
+    if (t.prefsInvalid?.length)
+      lines.push({ text: `           prefs-invalid: ${t.prefsInvalid.join(', ')} (ignored)`, color: 'yellow' });
     if (t.status === 'sent' && t.text) lines.push({ text: `           accepted: ${t.text}`, dim: true });
   }
   if (d.eventId && d.deliveries.length === 0) lines.push({ text: '  no channel settled yet', dim: true });
