@@ -10,8 +10,7 @@ import { replayRefusal } from '../../pipeline/dead-letters.js';
 import { letterKey, type EventDetail } from '../../telemetry/event-details.js';
 import { FILTER_LENGTH } from '../../telemetry/row-filter.js';
 import { buildKeymap } from '../../ui/keymap.js';
-import { letterLines } from '../../ui/views/DeadLettersView.js';
-import { detailLines } from '../../ui/views/detail-lines.js';
+import { viewOf } from '../../ui/views/registry.js';
 import {
   FOCUS_ORDER,
   panelRows,
@@ -24,17 +23,11 @@ import {
   type UserRow,
 } from '../../ui/store.js';
 
-/** The last line a view can start at: its lines minus the rows it has (title, headings and border off). */
+/** The last line the help or a view can start at: its lines minus the rows it has (title, headings and border off). */
 function scrollLimit(s: DashboardState): number {
-  const { rows, columns } = s.viewport;
-  if (s.help) return buildKeymap(s.eventTypes, s.channels).length + 2 - (rows - 4);
-  if (s.view === 'detail' && s.detail) return detailLines(s.detail).length - (rows - 3);
-  if (s.view === 'partitions') return s.partitions.rows.length + 1 - (rows - 4);
-  const letter = s.deadLetters.letters[s.deadLetters.cursor];
-  if (s.view === 'letter' && letter) {
-    return letterLines(s.deadLetters.topic, letter, columns - 4).length + (s.confirm ? 1 : 0) - (rows - 3);
-  }
-  return 0;
+  if (s.help) return buildKeymap(s.eventTypes, s.channels).length + 2 - (s.viewport.rows - 4);
+  if (s.view === 'main') return 0;
+  return viewOf(s.view).scrollLimit?.(s) ?? 0;
 }
 
 /**
@@ -274,14 +267,11 @@ export class DashboardController implements DashboardActions {
 
   moveSelection(delta: number): void {
     const state = this.store.getState();
-    if (state.help || (state.view !== 'main' && state.view !== 'deadletters')) {
+    const move = state.help || state.view === 'main' ? undefined : viewOf(state.view).move;
+    if (move) return this.store.setState(move(state, delta));
+    if (state.help || state.view !== 'main') {
       const scroll = Math.max(0, Math.min(scrollLimit(state), state.scroll + delta));
       return this.store.setState({ scroll });
-    }
-    if (state.view === 'deadletters') {
-      const last = Math.max(0, state.deadLetters.letters.length - 1);
-      const cursor = Math.max(0, Math.min(last, state.deadLetters.cursor + delta));
-      return this.store.setState({ deadLetters: { ...state.deadLetters, cursor } });
     }
     if (state.focus !== 'users') return this.moveCursor(state.focus, delta);
     if (state.userCount === 0) {
@@ -547,8 +537,9 @@ export class DashboardController implements DashboardActions {
     }
     if (s.confirm) return this.answer(false);
     if (s.help) return this.store.setState({ help: false, scroll: 0 });
-    if (s.view === 'letter') return this.store.setState({ view: 'deadletters', scroll: 0 });
-    if (s.view !== 'main') return this.store.setState({ view: 'main', detail: null, scroll: 0 });
+    if (s.view !== 'main') {
+      return this.store.setState(viewOf(s.view).close?.(s) ?? { view: 'main', detail: null, scroll: 0 });
+    }
     if (s.focus === 'users' && s.userSearch) return this.clearUserSearch();
     if (s.filter !== '') {
       this.releaseRows();
