@@ -6,7 +6,15 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useMemo } from 'react';
 import { useStore } from 'zustand';
-import { buildKeymap, dispatchKey, footerEntries, keyMode, keystrokes, type DashboardActions } from './keymap.js';
+import {
+  buildKeymap,
+  dispatchKey,
+  footerEntries,
+  helpLines,
+  keyMode,
+  keystrokes,
+  type DashboardActions,
+} from './keymap.js';
 import { Deliveries } from './panels/Deliveries.js';
 import { EventStream } from './panels/EventStream.js';
 import { Footer } from './panels/Footer.js';
@@ -18,9 +26,7 @@ import { Users } from './panels/Users.js';
 import type { DashboardStore } from './store.js';
 import { makeTheme } from './theme.js';
 import { useTerminalSize } from './use-terminal-size.js';
-import { DeadLettersView } from './views/DeadLettersView.js';
-import { DetailView } from './views/DetailView.js';
-import { PartitionsView } from './views/PartitionsView.js';
+import { viewOf } from './views/registry.js';
 
 export interface AppProps {
   store: DashboardStore;
@@ -47,6 +53,7 @@ export function App({ store, actions, color = true, size }: AppProps) {
   const statusLines = useStore(store, statusBarLines);
   const bindings = useMemo(() => buildKeymap(eventTypes, channels), [eventTypes, channels]);
   const footer = useMemo(() => footerEntries(bindings, mode), [bindings, mode]);
+  const keys = useMemo(() => helpLines(bindings), [bindings]);
 
   useInput((input, key) => {
     // The mode is read when the key comes, not from the last render: keys typed fast act in order.
@@ -73,18 +80,15 @@ export function App({ store, actions, color = true, size }: AppProps) {
   const lookupsW = Math.floor(width * 0.3);
   const throughputW = Math.floor(width * 0.33);
   const usersW = width - lookupsW - throughputW;
+  const View = view === 'main' ? null : viewOf(view).component;
 
   return (
     <Box flexDirection="column" width={width} height={rows}>
       <StatusBar store={store} theme={theme} width={width} />
       {help ? (
-        <HelpOverlay bindings={bindings} logFile={logFile} theme={theme} width={width} height={body} scroll={scroll} />
-      ) : view === 'detail' ? (
-        <DetailView store={store} theme={theme} width={width} height={body} />
-      ) : view === 'deadletters' || view === 'letter' ? (
-        <DeadLettersView store={store} theme={theme} width={width} height={body} />
-      ) : view === 'partitions' ? (
-        <PartitionsView store={store} theme={theme} width={width} height={body} />
+        <HelpOverlay keys={keys} logFile={logFile} theme={theme} width={width} height={body} scroll={scroll} />
+      ) : View ? (
+        <View store={store} theme={theme} width={width} height={body} />
       ) : startup.length > 0 ? (
         <Box flexDirection="column" width={width} height={body} borderStyle="round" paddingX={1} overflow="hidden">
           <Text bold>Starting the local stack</Text>

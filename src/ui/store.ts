@@ -7,6 +7,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { DeliveryRow, Snapshot, StreamRow } from '../telemetry/collector.js';
 import type { EventDetail } from '../telemetry/event-details.js';
 import { emptyTotals } from '../telemetry/telemetry.js';
+import type { ViewId } from './views/registry.js';
 
 export interface UserRow {
   id: string;
@@ -58,8 +59,8 @@ export const FOCUS_ORDER = ['users', 'stream', 'deliveries'] as const;
 export type FocusPanel = (typeof FOCUS_ORDER)[number];
 export type RowPanel = 'stream' | 'deliveries';
 
-/** What fills the body: the panels, or one of the inspect views over them. */
-export type View = 'main' | 'detail' | 'deadletters' | 'letter' | 'partitions';
+/** What fills the body: the panels, or one of the views over them (src/ui/views/registry.ts). */
+export type View = 'main' | ViewId;
 
 /** A row the detail was opened from: shown as it is when the event's outcomes are no longer kept. */
 export interface DetailRequest {

@@ -18,7 +18,7 @@ import { DETAIL_VALUE_BYTES } from '../../telemetry/outcomes.js';
 import { bound } from '../../text/bound.js';
 import type { LetterRow, PartitionRow } from '../../ui/store.js';
 import { toLine } from '../headless-output.js';
-import type { InspectSource } from './controller.js';
+import type { InspectSource } from './inspect-actions.js';
 
 /** Dead letters the view reads: the newest this many. */
 export const LETTERS_SHOWN = 200;

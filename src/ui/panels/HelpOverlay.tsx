@@ -1,12 +1,12 @@
-import type { KeyBinding } from '../keymap.js';
+import type { HelpLine } from '../keymap.js';
 import type { Theme } from '../theme.js';
 import { ScrollView, type ViewLine } from '../views/ScrollView.js';
 
 const KEY_WIDTH = 10;
 
-/** Every key from the keymap, and where the logs go; ↑↓ scroll it where the terminal is short. */
+/** Every key from the keymap (helpLines), and where the logs go; ↑↓ scroll it where the terminal is short. */
 export function HelpOverlay(props: {
-  bindings: readonly KeyBinding[];
+  keys: readonly HelpLine[];
   logFile: string;
   theme: Theme;
   width: number;
@@ -18,7 +18,7 @@ export function HelpOverlay(props: {
     lead: { text: keys, width: KEY_WIDTH, color: 'cyan' },
   });
   const lines: ViewLine[] = [
-    ...props.bindings.map((b) => row(b.keys, b.description)),
+    ...props.keys.map((k) => row(k.keys, k.description)),
     row('', ''),
     row('', `Logs (kafkajs and the app): ${props.logFile}`),
   ];

@@ -2,7 +2,9 @@ import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import { cell, clock } from '../format.js';
 import type { LetterRow } from '../store.js';
+import { Command } from '../keys/commands.js';
 import { ScrollView, type ViewLine, type ViewProps } from './ScrollView.js';
+import type { ViewDescriptor } from './view.js';
 
 const columns = (width: number) => {
   const pos = 10;
@@ -32,58 +34,14 @@ function row(l: LetterRow, width: number, eventsTopic: string): string {
   ].join(' ');
 }
 
-/** Lines of one letter: where it is, why, where from, headers, the value escaped. */
-export function letterLines(topic: string, l: LetterRow, width: number): ViewLine[] {
-  const lines: ViewLine[] = [
-    {
-      text: `letter    ${topic}/${l.partition}/${l.offset}  written ${l.writtenAt > 0 ? new Date(l.writtenAt).toISOString() : 'unknown'}`,
-    },
-    { text: `reason    ${l.reason}`, color: 'magenta' },
-    { text: `detail    ${l.detail || '(none)'}` },
-    { text: `channel   ${l.channel ?? '-'}` },
-    { text: `key       ${l.key ?? '(none)'}` },
-    { text: `from      ${l.sourceTopic ?? '(unknown topic)'} ${l.source ? `partition@offset ${l.source}` : ''}` },
-    { text: `event id  ${l.eventId ?? '-'}` },
-    { text: `failed at ${l.failedAt ?? '-'}` },
-    { text: `Headers (${l.headers.length})`, bold: true },
-    ...l.headers.map(([name, value]) => ({ text: `  ${name}: ${value}` })),
-    {
-      text: `Value (${l.valueBytes} bytes${l.valueBytes > 0 && l.value.length < l.valueBytes ? ', the first shown' : ''}, escaped)`,
-      bold: true,
-    },
-  ];
-  // The escaped value across lines: all of what is kept shows, none of it as terminal control.
-  const chunk = Math.max(10, width - 2);
-  for (let i = 0; i < l.value.length; i += chunk) lines.push({ text: `  ${l.value.slice(i, i + chunk)}` });
-  if (l.valueBytes === 0) lines.push({ text: '  (no value)', dim: true });
-  lines.push({ text: 'R replays it to the events topic (asks y/n) · Esc back to the list', dim: true });
-  return lines;
-}
-
-/** `d`: the newest dead letters of <topic>.dlq read from Kafka; Enter opens one; R replays it. */
+/** `d`: the newest dead letters of <topic>.dlq read from Kafka; Enter opens one (LetterView); R replays it. */
 export function DeadLettersView({ store, theme, width, height }: ViewProps) {
-  const { dl, view, scroll, confirm } = useStore(
+  const { dl, confirm } = useStore(
     store,
-    useShallow((s) => ({ dl: s.deadLetters, view: s.view, scroll: s.scroll, confirm: s.confirm })),
+    useShallow((s) => ({ dl: s.deadLetters, confirm: s.confirm })),
   );
   const w = Math.max(0, width - 4);
   const topic = dl.topic || `${store.getState().info.topic}.dlq`;
-  const selected = dl.letters[dl.cursor];
-  if (view === 'letter' && selected) {
-    return (
-      <ScrollView
-        title={`Dead letter ${topic}/${selected.partition}/${selected.offset}`}
-        lines={[
-          ...(confirm ? [{ text: confirm.question, color: 'yellow', bold: true }] : []),
-          ...letterLines(topic, selected, w),
-        ]}
-        scroll={scroll}
-        theme={theme}
-        width={width}
-        height={height}
-      />
-    );
-  }
   const c = columns(w);
   const header = {
     text: [
@@ -125,3 +83,16 @@ export function DeadLettersView({ store, theme, width, height }: ViewProps) {
     />
   );
 }
+
+export const deadLettersView: ViewDescriptor<'deadletters'> = {
+  id: 'deadletters',
+  title: 'the newest dead letters of <topic>.dlq',
+  opens: Command.OpenDeadLetters,
+  component: DeadLettersView,
+  // ↑↓ move the cursor over the letters, not a scroll.
+  move: (s, delta) => {
+    const last = Math.max(0, s.deadLetters.letters.length - 1);
+    const cursor = Math.max(0, Math.min(last, s.deadLetters.cursor + delta));
+    return { deadLetters: { ...s.deadLetters, cursor } };
+  },
+};

@@ -1,7 +1,9 @@
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import { cell, clock, compactNumber } from '../format.js';
+import { Command } from '../keys/commands.js';
 import { ScrollView, type ViewLine, type ViewProps } from './ScrollView.js';
+import type { ViewDescriptor } from './view.js';
 
 /** `l`: one row per partition of the topic: committed and end offsets, lag, owner, events/s. */
 export function PartitionsView({ store, theme, width, height }: ViewProps) {
@@ -43,3 +45,11 @@ export function PartitionsView({ store, theme, width, height }: ViewProps) {
     />
   );
 }
+
+export const partitionsView: ViewDescriptor<'partitions'> = {
+  id: 'partitions',
+  title: 'partitions of the topic: offsets, lag, owner, events/s',
+  opens: Command.OpenPartitions,
+  component: PartitionsView,
+  scrollLimit: (s) => s.partitions.rows.length + 1 - (s.viewport.rows - 4),
+};
