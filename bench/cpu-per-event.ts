@@ -37,6 +37,40 @@ import {
 /** The mix of users with every channel on, and its targets (issue 16). */
 const ALL_ON = 'every channel on';
 const ALL_ON_TARGET = 'target ≥ 40,000 events/s, ≤ 30 µs in all (consumer ≤ 18, Redis ≤ 8)';
+/** The same users with the rules of issue 21 active: per-type choices, zones, quiet windows (not now). */
+const ALL_ON_RULES = 'every channel on, rules active';
+const RULES_TARGET = 'target: at most 10% slower than every channel on (rules off)';
+const ZONES = [
+  'America/New_York',
+  'Europe/Paris',
+  'Asia/Tokyo',
+  'Australia/Sydney',
+  'America/Sao_Paulo',
+  'Asia/Kolkata',
+];
+
+/**
+ * Rules that change nothing of what is sent (so both mixes send the same): every type × channel set
+ * `on` explicitly, a zone each, and quiet windows that start three hours from now in that zone (each
+ * send checks them, none falls in them).
+ */
+function activeRules(i: number): Record<string, string> {
+  const zone = ZONES[i % ZONES.length]!;
+  const local = new Date(Date.now() + 3 * 3600_000).toLocaleString('en-GB', {
+    timeZone: zone,
+    hour: '2-digit',
+    hour12: false,
+  });
+  const from = Number(local.slice(-2)) % 24;
+  const hh = (h: number): string => String(h % 24).padStart(2, '0');
+  const rules: Record<string, string> = {
+    tz: zone,
+    quiet: `${hh(from)}:00-${hh(from + 2)}:00; sat,sun ${hh(from)}:30-${hh(from + 1)}:30`,
+  };
+  for (const type of ['user_signup', 'item_purchased', 'password_reset'])
+    for (const channel of ['console', 'email', 'sms', 'push']) rules[`${type}.${channel}`] = 'on';
+  return rules;
+}
 
 interface PrivateRedis {
   url: string;
@@ -111,7 +145,7 @@ async function redisStats(url: string): Promise<{ commands: number; bytesIn: num
 }
 
 /** Users with every channel on (name, email, phone, push token), `count` of them. */
-async function seedAllOnUsers(url: string, prefix: string, count: number): Promise<string[]> {
+async function seedAllOnUsers(url: string, prefix: string, count: number, rules = false): Promise<string[]> {
   const r = new Redis(url);
   const ids = [];
   for (let i = 1; i <= count; i++) {
@@ -123,7 +157,13 @@ async function seedAllOnUsers(url: string, prefix: string, count: number): Promi
       phone: `+1555000${String(i).padStart(4, '0')}`,
       pushToken: `tok-${id}`,
     });
-    await r.hset(`prefs:${id}`, { console: 'on', email: 'on', sms: 'on', push: 'on' });
+    await r.hset(`prefs:${id}`, {
+      console: 'on',
+      email: 'on',
+      sms: 'on',
+      push: 'on',
+      ...(rules ? activeRules(i) : {}),
+    });
     await r.sadd('users', id);
   }
   r.disconnect();
@@ -277,6 +317,7 @@ export async function cpuPerEvent({
   try {
     execFileSync(process.execPath, [bin, 'seed', '--redis', redis.url], { stdio: 'ignore' });
     const allOn = await seedAllOnUsers(redis.url, `bench-all-${randomUUID().slice(0, 6)}`, 8);
+    const allOnRules = await seedAllOnUsers(redis.url, `bench-rules-${randomUUID().slice(0, 6)}`, 8, true);
     // The consumer's own start and stop (loading the code, joining the group, the drain's last check):
     // an empty topic drained, subtracted from each run so the figure is per event.
     const startup = new Map<Build, number>();
@@ -292,11 +333,13 @@ export async function cpuPerEvent({
       builds.map((b) => [b.label || 'this build', startup.get(b) ?? 0]),
     );
     let ceiling: Ceiling | undefined;
-    for (const [mix, users] of [
-      ['sample users', undefined],
-      [ALL_ON, allOn],
-    ] as const) {
-      for (let i = 0; i < repeat; i++) {
+    // Run by run, the mixes side by side: rules on and off meet the same load.
+    for (let i = 0; i < repeat; i++) {
+      for (const [mix, users] of [
+        ['sample users', undefined],
+        [ALL_ON, allOn],
+        [ALL_ON_RULES, allOnRules],
+      ] as const) {
         for (const build of builds) {
           const name = build.label ? `${mix} (${build.label})` : mix;
           const topic = `bench-cpu-${randomUUID().slice(0, 8)}`;
@@ -338,7 +381,7 @@ function rowsOf(f: CpuFigures): Row[] {
       rows.push([
         `${mix}, run ${i + 1}`,
         `${r.rate.toLocaleString()} events/s (steady ${r.steadyRate.toLocaleString()})`,
-        `load ${r.load}; CPU µs/event: consumer ${c.consumer}, Redis ${c.redis}, broker ${c.broker ?? 'n/a'}, total ${c.total}; Redis ${r.redisCommandsPerEvent} commands, ${r.redisBytesInPerEvent} bytes in per event; ${Math.round((r.steadyRate / f.kafkajsCeiling.rate) * 100)}% of kafkajs doing nothing${mix.startsWith(ALL_ON) ? `; ${ALL_ON_TARGET}` : ''}`,
+        `load ${r.load}; CPU µs/event: consumer ${c.consumer}, Redis ${c.redis}, broker ${c.broker ?? 'n/a'}, total ${c.total}; Redis ${r.redisCommandsPerEvent} commands, ${r.redisBytesInPerEvent} bytes in per event; ${Math.round((r.steadyRate / f.kafkajsCeiling.rate) * 100)}% of kafkajs doing nothing${mix.startsWith(ALL_ON_RULES) ? `; ${RULES_TARGET}` : mix.startsWith(ALL_ON) ? `; ${ALL_ON_TARGET}` : ''}`,
       ]);
     }
   }
