@@ -72,14 +72,14 @@ function activeRules(i: number): Record<string, string> {
   return rules;
 }
 
-interface PrivateRedis {
+export interface PrivateRedis {
   url: string;
   pid: number;
   stop(): Promise<void>;
 }
 
 /** A redis-server of the bench's own: its CPU and counters are the pipeline's alone. */
-async function privateRedis(): Promise<PrivateRedis> {
+export async function privateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const child = spawn(
     'redis-server',
@@ -145,7 +145,7 @@ async function redisStats(url: string): Promise<{ commands: number; bytesIn: num
 }
 
 /** Users with every channel on (name, email, phone, push token), `count` of them. */
-async function seedAllOnUsers(url: string, prefix: string, count: number, rules = false): Promise<string[]> {
+export async function seedAllOnUsers(url: string, prefix: string, count: number, rules = false): Promise<string[]> {
   const r = new Redis(url);
   const ids = [];
   for (let i = 1; i <= count; i++) {

@@ -9,6 +9,7 @@
  * (`npm run bench:cpu` runs that part alone).
  * `npm run bench -- --only first-frame`: only the dashboard's launch-to-first-frame time.
  * `npm run bench -- --only users`: only the users at scale (bench/users-at-scale.ts; BENCH_USERS).
+ * `npm run bench -- --only due`: only 10,000 deferred sends due at once beside live events (bench/due-sends.ts).
  */
 import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +21,7 @@ import type { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { resolveConfig, stackDown, stackPaths, stackUp } from '../src/index.js';
 import { cpuPerEvent, infoField } from './cpu-per-event.js';
+import { dueSends } from './due-sends.js';
 import { usersAtScale } from './users-at-scale.js';
 import {
   bin,
@@ -406,6 +408,11 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${markdownTable(rows)}\n`);
       return;
     }
+    if (ONLY === 'due') {
+      const rows = await dueSends();
+      process.stdout.write(`\n${markdownTable(rows)}\n`);
+      return;
+    }
     if (ONLY === 'first-frame') {
       log('dashboard: launch to first frame');
       const ff = await firstFrame();
@@ -462,6 +469,8 @@ async function main(): Promise<void> {
     log('users at scale: a Redis of its own with the sample users, then a million');
     await quiet();
     const usersRows = await usersAtScale();
+    log('10,000 deferred sends due at once, beside live events');
+    usersRows.push(...(await dueSends()));
 
     const f = {
       kcatProduce: rate(N, kcatP),

@@ -8,7 +8,7 @@
  */
 import type { Catalog } from '../domain/catalog.js';
 import { decodeEvent } from '../domain/envelope.js';
-import { planDeliveries } from '../domain/rules.js';
+import { planDeliveries, type PlanContext } from '../domain/rules.js';
 import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedError } from './errors.js';
 import {
   ProviderError,
@@ -318,6 +318,8 @@ export class BatchProcessor {
     const lookedUpAt = this.now();
     // Headless `--output stats|none` reads no look-up: none is made.
     const publishLookups = telemetry.wants('lookup');
+    // One context for the chunk, its fields set per event (no object per event on the hot path).
+    const context: PlanContext = { now: lookedUpAt };
     for (const entry of events) {
       const { event } = entry;
       const record = lookup.users.get(event.userId);
@@ -343,7 +345,8 @@ export class BatchProcessor {
       const replayOnly = entry.message.headers ? headerText(entry.message.headers, REPLAY_HEADERS.channel) : undefined;
       const rules = record?.rules;
       if (rules && rules.invalid.length > 0) entry.prefsInvalid = rules.invalid;
-      const context = { rules, now: lookedUpAt, ...(fromSchedule ? { only: entry.channel } : {}) };
+      context.rules = rules;
+      if (fromSchedule) context.only = entry.channel;
       for (const p of planDeliveries(event, definition, record?.profile, record?.prefs, catalog.channels, context)) {
         if (p.action === 'skip') {
           plan.settle(entry, p.channel, 'skipped', p.reason, 0, undefined, undefined, p.rule);
