@@ -47,8 +47,8 @@ export function Deliveries({ store, theme, width, height }: PanelProps) {
             ? d.deferred
               ? 'sent (deferred)'
               : 'sent'
-            : d.status === 'deferred' && d.dueLabel
-              ? `${narrow ? '' : 'deferred '}until ${d.dueLabel}`
+            : d.status === 'deferred'
+              ? 'deferred'
               : narrow && d.status === 'skipped' && d.reason
                 ? d.reason
                 : d.status === 'deadletter'
@@ -59,7 +59,14 @@ export function Deliveries({ store, theme, width, height }: PanelProps) {
             {cell(d.channel, channelW)} {cell(d.address || d.userId, toW)}{' '}
             <Text color={theme.color(STATUS_COLOR[d.status])}>{cell(status, statusW)}</Text>{' '}
             <Text dimColor>
-              {cell(d.status === 'deadletter' && d.reason ? `${d.reason} ${d.text}` : d.text, textW)}
+              {cell(
+                d.status === 'deadletter' && d.reason
+                  ? `${d.reason} ${d.text}`
+                  : d.dueLabel !== undefined
+                    ? `until ${d.dueLabel} · ${d.text}` // reads on: `deferred until 07:00 Europe/Paris`
+                    : d.text,
+                textW,
+              )}
             </Text>
           </Text>
         );
