@@ -25,21 +25,25 @@ for i = 2, #ARGV, 3 do
 end
 return added`;
 
-// KEYS: due, sends. ARGV: now, limit, the lease's end. Returns member, JSON, member, JSON, …
+// KEYS: due, sends. ARGV: now, limit, the lease's end. Returns member, JSON, member, JSON, … joined by
+// newlines (JSON text holds none of its own), one string: the embedded stand-in's Lua (fengari) loses a
+// table of several values built in a loop.
 const CLAIM = `
 local ms = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
-for _, m in ipairs(ms) do
+-- Indexed, not ipairs(): the embedded stand-in's Lua hands replies over as proxies ipairs() cannot walk.
+for i = 1, #ms do
+  local m = ms[i]
   local v = redis.call('HGET', KEYS[2], m)
   if v then
     redis.call('ZADD', KEYS[1], ARGV[3], m)
-    out[#out + 1] = m
-    out[#out + 1] = v
+    table.insert(out, m)
+    table.insert(out, v)
   else
     redis.call('ZREM', KEYS[1], m)
   end
 end
-return out`;
+return table.concat(out, '\\n')`;
 
 // KEYS: due, sends. ARGV: per entry member, lease end ('' = whatever its score). An entry claimed again
 // since (its lease ran out: another consumer holds it now) or moved to a new due time is kept.
@@ -105,7 +109,8 @@ export class RedisSchedule implements Schedule {
 
   async claimDue(now: number, limit: number, leaseMs: number): Promise<ClaimedSend[]> {
     const lease = now + leaseMs;
-    const reply = (await this.call('etuiScheduleClaim', [now, limit, lease])) as string[];
+    const joined = (await this.call('etuiScheduleClaim', [now, limit, lease])) as string;
+    const reply = joined === '' ? [] : joined.split('\n');
     const claimed: ClaimedSend[] = [];
     const corrupt: string[] = [];
     for (let i = 0; i < reply.length; i += 2) {
