@@ -8,7 +8,7 @@
 import { addressOf, fit, type ChannelDefinition } from './channels/channel.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventTypeDefinition, MessageContent, UserProfile } from './event-type.js';
-import { isValidZone, parseQuietHours, QuietHoursCache, type QuietWindow } from './quiet-hours.js';
+import { isValidZone, parseQuietHours, QuietHoursCache, type QuietState, type QuietWindow } from './quiet-hours.js';
 
 /** Each channel's switch, as the `prefs:<id>` hash holds it (a missing field is off). */
 export type Preferences = Record<string, 'on' | 'off'>;
@@ -32,6 +32,10 @@ export interface UserRules {
   quietText: string;
   /** Fields that could not be parsed and were ignored: `tz`, `quiet`, `item_purchased.sms`. */
   invalid: readonly string[];
+  /** `types` by type, then channel: read per send without making a string. */
+  byType: Readonly<Record<string, Readonly<Record<string, 'on' | 'off'>>>>;
+  /** The quiet-state cache's key (zone and windows), made once per look-up. */
+  quietKey: string;
 }
 
 export const NO_RULES: UserRules = Object.freeze({
@@ -40,6 +44,8 @@ export const NO_RULES: UserRules = Object.freeze({
   quiet: [],
   quietText: '',
   invalid: [],
+  byType: {},
+  quietKey: '',
 });
 
 /** Which rule decided a channel: the trace says it in words ({@link describeRule}). */
@@ -128,7 +134,20 @@ export function parseRules(raw: Record<string, string>): UserRules {
     }
   }
   if (!types && !invalid && quiet.length === 0 && tz === DEFAULT_ZONE) return NO_RULES;
-  return { types: types ?? {}, tz, quiet, quietText, invalid: invalid ?? [] };
+  const byType: Record<string, Record<string, 'on' | 'off'>> = {};
+  for (const field in types) {
+    const dot = field.indexOf('.');
+    (byType[field.slice(0, dot)] ??= {})[field.slice(dot + 1)] = types[field]!;
+  }
+  return {
+    types: types ?? {},
+    tz,
+    quiet,
+    quietText,
+    invalid: invalid ?? [],
+    byType,
+    quietKey: quiet.length > 0 ? `${tz}\u0000${quietText}` : '',
+  };
 }
 
 /** `on`/`off` for a type on a channel when the user set nothing for it. */
@@ -183,6 +202,9 @@ export function planDeliveries(
   // The channel-neutral content is made once per event, for the channels without a template of their own.
   let content: MessageContent | undefined;
   const plans: DeliveryPlan[] = [];
+  const chosen = rules === NO_RULES ? undefined : rules.byType[definition.type];
+  // The quiet state, once per event and only when a send reaches it.
+  let quiet: QuietState | undefined;
   for (const channel of channels) {
     const name = channel.name;
     if (context.only !== undefined && name !== context.only) continue;
@@ -196,7 +218,7 @@ export function planDeliveries(
       plans.push({ channel: name, action: 'skip', reason: 'opted-out', rule: 'channel-off' });
       continue;
     } else {
-      const set = rules === NO_RULES ? undefined : rules.types[`${definition.type}.${name}`];
+      const set = chosen?.[name];
       const choice = set ?? typeDefault(definition, name);
       if (choice === 'off') {
         plans.push({
@@ -217,7 +239,7 @@ export function planDeliveries(
     if (!definition.templates?.[name]) content ??= definition.content(event.payload, user);
     const text = renderText(definition, channel, event, user, content);
     if (rules.quiet.length > 0) {
-      const state = quietCache.state(context.now ?? Date.now(), rules.tz, rules.quiet, rules.quietText);
+      const state = (quiet ??= quietCache.state(context.now ?? Date.now(), rules.tz, rules.quiet, rules.quietKey));
       if (state.quiet) {
         if (definition.urgent) rule = 'urgent';
         else {
