@@ -57,7 +57,7 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
     program.addCommand(pipeline.produceCommand());
     program.addCommand(seedCommand());
     program.addCommand(usersCommand());
-    program.addCommand(pipeline.prefsCommand());
+    program.addCommand(await pipeline.prefsCommand());
     program.addCommand(stackCommand());
     program.addCommand(dlqCommand());
   }
