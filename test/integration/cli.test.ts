@@ -440,6 +440,9 @@ describe('errors a user can act on', () => {
       ['users'],
       ['prefs'],
       ['prefs', 'set'],
+      ['prefs', 'get'],
+      ['scheduled'],
+      ['scheduled', 'list'],
       ['stack'],
       ['stack', 'up'],
     ]) {

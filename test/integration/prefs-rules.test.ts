@@ -3,6 +3,8 @@
  * Redis (docs/contracts.md, "Users and preferences" and "scheduled list").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisSchedule } from '../../src/adapters/redis/schedule.js';
+import type { ScheduledSend } from '../../src/pipeline/ports.js';
 import { runCli } from '../support/cli.js';
 import { newRedis, redisUrl, removeUsers, unique, writeUsers } from '../support/pipeline.js';
 
@@ -174,6 +176,115 @@ describe('prefs get <user>', () => {
       });
     } finally {
       await redis.hset(prefsKey, { tz: 'Europe/Paris', quiet: 'mon-fri 22:00-07:00; sat,sun 23:00-09:00' });
+    }
+  });
+});
+
+describe('scheduled list [--user <id>] [--limit <n>]', () => {
+  const schedule = new RedisSchedule(redis);
+  const alice = unique('sched-alice');
+  const bob = unique('sched-bob');
+  // Due in a month and more: no consumer sharing this Redis claims them while the test runs.
+  // A UTC midnight a month from now.
+  const dueBase = Math.ceil((Date.now() + 30 * 86_400_000) / 86_400_000) * 86_400_000;
+  const entry = (userId: string, channel: string, dueAt: number, zone: string): ScheduledSend => ({
+    eventId: unique('evt'),
+    channel,
+    userId,
+    type: 'item_purchased',
+    dueAt,
+    zone,
+    reason: 'quiet-hours',
+    deferredAt: dueAt - 8 * 3600_000,
+    event: '{}',
+    occurredAtMs: dueAt - 8 * 3600_000,
+    topic: 'user_events',
+    partition: 0,
+    offset: '0',
+    timestamp: String(dueAt - 8 * 3600_000),
+  });
+  // 06:00 UTC is 07:00 in Paris (winter) and 15:00 in Tokyo; written out of order.
+  const entries = [
+    entry(alice, 'sms', dueBase + 7 * 3600_000, 'Europe/Paris'),
+    entry(bob, 'email', dueBase + 6 * 3600_000, 'Asia/Tokyo'),
+    entry(alice, 'email', dueBase + 6 * 3600_000 + 60_000, 'Europe/Paris'),
+    entry(alice, 'push', dueBase + 9 * 3600_000, 'Europe/Paris'),
+  ];
+  const list = (...args: string[]) => runCli(['scheduled', 'list', ...args, '--redis', redisUrl()]);
+  const lines = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  beforeAll(async () => {
+    await schedule.add(entries);
+  });
+
+  afterAll(async () => {
+    await schedule.done(entries);
+  });
+
+  it("prints a user's pending sends as JSON lines, soonest due first, with the due time in UTC and in their zone", async () => {
+    const result = await list('--user', alice);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`^3 of \\d+ scheduled sends \\(user ${alice}\\)\n$`));
+    const [first, second, third] = [entries[2]!, entries[0]!, entries[3]!];
+    expect(lines(result.stdout)).toEqual(
+      [first, second, third].map((e) => ({
+        kind: 'scheduled',
+        eventId: e.eventId,
+        type: 'item_purchased',
+        userId: alice,
+        channel: e.channel,
+        dueAt: new Date(e.dueAt).toISOString(),
+        dueLocal: expect.stringMatching(/^(\w{3} )?\d\d:\d\d Europe\/Paris$/) as unknown,
+        reason: 'quiet-hours',
+        deferredAt: new Date(e.deferredAt).toISOString(),
+      })),
+    );
+    // The local time in the entry's zone: 06:01 UTC is 07:01 in Paris in winter, or 08:01 in summer.
+    expect(lines(result.stdout)[0]!.dueLocal).toMatch(/0[78]:01 Europe\/Paris$/);
+  });
+
+  it('--limit keeps the soonest; --user of another zone shows its local time; a user with none prints nothing', async () => {
+    const limited = await list('--user', alice, '--limit', '2');
+    expect(limited.code).toBe(0);
+    expect(lines(limited.stdout).map((l) => l.channel)).toEqual(['email', 'sms']);
+    expect(limited.stderr).toMatch(/\(user .*, soonest 2\)\n$/);
+
+    const tokyo = await list('--user', bob);
+    expect(lines(tokyo.stdout)).toEqual([
+      expect.objectContaining({ userId: bob, dueLocal: expect.stringMatching(/15:00 Asia\/Tokyo$/) as unknown }),
+    ]);
+
+    const none = await list('--user', unique('nobody'));
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^0 of \d+ scheduled sends \(user /);
+  });
+
+  it('without --user: every pending send, ours among them in due order', async () => {
+    const result = await list();
+    expect(result.code).toBe(0);
+    const all = lines(result.stdout);
+    expect(result.stderr).toBe(`${all.length} scheduled send${all.length === 1 ? '' : 's'}\n`);
+    const dues = all.map((l) => Date.parse(String(l.dueAt)));
+    expect(dues).toEqual([...dues].sort((a, b) => a - b));
+    const ours = all.filter((l) => l.userId === alice || l.userId === bob).map((l) => l.eventId);
+    expect(ours).toEqual([entries[1]!, entries[2]!, entries[0]!, entries[3]!].map((e) => e.eventId));
+  });
+
+  it('a bad --limit, or a --group it does not take, is a usage error (exit 2)', async () => {
+    for (const args of [
+      ['--limit', '0'],
+      ['--limit', 'ten'],
+      ['--group', 'g'],
+    ]) {
+      const result = await list(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(/Usage: eventstream-tui scheduled list/);
     }
   });
 });
