@@ -48,7 +48,7 @@ function countLine(listed: number, pending: number, flags: ListFlags): string {
   ]
     .filter(Boolean)
     .join(', ');
-  if (!filter) return sends(listed);
+  if (!filter || (flags.user === undefined && listed === pending)) return sends(listed);
   return `${listed} of ${sends(pending)} (${filter})`;
 }
 
