@@ -1,5 +1,16 @@
 /** What the arguments ask for, before any subcommand's module is loaded. */
-const SUBCOMMANDS = new Set(['run', 'consume', 'produce', 'seed', 'users', 'prefs', 'stack', 'dlq', 'help']);
+const SUBCOMMANDS = new Set([
+  'run',
+  'consume',
+  'produce',
+  'seed',
+  'users',
+  'prefs',
+  'stack',
+  'dlq',
+  'scheduled',
+  'help',
+]);
 
 /**
  * Whether the arguments may name a subcommand: a bare word that is not an option's value, or a request

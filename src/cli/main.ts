@@ -46,20 +46,23 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
       process.exit(await runDashboard(flags));
     });
   if (namesSubcommand(args)) {
-    const [pipeline, { seedCommand, usersCommand }, { stackCommand }, { dlqCommand }] = await Promise.all([
-      import('./pipeline-commands.js'),
-      import('./users-command.js'),
-      import('./stack-command.js'),
-      import('./dlq-command.js'),
-    ]);
+    const [pipeline, { seedCommand, usersCommand }, { stackCommand }, { dlqCommand }, { scheduledCommand }] =
+      await Promise.all([
+        import('./pipeline-commands.js'),
+        import('./users-command.js'),
+        import('./stack-command.js'),
+        import('./dlq-command.js'),
+        import('./scheduled-command.js'),
+      ]);
     program.addCommand(pipeline.runHeadlessCommand());
     program.addCommand(pipeline.consumeCommand());
     program.addCommand(pipeline.produceCommand());
     program.addCommand(seedCommand());
     program.addCommand(usersCommand());
-    program.addCommand(pipeline.prefsCommand());
+    program.addCommand(await pipeline.prefsCommand());
     program.addCommand(stackCommand());
     program.addCommand(dlqCommand());
+    program.addCommand(scheduledCommand());
   }
   // Every (sub)command: usage errors print the command's help and exit 2, never a stack trace.
   // A usage error found by the program itself (a ConfigError, a UsageError) prints the help of the

@@ -1,4 +1,4 @@
-/** `run --headless`, `consume`, `produce`, `prefs get|set` (`seed` and `users`: users-command.ts). */
+/** `run --headless`, `consume`, `produce`, `prefs get|set` (`seed` and `users`: users-command.ts; `scheduled list`: scheduled-command.ts). */
 import { Command, Option } from 'commander';
 import { resolveConfig, type ConfigFlags } from '../config/config.js';
 import { sampleUsers } from '../domain/sample-users.js';
@@ -13,6 +13,16 @@ import {
 import { envelopeFieldProblem, type EventEnvelope } from '../domain/envelope.js';
 import { BrokenUserError } from '../adapters/redis/store.js';
 import type { Preferences } from '../domain/rules.js';
+import { loadCatalog } from '../domain/catalog.js';
+import {
+  fieldForms,
+  parsePreferenceField,
+  parsePreferenceValue,
+  PreferenceFieldError,
+  type PreferenceWrite,
+} from '../domain/preference-fields.js';
+import { clockNow } from '../pipeline/clock.js';
+import { preferencesView } from './prefs-view.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { exitAfterOutput, onStdoutClosed } from './closed-output.js';
@@ -114,7 +124,10 @@ async function drainUntilCaughtUp(pipeline: Pipeline): Promise<void> {
 export function consumeCommand(): Command {
   const cmd = withConsumerOptions(withConnectionOptions(new Command('consume')))
     .description('run the notification consumer headless: JSON lines on stdout, logs on stderr')
-    .option('--drain', 'exit 0 once caught up with the end of every partition (like kcat -e)');
+    .option(
+      '--drain',
+      'exit 0 once caught up with the end of every partition (like kcat -e); it does not wait for sends deferred by quiet hours: they stay in the schedule (scheduled list) and a consumer running at their due time sends them',
+    );
   cmd.action(async (flags: PipelineFlags & { drain?: boolean }) => {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
@@ -280,57 +293,84 @@ async function userPrefs(pipeline: Pipeline, user: string): Promise<Preferences 
   }
 }
 
-export function prefsCommand(): Command {
-  const prefs = new Command('prefs').description("read or change a user's channel preferences in Redis");
+/** A user's whole preferences as `prefs get` prints them; undefined when the user does not exist. */
+async function prefsLine(pipeline: Pipeline, user: string): Promise<string | undefined> {
+  const found = await userPrefs(pipeline, user);
+  if (!found) return undefined;
+  const raw = await pipeline.store.rawPreferences(user);
+  return `${safeJson(preferencesView(user, found, raw, pipeline.catalog, clockNow()))}\n`;
+}
+
+export async function prefsCommand(): Promise<Command> {
+  const catalog = await loadCatalog();
+  const forms = fieldForms(catalog)
+    .map((f) => `  ${f}`)
+    .join('\n');
+  const prefs = new Command('prefs').description(
+    "read or change a user's preferences in Redis: channels, per event type, time zone, quiet hours",
+  );
   prefs
     .command('get')
     .argument('<user>', 'user id')
     .addOption(redisOption())
     .addOption(redisPasswordFileOption())
-    .description("print a user's preferences as JSON")
+    .description(
+      "print a user's preferences as one JSON line: channels (prefs), the type × channel matrix (types: on, off, default, required; effective: what is sent), tz, windows, quietNow, invalid fields",
+    )
     .action(async (user: string, flags: ConfigFlags) => {
       await guarded(async () => {
         const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
-        const found = await userPrefs(pipeline, user);
-        await pipeline.stop();
-        if (!found) {
-          process.stderr.write(noUser(user));
-          return EXIT.failure;
+        try {
+          const line = await prefsLine(pipeline, user);
+          if (!line) {
+            process.stderr.write(noUser(user));
+            return EXIT.failure;
+          }
+          process.stdout.write(line);
+          return 0;
+        } finally {
+          await pipeline.stop();
         }
-        process.stdout.write(`${safeJson({ userId: user, prefs: found })}\n`);
-        return 0;
       });
     });
   prefs
     .command('set')
     .argument('<user>', 'user id')
-    .argument('<channel>', 'channel name')
-    .argument('<value>', 'on or off')
+    .argument('<field>', 'a channel, <type>.<channel>, tz or quiet (the forms below)')
+    .argument('<value>', 'the value for that field (quote windows as one argument)')
     .addOption(redisOption())
     .addOption(redisPasswordFileOption())
-    .description('turn one channel on or off for a user (governs the next event consumed)')
-    .action(async (user: string, channel: string, value: string, flags: ConfigFlags) => {
+    .description(
+      "change one field of a user's preferences (governs the next event consumed), then print them as prefs get does",
+    )
+    .addHelpText(
+      'after',
+      `\nFields and values:\n${forms}\n\nExamples:\n  prefs set user-04 sms off\n  prefs set user-04 item_purchased.sms off     (default: back to the type's default)\n  prefs set user-04 tz Europe/Paris\n  prefs set user-04 quiet "mon-fri 22:00-07:00; sat,sun 23:00-09:00"     (none: no quiet hours)`,
+    )
+    .action(async (user: string, field: string, value: string, flags: ConfigFlags) => {
       await guarded(async () => {
-        if (value !== 'on' && value !== 'off')
-          throw new UsageError(`value must be on or off, not "${sanitize(value)}"`);
+        // Checked before Redis is touched: a bad field or value writes nothing (exit 2).
+        let write: PreferenceWrite;
+        try {
+          write = parsePreferenceValue(parsePreferenceField(field, catalog), value, catalog);
+        } catch (error) {
+          if (error instanceof PreferenceFieldError) throw new UsageError(sanitize(error.message));
+          throw error;
+        }
         const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger(), { kafka: false, redis: true });
-        const names = pipeline.catalog.channels.map((c) => c.name);
-        if (!names.includes(channel)) {
+        try {
+          // Like `prefs get`: preferences of a user that does not exist would be an orphan key no one reads.
+          if (!(await userPrefs(pipeline, user))) {
+            process.stderr.write(noUser(user));
+            return EXIT.failure;
+          }
+          await pipeline.store.writePreference(user, write);
+          const line = await prefsLine(pipeline, user);
+          if (line) process.stdout.write(line);
+          return 0;
+        } finally {
           await pipeline.stop();
-          throw new UsageError(`unknown channel "${sanitize(channel)}"; channels: ${names.join(', ')}`);
         }
-        // Like `prefs get`: preferences of a user that does not exist would be an orphan key no one reads.
-        if (!(await userPrefs(pipeline, user))) {
-          await pipeline.stop();
-          process.stderr.write(noUser(user));
-          return EXIT.failure;
-        }
-        await pipeline.store.setPreference(user, channel, value);
-        const after = (await pipeline.store.readUsers([user]))[0];
-        await pipeline.stop();
-        const now = after?.record?.prefs ?? after?.prefs ?? { [channel]: value };
-        process.stdout.write(`${safeJson({ userId: user, prefs: now })}\n`);
-        return 0;
       });
     });
   return prefs;

@@ -180,7 +180,10 @@ async function streamUsers(
       }
       if (!read.record) continue; // in the set, never written (or deleted since): nothing to list
       listed++;
-      out += options.json ? `${safeJson(read.record)}\n` : userRow(read, channels, widths);
+      // The contract's two keys (docs/contracts.md): the record's parsed rules are the consumer's, not output.
+      out += options.json
+        ? `${safeJson({ profile: read.record.profile, prefs: read.record.prefs })}\n`
+        : userRow(read, channels, widths);
     }
     if (out) await write(out);
   } while (cursor !== '0' && !options.closed());

@@ -265,7 +265,7 @@ describe('a key of the wrong type is named and isolated', () => {
     try {
       const got = await runCli(['prefs', 'get', 'user-05', '--redis', url()]);
       expect(got.code).toBe(0);
-      expect(JSON.parse(got.stdout)).toEqual({
+      expect(JSON.parse(got.stdout)).toMatchObject({
         userId: 'user-05',
         prefs: { email: 'on', sms: 'off', push: 'off', console: 'off' },
       });

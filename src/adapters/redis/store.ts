@@ -384,12 +384,13 @@ export class RedisStore {
 
   /**
    * Writes the sample users where absent. Fields someone already set are kept
-   * (HSETNX), so a changed preference survives re-seeding; `reset` rewrites all.
+   * (HSETNX), so a changed preference survives re-seeding; `reset` rewrites all. A rule field someone
+   * removed (`prefs set … quiet none`, `… item_purchased.sms default`) is absent: seeding writes it back.
    */
   async seed(users: readonly SeedUser[], reset = false): Promise<{ written: number; kept: number }> {
     const redis = this.redis;
     const results = await Promise.all(
-      users.map(async ({ profile, prefs }) => {
+      users.map(async ({ profile, prefs, rules }) => {
         if (reset) await Promise.all([redis.del(userKey(profile.id)), redis.del(prefsKey(profile.id))]);
         const writes: Promise<number>[] = [];
         for (const f of PROFILE_FIELDS) {
@@ -398,6 +399,9 @@ export class RedisStore {
         }
         for (const [channel, value] of Object.entries(prefs))
           writes.push(redis.hsetnx(prefsKey(profile.id), channel, value));
+        // Per-type choices, zone and quiet windows: as the channels, kept when someone set them.
+        for (const [field, value] of Object.entries(rules ?? {}))
+          writes.push(redis.hsetnx(prefsKey(profile.id), field, value));
         await redis.sadd(usersSetKey, profile.id);
         return Promise.all(writes);
       }),
