@@ -124,14 +124,25 @@ export function isValidZone(zone: string): boolean {
   return valid;
 }
 
-/** The zone's canonical spelling (`europe/paris` → `Europe/Paris`), or undefined when unknown. */
+/**
+ * The zone's canonical spelling (`europe/paris` → `Europe/Paris`), or undefined when unknown. A name
+ * spelled right is kept as it is: Node's ICU resolves some current names to their old aliases
+ * (`Asia/Kolkata` → `Asia/Calcutta`, `Europe/Kyiv` → `Europe/Kiev`), which would surprise the user.
+ */
 export function canonicalZone(zone: string): string | undefined {
-  if (!isValidZone(zone.trim())) return undefined;
+  const given = zone.trim();
+  if (!isValidZone(given)) return undefined;
+  let resolved: string;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: zone.trim() }).resolvedOptions().timeZone;
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: given }).resolvedOptions().timeZone;
   } catch {
     return undefined;
   }
+  if (resolved === given || resolved.toLowerCase() === given.toLowerCase()) return resolved;
+  // Another spelling of an alias: its words capitalised (`asia/kolkata` → `Asia/Kolkata`), when valid.
+  const capitalised = given.replace(/[A-Za-z]+/g, (w) => w[0]!.toUpperCase() + w.slice(1).toLowerCase());
+  if (capitalised === given || isValidZone(capitalised)) return capitalised;
+  return given;
 }
 
 export type QuietState =
