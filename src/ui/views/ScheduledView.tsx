@@ -23,7 +23,7 @@ const columns = (width: number) => {
   const inW = 10;
   const channel = 8;
   const type = 15;
-  const user = Math.max(8, Math.min(16, Math.floor(width / 7)));
+  const user = Math.max(8, Math.min(24, Math.floor(width / 6)));
   const event = Math.max(0, width - due - inW - channel - type - user - 5);
   return { due, inW, channel, type, user, event };
 };
