@@ -17,7 +17,7 @@ export interface Catalog {
 }
 
 /** Keys the dashboard keeps for itself; event types and channels may not take them. */
-export const RESERVED_KEYS = new Set(['q', '?', ' ', '+', '-', 'j', 'k', 'h', 'l', 'd', 'x', '/']);
+export const RESERVED_KEYS = new Set(['q', '?', ' ', '+', '-', 'j', 'k', 'h', 'l', 'd', 'x', '/', 'S']);
 
 export const EVENTS_DIR = fileURLToPath(new URL('./events/', import.meta.url));
 export const CHANNELS_DIR = fileURLToPath(new URL('./channels/', import.meta.url));

@@ -21,6 +21,8 @@ export interface UserRow {
   broken?: string;
   /** In the set, but `user:<id>` does not exist. */
   missing?: boolean;
+  /** In quiet hours now (its rules at the pipeline's clock): until when, `07:00 Europe/Paris`. */
+  quietUntil?: string;
 }
 
 /** A search of the user ids (`/` with the Users panel focused): SSCAN MATCH, bounded. */
@@ -118,6 +120,58 @@ export interface PartitionsView extends Loadable {
   group: string;
 }
 
+/** One cell of the preferences editor's grid: what the user gets of a type on a channel. */
+export interface PrefsCell {
+  channel: string;
+  /** As the user set it: on, off, default (unset), or required by the type (not editable). */
+  choice: 'on' | 'off' | 'default' | 'required';
+  /** What `default` gives: the type's default on this channel. */
+  def: 'on' | 'off';
+}
+
+/** The preferences editor (Enter on a Users row): one user's `prefs:<id>`, read from Redis. */
+export interface PrefsEditor extends Loadable {
+  userId: string;
+  name: string;
+  /** The channel switches, in channel order. */
+  channels: { name: string; value: 'on' | 'off' }[];
+  /** Rows: the event types, in catalog order; cells: the channels. */
+  grid: { type: string; cells: PrefsCell[] }[];
+  /** The zone the rules use, and the `tz` field as written when it is not one. */
+  tz: string;
+  /** The windows as written (normalised), or '' for none. */
+  quiet: string;
+  /** Fields that cannot be parsed (ignored by the pipeline). */
+  invalid: string[];
+  /** Whether the user is in quiet hours now, in words, and whether they are. */
+  quietNow: string;
+  inQuiet: boolean;
+  /** The cursor: row 0 the channel switches, 1… the event types; col a channel. */
+  row: number;
+  col: number;
+}
+
+/** A pending deferred send as the Scheduled view shows it (every string bounded). */
+export interface ScheduledRow {
+  eventId: string;
+  userId: string;
+  type: string;
+  channel: string;
+  dueAt: number;
+  /** The due time in the user's zone: `07:00 Europe/Paris`. */
+  dueLabel: string;
+  reason: string;
+}
+
+export interface ScheduledView extends Loadable {
+  rows: ScheduledRow[];
+  /** How many wait in all (the schedule's size). */
+  pending: number;
+  cursor: number;
+  /** The pipeline's clock minus the wall clock when read (0 but under a test's clock offset). */
+  skew: number;
+}
+
 export interface DashboardState {
   snapshot: Snapshot;
   /** The rows read around the selection: `users[i]` is user number `usersFrom + i` of the list. */
@@ -161,6 +215,8 @@ export interface DashboardState {
   detail: DetailRequest | null;
   deadLetters: DeadLettersView;
   partitions: PartitionsView;
+  prefsEditor: PrefsEditor;
+  scheduled: ScheduledView;
   /** The body's size on screen (set by the App): how far a view can scroll. */
   viewport: { columns: number; rows: number };
   /** A question waiting for y/n (the replay of a dead letter). */
@@ -183,6 +239,25 @@ export function emptySnapshot(now = Date.now()): Snapshot {
     partitions: [],
     lastError: null,
     backlog: { unacknowledged: 0, full: false },
+  };
+}
+
+export function emptyPrefsEditor(userId = '', name = ''): PrefsEditor {
+  return {
+    state: 'idle',
+    message: '',
+    at: 0,
+    userId,
+    name,
+    channels: [],
+    grid: [],
+    tz: '',
+    quiet: '',
+    invalid: [],
+    quietNow: '',
+    inQuiet: false,
+    row: 0,
+    col: 0,
   };
 }
 
@@ -217,6 +292,8 @@ export function createDashboardStore(
     detail: null,
     deadLetters: { state: 'idle', message: '', at: 0, topic: '', letters: [], inTopic: 0, cursor: 0 },
     partitions: { state: 'idle', message: '', at: 0, rows: [], group: '' },
+    prefsEditor: emptyPrefsEditor(),
+    scheduled: { state: 'idle', message: '', at: 0, rows: [], pending: 0, cursor: 0, skew: 0 },
     confirm: null,
     viewport: { columns: 80, rows: 20 },
     ...initial,

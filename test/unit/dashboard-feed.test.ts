@@ -96,7 +96,7 @@ function setup(options: { embedded?: boolean } = {}): {
       this.flushes++;
       return Promise.resolve();
     },
-    refreshPartitions(): Promise<void> {
+    refreshViews(): Promise<void> {
       this.partitionReads++;
       return Promise.resolve();
     },

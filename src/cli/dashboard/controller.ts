@@ -1,15 +1,18 @@
 /**
  * Carries out what the keys ask for (DashboardActions), by delegating: what changes the screen only to
  * view-state.ts (no I/O), the keys acting on the selected user to user-keys.ts (Kafka, Redis), the
- * producer's pace to producer-keys.ts, the inspect keys that read Kafka to inspect-actions.ts. The UI
- * only calls these.
+ * producer's pace to producer-keys.ts, the inspect keys that read Kafka to inspect-actions.ts, the
+ * preferences editor's reads and writes to prefs-editor.ts, the Scheduled view's reads to scheduled.ts.
+ * The UI only calls these.
  */
 import type { Pipeline } from '../../app/runtime.js';
 import { sanitize } from '../../text/sanitize.js';
 import type { DashboardActions } from '../../ui/keymap.js';
 import type { DashboardStore } from '../../ui/store.js';
 import { InspectActions, type InspectSource } from './inspect-actions.js';
+import { PrefsEditorActions } from './prefs-editor.js';
 import { ProducerKeys } from './producer-keys.js';
+import { ScheduledActions } from './scheduled.js';
 import { UserKeys } from './user-keys.js';
 import { notifier, ViewState, type Notify } from './view-state.js';
 
@@ -23,6 +26,8 @@ export class DashboardController implements DashboardActions {
   private readonly users: UserKeys;
   private readonly producer: ProducerKeys;
   private readonly inspectKeys: InspectActions;
+  private readonly editor: PrefsEditorActions;
+  private readonly scheduled: ScheduledActions;
 
   constructor(
     store: DashboardStore,
@@ -31,8 +36,15 @@ export class DashboardController implements DashboardActions {
     inspect: () => InspectSource | undefined = () => undefined,
   ) {
     this.notify = notifier(store);
-    this.view = new ViewState(store, this.notify, (key) => inspect()?.detail(key));
     this.users = new UserKeys(store, current, this.notify);
+    this.editor = new PrefsEditorActions(store, current, this.notify, () => this.users.prefsVersion++);
+    this.scheduled = new ScheduledActions(store, current);
+    this.view = new ViewState(
+      store,
+      this.notify,
+      (key) => inspect()?.detail(key),
+      () => void this.editor.open(),
+    );
     this.producer = new ProducerKeys(store, current, this.notify);
     this.inspectKeys = new InspectActions(store, inspect, this.notify);
   }
@@ -78,9 +90,14 @@ export class DashboardController implements DashboardActions {
     await this.users.flush();
   }
 
-  /** Reads the partitions again while their view is open (the dashboard calls it every second). */
+  /** Reads the partitions again while their view is open. */
   refreshPartitions(): Promise<void> {
     return this.inspectKeys.refreshPartitions();
+  }
+
+  /** Reads again what the open view shows from a service: the partitions, the schedule, the editor's user (every second). */
+  async refreshViews(): Promise<void> {
+    await Promise.all([this.inspectKeys.refreshPartitions(), this.scheduled.refresh(), this.editor.load()]);
   }
 
   inject(type: string): void {
@@ -101,6 +118,19 @@ export class DashboardController implements DashboardActions {
 
   openDetail(): void {
     this.view.openDetail();
+  }
+
+  moveAcross(direction: 1 | -1): void {
+    this.view.moveAcross(direction);
+  }
+
+  toggleCell(): void {
+    this.editor.toggle();
+  }
+
+  openScheduled(): void {
+    this.view.openView('scheduled');
+    void this.scheduled.refresh();
   }
 
   startFilter(): void {

@@ -78,7 +78,7 @@ export interface FeedServices {
 export interface FeedOptions {
   store: DashboardStore;
   collector: Collector;
-  controller: Pick<DashboardController, 'flush' | 'refreshPartitions'>;
+  controller: Pick<DashboardController, 'flush' | 'refreshViews'>;
   logger: Logger;
 }
 
@@ -119,8 +119,9 @@ export class DashboardFeed {
         () => void this.measureLag(source).catch((e: unknown) => logger.debug({ err: e }, 'lag failed')),
         LAG_MS,
       ),
-      // The partitions view reads offsets and owners every second while it is open (off the render path).
-      setInterval(() => void controller.refreshPartitions(), PARTITIONS_MS),
+      // The open view reads again every second (off the render path): the partitions' offsets and
+      // owners, the schedule, the preferences editor's user.
+      setInterval(() => void controller.refreshViews().catch(() => undefined), PARTITIONS_MS),
       setInterval(() => this.logMemory(), MEMORY_MS),
     );
     void users.refresh().catch(() => undefined);

@@ -11,11 +11,14 @@
  *
  * One read at a time: reads asked for meanwhile become one more read after it. Unchanged rows (the
  * usual case) cause no render at all. A user whose keys hold another type is a row that says so, and
- * the status bar says it once; the others stay live.
+ * the status bar says it once; the others stay live. A row says whether its user is in quiet hours now
+ * (a cached quiet state per zone and windows: a look-up per row read).
  */
 import type { UserRead } from '../../adapters/redis/store.js';
 import { idGlob, UsersSetError } from '../../adapters/redis/store.js';
 import type { ChannelDefinition } from '../../domain/channels/channel.js';
+import { QuietHoursCache } from '../../domain/quiet-hours.js';
+import { clockNow } from '../../pipeline/clock.js';
 import { bound, KEPT_LENGTH } from '../../text/bound.js';
 import type { DashboardState, UserRow, UserSearch } from '../../ui/store.js';
 
@@ -79,6 +82,8 @@ export class UsersFeed {
   private search: { query: string; list: IdList; scanning: boolean } | undefined;
   private readonly reported = new Set<string>();
   private setBroken = false;
+  /** Quiet states per (zone, windows), until they change: the rows shown cost a look-up each. */
+  private readonly quiet = new QuietHoursCache();
 
   constructor(
     private readonly pipeline: UsersSource,
@@ -282,9 +287,15 @@ export class UsersFeed {
     }
     if (!read.record) return { id, ...cut, name: '', prefs: {}, reachable: {}, missing: true };
     const r = read.record;
+    const rules = r.rules;
+    const state =
+      rules && rules.quiet.length > 0
+        ? this.quiet.state(clockNow(), rules.tz, rules.quiet, rules.quietText)
+        : undefined;
     return {
       id,
       ...cut,
+      ...(state?.quiet ? { quietUntil: state.untilLabel } : {}),
       name: bound(r.profile.name ?? ''),
       prefs: r.prefs,
       reachable: Object.fromEntries(

@@ -36,6 +36,9 @@ export class ViewState {
     private readonly notify: Notify,
     /** The collector's detail of an event, when the pipeline is open (an in-memory read). */
     private readonly detailOf: (key: string) => EventDetail | undefined,
+    /** Enter with the Users panel focused: the selected user's preferences editor (it reads Redis). */
+    private readonly editUser: () => void = () =>
+      this.notify('Enter opens an event: Tab to the Event stream or Deliveries, pick a row with ↑↓'),
   ) {}
 
   /** Moves that waited for the users, once they are read (called on every UI tick, before queued keys). */
@@ -79,6 +82,13 @@ export class ViewState {
     }
   }
 
+  /** ←→: a view's column cursor (the preferences editor's channel); elsewhere nothing. */
+  moveAcross(delta: number): void {
+    const state = this.store.getState();
+    const across = state.help || state.view === 'main' ? undefined : viewOf(state.view).moveAcross;
+    if (across) this.store.setState(across(state, delta));
+  }
+
   /** Below the top row the panel holds the rows it shows, so the one under the cursor stays put. */
   private moveCursor(panel: RowPanel, delta: number): void {
     const state = this.store.getState();
@@ -119,9 +129,8 @@ export class ViewState {
       if (state.deadLetters.letters.length === 0) return this.notify('no dead letter to open');
       return this.openView('letter');
     }
-    if (state.focus === 'users') {
-      return this.notify('Enter opens an event: Tab to the Event stream or Deliveries, pick a row with ↑↓');
-    }
+    if (state.view !== 'main') return;
+    if (state.focus === 'users') return this.editUser();
     if (state.focus === 'stream') {
       const row = panelRows(state, 'stream')[state.cursor.stream];
       if (!row) return this.notify(state.filter ? hiddenBy('event', state.filter) : 'no event in the stream yet');

@@ -24,7 +24,17 @@ export function keyMode(s: Pick<DashboardState, 'filterDraft' | 'confirm' | 'hel
 
 /** Keys Ink names (a flag of its `Key`). */
 export type KeyName =
-  'upArrow' | 'downArrow' | 'pageUp' | 'pageDown' | 'tab' | 'return' | 'escape' | 'backspace' | 'delete';
+  | 'upArrow'
+  | 'downArrow'
+  | 'leftArrow'
+  | 'rightArrow'
+  | 'pageUp'
+  | 'pageDown'
+  | 'tab'
+  | 'return'
+  | 'escape'
+  | 'backspace'
+  | 'delete';
 
 /**
  * One key, as data: a character typed without Ctrl or Alt; a named key (with or without Shift where
@@ -56,6 +66,8 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     ...eventTypes.map((e): KeyBinding => ({ keys: e.key, match: chars(e.key), command: Command.Inject, arg: e.type })),
     { keys: '↑/k', match: [{ key: 'upArrow' }, ...chars('k')], command: Command.MoveUp, in: ALL_BUT_TYPING },
     { keys: '↓/j', match: [{ key: 'downArrow' }, ...chars('j')], command: Command.MoveDown, in: ALL_BUT_TYPING },
+    { keys: '←', match: [{ key: 'leftArrow' }], command: Command.MoveLeft, in: ['prefs'] },
+    { keys: '→', match: [{ key: 'rightArrow' }], command: Command.MoveRight, in: ['prefs'] },
     { keys: 'PgUp', match: [{ key: 'pageUp' }], command: Command.PageUp, in: ALL_BUT_TYPING },
     { keys: 'PgDn', match: [{ key: 'pageDown' }], command: Command.PageDown, in: ALL_BUT_TYPING },
     ...channels.map((c): KeyBinding => ({
@@ -69,6 +81,7 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     { keys: 'Shift-Tab', match: [{ key: 'tab', shift: true }], command: Command.FocusPrevious },
     { keys: 'Enter', match: [{ key: 'return' }], command: Command.OpenDetail },
     { keys: 'Enter', match: [{ key: 'return' }], command: Command.OpenLetter, in: ['deadletters'] },
+    { keys: 'space', match: chars(' '), command: Command.ToggleCell, in: ['prefs'] },
     { keys: '/', match: chars('/'), command: Command.StartFilter },
     { keys: 'text', match: ['printable'], command: Command.TypeFilter, in: ['filter'] },
     {
@@ -83,6 +96,7 @@ export function buildKeymap(eventTypes: readonly EventTypeInfo[], channels: read
     { keys: 'y', match: chars('y', 'Y'), command: Command.AnswerYes, in: ['confirm'] },
     { keys: 'n', match: chars('n', 'N'), command: Command.AnswerNo, in: ['confirm'] },
     { keys: 'l', match: chars('l'), command: Command.OpenPartitions },
+    { keys: 'S', match: chars('S'), command: Command.OpenScheduled, in: ['main', 'scheduled'] },
     { keys: 'x', match: chars('x'), command: Command.ExportRows },
     { keys: 'space', match: chars(' '), command: Command.TogglePause },
     { keys: '+', match: chars('+', '='), command: Command.RateUp },

@@ -17,8 +17,13 @@ export interface DashboardActions {
   closeOverlay(): void;
   quit(): void;
   moveFocus(direction: 1 | -1): void;
-  /** Enter: the detail of the row under the cursor, or of the selected dead letter. */
+  /** Enter: the detail of the row under the cursor, or of the selected dead letter; Users focused: the preferences editor. */
   openDetail(): void;
+  /** ←→ in a view with columns (the preferences editor): the cell cursor. */
+  moveAcross(direction: 1 | -1): void;
+  /** Space in the preferences editor: the cell under the cursor changed, in Redis at once. */
+  toggleCell(): void;
+  openScheduled(): void;
   startFilter(): void;
   typeFilter(text: string): void;
   eraseFilter(): void;
@@ -39,6 +44,8 @@ export const Command = {
   Inject: 'inject',
   MoveUp: 'move-up',
   MoveDown: 'move-down',
+  MoveLeft: 'move-left',
+  MoveRight: 'move-right',
   PageUp: 'page-up',
   PageDown: 'page-down',
   ToggleChannel: 'toggle-channel',
@@ -46,6 +53,7 @@ export const Command = {
   FocusPrevious: 'focus-previous',
   OpenDetail: 'open-detail',
   OpenLetter: 'open-letter',
+  ToggleCell: 'toggle-cell',
   StartFilter: 'start-filter',
   TypeFilter: 'type-filter',
   EraseFilter: 'erase-filter',
@@ -55,6 +63,7 @@ export const Command = {
   AnswerYes: 'answer-yes',
   AnswerNo: 'answer-no',
   OpenPartitions: 'open-partitions',
+  OpenScheduled: 'open-scheduled',
   ExportRows: 'export-rows',
   TogglePause: 'toggle-pause',
   RateUp: 'rate-up',
@@ -85,6 +94,8 @@ export const COMMAND_INFO: Record<Command, CommandInfo> = {
     help: 'Users: select the next user; Event stream, Deliveries: cursor down (holds the panel); views: down',
     group: 'move',
   },
+  [Command.MoveLeft]: { help: 'preferences editor: the previous channel (column)', group: 'move' },
+  [Command.MoveRight]: { help: 'preferences editor: the next channel (column)', group: 'move' },
   [Command.PageUp]: {
     help: 'a page up: Users (a million users page through in scan order), rows, views and help',
     group: 'move',
@@ -98,8 +109,12 @@ export const COMMAND_INFO: Record<Command, CommandInfo> = {
   [Command.FocusNext]: { help: 'focus the next panel: Users, Event stream, Deliveries', group: 'focus' },
   [Command.FocusPrevious]: { help: 'focus the previous panel', group: 'focus', footer: false },
   [Command.OpenDetail]: {
-    help: 'the detail of the row under the cursor: message, look-up, deliveries (its trace)',
+    help: "Users: the user's preferences editor; Event stream, Deliveries: the row's detail and trace",
     group: 'detail',
+  },
+  [Command.ToggleCell]: {
+    help: 'editor: channel on/off; type cell default > off > on > default; required cells refuse (written at once)',
+    group: 'toggle',
   },
   [Command.OpenLetter]: { help: 'the selected dead letter: value (escaped) and headers', group: 'open' },
   [Command.StartFilter]: {
@@ -122,6 +137,10 @@ export const COMMAND_INFO: Record<Command, CommandInfo> = {
   [Command.OpenPartitions]: {
     help: 'partitions: committed and end offsets, lag, owner, events/s',
     group: 'partitions',
+  },
+  [Command.OpenScheduled]: {
+    help: 'scheduled: pending deferred sends (quiet hours), soonest due first (in the view: read again)',
+    group: 'scheduled',
   },
   [Command.ExportRows]: {
     help: 'export the stream and deliveries, as filtered, to eventstream-export-<time>.jsonl',
@@ -156,6 +175,8 @@ export const HANDLERS: Record<Command, Handler> = {
   [Command.Inject]: (a, type) => a.inject(type),
   [Command.MoveUp]: (a) => a.moveSelection(-1),
   [Command.MoveDown]: (a) => a.moveSelection(1),
+  [Command.MoveLeft]: (a) => a.moveAcross(-1),
+  [Command.MoveRight]: (a) => a.moveAcross(1),
   [Command.PageUp]: (a) => a.moveSelection(-PAGE),
   [Command.PageDown]: (a) => a.moveSelection(PAGE),
   [Command.ToggleChannel]: (a, channel) => a.toggleChannel(channel),
@@ -163,6 +184,7 @@ export const HANDLERS: Record<Command, Handler> = {
   [Command.FocusPrevious]: (a) => a.moveFocus(-1),
   [Command.OpenDetail]: (a) => a.openDetail(),
   [Command.OpenLetter]: (a) => a.openDetail(),
+  [Command.ToggleCell]: (a) => a.toggleCell(),
   [Command.StartFilter]: (a) => a.startFilter(),
   [Command.TypeFilter]: (a, text) => a.typeFilter(text),
   [Command.EraseFilter]: (a) => a.eraseFilter(),
@@ -172,6 +194,7 @@ export const HANDLERS: Record<Command, Handler> = {
   [Command.AnswerYes]: (a) => a.answer(true),
   [Command.AnswerNo]: (a) => a.answer(false),
   [Command.OpenPartitions]: (a) => a.openPartitions(),
+  [Command.OpenScheduled]: (a) => a.openScheduled(),
   [Command.ExportRows]: (a) => a.exportRows(),
   [Command.TogglePause]: (a) => a.togglePause(),
   [Command.RateUp]: (a) => a.changeRate(1),

@@ -27,7 +27,7 @@ function userCell(id: string, name: string, width: number): string {
 }
 
 /**
- * The users and their channel states: a page of the list around the selection (the rows are read as
+ * The users and their channel states (☾: in quiet hours now, see UsersFeed): a page of the list around the selection (the rows are read as
  * it moves, see UsersFeed), the selected one highlighted and kept in view.
  */
 export function Users({ store, theme, width, height }: PanelProps) {
@@ -60,7 +60,8 @@ export function Users({ store, theme, width, height }: PanelProps) {
       accent={focused ? theme.color('cyan') : undefined}
     >
       <Text dimColor wrap="truncate-end">
-        {cell('user', nameW)} {channels.map((c) => cell(c.label.slice(0, 3), 4)).join('')}
+        {cell(nameW >= 22 ? 'user   ☾ quiet now' : 'user', nameW)}{' '}
+        {channels.map((c) => cell(c.label.slice(0, 3), 4)).join('')}
       </Text>
       {shown.map((n) => {
         const isSelected = n === selected;
@@ -89,7 +90,14 @@ export function Users({ store, theme, width, height }: PanelProps) {
         return (
           <Text key={`row-${n}`} wrap="truncate-end" inverse={isSelected} bold={isSelected}>
             {mark}
-            {userCell(u.id, u.name, nameW)}{' '}
+            {u.quietUntil ? (
+              <>
+                {userCell(u.id, u.name, nameW - 2)}
+                <Text color={theme.color('cyan')}> ☾</Text>
+              </>
+            ) : (
+              userCell(u.id, u.name, nameW)
+            )}{' '}
             {channels.map((c) => {
               const on = u.prefs[c.name] === 'on';
               const noAddress = !u.reachable[c.name];

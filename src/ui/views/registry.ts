@@ -16,11 +16,13 @@ import { deadLettersView } from './DeadLettersView.js';
 import { detailView } from './DetailView.js';
 import { letterView } from './LetterView.js';
 import { partitionsView } from './PartitionsView.js';
+import { prefsEditorView } from './PrefsEditorView.js';
+import { scheduledView } from './ScheduledView.js';
 import type { ViewDescriptor } from './view.js';
 
 export type { ViewDescriptor } from './view.js';
 
-export const VIEWS = [detailView, deadLettersView, letterView, partitionsView] as const;
+export const VIEWS = [detailView, deadLettersView, letterView, partitionsView, prefsEditorView, scheduledView] as const;
 
 /** A view's name, from the list: no union kept by hand. */
 export type ViewId = (typeof VIEWS)[number]['id'];

@@ -19,6 +19,8 @@ export interface ViewDescriptor<Id extends string = string> {
   readonly component: (props: ViewProps) => ReactNode;
   /** ↑↓ PgUp PgDn: what moving by `delta` changes (a cursor); absent: the view scrolls, up to `scrollLimit`. */
   readonly move?: (s: DashboardState, delta: number) => Partial<DashboardState>;
+  /** ←→: what moving across by `delta` changes (a column cursor); absent: ←→ do nothing. */
+  readonly moveAcross?: (s: DashboardState, delta: number) => Partial<DashboardState>;
   /** The last line a scrolling view can start at: its lines minus the rows it has. Absent: 0. */
   readonly scrollLimit?: (s: DashboardState) => number;
   /** Esc: what closing it changes; absent: back to the panels. */
