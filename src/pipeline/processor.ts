@@ -522,6 +522,7 @@ export class BatchProcessor {
     if (plan.jobs.length > 0) await this.send(chunk, plan);
     if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, true);
     await this.record(chunk, plan.deliveredNow, lookup);
+    crashPoint('due-before-done');
     await this.writeDeadLetters(chunk, [...refused, ...plan.failed]);
     this.publishDeadLetters(chunk, refused);
     const again = new Set(plan.deferrals.map((d) => d.entry));
