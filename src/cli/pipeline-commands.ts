@@ -114,7 +114,10 @@ async function drainUntilCaughtUp(pipeline: Pipeline): Promise<void> {
 export function consumeCommand(): Command {
   const cmd = withConsumerOptions(withConnectionOptions(new Command('consume')))
     .description('run the notification consumer headless: JSON lines on stdout, logs on stderr')
-    .option('--drain', 'exit 0 once caught up with the end of every partition (like kcat -e)');
+    .option(
+      '--drain',
+      'exit 0 once caught up with the end of every partition (like kcat -e); sends deferred by quiet hours are not waited for: they stay in the schedule, and a consumer running at their due time sends them',
+    );
   cmd.action(async (flags: PipelineFlags & { drain?: boolean }) => {
     await guarded(async () => {
       const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
