@@ -10,9 +10,10 @@
  * the lines of all the file's consumers and on the outboxes, never on which consumer sent.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { waitFor } from '../support/cli.js';
+import { runCli, waitFor } from '../support/cli.js';
 import {
   CliProcess,
+  consumeArgs,
   createTopic,
   event,
   newRedis,
@@ -317,6 +318,22 @@ describe.concurrent('rules on the real Kafka and Redis', () => {
     await produceEvents(topic, events);
     await waitFor('300 deferrals', () => deliveries(ids).filter((l) => l.status === 'deferred').length >= 300, 45_000);
     expect(Date.now(), 'deferred before the windows ended').toBeLessThan(clock.endReal());
+    // Another group drains the topic (its clock a minute behind: still in the windows): it defers onto
+    // the same 300 entries, exits once caught up without waiting for them, and its stats line counts
+    // the deferrals and the pending schedule.
+    const drained = await runCli(
+      consumeArgs(topic, unique('3c-drain'), [...DEDUPE, '--drain', '--output', 'stats']),
+      { ...process.env, ...offsetEnv(-60_000) },
+      45_000,
+    );
+    expect(drained.code, drained.stderr.slice(-2000)).toBe(0);
+    const stats = drained.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>)
+      .at(-1)!;
+    expect(stats).toMatchObject({ kind: 'stats', consumed: 150, deferred: 300, sent: 0 });
+    expect(stats.scheduled).toBeGreaterThanOrEqual(300);
     await waitFor('300 deferred sends', () => deliveries(ids).filter((l) => l.deferred === true).length >= 300, 90_000);
     const counts = await accepted(ids);
     const twice = [...counts].filter(([, n]) => n !== 1);
