@@ -79,7 +79,7 @@ export function colorWanted(env: Environment = processEnvironment()): boolean {
   return read(env, ENV_VARS.noColor) === undefined;
 }
 
-const CRASH_POINTS: readonly CrashPointName[] = ['before-commit', 'before-mark'];
+const CRASH_POINTS: readonly CrashPointName[] = ['before-commit', 'before-mark', 'due-before-done'];
 
 /** EVENTSTREAM_CRASH_AT when it names a crash point (resolveConfig refuses any other value). */
 export function crashAt(env: Environment = processEnvironment()): CrashPointName | undefined {

@@ -167,6 +167,17 @@ interface Interval {
   window: QuietWindow;
 }
 
+/**
+ * `minutes` after midnight on `day`, in its zone: a time that does not exist (spring forward) moves
+ * forward with the clock (luxon's `set` does that); one that happens twice (fall back) is its later
+ * occurrence (luxon's `set` picks the earlier: the last of the possible offsets is the later instant).
+ */
+function localTime(day: DateTime, minutes: number): number {
+  const local = day.set({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
+  const possible = local.getPossibleOffsets();
+  return possible.length > 1 ? Math.max(...possible.map((p) => p.toMillis())) : local.toMillis();
+}
+
 /** The occurrences of the windows that can hold `at`, or start after it within a week. */
 function intervals(at: number, zone: string, windows: readonly QuietWindow[]): Interval[] {
   const today = DateTime.fromMillis(at, { zone }).startOf('day');
@@ -175,9 +186,8 @@ function intervals(at: number, zone: string, windows: readonly QuietWindow[]): I
     const day = today.plus({ days: d });
     for (const window of windows) {
       if (!window.days.has(day.weekday)) continue;
-      const from = day.set({ hour: Math.floor(window.start / 60), minute: window.start % 60 }).toMillis();
-      const endDay = window.end > window.start ? day : day.plus({ days: 1 });
-      const to = endDay.set({ hour: Math.floor(window.end / 60), minute: window.end % 60 }).toMillis();
+      const from = localTime(day, window.start);
+      const to = localTime(window.end > window.start ? day : day.plus({ days: 1 }), window.end);
       if (to > from) found.push({ from, to, window });
     }
   }

@@ -3,7 +3,11 @@
  * process with SIGKILL at that point, as a power cut would. Unset in normal use;
  * the CLI arms it from the environment (src/config/environment.ts) at start.
  */
-export type CrashPointName = 'before-commit' | 'before-mark';
+/**
+ * `due-before-done`: a deferred send at its due time, sent and recorded, not yet removed from the
+ * schedule (its claim runs out and another consumer takes it).
+ */
+export type CrashPointName = 'before-commit' | 'before-mark' | 'due-before-done';
 
 let armed: CrashPointName | undefined;
 const beforeCrash = new Set<() => void>();

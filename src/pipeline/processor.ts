@@ -493,9 +493,22 @@ export class BatchProcessor {
     };
     const events: Received[] = [];
     const broken: ClaimedSend[] = [];
+    const channels = new Set(this.options.catalog.channels.map((c) => c.name));
     for (const c of claimed) {
       const value = Buffer.from(c.event, 'utf8');
       const decoded = decodeStored(value, { maxBytes: Infinity, knownTypes: this.knownTypes });
+      // A type or channel this build does not know (a consumer of an older or other build shares the
+      // schedule, as in a rolling upgrade): left claimed, for a consumer that knows it once the lease
+      // runs out. Removed, or planned for no channel, the send would be lost without a word.
+      if ((!decoded.ok && decoded.reason === 'unknown-type') || !channels.has(c.channel)) {
+        this.options.telemetry.publish({
+          kind: 'error',
+          source: 'redis',
+          message: `the schedule's entry for event ${c.eventId} on ${c.channel} (${c.type}) is of a type or channel this consumer does not know; left for a consumer that does`,
+          at: this.now(),
+        });
+        continue;
+      }
       if (!decoded.ok) {
         broken.push(c);
         continue;
@@ -525,6 +538,7 @@ export class BatchProcessor {
     if (plan.jobs.length > 0) await this.send(chunk, plan);
     if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, true);
     await this.record(chunk, plan.deliveredNow, lookup);
+    crashPoint('due-before-done');
     await this.writeDeadLetters(chunk, [...refused, ...plan.failed]);
     this.publishDeadLetters(chunk, refused);
     const again = new Set(plan.deferrals.map((d) => d.entry));

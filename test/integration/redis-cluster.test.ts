@@ -11,8 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeRedis } from '../../src/adapters/redis/probe.js';
 import { startDetached, stopPid } from '../../src/stack/processes.js';
 import { findOnPath } from '../../src/stack/toolchain.js';
-import { canListen, runCli } from '../support/cli.js';
-import { brokers, createTopic, event, produceEvents, unique } from '../support/pipeline.js';
+import { canListen, runCli, waitFor } from '../support/cli.js';
+import { Redis as RedisClient, Cluster } from 'ioredis';
+import { brokers, CliProcess, consumeArgs, createTopic, event, produceEvents, unique } from '../support/pipeline.js';
+import { quietEnd, scheduleEntries, windowEndingAt } from '../support/rules.js';
+import { outboxKey } from '../../src/adapters/redis/keys.js';
 
 const run = promisify(execFile);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'etui-cluster-'));
@@ -197,5 +200,72 @@ describe('Redis Cluster through the same --redis flag', () => {
     expect(replay.filter((d) => d.status === 'duplicate').length).toBe(
       deliveries.filter((d) => d.status === 'sent').length,
     );
+  });
+
+  it('defers a send through the schedule on the cluster and sends it once at the window end', async () => {
+    const redisUrl = `redis://127.0.0.1:${ports[0]}`;
+    const cluster = new Cluster([{ host: '127.0.0.1', port: ports[0]! }]);
+    const running: CliProcess[] = [];
+    try {
+      const clock = quietEnd(25_000);
+      const id = unique('cluster-night');
+      // one key at a time: a user's keys live in several slots
+      await cluster.hset(`user:${id}`, { name: 'Night Owl', email: 'owl@example.com' });
+      await cluster.hset(`prefs:${id}`, {
+        email: 'on',
+        sms: 'off',
+        push: 'off',
+        console: 'off',
+        tz: 'Asia/Tokyo',
+        quiet: windowEndingAt(clock.end, 'Asia/Tokyo'),
+      });
+      await cluster.sadd('users', id);
+      const topic = unique('cluster-rules');
+      await createTopic(topic, 3);
+      const e = event('user_signup', id, { plan: 'pro' });
+      await produceEvents(topic, [e]);
+      const args = consumeArgs(topic, unique('g'), []).map((a, i, all) => (all[i - 1] === '--redis' ? redisUrl : a));
+      const env = { EVENTSTREAM_CLOCK_OFFSET_MS: String(clock.offsetMs) };
+      const first = new CliProcess(args, env);
+      running.push(first);
+      await first.waitForLines(
+        'the deferral',
+        (l) => l.some((x) => x.eventId === e.id && x.channel === 'email'),
+        60_000,
+      );
+      expect(first.deliveries({ eventId: e.id, channel: 'email' })).toEqual([
+        expect.objectContaining({ status: 'deferred', dueAt: new Date(clock.end).toISOString() }),
+      ]);
+      expect((await scheduleEntries(cluster as unknown as RedisClient, [[e.id, 'email']])).map((x) => x.score)).toEqual(
+        [clock.end],
+      );
+      // a second consumer (another group, reading from the beginning) defers onto the same entry
+      const second = new CliProcess(
+        consumeArgs(topic, unique('g'), []).map((a, k, all) => (all[k - 1] === '--redis' ? redisUrl : a)),
+        env,
+      );
+      running.push(second);
+      await second.waitForLines(
+        'the second deferral',
+        (l) => l.some((x) => x.eventId === e.id && x.channel === 'email'),
+        60_000,
+      );
+      expect(second.deliveries({ eventId: e.id, channel: 'email' }).map((l) => l.status)).toEqual(['deferred']);
+      expect(await scheduleEntries(cluster as unknown as RedisClient, [[e.id, 'email']])).toHaveLength(1);
+      // at the window's end one of the two sends it, once
+      const later = () => running.flatMap((p) => p.deliveries({ eventId: e.id, channel: 'email', deferred: true }));
+      await first.waitForLines('the deferred send', () => later().length > 0, 60_000);
+      await waitFor(
+        'the schedule emptied',
+        async () =>
+          (await scheduleEntries(cluster as unknown as RedisClient, [[e.id, 'email']])).length === 0 || undefined,
+      );
+      expect(later().map((l) => l.status)).toEqual(['sent']);
+      expect(running.flatMap((p) => p.deliveries({ eventId: e.id, status: 'sent' }))).toHaveLength(1);
+      expect((await cluster.lrange(outboxKey('email'), 0, -1)).filter((l) => l.includes(e.id))).toHaveLength(1);
+    } finally {
+      await Promise.all(running.map((p) => p.stop('SIGKILL')));
+      cluster.disconnect();
+    }
   });
 });

@@ -23,7 +23,8 @@ export interface TestUser {
   email?: string;
   phone?: string;
   pushToken?: string;
-  prefs: Record<string, 'on' | 'off'>;
+  /** The `prefs:<id>` hash: channels on/off, and the rules' fields (`<type>.<channel>`, `tz`, `quiet`). */
+  prefs: Record<string, string>;
 }
 
 export async function writeUsers(redis: Redis, users: TestUser[]): Promise<void> {
@@ -157,6 +158,8 @@ export interface Line {
 /** A running `eventstream-tui` subcommand whose JSON lines are collected as they come. */
 export class CliProcess {
   readonly lines: Line[] = [];
+  /** When each of {@link lines} was read (Date.now()), in the same order. */
+  readonly arrivedAt: number[] = [];
   stderr = '';
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -174,7 +177,10 @@ export class CliProcess {
       while ((nl = this.buffer.indexOf('\n')) >= 0) {
         const line = this.buffer.slice(0, nl);
         this.buffer = this.buffer.slice(nl + 1);
-        if (line.trim()) this.lines.push(JSON.parse(line) as Line);
+        if (line.trim()) {
+          this.lines.push(JSON.parse(line) as Line);
+          this.arrivedAt.push(Date.now());
+        }
       }
     });
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));

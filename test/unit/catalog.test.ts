@@ -184,3 +184,74 @@ export default defineChannel({ name: 'slack', label: 'Slack', toggleKey: 'g', or
     }
   });
 });
+
+describe('the rules the event types declare', () => {
+  it('password_reset requires email and is urgent; the other types require nothing and may wait', () => {
+    const reset = catalog.eventTypes.get('password_reset')!;
+    expect(reset.required).toEqual(['email']);
+    expect(reset.urgent).toBe(true);
+    for (const type of ['user_signup', 'item_purchased']) {
+      const def = catalog.eventTypes.get(type)!;
+      expect(def.required ?? []).toEqual([]);
+      expect(def.urgent ?? false).toBe(false);
+    }
+    // every channel a type names is a channel of the catalog
+    const names = new Set(catalog.channels.map((c) => c.name));
+    for (const def of catalog.eventTypes.values())
+      for (const name of [...(def.required ?? []), ...(def.offByDefault ?? [])]) expect(names.has(name)).toBe(true);
+  });
+
+  /** A directory holding one event-type file (plain object: the catalog checks it, not the compiler). */
+  const eventDir = (type: string, extra = ''): string => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-rules-'));
+    writeFileSync(
+      path.join(dir, 'odd.event.ts'),
+      `export default { type: ${JSON.stringify(type)}, description: 'odd', key: 'o', order: 9, color: 'white', payloadFields: {}, generatePayload: () => ({}), summarize: () => '', content: () => ({ subject: '', body: '', short: '' })${extra} };\n`,
+    );
+    return dir;
+  };
+  const channelDir = (name: string): string => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-rules-'));
+    writeFileSync(
+      path.join(dir, 'odd.channel.ts'),
+      `export default { name: ${JSON.stringify(name)}, label: 'Odd', toggleKey: 'y', order: 9, maxLength: 10, format: () => '' };\n`,
+    );
+    return dir;
+  };
+
+  it.each(['tz', 'quiet', 'cap', 'digest'])(
+    'refuses an event type named %s (a reserved preference name)',
+    async (name) => {
+      await expect(loadCatalog({ events: [EVENTS_DIR, eventDir(name)] })).rejects.toThrow(
+        new RegExp(`event type "${name}" is a reserved preference name`),
+      );
+    },
+  );
+
+  it.each(['tz', 'quiet', 'cap', 'digest'])('refuses a channel named %s (a reserved preference name)', async (name) => {
+    await expect(loadCatalog({ channels: [CHANNELS_DIR, channelDir(name)] })).rejects.toThrow(
+      new RegExp(`channel "${name}" is a reserved preference name`),
+    );
+  });
+
+  it('refuses a type whose name holds a dot (it would read as <type>.<channel>)', async () => {
+    await expect(loadCatalog({ events: [EVENTS_DIR, eventDir('odd.sms')] })).rejects.toThrow(/no "\."/);
+  });
+
+  it('refuses a required or off-by-default channel that does not exist, naming it', async () => {
+    await expect(loadCatalog({ events: [EVENTS_DIR, eventDir('odd_type', `, required: ['fax']`)] })).rejects.toThrow(
+      /odd\.event\.ts: required names "fax", which is not a channel/,
+    );
+    await expect(
+      loadCatalog({ events: [EVENTS_DIR, eventDir('odd_type', `, offByDefault: ['pager']`)] }),
+    ).rejects.toThrow(/offByDefault names "pager", which is not a channel/);
+  });
+
+  it('a type requiring a channel from another directory loads (channels are known before types are checked)', async () => {
+    const extended = await loadCatalog({
+      events: [EVENTS_DIR, eventDir('odd_type', `, required: ['pager']`)],
+      channels: [CHANNELS_DIR, channelDir('pager')],
+    });
+    expect(extended.eventTypes.get('odd_type')!.required).toEqual(['pager']);
+  });
+});
