@@ -29,6 +29,9 @@ export function toLine(o: Outcome): Record<string, unknown> | undefined {
       };
       if (o.dueAt !== undefined) line.dueAt = new Date(o.dueAt).toISOString();
       if (o.deferred) line.deferred = true;
+      if (o.digestId !== undefined) line.digestId = o.digestId;
+      if (o.members !== undefined) line.members = o.members;
+      if (o.detail !== undefined) line.detail = o.detail;
       if (o.prefsInvalid) line.warning = `prefs-invalid: ${o.prefsInvalid.join(', ')}`;
       return line;
     }
@@ -191,9 +194,10 @@ export function attachHeadlessOutput(
       ),
     );
     const print = (): void => {
-      const { produced, consumed, sent, skipped, duplicate, failed, deferred, deadletter, errors: errorCount } = totals;
+      const { produced, consumed, sent, skipped, duplicate, failed, deferred, throttled, digested, deadletter } =
+        totals;
       out.write(
-        `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deferred, scheduled, deadletter, errors: errorCount, backlog })}\n`,
+        `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deferred, scheduled, throttled, digested, deadletter, errors: totals.errors, backlog })}\n`,
       );
     };
     timer = setInterval(print, 1000);

@@ -48,7 +48,21 @@ export interface EventTypeDefinition {
   required?: readonly string[];
   /** Never deferred on any channel: quiet hours do not hold it (a code that arrives hours later is useless). */
   urgent?: boolean;
+  /**
+   * Whether the type can be digested (`digest.<type> <window>`: its events within the window become one
+   * message per channel), and how the digest reads. Absent: never digested (`prefs set` refuses it).
+   */
+  digest?: {
+    /**
+     * The digest's content from its members' payloads (oldest first; at most {@link DIGEST_LISTED} of
+     * them, `more` the count of the rest: "and 40 more").
+     */
+    content(members: readonly Payload[], more: number, user: UserProfile): MessageContent;
+  };
 }
+
+/** Members a digest lists by name; the rest are counted ("and 40 more"). */
+export const DIGEST_LISTED = 10;
 
 export function defineEventType(definition: EventTypeDefinition): EventTypeDefinition {
   return definition;

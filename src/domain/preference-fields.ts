@@ -5,13 +5,15 @@
  */
 import type { Catalog } from './catalog.js';
 import { canonicalZone, parseQuietHours, QUIET_FORM, QuietHoursError, quietHoursText } from './quiet-hours.js';
-import { RESERVED_PREFIXES } from './rules.js';
+import { CAP_FORM, capText, DURATION_FORM, durationText, parseCap, parseDuration } from './duration.js';
 
 export type PreferenceField =
   | { kind: 'channel'; field: string; channel: string }
   | { kind: 'type'; field: string; type: string; channel: string }
   | { kind: 'tz'; field: 'tz' }
-  | { kind: 'quiet'; field: 'quiet' };
+  | { kind: 'quiet'; field: 'quiet' }
+  | { kind: 'cap'; field: string; channel: string }
+  | { kind: 'digest'; field: string; type: string };
 
 /** What to do to the hash: write the field, or remove it (back to the default). */
 export type PreferenceWrite = { field: string; value: string } | { field: string; remove: true };
@@ -30,8 +32,14 @@ export function fieldForms(catalog: Catalog): string[] {
     `<type>.<channel> on|off|default   types: ${types.join(', ')}`,
     `tz <IANA zone>              e.g. Europe/Paris, America/New_York, UTC`,
     `quiet "<windows>"|none      ${QUIET_FORM}`,
+    `cap.<channel> <n>/<duration>|none   at most n sends in any window: ${CAP_FORM}`,
+    `digest.<type> <duration>|none   one message per window, types: ${digestible(catalog).join(', ') || 'none'}; ${DURATION_FORM}`,
   ];
 }
+
+/** The event types that can be digested (they declare how their digest reads). */
+export const digestible = (catalog: Catalog): string[] =>
+  [...catalog.eventTypes.values()].filter((d) => d.digest).map((d) => d.type);
 
 export function parsePreferenceField(field: string, catalog: Catalog): PreferenceField {
   const channels = catalog.channels.map((c) => c.name);
@@ -43,8 +51,21 @@ export function parsePreferenceField(field: string, catalog: Catalog): Preferenc
   if (dot > 0) {
     const type = field.slice(0, dot);
     const channel = field.slice(dot + 1);
-    if ((RESERVED_PREFIXES as readonly string[]).includes(type))
-      throw new PreferenceFieldError(`"${field}": ${type}.<…> fields are kept for caps and digests (not yet settable)`);
+    if (type === 'cap') {
+      if (!channels.includes(channel))
+        throw new PreferenceFieldError(`"${field}": unknown channel "${channel}" (one of ${channels.join(', ')})`);
+      return { kind: 'cap', field, channel };
+    }
+    if (type === 'digest') {
+      const name = channel; // digest.<type>
+      if (!catalog.eventTypes.has(name))
+        throw new PreferenceFieldError(`"${field}": unknown event type "${name}" (one of ${types.join(', ')})`);
+      if (!catalog.eventTypes.get(name)!.digest)
+        throw new PreferenceFieldError(
+          `"${field}": ${name} is never digested (digestible: ${digestible(catalog).join(', ') || 'none'})`,
+        );
+      return { kind: 'digest', field, type: name };
+    }
     if (!catalog.eventTypes.has(type))
       throw new PreferenceFieldError(`"${field}": unknown event type "${type}" (one of ${types.join(', ')})`);
     if (!channels.includes(channel))
@@ -52,7 +73,7 @@ export function parsePreferenceField(field: string, catalog: Catalog): Preferenc
     return { kind: 'type', field, type, channel };
   }
   throw new PreferenceFieldError(
-    `unknown field "${field}": a channel (${channels.join(', ')}), <type>.<channel> (types: ${types.join(', ')}), tz or quiet`,
+    `unknown field "${field}": a channel (${channels.join(', ')}), <type>.<channel> (types: ${types.join(', ')}), tz, quiet, cap.<channel> or digest.<type>`,
   );
 }
 
@@ -81,6 +102,21 @@ export function parsePreferenceValue(field: PreferenceField, value: string, cata
           `tz: "${value}" is not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)`,
         );
       return { field: 'tz', value: zone };
+    }
+    case 'cap': {
+      if (lower === 'none') return { field: field.field, remove: true };
+      const cap = parseCap(v);
+      if (!cap) throw new PreferenceFieldError(`${field.field}: "${value}" is not ${CAP_FORM}`);
+      return { field: field.field, value: capText(cap) };
+    }
+    case 'digest': {
+      if (lower === 'none') return { field: field.field, remove: true };
+      const ms = parseDuration(v);
+      if (ms === undefined)
+        throw new PreferenceFieldError(
+          `${field.field}: "${value}" is not a duration: ${DURATION_FORM}, up to 30d, or none`,
+        );
+      return { field: field.field, value: durationText(ms) };
     }
     case 'quiet':
       try {

@@ -8,12 +8,13 @@
 import { addressOf, fit, type ChannelDefinition } from './channels/channel.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventTypeDefinition, MessageContent, UserProfile } from './event-type.js';
+import { parseCap, parseDuration, type Cap } from './duration.js';
 import { isValidZone, parseQuietHours, QuietHoursCache, type QuietState, type QuietWindow } from './quiet-hours.js';
 
 /** Each channel's switch, as the `prefs:<id>` hash holds it (a missing field is off). */
 export type Preferences = Record<string, 'on' | 'off'>;
 
-export type SkipReason = 'opted-out' | 'type-opted-out' | 'unknown-user' | 'no-address';
+export type SkipReason = 'opted-out' | 'type-opted-out' | 'unknown-user' | 'no-address' | 'throttled';
 
 /** The `prefs:<id>` fields that are not channels nor `<type>.<channel>`: no channel or event type may take them. */
 export const RESERVED_FIELDS = ['tz', 'quiet'] as const;
@@ -36,6 +37,10 @@ export interface UserRules {
   byType: Readonly<Record<string, Readonly<Record<string, 'on' | 'off'>>>>;
   /** The quiet-state cache's key (zone and windows), made once per look-up. */
   quietKey: string;
+  /** `cap.<channel>`: at most `limit` sends of the channel in any `windowMs` (required sends aside). */
+  caps: Readonly<Record<string, Cap>>;
+  /** `digest.<type>`: the type's events within this window become one message per channel, ms. */
+  digests: Readonly<Record<string, number>>;
 }
 
 export const NO_RULES: UserRules = Object.freeze({
@@ -46,6 +51,8 @@ export const NO_RULES: UserRules = Object.freeze({
   invalid: [],
   byType: {},
   quietKey: '',
+  caps: {},
+  digests: {},
 });
 
 /** Which rule decided a channel: the trace says it in words ({@link describeRule}). */
@@ -113,6 +120,8 @@ export function parseRules(raw: Record<string, string>): UserRules {
   let tz = DEFAULT_ZONE;
   let quiet: readonly QuietWindow[] = [];
   let quietText = '';
+  let caps: Record<string, Cap> | undefined;
+  let digests: Record<string, number> | undefined;
   for (const field in raw) {
     if (field === 'tz') {
       const value = raw[field]!.trim();
@@ -127,13 +136,24 @@ export function parseRules(raw: Record<string, string>): UserRules {
     } else if (field.includes('.')) {
       const dot = field.indexOf('.');
       const prefix = field.slice(0, dot);
-      if ((RESERVED_PREFIXES as readonly string[]).includes(prefix)) continue; // the next rules' fields
+      if (prefix === 'cap') {
+        const cap = parseCap(raw[field]!);
+        if (cap) (caps ??= {})[field.slice(dot + 1)] = cap;
+        else (invalid ??= []).push(field);
+        continue;
+      }
+      if (prefix === 'digest') {
+        const windowMs = parseDuration(raw[field]!);
+        if (windowMs !== undefined) (digests ??= {})[field.slice(dot + 1)] = windowMs;
+        else (invalid ??= []).push(field);
+        continue;
+      }
       const value = raw[field]!.trim().toLowerCase();
       if (value === 'on' || value === 'off') (types ??= {})[field] = value;
       else if (value !== 'default' && value !== '') (invalid ??= []).push(field);
     }
   }
-  if (!types && !invalid && quiet.length === 0 && tz === DEFAULT_ZONE) return NO_RULES;
+  if (!types && !invalid && !caps && !digests && quiet.length === 0 && tz === DEFAULT_ZONE) return NO_RULES;
   const byType: Record<string, Record<string, 'on' | 'off'>> = {};
   for (const field in types) {
     const dot = field.indexOf('.');
@@ -147,6 +167,8 @@ export function parseRules(raw: Record<string, string>): UserRules {
     invalid: invalid ?? [],
     byType,
     quietKey: quiet.length > 0 ? `${tz}\u0000${quietText}` : '',
+    caps: caps ?? {},
+    digests: digests ?? {},
   };
 }
 

@@ -5,7 +5,7 @@
 import type { RuleCode, SkipReason } from '../domain/rules.js';
 import type { DeadLetterReason } from '../domain/envelope.js';
 
-export type DeliveryStatus = 'sent' | 'skipped' | 'duplicate' | 'failed' | 'deferred';
+export type DeliveryStatus = 'sent' | 'skipped' | 'duplicate' | 'failed' | 'deferred' | 'digested';
 
 export interface ProducedOutcome {
   kind: 'produced';
@@ -74,6 +74,11 @@ export interface DeliveryOutcome {
   deferred?: true;
   /** The user's preference fields that could not be parsed and were ignored. */
   prefsInvalid?: readonly string[];
+  /** `digested`: the digest it joined; a digest's own send: its members' event ids. */
+  digestId?: string;
+  members?: readonly string[];
+  /** What the rule saw, for the trace: `3 of 3 in the last hour` (throttled). */
+  detail?: string;
   at: number;
 }
 

@@ -56,6 +56,9 @@ export interface Totals {
   duplicate: number;
   failed: number;
   deferred: number;
+  /** Skipped by a cap (counted in `skipped` too). */
+  throttled: number;
+  digested: number;
   deadletter: number;
   errors: number;
 }
@@ -69,6 +72,8 @@ export function emptyTotals(): Totals {
     duplicate: 0,
     failed: 0,
     deferred: 0,
+    throttled: 0,
+    digested: 0,
     deadletter: 0,
     errors: 0,
   };
@@ -89,6 +94,7 @@ export function countInto(totals: Totals): Listener {
         break;
       case 'delivery':
         totals[o.status]++;
+        if (o.reason === 'throttled') totals.throttled++;
         break;
       case 'deadletter':
         totals.deadletter++;

@@ -18,5 +18,6 @@ export const STATUS_COLOR: Record<DeliveryStatus | 'deadletter', string> = {
   duplicate: 'blue',
   failed: 'red',
   deferred: 'cyan',
+  digested: 'cyan',
   deadletter: 'magenta',
 };

@@ -240,10 +240,16 @@ describe('preferences that cannot be parsed are ignored, named, and never block 
     expect(rules.types).toEqual({ 'item_purchased.push': 'off' });
   });
 
-  it('the reserved prefixes of the next rules (cap., digest.) and unknown types are not invalid', () => {
-    expect(
-      parseRules({ 'cap.sms': '3/day', 'digest.item_purchased': 'daily', 'gone_type.sms': 'off' }).invalid,
-    ).toEqual([]);
+  it('caps and digest windows are parsed; malformed ones are invalid; unknown types are not', () => {
+    const rules = parseRules({ 'cap.sms': '3/1h', 'digest.item_purchased': '10m', 'gone_type.sms': 'off' });
+    expect(rules.invalid).toEqual([]);
+    expect(rules.caps).toEqual({ sms: { limit: 3, windowMs: 3_600_000 } });
+    expect(rules.digests).toEqual({ item_purchased: 600_000 });
+    expect(parseRules({ 'cap.sms': '3/day', 'digest.item_purchased': 'daily', 'cap.push': '0/1h' }).invalid).toEqual([
+      'cap.sms',
+      'digest.item_purchased',
+      'cap.push',
+    ]);
   });
 
   it('a hash with only channel switches is NO_RULES (no allocation per user)', () => {

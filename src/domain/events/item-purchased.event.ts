@@ -33,6 +33,26 @@ export default defineEventType({
       short: `Order ${order} confirmed: ${what}${price ? `, ${price}` : ''}.`,
     };
   },
+  // Several purchases within the user's digest window become one message: "3 purchases: …".
+  digest: {
+    content: (members, more, user) => {
+      const count = members.length + more;
+      const items = members.map((p) => text(p, 'item', 'an item'));
+      const list = `${items.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+      // One total when every member's price is in one currency.
+      const currencies = new Set(members.map((p) => text(p, 'currency', 'USD')));
+      const amounts = members.map((p) => (typeof p.amount === 'number' && Number.isFinite(p.amount) ? p.amount : NaN));
+      const total =
+        more === 0 && currencies.size === 1 && amounts.every((a) => !Number.isNaN(a))
+          ? ` · ${amounts.reduce((a, b) => a + b, 0).toFixed(2)} ${[...currencies][0]}`
+          : '';
+      return {
+        subject: `${count} purchases confirmed`,
+        body: `Thanks ${displayName(user)}! We received ${count} orders: ${list}${total}.`,
+        short: `${count} purchases: ${list}${total}`,
+      };
+    },
+  },
   templates: {
     sms: (p) => `Eventstream: order ${text(p, 'orderId', '')} confirmed (${text(p, 'item', 'your items')}).`,
   },
