@@ -110,6 +110,8 @@ describe('the collector counts as headless output does', () => {
       duplicate: 1,
       failed: 1,
       deferred: 1,
+      throttled: 0,
+      digested: 0,
       deadletter: 1,
       errors: 1,
     });
