@@ -142,6 +142,11 @@ export interface ScheduledSend {
   offset: string;
   /** The Kafka message's timestamp (ms, as a string). */
   timestamp: string;
+  /**
+   * A digest's send (reason `digest`): `eventId` is the digest id, `event` an envelope of the digest's
+   * type for the user (its payload unused); the members are read from the {@link DigestStore} at send time.
+   */
+  digest?: { id: string; type: string };
 }
 
 export interface Schedule {
@@ -161,4 +166,68 @@ export interface Schedule {
   pending(): Promise<number>;
   /** Pending entries, soonest due first, newest due last; at most `limit`, of one user when given. */
   list(options?: { userId?: string; limit?: number }): Promise<ScheduledSend[]>;
+}
+
+// ——— caps: at most n sends of a channel to a user in a sliding window ———
+
+/** One send that a cap governs: counted once per (event, channel), however often it comes. */
+export interface CapCheck {
+  userId: string;
+  channel: string;
+  eventId: string;
+  limit: number;
+  windowMs: number;
+}
+
+/** `allowed`: the send may go (counted now, or counted before: a redelivery); `count`: sends counted in the window. */
+export interface CapVerdict {
+  allowed: boolean;
+  count: number;
+}
+
+export interface CapCounter {
+  /**
+   * Checks and counts a chunk's capped sends, in order, atomically per user: an (event, channel) counted
+   * before is allowed again without counting twice; a new one is counted only when under the limit.
+   */
+  check(checks: readonly CapCheck[], now: number): Promise<CapVerdict[]>;
+}
+
+// ——— digests: a type's events within a window become one message per channel ———
+
+/** A digestible event joining its user's open digest of its type (or opening one). */
+export interface DigestJoin {
+  userId: string;
+  type: string;
+  windowMs: number;
+  eventId: string;
+  /** The member's envelope, as JSON (its payload is listed in the digest). */
+  event: string;
+  occurredAtMs: number;
+}
+
+export interface DigestJoined {
+  /** Deterministic: (user, type, window start). */
+  digestId: string;
+  /** The window's end: when the digest is sent. */
+  dueAt: number;
+  /** This join opened the digest. */
+  opened: boolean;
+  /** The member had joined this digest before (a redelivery): nothing changed. */
+  already: boolean;
+}
+
+export interface DigestMember {
+  eventId: string;
+  event: string;
+  occurredAtMs: number;
+}
+
+export interface DigestStore {
+  /** Joins each event to its user's open digest of its type, atomically per user; a member joins one digest once. */
+  join(joins: readonly DigestJoin[], now: number): Promise<DigestJoined[]>;
+  /** A digest's members, oldest first: the first `limit`, and how many there are in all. */
+  members(digestId: string, limit: number): Promise<{ members: DigestMember[]; total: number }>;
+  /** How many members each digest has (the Scheduled view). */
+  counts(digestIds: readonly string[]): Promise<number[]>;
 }

@@ -13,6 +13,8 @@ import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedErro
 import {
   ProviderError,
   type BatchLookup,
+  type CapCounter,
+  type DigestStore,
   type DeadLetter,
   type DeadLetterSink,
   type LedgerMark,
@@ -44,6 +46,10 @@ export interface ProcessorOptions {
   now?: () => number;
   /** Where sends deferred by quiet hours wait (required once any user has quiet hours). */
   schedule?: Schedule;
+  /** Counts capped sends (`cap.<channel>`); required once any user has a cap. */
+  caps?: CapCounter;
+  /** Open digests (`digest.<type>`); required once any user digests a type. */
+  digests?: DigestStore;
 }
 
 /** A schedule entry as the due-sends loop claimed it: the claim is its token for {@link Schedule.done}. */
