@@ -34,6 +34,7 @@ import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } 
 import { ConsumedEvent } from './consumed-event.js';
 import { Plan, type ChunkContext, type Received, type SendOutcome } from './chunk.js';
 import { decodeEvent as decodeStored } from '../domain/envelope.js';
+import { applyCaps } from './caps-step.js';
 
 export interface ProcessorOptions {
   catalog: Catalog;
@@ -174,6 +175,7 @@ export class BatchProcessor {
     const refused: DeadLetter[] = [];
     const { lookup, lookupMs, found } = await this.lookUp(chunk, events, refused);
     const plan = this.plan(chunk, found, lookup, lookupMs);
+    if (plan.jobs.length > 0) await this.capSends(chunk, plan, lookup);
     if (plan.jobs.length > 0) await this.send(chunk, plan);
     // Deferred sends are in the schedule before the chunk can be committed.
     if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, false);
@@ -379,6 +381,16 @@ export class BatchProcessor {
     return plan;
   }
 
+  /** Step 3b, the caps (src/pipeline/caps-step.ts): capped sends checked and counted, one call per chunk. */
+  private capSends(chunk: ChunkContext, plan: Plan, lookup: BatchLookup): Promise<void> {
+    return applyCaps(plan, lookup.users, {
+      caps: this.options.caps,
+      telemetry: this.options.telemetry,
+      now: this.now,
+      untilDone: (what, action) => this.untilDone('redis', what, action, chunk),
+    });
+  }
+
   /** Step 4: the whole chunk in one provider call; rejected sends go on with their retry budget. */
   private async send(chunk: ChunkContext, plan: Plan): Promise<void> {
     const { jobs } = plan;
@@ -541,6 +553,7 @@ export class BatchProcessor {
     const refused: DeadLetter[] = [];
     const { lookup, lookupMs, found } = await this.lookUp(chunk, events, refused);
     const plan = this.plan(chunk, found, lookup, lookupMs, true);
+    if (plan.jobs.length > 0) await this.capSends(chunk, plan, lookup);
     if (plan.jobs.length > 0) await this.send(chunk, plan);
     if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, true);
     await this.record(chunk, plan.deliveredNow, lookup);

@@ -23,6 +23,8 @@ export interface DeliveryTrace {
   deferred?: boolean;
   /** Preference fields that could not be parsed and were ignored. */
   prefsInvalid?: readonly string[];
+  /** What the rule saw (`3 of 3 in the last hour`: throttled). */
+  detail?: string;
 }
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -125,6 +127,7 @@ export class EventDetails {
     if (o.rule) trace.rule = describeRule(o.rule, row.type, o.channel);
     if (o.deferred) trace.deferred = true;
     if (o.prefsInvalid) trace.prefsInvalid = o.prefsInvalid;
+    if (o.detail !== undefined) trace.detail = bound(o.detail);
     // A replay settles a channel again: its newest outcome replaces the one before.
     const i = d.deliveries.findIndex((t) => t.channel === o.channel);
     if (i >= 0) d.deliveries[i] = trace;

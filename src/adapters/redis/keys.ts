@@ -41,3 +41,11 @@ export const providerSentKey = (generation: number): string => `outbox:{provider
  */
 export const scheduleDueKey = 'schedule:{schedule}:due';
 export const scheduleSendsKey = 'schedule:{schedule}:sends';
+
+/**
+ * Frequency caps (src/adapters/redis/caps.ts): per (user, channel) a sorted set of the event ids
+ * counted against `cap.<channel>`, scored by when each was counted (ms). Hash-tagged per user: a
+ * user's caps live in one Redis Cluster slot, and one script call per slot counts a chunk's sends. The
+ * set is trimmed to the window at each check and expires a window after its last count.
+ */
+export const capKey = (userId: string, channel: string): string => `cap:{${userId}}:${channel}`;

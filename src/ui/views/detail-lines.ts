@@ -45,7 +45,7 @@ function traceLines(d: EventDetail): ViewLine[] {
   }
   for (const t of d.deliveries) {
     const attempts = `${t.attempts} attempt${t.attempts === 1 ? '' : 's'}`;
-    const reason = t.reason ? ` ${t.reason}` : '';
+    const reason = (t.reason ? ` ${t.reason}` : '') + (t.detail ? `: ${t.detail}` : '');
     const status = t.deferred ? `${t.status} (deferred)` : t.status;
     lines.push({
       text: `  ${t.channel.padEnd(8)} ${status}${reason} · ${attempts} · ${t.latencyMs} ms${t.address ? ` · to ${t.address}` : ''}`,
