@@ -15,7 +15,8 @@ import { canListen, runCli, waitFor } from '../support/cli.js';
 import { Redis as RedisClient, Cluster } from 'ioredis';
 import { brokers, CliProcess, consumeArgs, createTopic, event, produceEvents, unique } from '../support/pipeline.js';
 import { quietEnd, scheduleEntries, windowEndingAt } from '../support/rules.js';
-import { outboxKey } from '../../src/adapters/redis/keys.js';
+import { capKey, outboxKey } from '../../src/adapters/redis/keys.js';
+import { keySlot, RedisCapCounter } from '../../src/adapters/redis/caps.js';
 
 const run = promisify(execFile);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'etui-cluster-'));
@@ -265,6 +266,66 @@ describe('Redis Cluster through the same --redis flag', () => {
       expect((await cluster.lrange(outboxKey('email'), 0, -1)).filter((l) => l.includes(e.id))).toHaveLength(1);
     } finally {
       await Promise.all(running.map((p) => p.stop('SIGKILL')));
+      cluster.disconnect();
+    }
+  });
+
+  it('caps on the cluster: one script call per slot the users fall in, exact per user; a capped user through the consumer', async () => {
+    const redisUrl = `redis://127.0.0.1:${ports[0]}`;
+    const cluster = new Cluster([{ host: '127.0.0.1', port: ports[0]! }]);
+    const keys: string[] = [];
+    try {
+      // The counter alone: 12 users (several slots), 3 checks each in one chunk, limit 2.
+      const caps = new RedisCapCounter(cluster);
+      const users = Array.from({ length: 12 }, () => unique('cluster-cap'));
+      for (const u of users) keys.push(capKey(u, 'sms'), capKey(u, 'email'));
+      const checks = users.flatMap((userId) =>
+        ['a', 'b', 'c'].map((e) => ({ userId, channel: 'sms', eventId: e, limit: 2, windowMs: 3_600_000 })),
+      );
+      // and one user's second channel: the same slot as its first
+      checks.push({ userId: users[0]!, channel: 'email', eventId: 'a', limit: 1, windowMs: 3_600_000 });
+      const slots = new Set(users.map((u) => keySlot(capKey(u, 'sms'))));
+      expect(slots.size).toBeGreaterThan(1);
+      const verdicts = await caps.check(checks, Date.now());
+      expect(caps.calls).toBe(slots.size);
+      expect(verdicts.map((v) => v.allowed)).toEqual([...users.flatMap(() => [true, true, false]), true]);
+      for (const u of users) expect(await cluster.zcard(capKey(u, 'sms'))).toBe(2);
+      // again: nothing counted twice
+      const before = caps.calls;
+      expect((await caps.check(checks, Date.now())).map((v) => v.allowed)).toEqual(verdicts.map((v) => v.allowed));
+      expect(caps.calls - before).toBe(slots.size);
+      for (const u of users) expect(await cluster.zcard(capKey(u, 'sms'))).toBe(2);
+
+      // Through the consumer: 5 events, cap.sms 2/1h, 2 SMS.
+      const id = unique('cluster-capped');
+      keys.push(capKey(id, 'sms'));
+      await cluster.hset(`user:${id}`, { name: 'Capped', phone: '+15550500000' });
+      await cluster.hset(`prefs:${id}`, { email: 'off', sms: 'on', push: 'off', console: 'off', 'cap.sms': '2/1h' });
+      await cluster.sadd('users', id);
+      const topic = unique('cluster-caps');
+      await createTopic(topic, 3);
+      const events = Array.from({ length: 5 }, () => event('user_signup', id, { plan: 'pro' }));
+      await produceEvents(topic, events);
+      const args = consumeArgs(topic, unique('g'), ['--drain']).map((a, i, all) =>
+        all[i - 1] === '--redis' ? redisUrl : a,
+      );
+      const consumed = await runCli(args, process.env, 60_000);
+      expect(consumed.code, consumed.stderr.slice(-2000)).toBe(0);
+      const sms = consumed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.kind === 'delivery' && l.channel === 'sms');
+      expect(sms.map((l) => `${String(l.status)} ${String(l.reason)} ${String(l.detail)}`).sort()).toEqual([
+        'sent null undefined',
+        'sent null undefined',
+        'skipped throttled 2 of 2 in the last hour',
+        'skipped throttled 2 of 2 in the last hour',
+        'skipped throttled 2 of 2 in the last hour',
+      ]);
+      expect((await cluster.lrange(outboxKey('sms'), 0, -1)).filter((l) => l.includes(id))).toHaveLength(2);
+    } finally {
+      for (const key of keys) await cluster.del(key);
       cluster.disconnect();
     }
   });
