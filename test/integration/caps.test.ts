@@ -9,8 +9,9 @@
  * the one user's cap at the same time. The outbox is the judge: what the provider accepted.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { waitFor } from '../support/cli.js';
+import { runCli, waitFor } from '../support/cli.js';
 import {
+  brokers,
   CliProcess,
   committedOffsets,
   createTopic,
@@ -31,10 +32,19 @@ const redis = newRedis();
 const running: CliProcess[] = [];
 const userIds: string[] = [];
 const prefix = unique('caps');
-const topics = { three: unique('caps-3c'), crash: unique('caps-kill'), required: unique('caps-req') };
+const topics = {
+  three: unique('caps-3c'),
+  crash: unique('caps-kill'),
+  required: unique('caps-req'),
+  broken: unique('caps-wrongtype'),
+};
 
 beforeAll(async () => {
-  await Promise.all([createTopic(topics.three, 3), createTopic(topics.crash, 3), createTopic(topics.required, 1)]);
+  // one at a time: concurrent creations can see a partition before its leader is known
+  await createTopic(topics.three, 3);
+  await createTopic(topics.crash, 3);
+  await createTopic(topics.required, 1);
+  await createTopic(topics.broken, 1);
 });
 
 afterAll(async () => {
@@ -210,5 +220,52 @@ describe.concurrent('caps on the real Kafka and Redis', () => {
     ]);
     expect(await redis.zcard(capKey(userId, 'email'))).toBe(1);
     expect((await accepted(userId, 'email')).size).toBe(6);
+  });
+
+  it("a cap key of another type: that user's capped sends are dead-lettered store-error, the others go on; replayed once it is mended, counted once", async ({
+    expect,
+  }) => {
+    const broken = await cappedUser('broken', { 'cap.sms': '2/1h' });
+    const healthy = await cappedUser('healthy', { 'cap.sms': '2/1h' });
+    await redis.set(capKey(broken, 'sms'), 'another program wrote this');
+    const topic = topics.broken;
+    const events = [broken, healthy, broken, healthy, broken, healthy].map((u) => event('user_signup', u));
+    await produceEvents(topic, events);
+    const p = consume(topic, unique('caps-wt-group'));
+    const sms = (userId: string) => p.deliveries({ channel: 'sms', userId });
+    const summary = (userId: string) =>
+      sms(userId)
+        .map((l) => `${String(l.status)} ${String(l.reason)}`)
+        .sort();
+    await p.waitForLines('6 sms outcomes', () => p.deliveries({ channel: 'sms' }).length >= 6, 30_000);
+    expect(summary(healthy)).toEqual(['sent null', 'sent null', 'skipped throttled']);
+    expect(summary(broken)).toEqual(
+      Array(3).fill(
+        `failed store-error: WRONGTYPE cap:{${broken}}:sms holds a value of another type, not a sorted set`,
+      ),
+    );
+    expect(p.stderr).toMatch(new RegExp(`Redis refused the caps of user ${broken}: WRONGTYPE`));
+
+    // Mended; the letters replayed: the cap counts them now (2 sent, 1 throttled). Replayed again: the 2
+    // sent are duplicates (the ledger), the third throttled again, nothing counted twice.
+    await redis.del(capKey(broken, 'sms'));
+    const replay = () =>
+      runCli(['dlq', 'replay', '--brokers', brokers(), '--topic', topic, '--all', '--reason', 'store-error']);
+    const first = await replay();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/replayed 3 dead letters/);
+    await p.waitForLines('the replayed sends', () => sms(broken).length >= 6, 30_000);
+    expect(summary(broken).slice(3)).toEqual(['sent null', 'sent null', 'skipped throttled']);
+    const second = await replay();
+    expect(second.code, second.stderr).toBe(0);
+    await p.waitForLines('the second replay', () => sms(broken).length >= 9, 30_000);
+    expect(
+      sms(broken)
+        .slice(6)
+        .map((l) => `${String(l.status)} ${String(l.reason)}`)
+        .sort(),
+    ).toEqual(['duplicate already-sent', 'duplicate already-sent', 'skipped throttled']);
+    expect(await redis.zcard(capKey(broken, 'sms'))).toBe(2);
+    expect((await accepted(broken, 'sms')).size).toBe(2);
   });
 });
