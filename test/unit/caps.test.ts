@@ -29,6 +29,9 @@ import { RedisCapCounter, keySlot } from '../../src/adapters/redis/caps.js';
 import { capKey } from '../../src/adapters/redis/keys.js';
 import { embeddedBackends } from '../../src/app/runtime.js';
 import type { Redis } from 'ioredis';
+import { Collector } from '../../src/telemetry/collector.js';
+import { detailLines } from '../../src/ui/views/detail-lines.js';
+import { toLine } from '../../src/cli/headless-output.js';
 
 const catalog = await loadCatalog();
 const T0 = Date.parse('2026-06-10T12:00:00Z');
@@ -316,6 +319,28 @@ describe('caps in the processor', () => {
       maxBytes: 1 << 20,
     });
     await expect(bare.process('t', 0, [message('e1')])).rejects.toThrow(/no cap counter/);
+  });
+});
+
+describe('a throttled send as people see it', () => {
+  it('the trace line and the headless line carry the detail', async () => {
+    const h = harness({ u1: { ...smsOnly, 'cap.sms': '1/1h' } });
+    const collector = new Collector(() => h.now());
+    h.telemetry.subscribe(collector.listener);
+    await h.processor.process('t', 0, [message('e1'), message('e2')]);
+    const throttled = h.published.find((o) => o.kind === 'delivery' && o.reason === 'throttled')!;
+    expect(toLine(throttled)).toMatchObject({
+      status: 'skipped',
+      reason: 'throttled',
+      detail: '1 of 1 in the last hour',
+    });
+    const data = collector.detail('e2') ?? null;
+    const lines = detailLines({ key: 'e2', from: { eventId: 'e2', type: '', userId: '', where: '' }, data }).map(
+      (l) => l.text,
+    );
+    expect(lines.find((l) => l.startsWith('  sms '))).toMatch(
+      /^ {2}sms {6}skipped throttled: 1 of 1 in the last hour · /,
+    );
   });
 });
 
