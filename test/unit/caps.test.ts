@@ -385,6 +385,21 @@ describe('RedisCapCounter on the embedded stand-in', () => {
     ]);
   });
 
+  it('many sends of one key in one call (added a few hundred at a time), and the same event twice in it', async () => {
+    const redis = embeddedBackends().redis as Redis;
+    const caps = new RedisCapCounter(redis);
+    const ids = Array.from({ length: 1200 }, (_, i) => `m${i}`);
+    const verdicts = await caps.check(
+      [...ids, 'm0'].map((id) => check(id, 1000, 'cu5')),
+      T0,
+    );
+    expect(verdicts.filter((v) => v.allowed)).toHaveLength(1001);
+    expect(verdicts[999]).toEqual({ allowed: true, count: 1000 });
+    expect(verdicts[1000]).toEqual({ allowed: false, count: 1000 });
+    expect(verdicts[1200]).toEqual({ allowed: true, count: 1000 });
+    expect(await redis.zcard(capKey('cu5', 'sms'))).toBe(1000);
+  });
+
   it('a cap key of another type refuses the call, writing nothing', async () => {
     const redis = embeddedBackends().redis as Redis;
     const caps = new RedisCapCounter(redis);

@@ -11,13 +11,16 @@ import { isCluster } from './client.js';
 import type { CapCheck, CapCounter, CapVerdict } from '../../pipeline/ports.js';
 import { capKey } from './keys.js';
 
-// KEYS: the cap sets of the call (one slot). ARGV: now (ms), then per check in order: its key's place
-// in KEYS (from 1), the event id, the limit, the window (ms). Per check: the set is trimmed to the
-// window; an event id in it was counted before (allowed again, not counted twice); else it is counted
-// when fewer than the limit are. Returns, per check in order, '1:<count>' (allowed) or '0:<count>'
-// (over the cap), joined by commas: one string (the embedded stand-in's Lua loses a table reply built
-// in a loop). A key of another type refuses the whole call before anything is written: the reply is
-// 'x:' and the key (the stand-in's Lua has no redis.error_reply), thrown as Redis' WRONGTYPE.
+// KEYS: the cap sets of the call (one slot). ARGV: now (ms), then per key in KEYS order: its limit, its
+// window (ms), how many checks it has, and their event ids, in chunk order (keys are independent: only
+// the order within a key matters). Per key, a few commands whatever its checks: the set is trimmed to
+// the window and counted once; an event id in it (ZSCORE) was counted before: allowed again, not counted
+// twice; a new one is counted while fewer than the limit are; the new ones are added in one ZADD (a few,
+// for many) and the key expires a window after. Returns, per key and check in that order, '1:<count>'
+// (allowed) or '0:<count>' (over the cap), joined by commas: one string (the embedded stand-in's Lua
+// loses a table reply built in a loop). A key of another type refuses the whole call before anything is
+// written: the reply is 'x:' and the key (the stand-in's Lua has no redis.error_reply), thrown as
+// Redis' WRONGTYPE.
 const CHECK = `
 local now = tonumber(ARGV[1])
 -- Whether a key is absent or a sorted set (TYPE is a status reply: a table on Redis).
@@ -29,27 +32,36 @@ end
 for k = 1, #KEYS do
   if not holds(KEYS[k]) then return 'x:' .. KEYS[k] end
 end
-local trimmed, expiry, out = {}, {}, {}
-for i = 2, #ARGV, 4 do
-  local k = tonumber(ARGV[i])
-  local key, member, limit, window = KEYS[k], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-  if trimmed[k] ~= window then
-    redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', now - window)
-    trimmed[k] = window
-  end
-  local count = redis.call('ZCARD', key)
-  if redis.call('ZSCORE', key, member) then
-    out[#out + 1] = '1:' .. count
-  elseif count < limit then
-    redis.call('ZADD', key, now, member)
-    out[#out + 1] = '1:' .. (count + 1)
-    if (expiry[k] or 0) < window then expiry[k] = window end
-  else
-    out[#out + 1] = '0:' .. count
-  end
-end
+local out, a = {}, 2
 for k = 1, #KEYS do
-  if expiry[k] then redis.call('PEXPIRE', KEYS[k], expiry[k]) end
+  local key = KEYS[k]
+  local limit, window, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 3
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local count = redis.call('ZCARD', key)
+  local seen, adds = {}, {}
+  for i = a, a + n - 1 do
+    local member = ARGV[i]
+    if seen[member] or redis.call('ZSCORE', key, member) then
+      out[#out + 1] = '1:' .. count
+    elseif count < limit then
+      count = count + 1
+      seen[member] = true
+      adds[#adds + 1] = now
+      adds[#adds + 1] = member
+      out[#out + 1] = '1:' .. count
+    else
+      out[#out + 1] = '0:' .. count
+    end
+  end
+  a = a + n
+  if #adds > 0 then
+    -- at most 500 members a ZADD: unpack() takes a few thousand values
+    for from = 1, #adds, 1000 do
+      redis.call('ZADD', key, unpack(adds, from, math.min(from + 999, #adds)))
+    end
+    redis.call('PEXPIRE', key, window)
+  end
 end
 return table.concat(out, ',')`;
 
@@ -81,11 +93,10 @@ export function keySlot(key: string): number {
 
 type Evaluate = (script: string, keys: number, ...args: (string | number)[]) => Promise<unknown>;
 
-/** One script call: its keys (one slot) and, per check it holds, the check's place in the chunk. */
+/** One script call: its keys (one slot), and per key its checks' places in the chunk, in order. */
 interface Call {
   keys: string[];
-  args: (string | number)[];
-  checks: number[];
+  perKey: { limit: number; windowMs: number; ids: string[]; places: number[] }[];
 }
 
 export class RedisCapCounter implements CapCounter {
@@ -98,29 +109,36 @@ export class RedisCapCounter implements CapCounter {
     const verdicts: CapVerdict[] = new Array(checks.length);
     if (checks.length === 0) return verdicts;
     const cluster = isCluster(this.redis);
-    const calls = new Map<number, Call & { places: Map<string, number> }>();
+    const calls = new Map<number, Call & { index: Map<string, number> }>();
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i]!;
       const key = capKey(c.userId, c.channel);
       const slot = cluster ? keySlot(key) : 0;
       let call = calls.get(slot);
-      if (!call) calls.set(slot, (call = { keys: [], args: [now], checks: [], places: new Map() }));
-      let place = call.places.get(key);
-      if (place === undefined) call.places.set(key, (place = call.keys.push(key)));
-      call.args.push(place, c.eventId, c.limit, c.windowMs);
-      call.checks.push(i);
+      if (!call) calls.set(slot, (call = { keys: [], perKey: [], index: new Map() }));
+      let k = call.index.get(key);
+      if (k === undefined) {
+        call.index.set(key, (k = call.keys.push(key) - 1));
+        // A chunk's checks of one key share its user's cap (one look-up): the first one's is the key's.
+        call.perKey.push({ limit: c.limit, windowMs: c.windowMs, ids: [], places: [] });
+      }
+      call.perKey[k]!.ids.push(c.eventId);
+      call.perKey[k]!.places.push(i);
     }
     await Promise.all(
       [...calls.values()].map(async (call) => {
-        const reply = String(await this.run(call));
+        const args: (string | number)[] = [now];
+        for (const { limit, windowMs, ids } of call.perKey) args.push(limit, windowMs, ids.length, ...ids);
+        const reply = String(await this.run(call.keys, args));
         if (reply.startsWith('x:'))
           throw new ReplyError(`WRONGTYPE ${reply.slice(2)} holds a value of another type, not a sorted set`);
         const answers = reply.split(',');
-        if (answers.length !== call.checks.length)
-          throw new Error(`the cap script answered ${answers.length} checks for ${call.checks.length}: ${reply}`);
+        const places = call.perKey.flatMap((k) => k.places);
+        if (answers.length !== places.length)
+          throw new Error(`the cap script answered ${answers.length} checks for ${places.length}: ${reply}`);
         for (let j = 0; j < answers.length; j++) {
           const answer = answers[j]!;
-          verdicts[call.checks[j]!] = { allowed: answer.startsWith('1'), count: Number(answer.slice(2)) };
+          verdicts[places[j]!] = { allowed: answer.startsWith('1'), count: Number(answer.slice(2)) };
         }
       }),
     );
@@ -128,14 +146,14 @@ export class RedisCapCounter implements CapCounter {
   }
 
   /** EVALSHA, and EVAL when the server does not have the script yet (the keys vary per call). */
-  private async run(call: Call): Promise<unknown> {
+  private async run(keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     this.calls++;
     const redis = this.redis as unknown as { evalsha: Evaluate; eval: Evaluate };
     try {
-      return await redis.evalsha.call(this.redis, CHECK_SHA, call.keys.length, ...call.keys, ...call.args);
+      return await redis.evalsha.call(this.redis, CHECK_SHA, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval.call(this.redis, CHECK, call.keys.length, ...call.keys, ...call.args);
+      return redis.eval.call(this.redis, CHECK, keys.length, ...keys, ...args);
     }
   }
 }
