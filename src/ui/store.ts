@@ -143,6 +143,9 @@ export interface PrefsEditor extends Loadable {
   quiet: string;
   /** Fields that cannot be parsed (ignored by the pipeline). */
   invalid: string[];
+  /** `cap.<channel>` fields (`sms 3/1h, push 10/1d`) and `digest.<type>` windows (`item_purchased 10m`); '' for none. */
+  caps: string;
+  digests: string;
   /** Whether the user is in quiet hours now, in words, and whether they are. */
   quietNow: string;
   inQuiet: boolean;
@@ -254,6 +257,8 @@ export function emptyPrefsEditor(userId = '', name = ''): PrefsEditor {
     tz: '',
     quiet: '',
     invalid: [],
+    caps: '',
+    digests: '',
     quietNow: '',
     inQuiet: false,
     row: 0,
