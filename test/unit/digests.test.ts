@@ -7,7 +7,7 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { RedisDigestStore, digestId, parseDigestId } from '../../src/adapters/redis/digests.js';
+import { RedisDigestStore, digestId, keySlot, parseDigestId } from '../../src/adapters/redis/digests.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { parsePreferences, parseRules } from '../../src/domain/rules.js';
 import { BatchProcessor, type ClaimedSend } from '../../src/pipeline/processor.js';
@@ -279,5 +279,14 @@ describe('digest ids', () => {
     const long = digestId('item_purchased', 'x'.repeat(200), 5);
     expect(long.length).toBeLessThanOrEqual(200);
     expect(long).toBe(digestId('item_purchased', 'x'.repeat(200), 5));
+  });
+});
+
+describe('cluster slots', () => {
+  it("a user's digest keys share the slot Redis gives their hash tag", () => {
+    // CLUSTER KEYSLOT values, as Redis computes them
+    expect(keySlot('foo')).toBe(12182);
+    expect(keySlot('{user1000}.following')).toBe(keySlot('user1000'));
+    expect(keySlot('digest:{user-05}:open')).toBe(keySlot('digest:{user-05}:members:item_purchased'));
   });
 });

@@ -95,10 +95,16 @@ for j = 0, n - 1 do
 end
 return table.concat(out, '\\n')`;
 
-/** CRC16 (XMODEM) of the hash tag: the Redis Cluster slot of a user's digest keys. */
-function slotOf(userId: string): number {
+/** The Redis Cluster slot of a key: CRC16 (XMODEM) of its hash tag (or of the whole key without one). */
+export function keySlot(key: string): number {
+  let hashed = key;
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) hashed = key.slice(open + 1, close);
+  }
   let crc = 0;
-  for (const byte of Buffer.from(userId, 'utf8')) {
+  for (const byte of Buffer.from(hashed, 'utf8')) {
     crc ^= byte << 8;
     for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
@@ -129,7 +135,7 @@ export class RedisDigestStore implements DigestStore {
     const groups = new Map<number, number[]>();
     const cluster = isCluster(this.redis);
     joins.forEach((j, i) => {
-      const g = cluster ? slotOf(j.userId) : 0;
+      const g = cluster ? keySlot(digestOpenKey(j.userId)) : 0;
       let group = groups.get(g);
       if (!group) groups.set(g, (group = []));
       group.push(i);
