@@ -13,6 +13,7 @@ import { createRedis, createRedisCluster, isClusterNode, type RedisClient } from
 import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
 import { RedisSchedule } from '../adapters/redis/schedule.js';
+import { RedisDigestStore } from '../adapters/redis/digests.js';
 import { redactUrl, type Config, type KafkaSecurity } from '../config/config.js';
 import { checkServices, ServiceUnavailableError } from './services.js';
 import { loadCatalog, type Catalog } from '../domain/catalog.js';
@@ -285,6 +286,7 @@ export class Pipeline {
       deadLetters: new DeadLetterTopic(this.dlqProducer, this.dlqTopic),
       maxBytes: this.settings.maxBytes,
       schedule: this.schedule,
+      digests: new RedisDigestStore(this.redis, { dedupeWindowSeconds: this.settings.dedupeWindowSeconds }),
     });
     this.consumer = consumer;
     try {

@@ -122,6 +122,8 @@ export class EventDetails {
       text: row.text,
     };
     if (o.dueLabel) trace.reason = `until ${bound(o.dueLabel)}`;
+    // A digest's member: `digested into <digest id>, sends at 12:10 Europe/Paris`.
+    if (o.status === 'digested' && o.detail !== undefined) trace.reason = bound(o.detail.replace(/^digested /, ''));
     if (o.rule) trace.rule = describeRule(o.rule, row.type, o.channel);
     if (o.deferred) trace.deferred = true;
     if (o.prefsInvalid) trace.prefsInvalid = o.prefsInvalid;
