@@ -151,6 +151,8 @@ export class Pipeline {
   readonly store: RedisStore;
   /** Sends deferred by quiet hours, shared by every consumer (and group) of the topic. */
   readonly schedule: RedisSchedule;
+  /** Open digests (`digest.<type>`): their members, read when sent and by the Scheduled view. */
+  readonly digests: RedisDigestStore;
   readonly embedded: boolean;
   private dlqProducer: LogProducer | undefined;
   producer: EventProducer | undefined;
@@ -168,6 +170,7 @@ export class Pipeline {
     this.redis = backends.redis;
     this.embedded = backends.embedded;
     this.store = new RedisStore(this.redis, catalog.channels, settings.dedupeWindowSeconds);
+    this.digests = new RedisDigestStore(this.redis, { dedupeWindowSeconds: settings.dedupeWindowSeconds });
     this.schedule = new RedisSchedule(this.redis, (member) =>
       this.telemetry.publish({
         kind: 'error',
@@ -286,7 +289,7 @@ export class Pipeline {
       deadLetters: new DeadLetterTopic(this.dlqProducer, this.dlqTopic),
       maxBytes: this.settings.maxBytes,
       schedule: this.schedule,
-      digests: new RedisDigestStore(this.redis, { dedupeWindowSeconds: this.settings.dedupeWindowSeconds }),
+      digests: this.digests,
     });
     this.consumer = consumer;
     try {

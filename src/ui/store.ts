@@ -164,6 +164,8 @@ export interface ScheduledRow {
   /** The due time in the user's zone: `07:00 Europe/Paris`. */
   dueLabel: string;
   reason: string;
+  /** A digest's send: how many members it holds so far. */
+  members?: number;
 }
 
 export interface ScheduledView extends Loadable {

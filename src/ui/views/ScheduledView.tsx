@@ -36,7 +36,8 @@ function row(r: ScheduledRow, width: number, now: number): string {
     idCell(r.userId, c.user),
     cell(r.type, c.type),
     cell(r.channel, c.channel),
-    cell(r.eventId, c.event),
+    // An open digest: its id and how many events it holds so far.
+    cell(r.members !== undefined ? `digest of ${r.members} · ${r.eventId}` : r.eventId, c.event),
   ].join(' ');
 }
 
@@ -55,7 +56,7 @@ export function ScheduledView({ store, theme, width, height }: ViewProps) {
       cell('user', c.user),
       cell('type', c.type),
       cell('channel', c.channel),
-      cell('event id', c.event),
+      cell('event id (or digest)', c.event),
     ].join(' '),
   };
   const status = statusLines(sc, sc.rows.length, 'no deferred send waits');
