@@ -14,6 +14,7 @@ import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
 import { RedisSchedule } from '../adapters/redis/schedule.js';
 import { RedisCapCounter } from '../adapters/redis/caps.js';
+import { RedisDigestStore } from '../adapters/redis/digests.js';
 import { redactUrl, type Config, type KafkaSecurity } from '../config/config.js';
 import { checkServices, ServiceUnavailableError } from './services.js';
 import { loadCatalog, type Catalog } from '../domain/catalog.js';
@@ -151,6 +152,8 @@ export class Pipeline {
   readonly store: RedisStore;
   /** Sends deferred by quiet hours, shared by every consumer (and group) of the topic. */
   readonly schedule: RedisSchedule;
+  /** Open digests (`digest.<type>`): their members, read when sent and by the Scheduled view. */
+  readonly digests: RedisDigestStore;
   readonly embedded: boolean;
   private dlqProducer: LogProducer | undefined;
   producer: EventProducer | undefined;
@@ -168,6 +171,7 @@ export class Pipeline {
     this.redis = backends.redis;
     this.embedded = backends.embedded;
     this.store = new RedisStore(this.redis, catalog.channels, settings.dedupeWindowSeconds);
+    this.digests = new RedisDigestStore(this.redis, { dedupeWindowSeconds: settings.dedupeWindowSeconds });
     this.schedule = new RedisSchedule(this.redis, (member) =>
       this.telemetry.publish({
         kind: 'error',
@@ -287,6 +291,7 @@ export class Pipeline {
       maxBytes: this.settings.maxBytes,
       schedule: this.schedule,
       caps: new RedisCapCounter(this.redis),
+      digests: this.digests,
     });
     this.consumer = consumer;
     try {

@@ -336,7 +336,7 @@ export async function prefsCommand(): Promise<Command> {
   prefs
     .command('set')
     .argument('<user>', 'user id')
-    .argument('<field>', 'a channel, <type>.<channel>, tz or quiet (the forms below)')
+    .argument('<field>', 'a channel, <type>.<channel>, tz, quiet, cap.<channel> or digest.<type> (the forms below)')
     .argument('<value>', 'the value for that field (quote windows as one argument)')
     .addOption(redisOption())
     .addOption(redisPasswordFileOption())

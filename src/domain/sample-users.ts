@@ -35,8 +35,9 @@ const SAMPLE_RULES: Readonly<Record<number, Readonly<Record<string, string>>>> =
   17: { tz: 'Asia/Tokyo', quiet: '23:00-07:00' },
   18: { tz: 'Australia/Sydney', quiet: 'mon-fri 22:00-07:00; sat,sun 23:00-10:00', 'item_purchased.console': 'on' },
   19: { tz: 'Pacific/Auckland', quiet: '22:00-07:00', 'user_signup.email': 'off' },
-  20: { tz: 'America/Chicago' },
-  21: { 'user_signup.push': 'off', 'item_purchased.sms': 'off' },
+  // A capped user and a digesting one: throttled and digested sends show in the first minute.
+  20: { tz: 'America/Chicago', 'cap.sms': '2/1h', 'cap.push': '5/1h' },
+  21: { 'user_signup.push': 'off', 'item_purchased.sms': 'off', 'digest.item_purchased': '2m' },
   22: { tz: 'Europe/Amsterdam', quiet: '12:00-13:00' },
   23: { tz: 'Asia/Singapore', quiet: 'sat,sun 10:00-18:00', 'item_purchased.email': 'off' },
   24: { tz: 'America/Anchorage', quiet: 'mon-fri 09:00-17:00' },
@@ -48,7 +49,10 @@ function sampleRules(n: number, channels: readonly ChannelDefinition[]): Record<
   if (!rules) return undefined;
   const names = new Set(channels.map((c) => c.name));
   return Object.fromEntries(
-    Object.entries(rules).filter(([field]) => !field.includes('.') || names.has(field.slice(field.indexOf('.') + 1))),
+    Object.entries(rules).filter(
+      ([field]) =>
+        !field.includes('.') || field.startsWith('digest.') || names.has(field.slice(field.indexOf('.') + 1)),
+    ),
   );
 }
 

@@ -18,6 +18,8 @@ export interface Received extends LedgerEvent {
   claim?: number | undefined;
   storedEvent?: string;
   source?: { topic: string; partition: number; timestamp: string };
+  /** A digest's send from the schedule (src/pipeline/digest-step.ts). */
+  digest?: { id: string; type: string };
 }
 
 /** A send and the event it is for: the job is the request itself (one object per send, not two). */

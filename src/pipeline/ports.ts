@@ -94,6 +94,8 @@ export interface SendRequest {
    * idempotency record in that time's window, so a resend of the event looks in one place.
    */
   occurredAtMs: number;
+  /** A digest's send (`eventId` = the digest id): its members' event ids, carried on the outbox line. */
+  members?: readonly string[];
 }
 
 export type SendResult = 'accepted' | 'already-accepted';
@@ -226,8 +228,11 @@ export interface DigestMember {
 export interface DigestStore {
   /** Joins each event to its user's open digest of its type, atomically per user; a member joins one digest once. */
   join(joins: readonly DigestJoin[], now: number): Promise<DigestJoined[]>;
-  /** A digest's members, oldest first: the first `limit`, and how many there are in all. */
-  members(digestId: string, limit: number): Promise<{ members: DigestMember[]; total: number }>;
+  /**
+   * A digest's members, oldest first: the first `limit` (Infinity: all), and how many there are in all.
+   * `userId`: the digest's user (its id names a very long user id by a hash only).
+   */
+  members(digestId: string, limit: number, userId?: string): Promise<{ members: DigestMember[]; total: number }>;
   /** How many members each digest has (the Scheduled view). */
   counts(digestIds: readonly string[]): Promise<number[]>;
 }

@@ -35,6 +35,7 @@ import { ConsumedEvent } from './consumed-event.js';
 import { Plan, type ChunkContext, type Received, type SendOutcome } from './chunk.js';
 import { decodeEvent as decodeStored } from '../domain/envelope.js';
 import { applyCaps } from './caps-step.js';
+import { DigestStep } from './digest-step.js';
 
 export interface ProcessorOptions {
   catalog: Catalog;
@@ -113,11 +114,23 @@ export class BatchProcessor {
   private readonly knownTypes: ReadonlySet<string>;
   private readonly now: () => number;
   private readonly redisHealth: RedisHealth;
+  /** Digests (src/pipeline/digest-step.ts), when a digest store is given. */
+  private readonly digestStep: DigestStep | undefined;
 
   constructor(private readonly options: ProcessorOptions) {
     this.knownTypes = new Set(options.catalog.eventTypes.keys());
     this.now = options.now ?? clockNow;
     this.redisHealth = new RedisHealth(options.telemetry, this.now);
+    this.digestStep = options.digests
+      ? new DigestStep({
+          digests: options.digests,
+          schedule: options.schedule,
+          store: options.store,
+          catalog: options.catalog,
+          now: this.now,
+          run: (what, action, chunk) => this.untilDone('redis', what, action, chunk),
+        })
+      : undefined;
   }
 
   /**
@@ -175,6 +188,9 @@ export class BatchProcessor {
     const refused: DeadLetter[] = [];
     const { lookup, lookupMs, found } = await this.lookUp(chunk, events, refused);
     const plan = this.plan(chunk, found, lookup, lookupMs);
+    // Digests: digestible sends and deferrals join the user's open digest instead.
+    if (this.digestStep) await this.digestStep.join(chunk, plan, lookup);
+    // Caps: the sends still to go, checked and counted (src/pipeline/caps-step.ts).
     if (plan.jobs.length > 0) await this.capSends(chunk, plan, lookup);
     if (plan.jobs.length > 0) await this.send(chunk, plan);
     // Deferred sends are in the schedule before the chunk can be committed.
@@ -482,6 +498,8 @@ export class BatchProcessor {
       partition: entry.source?.partition ?? chunk.partition,
       offset: entry.message.offset,
       timestamp: entry.source?.timestamp ?? entry.message.timestamp,
+      // A digest's send deferred again (quiet hours at its due time) stays a digest's send.
+      ...(entry.digest ? { reason: 'digest', digest: entry.digest } : {}),
     }));
     await this.untilDone(
       'redis',
@@ -541,6 +559,7 @@ export class BatchProcessor {
         claim: c.claim,
         storedEvent: c.event,
         source: { topic: c.topic, partition: c.partition, timestamp: c.timestamp },
+        ...(c.digest ? { digest: c.digest } : {}),
       });
     }
     for (const c of broken)
@@ -553,10 +572,14 @@ export class BatchProcessor {
     const refused: DeadLetter[] = [];
     const { lookup, lookupMs, found } = await this.lookUp(chunk, events, refused);
     const plan = this.plan(chunk, found, lookup, lookupMs, true);
+    // Digests due: rendered from their members; once sent, their members are marked in the ledger.
+    const digestsDue = await this.digestStep?.prepareDue(chunk, plan, lookup, found);
+    // Caps: a deferred send, or a digest's, counts when it is sent (src/pipeline/caps-step.ts).
     if (plan.jobs.length > 0) await this.capSends(chunk, plan, lookup);
     if (plan.jobs.length > 0) await this.send(chunk, plan);
     if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, true);
     await this.record(chunk, plan.deliveredNow, lookup);
+    await digestsDue?.finish();
     crashPoint('due-before-done');
     await this.writeDeadLetters(chunk, [...refused, ...plan.failed]);
     this.publishDeadLetters(chunk, refused);

@@ -50,6 +50,10 @@ export interface DeliveryRow {
   deferred?: true;
   /** A deferral: its due time in the user's zone (`07:00 Europe/Paris`). */
   dueLabel?: string;
+  /** `digested`: the digest it joined; a digest's send: its id is the row's event. */
+  digestId?: string;
+  /** What the rule saw (`3 of 3 in the last hour`). */
+  detail?: string;
   /** A dead letter's own fields (status `deadletter`), as headless output prints them. */
   letter?: Pick<DeadLetterOutcome, 'reason' | 'detail' | 'topic' | 'partition' | 'offset' | 'key'>;
 }
@@ -178,6 +182,8 @@ export class Collector {
           if (o.deferred) row.deferred = true;
           // A deferral reads `deferred until 07:00 Europe/Paris`.
           if (o.dueLabel !== undefined) row.dueLabel = bound(o.dueLabel);
+          if (o.digestId !== undefined) row.digestId = bound(o.digestId);
+          if (o.detail !== undefined) row.detail = bound(o.detail);
           this.deliveries.push(row);
           this.details.delivery(o, row);
         }

@@ -124,10 +124,13 @@ export class EventDetails {
       text: row.text,
     };
     if (o.dueLabel) trace.reason = `until ${bound(o.dueLabel)}`;
+    // A digest's member: `digested into <digest id>, sends at 12:10 Europe/Paris`.
+    if (o.status === 'digested' && o.detail !== undefined) trace.reason = bound(o.detail.replace(/^digested /, ''));
     if (o.rule) trace.rule = describeRule(o.rule, row.type, o.channel);
     if (o.deferred) trace.deferred = true;
     if (o.prefsInvalid) trace.prefsInvalid = o.prefsInvalid;
-    if (o.detail !== undefined) trace.detail = bound(o.detail);
+    // (a digested outcome's detail is its reason, above)
+    if (o.detail !== undefined && o.status !== 'digested') trace.detail = bound(o.detail);
     // A replay settles a channel again: its newest outcome replaces the one before.
     const i = d.deliveries.findIndex((t) => t.channel === o.channel);
     if (i >= 0) d.deliveries[i] = trace;

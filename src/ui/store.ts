@@ -143,6 +143,9 @@ export interface PrefsEditor extends Loadable {
   quiet: string;
   /** Fields that cannot be parsed (ignored by the pipeline). */
   invalid: string[];
+  /** `cap.<channel>` fields (`sms 3/1h, push 10/1d`) and `digest.<type>` windows (`item_purchased 10m`); '' for none. */
+  caps: string;
+  digests: string;
   /** Whether the user is in quiet hours now, in words, and whether they are. */
   quietNow: string;
   inQuiet: boolean;
@@ -161,6 +164,8 @@ export interface ScheduledRow {
   /** The due time in the user's zone: `07:00 Europe/Paris`. */
   dueLabel: string;
   reason: string;
+  /** A digest's send: how many members it holds so far. */
+  members?: number;
 }
 
 export interface ScheduledView extends Loadable {
@@ -254,6 +259,8 @@ export function emptyPrefsEditor(userId = '', name = ''): PrefsEditor {
     tz: '',
     quiet: '',
     invalid: [],
+    caps: '',
+    digests: '',
     quietNow: '',
     inQuiet: false,
     row: 0,

@@ -101,7 +101,7 @@ describe('notification rules from the dashboard at 120×40', () => {
     s.keys('Enter');
     await s.waitForScreen('the quiet user found, marked ☾', (t) => new RegExp(`▸${quiet} .*☾`).test(t));
     s.keys('b');
-    await s.waitForScreen('deferred', (t) => /deferred until \d\d:\d\d/.test(t));
+    await s.waitForScreen('deferred', (t) => /deferred\s+until \d\d:\d\d/.test(t));
     s.keys('S');
     const scheduled = await s.waitForScreen(
       'the deferred sends listed',

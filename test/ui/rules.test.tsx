@@ -261,6 +261,37 @@ describe('the Scheduled view', () => {
     await waitForFrame(frame, (t) => t.includes('Users (') && !t.includes('Scheduled ('), 'closed');
   });
 
+  it('shows an open digest with how many events it holds so far', async () => {
+    const now = Date.now();
+    rig = await start(120, 40, async (p) => {
+      const joins = [1, 2, 3].map((n) => ({
+        userId: 'user-03',
+        type: 'item_purchased',
+        windowMs: 600_000,
+        eventId: `evt-member-${n}`,
+        event: JSON.stringify({ id: `evt-member-${n}`, type: 'item_purchased', userId: 'user-03', payload: {} }),
+        occurredAtMs: now,
+      }));
+      const [joined] = await p.digests.join(joins, now);
+      await p.schedule.add([
+        {
+          ...entry(9, joined!.dueAt),
+          eventId: joined!.digestId,
+          channel: 'email',
+          reason: 'digest',
+          digest: { id: joined!.digestId, type: 'item_purchased' },
+        },
+      ]);
+    });
+    await rig.press('S');
+    const f = await waitForFrame(
+      rig.frame,
+      (t) => t.includes('Scheduled (1)') && t.includes('digest of 3'),
+      'the digest row',
+    );
+    expect(f).toMatch(/in (9|10)m\s+user-03\s+item_purchased\s+email\s+digest of 3 · digest:item_purchas/);
+  });
+
   it('says when nothing waits', async () => {
     rig = await start();
     await rig.press('S');

@@ -54,7 +54,15 @@ describe('the sample users’ rules', () => {
   it('leave out the per-type choices of channels that are not in the catalog', () => {
     const pager = { name: 'pager', label: 'Pager', toggleKey: 'g', order: 9, maxLength: 80, format: () => '' };
     for (const u of sampleUsers([pager]))
-      for (const field of Object.keys(u.rules ?? {})) expect(field).not.toMatch(/\./);
+      for (const field of Object.keys(u.rules ?? {})) expect(field).toMatch(/^(?!.*\.)|^digest\./);
+  });
+
+  it('include a capped user and a digesting one, each field as prefs set writes it', async () => {
+    const users = sampleUsers((await loadCatalog()).channels);
+    const rules = users.map((u) => parseRules({ ...u.rules }));
+    expect(rules.some((r) => Object.keys(r.caps).length > 0)).toBe(true);
+    expect(rules.some((r) => r.digests.item_purchased !== undefined)).toBe(true);
+    expect(rules.flatMap((r) => r.invalid)).toEqual([]);
   });
 
   it('keep some sample user in quiet hours at every instant of the week, DST weeks included', async () => {

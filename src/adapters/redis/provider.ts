@@ -180,6 +180,8 @@ export interface OutboxLine {
   text: string;
   /** When it was accepted, ms since the epoch. */
   at: number;
+  /** A digest's message (`event` = the digest id): its members' event ids. */
+  members?: string[];
 }
 
 // Characters a JSON string must escape (and lone surrogates): strings without any are quoted as they are.
@@ -295,8 +297,9 @@ export class MockProvider implements NotificationProvider {
         eventId = r.eventId;
         event = jsonString(eventId);
       }
+      const members = r.members ? `,"members":[${r.members.map(jsonString).join(',')}]` : '';
       call.lines[c]!.push(
-        `{"event":${event},"user":${quoted.of(r.userId)},"to":${quoted.of(r.address)},"text":${jsonString(r.text)},"at":${at}}`,
+        `{"event":${event},"user":${quoted.of(r.userId)},"to":${quoted.of(r.address)},"text":${jsonString(r.text)},"at":${at}${members}}`,
       );
     }
     for (const state of open.values()) close(state);

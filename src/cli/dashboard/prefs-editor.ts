@@ -9,6 +9,7 @@ import type { Pipeline } from '../../app/runtime.js';
 import { prefsKey } from '../../adapters/redis/keys.js';
 import type { Catalog } from '../../domain/catalog.js';
 import { parsePreferenceField, parsePreferenceValue } from '../../domain/preference-fields.js';
+import { capText, durationText } from '../../domain/duration.js';
 import { localLabel, quietHoursText, quietState } from '../../domain/quiet-hours.js';
 import { parsePreferences, parseRules, typeChoice, typeDefault, type TypeChoice } from '../../domain/rules.js';
 import { clockNow } from '../../pipeline/clock.js';
@@ -22,7 +23,7 @@ export function editorModel(
   raw: Record<string, string>,
   catalog: Catalog,
   now: number,
-): Pick<PrefsEditor, 'channels' | 'grid' | 'tz' | 'quiet' | 'invalid' | 'quietNow' | 'inQuiet'> {
+): Pick<PrefsEditor, 'channels' | 'grid' | 'tz' | 'quiet' | 'invalid' | 'quietNow' | 'inQuiet' | 'caps' | 'digests'> {
   const prefs = parsePreferences(raw, catalog.channels);
   const rules = parseRules(raw);
   const channels = catalog.channels.map((c) => ({ name: c.name, value: prefs[c.name] ?? ('off' as const) }));
@@ -60,7 +61,24 @@ export function editorModel(
           : `not in quiet hours; the next window starts ${localLabel(state.next, rules.tz, now)}`;
     }
   }
-  return { channels, grid, tz, quiet, invalid: rules.invalid.map((f) => bound(f, 64)), quietNow, inQuiet };
+  // Caps and digest windows, as `prefs set` writes them: `sms 3/1h`, `item_purchased 10m`.
+  const caps = Object.entries(rules.caps)
+    .map(([channel, cap]) => `${bound(channel, 32)} ${capText(cap)}`)
+    .join(', ');
+  const digests = Object.entries(rules.digests)
+    .map(([type, ms]) => `${bound(type, 32)} ${durationText(ms)}`)
+    .join(', ');
+  return {
+    channels,
+    grid,
+    tz,
+    quiet,
+    invalid: rules.invalid.map((f) => bound(f, 64)),
+    quietNow,
+    inQuiet,
+    caps,
+    digests,
+  };
 }
 
 /** What space does to a type cell: default → off → on → default. */

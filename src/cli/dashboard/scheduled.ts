@@ -38,6 +38,13 @@ export class ScheduledActions {
         pipeline.schedule.pending(),
         pipeline.schedule.list({ limit: SCHEDULED_LIMIT }),
       ]);
+      // Open digests: their member counts, one read for the rows shown.
+      const digestIds = [...new Set(entries.flatMap((e) => (e.digest ? [e.digest.id] : [])))];
+      const counts = new Map<string, number>();
+      if (digestIds.length > 0) {
+        const n = await pipeline.digests.counts(digestIds).catch(() => [] as number[]);
+        digestIds.forEach((id, i) => counts.set(id, n[i] ?? 0));
+      }
       const now = clockNow();
       const rows = entries.slice(0, SCHEDULED_LIMIT).map((e): ScheduledRow => {
         const zone = text(e.zone, 64);
@@ -51,6 +58,7 @@ export class ScheduledActions {
             ? localLabel(e.dueAt, zone, now)
             : `${new Date(e.dueAt).toISOString().slice(11, 16)} UTC`,
           reason: text(e.reason, 64),
+          ...(e.digest ? { members: counts.get(e.digest.id) ?? 0 } : {}),
         };
       });
       this.store.setState((s) => ({

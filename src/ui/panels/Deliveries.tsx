@@ -64,7 +64,11 @@ export function Deliveries({ store, theme, width, height }: PanelProps) {
                   ? `${d.reason} ${d.text}`
                   : d.dueLabel !== undefined
                     ? `until ${d.dueLabel} · ${d.text}` // reads on: `deferred until 07:00 Europe/Paris`
-                    : d.text,
+                    : d.status === 'digested' && d.digestId !== undefined
+                      ? `→ ${d.digestId} · ${d.text}` // reads on: `digested → digest:…`
+                      : d.detail !== undefined
+                        ? `${d.detail} · ${d.text}` // `skipped throttled`: `3 of 3 in the last hour`
+                        : d.text,
                 textW,
               )}
             </Text>

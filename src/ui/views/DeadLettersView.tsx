@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { cell, clock } from '../format.js';
 import type { LetterRow } from '../store.js';
 import { Command } from '../keys/commands.js';
-import { ScrollView, type ViewLine, type ViewProps } from './ScrollView.js';
+import { movedCursor, ScrollView, statusLines, type ViewLine, type ViewProps } from './ScrollView.js';
 import type { ViewDescriptor } from './view.js';
 
 const columns = (width: number) => {
@@ -53,14 +53,7 @@ export function DeadLettersView({ store, theme, width, height }: ViewProps) {
       cell('detail', c.detail),
     ].join(' '),
   };
-  const status: ViewLine[] =
-    dl.state === 'loading'
-      ? [{ text: dl.message || 'reading…', dim: true }]
-      : dl.state === 'error'
-        ? [{ text: dl.message, color: 'red' }]
-        : dl.letters.length === 0
-          ? [{ text: `no dead letters in ${topic}`, dim: true }]
-          : [];
+  const status = statusLines(dl, dl.letters.length, `no dead letters in ${topic}`);
   const lines: ViewLine[] = [
     ...(confirm ? [{ text: confirm.question, color: 'yellow', bold: true }] : []),
     ...status,
@@ -90,9 +83,7 @@ export const deadLettersView: ViewDescriptor<'deadletters'> = {
   opens: Command.OpenDeadLetters,
   component: DeadLettersView,
   // ↑↓ move the cursor over the letters, not a scroll.
-  move: (s, delta) => {
-    const last = Math.max(0, s.deadLetters.letters.length - 1);
-    const cursor = Math.max(0, Math.min(last, s.deadLetters.cursor + delta));
-    return { deadLetters: { ...s.deadLetters, cursor } };
-  },
+  move: (s, delta) => ({
+    deadLetters: { ...s.deadLetters, cursor: movedCursor(s.deadLetters.cursor, delta, s.deadLetters.letters.length) },
+  }),
 };

@@ -101,6 +101,8 @@ export function PrefsEditorView({ store, theme, width, height }: ViewProps) {
     info('tz', 'zone', e.tz);
     info('quiet', 'quiet', e.quiet || 'none');
     info('now', 'now', e.quietNow, e.inQuiet ? 'cyan' : undefined);
+    info('caps', 'caps', e.caps || 'none (prefs set <user> cap.<channel> 3/1h)');
+    info('digests', 'digests', e.digests || 'none (prefs set <user> digest.<type> 10m)');
     if (e.invalid.length > 0)
       info('invalid', 'invalid', `prefs-invalid: ${e.invalid.join(', ')} (ignored by the pipeline)`, 'yellow');
     lines.push(

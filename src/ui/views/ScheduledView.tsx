@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { cell, clock, idCell } from '../format.js';
 import { Command } from '../keys/commands.js';
 import type { ScheduledRow } from '../store.js';
-import { ScrollView, type ViewLine, type ViewProps } from './ScrollView.js';
+import { movedCursor, ScrollView, statusLines, type ViewLine, type ViewProps } from './ScrollView.js';
 import type { ViewDescriptor } from './view.js';
 
 /** How long until `ms`: `in 45s`, `in 12m`, `in 7h05m`, `in 2d3h`; `due now` once passed. */
@@ -36,7 +36,8 @@ function row(r: ScheduledRow, width: number, now: number): string {
     idCell(r.userId, c.user),
     cell(r.type, c.type),
     cell(r.channel, c.channel),
-    cell(r.eventId, c.event),
+    // An open digest: its id and how many events it holds so far.
+    cell(r.members !== undefined ? `digest of ${r.members} · ${r.eventId}` : r.eventId, c.event),
   ].join(' ');
 }
 
@@ -55,17 +56,10 @@ export function ScheduledView({ store, theme, width, height }: ViewProps) {
       cell('user', c.user),
       cell('type', c.type),
       cell('channel', c.channel),
-      cell('event id', c.event),
+      cell('event id (or digest)', c.event),
     ].join(' '),
   };
-  const status: ViewLine[] =
-    sc.state === 'error'
-      ? [{ text: sc.message, color: 'red' }]
-      : sc.state !== 'ready'
-        ? [{ text: sc.message || 'reading…', dim: true }]
-        : sc.rows.length === 0
-          ? [{ text: 'no deferred send waits', dim: true }]
-          : [];
+  const status = statusLines(sc, sc.rows.length, 'no deferred send waits');
   // The pipeline's clock (a test may shift it): the skew read with the rows.
   const at = now + sc.skew;
   const lines: ViewLine[] = [...status, ...sc.rows.map((r, i) => ({ text: row(r, w, at), inverse: i === sc.cursor }))];
@@ -93,9 +87,7 @@ export const scheduledView: ViewDescriptor<'scheduled'> = {
   title: 'pending deferred sends, soonest due first',
   opens: Command.OpenScheduled,
   component: ScheduledView,
-  move: (s, delta) => {
-    const last = Math.max(0, s.scheduled.rows.length - 1);
-    const cursor = Math.max(0, Math.min(last, s.scheduled.cursor + delta));
-    return { scheduled: { ...s.scheduled, cursor } };
-  },
+  move: (s, delta) => ({
+    scheduled: { ...s.scheduled, cursor: movedCursor(s.scheduled.cursor, delta, s.scheduled.rows.length) },
+  }),
 };

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { cell } from '../format.js';
-import type { DashboardStore } from '../store.js';
+import type { DashboardStore, Loadable } from '../store.js';
 import type { Theme } from '../theme.js';
 
 /**
@@ -25,6 +25,20 @@ export interface ViewLine {
 }
 
 /** Where a view starts, given the line asked for: never past the last screenful. */
+/**
+ * The line a list view shows instead of its rows: reading, its error, or `empty` when there are none;
+ * none once there are rows.
+ */
+export function statusLines(list: Loadable, rows: number, empty: string): ViewLine[] {
+  if (list.state === 'error') return [{ text: list.message, color: 'red' }];
+  if (list.state !== 'ready') return [{ text: list.message || 'reading…', dim: true }];
+  return rows === 0 ? [{ text: empty, dim: true }] : [];
+}
+
+/** A list view's cursor moved by `delta`, kept on its rows. */
+export const movedCursor = (cursor: number, delta: number, rows: number): number =>
+  Math.max(0, Math.min(Math.max(0, rows - 1), cursor + delta));
+
 export const clampScroll = (scroll: number, lines: number, rows: number): number =>
   Math.max(0, Math.min(scroll, lines - rows));
 

@@ -55,6 +55,7 @@ function traceLines(d: EventDetail): ViewLine[] {
     if (t.prefsInvalid?.length)
       lines.push({ text: `           prefs-invalid: ${t.prefsInvalid.join(', ')} (ignored)`, color: 'yellow' });
     if (t.status === 'sent' && t.text) lines.push({ text: `           accepted: ${t.text}`, dim: true });
+    if (t.status === 'digested' && t.text) lines.push({ text: `           instead of: ${t.text}`, dim: true });
   }
   if (d.eventId && d.deliveries.length === 0) lines.push({ text: '  no channel settled yet', dim: true });
   if (d.deadLetter) {
