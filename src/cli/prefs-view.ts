@@ -3,6 +3,7 @@
  * channels, the type × channel matrix, the zone, the windows and whether the user is in quiet hours
  * at `now` (docs/contracts.md, "prefs get"). Pure: the raw hash and the catalog in, one object out.
  */
+import { capText, durationText } from '../domain/duration.js';
 import type { Catalog } from '../domain/catalog.js';
 import { localLabel, quietState } from '../domain/quiet-hours.js';
 import { parseRules, typeChoice, typeDefault, type Preferences, type TypeChoice } from '../domain/rules.js';
@@ -30,6 +31,10 @@ export interface PreferencesView {
   quietNow: QuietNow;
   /** Fields that could not be parsed and are ignored (`tz`, `quiet`, `item_purchased.sms`): `prefs-invalid`. */
   invalid: string[];
+  /** `cap.<channel>`, as `prefs set` writes it: `{"sms":"3/1h"}`. */
+  caps: Record<string, string>;
+  /** `digest.<type>` windows: `{"item_purchased":"10m"}`. */
+  digests: Record<string, string>;
 }
 
 export function preferencesView(
@@ -72,5 +77,7 @@ export function preferencesView(
     windows: rules.quiet.map((w) => w.text),
     quietNow,
     invalid: [...rules.invalid],
+    caps: Object.fromEntries(Object.entries(rules.caps).map(([channel, cap]) => [channel, capText(cap)])),
+    digests: Object.fromEntries(Object.entries(rules.digests).map(([type, ms]) => [type, durationText(ms)])),
   };
 }

@@ -34,6 +34,13 @@ describe('prefs get', () => {
     expect(v).toMatchObject({ tz: 'UTC', windows: [], invalid: [], quietNow: { quiet: false, next: null } });
   });
 
+  it('shows caps and digest windows as prefs set writes them; malformed ones among the invalid', () => {
+    const v = view({ 'cap.sms': '3/60m', 'digest.item_purchased': '600s', 'cap.push': 'lots' });
+    expect(v.caps).toEqual({ sms: '3/1h' });
+    expect(v.digests).toEqual({ item_purchased: '10m' });
+    expect(v.invalid).toEqual(['cap.push']);
+  });
+
   it('says a required channel is sent whatever the channel switch', () => {
     const v = view({ email: 'off', sms: 'off', push: 'off', console: 'off' });
     expect(v.types.password_reset!.email).toBe('required');
