@@ -51,7 +51,12 @@ export interface EventDetail {
   lookup: { found: boolean; channelsOn: string[]; latencyMs: number } | null;
   deliveries: DeliveryTrace[];
   deadLetter: { reason: string; detail: string } | null;
+  /** A digest's own detail: the events it holds (the first {@link DIGEST_MEMBERS_KEPT}) and how many in all. */
+  members?: { ids: string[]; total: number };
 }
+
+/** Member ids a digest's detail keeps. */
+export const DIGEST_MEMBERS_KEPT = 50;
 
 /** The key of a dead letter's detail when the message never became an event. */
 export const letterKey = (partition: number, offset: string): string => `p${partition}@${offset}`;
@@ -112,7 +117,30 @@ export class EventDetails {
     o: DeliveryOutcome,
     row: { eventId: string; type: string; address: string; text: string; reason: string | null },
   ): void {
-    const d = this.byKey.get(row.eventId);
+    let d = this.byKey.get(row.eventId);
+    // A digest's send: its own detail (it was never consumed as an event), listing its members.
+    if (!d && o.members) {
+      this.add({
+        key: row.eventId,
+        eventId: row.eventId,
+        type: row.type,
+        userId: bound(o.userId),
+        topic: '',
+        partition: -1,
+        offset: row.eventId,
+        messageKey: null,
+        headers: NO_HEADERS,
+        timestamp: 0,
+        consumedAt: o.at,
+        value: '',
+        valueBytes: 0,
+        lookup: null,
+        deliveries: [],
+        deadLetter: null,
+        members: { ids: o.members.slice(0, DIGEST_MEMBERS_KEPT).map((id) => bound(id)), total: o.members.length },
+      });
+      d = this.byKey.get(row.eventId);
+    }
     if (!d) return;
     const trace: DeliveryTrace = {
       channel: o.channel,

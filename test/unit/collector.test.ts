@@ -276,3 +276,38 @@ describe('per-event detail and the filter', () => {
     expect(c.snapshot(80, 'nothing-like-it').lookups).toEqual([]);
   });
 });
+
+describe("a digest's own detail", () => {
+  it('lists the events it was made of, and its sends per channel', async () => {
+    const { detailLines } = await import('../../src/ui/views/detail-lines.js');
+    const c = new Collector(() => 0);
+    const members = Array.from({ length: 60 }, (_, i) => `evt-${i}`);
+    c.listener({
+      kind: 'delivery',
+      eventId: 'digest:item_purchased:u1:1000',
+      type: 'item_purchased',
+      userId: 'u1',
+      channel: 'email',
+      status: 'sent',
+      reason: null,
+      latencyMs: 3,
+      attempts: 1,
+      address: 'u1@example.com',
+      text: '60 purchases',
+      members,
+      digestId: 'digest:item_purchased:u1:1000',
+      at: 0,
+    });
+    const d = c.detail('digest:item_purchased:u1:1000');
+    expect(d?.members).toEqual({ ids: members.slice(0, 50), total: 60 });
+    const text = detailLines({ data: d, from: { eventId: d!.eventId } } as never)
+      .map((l) => l.text)
+      .join('\n');
+    expect(text).toContain('digest    digest:item_purchased:u1:1000');
+    expect(text).toMatch(/email\s+sent/);
+    expect(text).toContain('a digest of 60 events:');
+    expect(text).toContain('    evt-49');
+    expect(text).not.toContain('    evt-50');
+    expect(text).toContain('and 10 more');
+  });
+});

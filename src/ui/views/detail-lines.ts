@@ -58,6 +58,12 @@ function traceLines(d: EventDetail): ViewLine[] {
     if (t.status === 'digested' && t.text) lines.push({ text: `           instead of: ${t.text}`, dim: true });
   }
   if (d.eventId && d.deliveries.length === 0) lines.push({ text: '  no channel settled yet', dim: true });
+  if (d.members) {
+    const more = d.members.total - d.members.ids.length;
+    lines.push({ text: `  a digest of ${d.members.total} event${d.members.total === 1 ? '' : 's'}:`, bold: true });
+    for (const id of d.members.ids) lines.push({ text: `    ${id}`, dim: true });
+    if (more > 0) lines.push({ text: `    and ${more} more`, dim: true });
+  }
   if (d.deadLetter) {
     lines.push({
       text: `  dead-lettered: ${d.deadLetter.reason}${d.deadLetter.detail ? ` · ${d.deadLetter.detail}` : ''}`,
@@ -83,6 +89,16 @@ export function detailLines(request: DetailRequest): ViewLine[] {
     ];
   }
   const lines: ViewLine[] = [];
+  if (d.members) {
+    // A digest: no message of its own; its members are the events it was made of.
+    lines.push(
+      { text: `digest    ${d.eventId}` },
+      { text: `type      ${d.type}` },
+      { text: `user      ${d.userId}` },
+      ...traceLines(d),
+    );
+    return lines;
+  }
   if (d.eventId) {
     lines.push({ text: `event id  ${d.eventId}` }, { text: `type      ${d.type}` }, { text: `user      ${d.userId}` });
   } else {
