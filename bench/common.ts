@@ -85,10 +85,10 @@ const ITEMS = ['mechanical keyboard', 'noise-cancelling headphones', 'espresso g
 
 /**
  * `count` events as `key\tvalue` lines for kcat (`-K'\t' -l`), in a new file in `dir`: item_purchased for
- * `users` (every channel on), or without users the sample mix (a signup, a purchase, a password reset in
- * turn, for the 24 sample users).
+ * `users` (every channel on; `mixed`: the three types in turn), or without users the sample mix (a
+ * signup, a purchase, a password reset in turn, for the 24 sample users).
  */
-export function eventsFile(dir: string, count: number, users?: readonly string[]): string {
+export function eventsFile(dir: string, count: number, users?: readonly string[], mixed = false): string {
   const types = ['user_signup', 'item_purchased', 'password_reset'];
   const lines = new Array<string>(count);
   const occurredAt = new Date().toISOString();
@@ -97,12 +97,13 @@ export function eventsFile(dir: string, count: number, users?: readonly string[]
     const userId = all ? users[i % users.length]! : `user-${String((i % 24) + 1).padStart(2, '0')}`;
     const e = {
       id: randomUUID(),
-      type: all ? 'item_purchased' : types[i % 3],
+      type: all && !mixed ? 'item_purchased' : types[i % 3],
       userId,
       occurredAt,
-      payload: all
-        ? { orderId: `ord-${(i * 7919).toString(36)}`, item: ITEMS[i % ITEMS.length], amount: 99.5, currency: 'USD' }
-        : { plan: 'pro', item: 'e-reader', amount: 99.5, code: '123456' },
+      payload:
+        all && !mixed
+          ? { orderId: `ord-${(i * 7919).toString(36)}`, item: ITEMS[i % ITEMS.length], amount: 99.5, currency: 'USD' }
+          : { plan: 'pro', item: 'e-reader', amount: 99.5, code: '123456' },
     };
     lines[i] = `${userId}\t${JSON.stringify(e)}`;
   }
