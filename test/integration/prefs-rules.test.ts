@@ -79,7 +79,7 @@ describe('prefs set <user> <field> <value>', () => {
       [
         'fax',
         'on',
-        /unknown field "fax": a channel \(email, sms, push, console\), <type>\.<channel> \(types: user_signup, item_purchased, password_reset\), tz or quiet/,
+        /unknown field "fax": a channel \(email, sms, push, console\), <type>\.<channel> \(types: user_signup, item_purchased, password_reset\), tz, quiet, cap\.<channel> or digest\.<type>/,
       ],
       ['sms', 'maybe', /sms: "maybe" is not on or off/],
       ['item_purchased.fax', 'off', /unknown channel "fax" \(one of email, sms, push, console\)/],
@@ -93,7 +93,10 @@ describe('prefs set <user> <field> <value>', () => {
       ['tz', 'Mars/Base', /tz: "Mars\/Base" is not an IANA time zone/],
       ['quiet', '25:99-x', /quiet: .*"25:99" is not a time of day.*the form is `HH:MM-HH:MM`/],
       ['quiet', 'weekdays 22:00-07:00', /"weekdays" is not a day/],
-      ['cap.sms', '3', /cap\.<…> fields are kept for caps and digests/],
+      ['cap.sms', '3', /cap\.sms: "3" is not `<n>\/<duration>`/],
+      ['cap.fax', '3/1h', /unknown channel "fax"/],
+      ['digest.item_purchased', 'daily', /digest\.item_purchased: "daily" is not a duration/],
+      ['digest.password_reset', '10m', /password_reset is never digested \(digestible: item_purchased\)/],
     ] as const) {
       const result = await prefs('set', user, field, value);
       expect(result.code, `${field} ${value}`).toBe(2);
@@ -152,6 +155,8 @@ describe('prefs get <user>', () => {
         window: 'mon-fri 22:00-07:00',
       },
       invalid: [],
+      caps: {},
+      digests: {},
     });
   });
 
