@@ -16,7 +16,8 @@ import { Redis as RedisClient, Cluster } from 'ioredis';
 import { brokers, CliProcess, consumeArgs, createTopic, event, produceEvents, unique } from '../support/pipeline.js';
 import { quietEnd, scheduleEntries, windowEndingAt } from '../support/rules.js';
 import { capKey, outboxKey } from '../../src/adapters/redis/keys.js';
-import { keySlot, RedisCapCounter } from '../../src/adapters/redis/caps.js';
+import { RedisCapCounter } from '../../src/adapters/redis/caps.js';
+import { keySlot } from '../../src/adapters/redis/client.js';
 
 const run = promisify(execFile);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'etui-cluster-'));

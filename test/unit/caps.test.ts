@@ -25,7 +25,8 @@ import type {
 import type { DeliveryOutcome, Outcome } from '../../src/telemetry/outcomes.js';
 import { countInto, emptyTotals, Telemetry } from '../../src/telemetry/telemetry.js';
 import { throttledDetail } from '../../src/pipeline/caps-step.js';
-import { RedisCapCounter, keySlot } from '../../src/adapters/redis/caps.js';
+import { RedisCapCounter } from '../../src/adapters/redis/caps.js';
+import { keySlot } from '../../src/adapters/redis/client.js';
 import { capKey } from '../../src/adapters/redis/keys.js';
 import { embeddedBackends } from '../../src/app/runtime.js';
 import type { Redis } from 'ioredis';

@@ -7,7 +7,8 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { RedisDigestStore, digestId, keySlot, parseDigestId } from '../../src/adapters/redis/digests.js';
+import { keySlot } from '../../src/adapters/redis/client.js';
+import { RedisDigestStore, digestId, parseDigestId } from '../../src/adapters/redis/digests.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { parsePreferences, parseRules } from '../../src/domain/rules.js';
 import { BatchProcessor, type ClaimedSend } from '../../src/pipeline/processor.js';

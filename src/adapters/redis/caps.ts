@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import type { RedisClient } from './client.js';
-import { isCluster } from './client.js';
+import { isCluster, keySlot } from './client.js';
 import type { CapCheck, CapCounter, CapVerdict } from '../../pipeline/ports.js';
 import { capKey } from './keys.js';
 
@@ -66,30 +66,6 @@ end
 return table.concat(out, ',')`;
 
 const CHECK_SHA = createHash('sha1').update(CHECK).digest('hex');
-
-/** CRC16 (XMODEM), as Redis Cluster hashes keys. */
-const CRC16 = (() => {
-  const table = new Uint16Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i << 8;
-    for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
-    table[i] = c;
-  }
-  return table;
-})();
-
-/** The Redis Cluster slot of `key`: its hash tag's (`{…}`, when not empty), else the whole key's. */
-export function keySlot(key: string): number {
-  let hashed = key;
-  const open = key.indexOf('{');
-  if (open >= 0) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) hashed = key.slice(open + 1, close);
-  }
-  let crc = 0;
-  for (const byte of Buffer.from(hashed, 'utf8')) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ byte) & 0xff]!;
-  return crc % 16384;
-}
 
 type Evaluate = (script: string, keys: number, ...args: (string | number)[]) => Promise<unknown>;
 

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './client.js';
-import { isCluster } from './client.js';
+import { isCluster, keySlot } from './client.js';
 import {
   DEDUPE_WINDOW_SECONDS,
   type DigestJoin,
@@ -94,22 +94,6 @@ for j = 0, n - 1 do
   redis.call('PEXPIRE', zs, keep)
 end
 return table.concat(out, '\\n')`;
-
-/** The Redis Cluster slot of a key: CRC16 (XMODEM) of its hash tag (or of the whole key without one). */
-export function keySlot(key: string): number {
-  let hashed = key;
-  const open = key.indexOf('{');
-  if (open >= 0) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) hashed = key.slice(open + 1, close);
-  }
-  let crc = 0;
-  for (const byte of Buffer.from(hashed, 'utf8')) {
-    crc ^= byte << 8;
-    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc % 16384;
-}
 
 export interface RedisDigestStoreOptions {
   /** The dedupe window (s): a member is indexed at least this long after its digest's window. */
