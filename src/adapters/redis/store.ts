@@ -116,7 +116,8 @@ export function idGlob(text: string): string {
   return `*${glob}*`;
 }
 
-const isWrongType = (error: unknown): boolean => error instanceof Error && error.message.includes('WRONGTYPE');
+/** Whether Redis refused a command because the key holds another type. */
+export const isWrongType = (error: unknown): boolean => error instanceof Error && error.message.includes('WRONGTYPE');
 
 function usersSetError(error: unknown): unknown {
   if (!isWrongType(error)) return error;

@@ -7,11 +7,18 @@
  */
 import type { Pipeline } from '../../app/runtime.js';
 import { prefsKey } from '../../adapters/redis/keys.js';
+import { isWrongType } from '../../adapters/redis/store.js';
 import type { Catalog } from '../../domain/catalog.js';
 import { parsePreferenceField, parsePreferenceValue } from '../../domain/preference-fields.js';
-import { capText, durationText } from '../../domain/duration.js';
 import { localLabel, quietHoursText, quietState } from '../../domain/quiet-hours.js';
-import { parsePreferences, parseRules, typeChoice, typeDefault, type TypeChoice } from '../../domain/rules.js';
+import {
+  capsAndDigestsText,
+  parsePreferences,
+  parseRules,
+  typeChoice,
+  typeDefault,
+  type TypeChoice,
+} from '../../domain/rules.js';
 import { clockNow } from '../../pipeline/clock.js';
 import { bound, KEPT_LENGTH } from '../../text/bound.js';
 import { sanitize } from '../../text/sanitize.js';
@@ -62,12 +69,13 @@ export function editorModel(
     }
   }
   // Caps and digest windows, as `prefs set` writes them: `sms 3/1h`, `item_purchased 10m`.
-  const caps = Object.entries(rules.caps)
-    .map(([channel, cap]) => `${bound(channel, 32)} ${capText(cap)}`)
-    .join(', ');
-  const digests = Object.entries(rules.digests)
-    .map(([type, ms]) => `${bound(type, 32)} ${durationText(ms)}`)
-    .join(', ');
+  const written = capsAndDigestsText(rules);
+  const listed = (fields: Record<string, string>): string =>
+    Object.entries(fields)
+      .map(([name, value]) => `${bound(name, 32)} ${value}`)
+      .join(', ');
+  const caps = listed(written.caps);
+  const digests = listed(written.digests);
   return {
     channels,
     grid,
@@ -85,8 +93,6 @@ export function editorModel(
 export function nextChoice(choice: Exclude<TypeChoice, 'required'>): 'on' | 'off' | 'default' {
   return choice === 'default' ? 'off' : choice === 'off' ? 'on' : 'default';
 }
-
-const isWrongType = (error: unknown): boolean => error instanceof Error && error.message.includes('WRONGTYPE');
 
 export class PrefsEditorActions {
   private chain: Promise<void> = Promise.resolve();
@@ -220,7 +226,7 @@ export class PrefsEditorActions {
       await pipeline.store.writePreference(e.userId, write);
     } catch (error) {
       const message = isWrongType(error)
-        ? `prefs:${who} holds a value of another type, not a hash (WRONGTYPE)`
+        ? `${prefsKey(who)} holds a value of another type, not a hash (WRONGTYPE)`
         : (error as Error).message;
       return this.notify(`${name} not changed for ${who}: ${sanitize(message)}`, 'error');
     } finally {
