@@ -8,7 +8,7 @@
 import { addressOf, fit, type ChannelDefinition } from './channels/channel.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventTypeDefinition, MessageContent, UserProfile } from './event-type.js';
-import { parseCap, parseDuration, type Cap } from './duration.js';
+import { capText, durationText, parseCap, parseDuration, type Cap } from './duration.js';
 import { isValidZone, parseQuietHours, QuietHoursCache, type QuietState, type QuietWindow } from './quiet-hours.js';
 
 /** Each channel's switch, as the `prefs:<id>` hash holds it (a missing field is off). */
@@ -81,6 +81,8 @@ export type DeliveryPlan =
       dueAt: number;
       /** `07:00 Europe/Paris`. */
       dueLabel: string;
+      /** The user's zone the due time is shown in. */
+      zone: string;
       /** The window the event fell in, as written. */
       window: string;
     };
@@ -169,6 +171,17 @@ export function parseRules(raw: Record<string, string>): UserRules {
     quietKey: quiet.length > 0 ? `${tz}\u0000${quietText}` : '',
     caps: caps ?? {},
     digests: digests ?? {},
+  };
+}
+
+/** The caps and digest windows as `prefs set` writes them: `{sms: '3/1h'}`, `{item_purchased: '10m'}`. */
+export function capsAndDigestsText(rules: UserRules): {
+  caps: Record<string, string>;
+  digests: Record<string, string>;
+} {
+  return {
+    caps: Object.fromEntries(Object.entries(rules.caps).map(([channel, cap]) => [channel, capText(cap)])),
+    digests: Object.fromEntries(Object.entries(rules.digests).map(([type, ms]) => [type, durationText(ms)])),
   };
 }
 
@@ -273,6 +286,7 @@ export function planDeliveries(
             rule: 'quiet-hours',
             dueAt: state.until,
             dueLabel: state.untilLabel,
+            zone: rules.tz,
             window: state.window,
           });
           continue;

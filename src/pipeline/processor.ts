@@ -489,7 +489,7 @@ export class BatchProcessor {
       userId: entry.event.userId,
       type: entry.event.type,
       dueAt: p.dueAt,
-      zone: p.dueLabel.slice(p.dueLabel.lastIndexOf(' ') + 1),
+      zone: p.zone,
       reason: 'quiet-hours',
       deferredAt,
       event: entry.storedEvent ?? JSON.stringify(entry.event),
