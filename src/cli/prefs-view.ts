@@ -3,10 +3,16 @@
  * channels, the type × channel matrix, the zone, the windows and whether the user is in quiet hours
  * at `now` (docs/contracts.md, "prefs get"). Pure: the raw hash and the catalog in, one object out.
  */
-import { capText, durationText } from '../domain/duration.js';
 import type { Catalog } from '../domain/catalog.js';
 import { localLabel, quietState } from '../domain/quiet-hours.js';
-import { parseRules, typeChoice, typeDefault, type Preferences, type TypeChoice } from '../domain/rules.js';
+import {
+  capsAndDigestsText,
+  parseRules,
+  typeChoice,
+  typeDefault,
+  type Preferences,
+  type TypeChoice,
+} from '../domain/rules.js';
 
 export type QuietNow =
   | { quiet: true; until: string; untilLocal: string; window: string }
@@ -77,7 +83,6 @@ export function preferencesView(
     windows: rules.quiet.map((w) => w.text),
     quietNow,
     invalid: [...rules.invalid],
-    caps: Object.fromEntries(Object.entries(rules.caps).map(([channel, cap]) => [channel, capText(cap)])),
-    digests: Object.fromEntries(Object.entries(rules.digests).map(([type, ms]) => [type, durationText(ms)])),
+    ...capsAndDigestsText(rules),
   };
 }
