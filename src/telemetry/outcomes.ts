@@ -84,8 +84,8 @@ export interface DeliveryOutcome {
 
 export interface DeadLetterOutcome {
   kind: 'deadletter';
-  /** The event's bytes (decode reasons), or `store-error`: Redis refused its keys for good. */
-  reason: DeadLetterReason | 'store-error';
+  /** The event's bytes (decode reasons), `store-error` (Redis refused its keys for good), or `rejected` (a transport refused a send). */
+  reason: DeadLetterReason | 'store-error' | 'rejected';
   detail: string;
   topic: string;
   partition: number;
