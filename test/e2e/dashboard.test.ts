@@ -42,7 +42,7 @@ describe('the dashboard in a terminal', () => {
     // The footer's one line, from the keymap; at 120 columns the last hints give way to `…` (? lists every
     // key), never help and quit.
     expect(ready).toContain(
-      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  …  ? help  q quit',
+      's/b/r inject  ↑↓ move  e/m/p/c/w toggle  Tab focus  Enter detail  / filter  d dead letters  …  ? help  q quit',
     );
     expect(session.alternateScreen()).toBe(true);
 
@@ -55,7 +55,7 @@ describe('the dashboard in a terminal', () => {
       (s) => /user_signup\s+user-02/.test(s) && line(s, /sms\s+\+1555\S*\s+sent/) !== undefined,
     );
     expect(line(first, /email\s+alan\.turing@\S*\s+sent/)).toBeDefined();
-    expect(line(first, /user-02\s+EMP·\s+found/)).toBeDefined();
+    expect(line(first, /user-02\s+EMP·W\s+found/)).toBeDefined();
 
     session.keys('m');
     await session.waitForScreen('SMS off in the Users panel', (s) =>

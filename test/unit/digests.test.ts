@@ -24,7 +24,12 @@ import type {
 import type { DeliveryOutcome, Outcome } from '../../src/telemetry/outcomes.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 
-const catalog = await loadCatalog();
+// The four channels these cases were written for: a channel added later (webhook) changes none of them.
+const loaded = await loadCatalog();
+const catalog = {
+  ...loaded,
+  channels: loaded.channels.filter((c) => ['email', 'sms', 'push', 'console'].includes(c.name)),
+};
 const T = Date.parse('2026-06-10T10:00:00Z'); // 12:00 in Paris
 const MINUTE = 60_000;
 
