@@ -41,6 +41,20 @@ export const ENV_VARS = {
   redisCa: 'REDIS_CA_FILE',
   /** How long deliveries are remembered against redelivery (`--dedupe-window`). */
   dedupeWindow: 'DEDUPE_WINDOW',
+  /** Email over SMTP: `smtp://[user@]host:port` or `smtps://` (`--smtp`); without it email goes to the mock. */
+  smtpUrl: 'SMTP_URL',
+  /** The SMTP password, kept out of argv (`--smtp-password-file`). */
+  smtpPassword: 'SMTP_PASSWORD',
+  /** A PEM file of the CA to trust for SMTP TLS (`--smtp-ca`). */
+  smtpCa: 'SMTP_CA_FILE',
+  /** The emails' From (`--smtp-from`). */
+  smtpFrom: 'SMTP_FROM',
+  /** The webhook channel's endpoint (`--webhook-url`); without it webhooks go to the mock. */
+  webhookUrl: 'WEBHOOK_URL',
+  /** The webhooks' signing secret, `whsec_<base64>` (`--webhook-secret-file`). */
+  webhookSecret: 'WEBHOOK_SECRET',
+  /** Push over MQTT: `mqtt://host:port` or `mqtts://` (`--push-mqtt`); without it push goes to the mock. */
+  pushMqttUrl: 'PUSH_MQTT_URL',
   /** Messages each mock provider's outbox keeps. */
   outboxMaxLen: 'EVENTSTREAM_OUTBOX_MAXLEN',
   /** Test hook of the fault suite: the step at which the consumer kills itself (src/pipeline/crash-point.ts). */

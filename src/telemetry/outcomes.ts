@@ -133,6 +133,20 @@ export interface ScheduleOutcome {
   at: number;
 }
 
+/**
+ * Where a channel's sends go and whether it answers: `mock` (the mock provider in Redis), or a real
+ * transport named by its URL without secrets (`smtp://mail:25`). Published at start and on each change.
+ */
+export interface TransportOutcome {
+  kind: 'transport';
+  channel: string;
+  via: string;
+  /** Absent for the mock; null until known (a webhook before its first request). */
+  answers?: boolean | null;
+  detail?: string;
+  at: number;
+}
+
 export type Outcome =
   | ProducedOutcome
   | ConsumedOutcome
@@ -143,4 +157,5 @@ export type Outcome =
   | ConnectionOutcome
   | AssignmentOutcome
   | BacklogOutcome
-  | ScheduleOutcome;
+  | ScheduleOutcome
+  | TransportOutcome;
