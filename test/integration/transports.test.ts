@@ -360,3 +360,100 @@ describe('the stats line', () => {
     for (const hidden of ['pa55-w0rd', 'hush-hush', secret]) expect(everything).not.toContain(hidden);
   });
 });
+
+describe('a SIGKILL after the server accepted, before the record: at least once, with a stable key', () => {
+  /**
+   * 30 events; a consumer killed (EVENTSTREAM_CRASH_AT=transport-before-record) right after a server
+   * accepted a batch and before its records were written; a second consumer drains the topic. Returns
+   * the ids the server received, in order.
+   */
+  async function crashThenDrain(
+    channel: string,
+    flags: string[],
+    received: () => string[],
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<{ expected: string[]; ids: string[] }> {
+    const [person] = await users([
+      {
+        id: `${prefix}-kill-${channel}`,
+        name: 'Kill',
+        email: `kill@${prefix}.example.com`,
+        pushToken: 'tok-k',
+        on: [channel],
+      },
+    ]);
+    const topic = unique(`tx-kill-${channel}`);
+    await createTopic(topic, 1);
+    const events = Array.from({ length: 30 }, () => event('user_signup', person!.id, { plan: 'pro' }));
+    await produceEvents(topic, events);
+    const group = unique('tx-kill-group');
+    const killed = CliProcess.consume(topic, group, flags, { ...env, EVENTSTREAM_CRASH_AT: 'transport-before-record' });
+    running.push(killed);
+    expect((await killed.exited).signal).toBe('SIGKILL');
+    const before = received().length;
+    expect(before).toBeGreaterThan(0);
+    // Another group reads the topic again, as the killed one's would once its session expired (without
+    // waiting for that): the ledger and the records say nothing was sent, so every send goes again.
+    const again = CliProcess.consume(topic, unique('tx-kill-again'), ['--drain', ...flags], env);
+    running.push(again);
+    expect((await again.exited).code, again.stderr.slice(-2000)).toBe(0);
+    const ids = received();
+    const duplicates = ids.length - new Set(ids).size;
+    process.stdout.write(
+      `[transports] ${channel}: ${new Set(ids).size} of 30 received, ${duplicates} twice (same key), ${before} before the kill\n`,
+    );
+    return { expected: events.map((e) => idempotencyKey(e.id, channel)), ids };
+  }
+
+  const expectAtLeastOnce = ({ expected, ids }: { expected: string[]; ids: string[] }): void => {
+    // Nothing lost; each resend carries the key of the send it repeats, and each key came at most twice.
+    expect([...new Set(ids)].sort()).toEqual([...expected].sort());
+    const times = new Map<string, number>();
+    for (const id of ids) times.set(id, (times.get(id) ?? 0) + 1);
+    expect(Math.max(...times.values())).toBeLessThanOrEqual(2);
+    expect(ids.length).toBeGreaterThan(new Set(ids).size); // the kill came after an acceptance
+  };
+
+  it('webhook', async () => {
+    const ids: string[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        ids.push(String(req.headers['webhook-id']));
+        res.writeHead(204).end();
+      });
+    });
+    httpServers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/in`;
+    const secret = `whsec_${Buffer.from(`${prefix}-kill-0123456789`).toString('base64')}`;
+    expectAtLeastOnce(await crashThenDrain('webhook', ['--webhook-url', url], () => ids, { WEBHOOK_SECRET: secret }));
+  });
+
+  it('email', async () => {
+    const smtp = await startSmtpServer();
+    servers.push(smtp);
+    const keyOf = (messageId: string) => messageId.replace(/^<|@eventstream-tui>$/g, '');
+    expectAtLeastOnce(
+      await crashThenDrain('email', ['--smtp', smtp.url], () => smtp.messages().map((m) => keyOf(m.messageId))),
+    );
+  });
+
+  it('push', async () => {
+    const broker = await startMosquitto();
+    servers.push(broker);
+    const ids: string[] = [];
+    const subscriber = await mqtt.connectAsync(broker.url, { clientId: unique('sub') });
+    try {
+      subscriber.on('message', (_t, payload) =>
+        ids.push(String((JSON.parse(payload.toString()) as { id: string }).id)),
+      );
+      await subscriber.subscribeAsync('eventstream/push/#', { qos: 1 });
+      const result = await crashThenDrain('push', ['--push-mqtt', broker.url], () => ids);
+      await waitFor('every push at the subscriber', () => new Set(ids).size >= 30, 10_000);
+      expectAtLeastOnce({ ...result, ids });
+    } finally {
+      await subscriber.endAsync();
+    }
+  });
+});

@@ -6,6 +6,7 @@
  * `already-accepted` and not sent again; a crash between the server's acceptance and the record
  * resends with the same idempotency key (at least once, with a stable key: docs/guarantees.md).
  */
+import { crashPoint } from '../../pipeline/crash-point.js';
 import { isPermanent, PermanentError } from '../../pipeline/errors.js';
 import {
   DEDUPE_WINDOW_SECONDS,
@@ -226,6 +227,7 @@ export class RoutingProvider implements NotificationProvider {
             : new ProviderError(`${r.channel} via ${transport.label}: ${(error as Error).message}`);
       }
     });
+    if (accepted.length > 0) crashPoint('transport-before-record');
     await this.record(requests, accepted);
     // A repeat in the batch whose first went out: already accepted; whose first failed: failed alike.
     for (const [slot, first] of repeats) {
