@@ -9,3 +9,10 @@ export { createKafka, type KafkaClientOptions } from './adapters/kafka/client.js
 export { createLogger, type LogDestination, type Logger } from './log/logger.js';
 export { stackPaths, type StackPaths } from './stack/paths.js';
 export { stackDown, stackUp, type DownOutcome, type UpOutcome } from './stack/stack.js';
+// The real transports and the provider that routes each channel through its own (bench/transports.ts).
+export { createRedis } from './adapters/redis/client.js';
+export { RoutingProvider } from './adapters/transport/routing-provider.js';
+export type { Transport } from './adapters/transport/transport.js';
+export { SmtpTransport } from './adapters/smtp/smtp-transport.js';
+export { WebhookTransport } from './adapters/webhook/webhook-transport.js';
+export { MqttTransport } from './adapters/mqtt/mqtt-transport.js';
