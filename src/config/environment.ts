@@ -93,7 +93,12 @@ export function colorWanted(env: Environment = processEnvironment()): boolean {
   return read(env, ENV_VARS.noColor) === undefined;
 }
 
-const CRASH_POINTS: readonly CrashPointName[] = ['before-commit', 'before-mark', 'due-before-done', 'transport-before-record'];
+const CRASH_POINTS: readonly CrashPointName[] = [
+  'before-commit',
+  'before-mark',
+  'due-before-done',
+  'transport-before-record',
+];
 
 /** EVENTSTREAM_CRASH_AT when it names a crash point (resolveConfig refuses any other value). */
 export function crashAt(env: Environment = processEnvironment()): CrashPointName | undefined {
