@@ -39,6 +39,12 @@ export function pushTopic(userId: string): string {
   return `eventstream/push/${userId.replace(/[%+#/\u0000]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}`;
 }
 
+/** A publish waiting for its PUBACK. */
+interface Waiting {
+  since: number;
+  reject: (error: Error) => void;
+}
+
 export class MqttTransport implements Transport {
   readonly kind = 'mqtt';
   readonly label: string;
@@ -46,6 +52,8 @@ export class MqttTransport implements Transport {
   private readonly client: MqttClient;
   private readonly timeoutMs: number;
   private lastError = '';
+  private readonly waiting = new Set<Waiting>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(settings: MqttSettings) {
     this.label = shownUrl(settings.url);
@@ -86,26 +94,44 @@ export class MqttTransport implements Transport {
   }
 
   async deliver(m: TransportMessage): Promise<void> {
-    await this.connected();
+    if (!this.client.connected) await this.connected();
     const payload: PushPayload = { id: m.key, eventId: m.eventId, userId: m.userId, text: m.text };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new TransportDownError(this.label, `${this.label}: no PUBACK within ${this.timeoutMs} ms`, 'ETIMEDOUT'),
-          ),
-        this.timeoutMs,
-      );
+    return new Promise<void>((resolve, reject) => {
+      const waiting: Waiting = { since: Date.now(), reject };
+      this.waiting.add(waiting);
+      this.sweep();
+      this.client.publish(pushTopic(m.userId), JSON.stringify(payload), { qos: 1 }, (error) => {
+        if (!this.waiting.delete(waiting)) return; // timed out already
+        if (error) reject(new ProviderError(`${this.label}: ${sanitizeReply(error.message)}`));
+        else resolve();
+      });
     });
-    try {
-      await Promise.race([this.client.publishAsync(pushTopic(m.userId), JSON.stringify(payload), { qos: 1 }), timeout]);
-    } catch (error) {
-      if (error instanceof ProviderError) throw error;
-      throw new ProviderError(`${this.label}: ${sanitizeReply((error as Error).message)}`);
-    } finally {
-      clearTimeout(timer);
-    }
+  }
+
+  /**
+   * Publishes without their PUBACK after the time-out fail as the broker being down: one timer for all
+   * of them (a timer per publish cost more than the publish), running while any waits.
+   */
+  private sweep(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(
+      () => {
+        const expired = Date.now() - this.timeoutMs;
+        for (const w of this.waiting) {
+          if (w.since > expired) continue;
+          this.waiting.delete(w);
+          w.reject(
+            new TransportDownError(this.label, `${this.label}: no PUBACK within ${this.timeoutMs} ms`, 'ETIMEDOUT'),
+          );
+        }
+        if (this.waiting.size === 0) {
+          clearInterval(this.sweeper);
+          this.sweeper = undefined;
+        }
+      },
+      Math.max(50, this.timeoutMs / 5),
+    );
+    this.sweeper.unref();
   }
 
   async probe(): Promise<TransportHealth> {
@@ -115,6 +141,7 @@ export class MqttTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
     await this.client.endAsync(true).catch(() => undefined);
   }
 }
