@@ -53,6 +53,25 @@ describe('status bar', () => {
     expect(frame()).toMatch(/Kafka localhost:9092 error/);
     expect(frame()).toMatch(/⚠ Kafka: localhost:9092 not answering; start it with `eventstream-tui stack up`/);
   });
+
+  it("names each channel's transport once one is real, whether it answers, and still fits 80×24", () => {
+    const transports: Outcome[] = [
+      { kind: 'transport', channel: 'email', via: 'smtp://mail.example.com:587', answers: true, at: T0 },
+      { kind: 'transport', channel: 'sms', via: 'mock', at: T0 },
+      { kind: 'transport', channel: 'push', via: 'mqtt://broker:1883', answers: false, at: T0 },
+      { kind: 'transport', channel: 'console', via: 'mock', at: T0 },
+      { kind: 'transport', channel: 'webhook', via: 'mock', at: T0 },
+    ];
+    const wide = draw(transports).frame();
+    expect(wide).toContain(
+      'transports  email smtp://mail.example.com:587 answers · push mqtt://broker:1883 unreachable · sms console webhook mock',
+    );
+    const narrow = draw(transports, 80, 24).frame();
+    expect(narrow.split('\n')).toHaveLength(24);
+    expect(lineWith(narrow, 'transports  email smtp://mail.example.com:587 answers')).toBeDefined();
+    // Every channel on the mock: no such line.
+    expect(draw([]).frame()).not.toContain('transports  ');
+  });
 });
 
 describe('event stream', () => {

@@ -214,3 +214,33 @@ describe('the transport settings', () => {
     expect(() => resolveConfig({}, env({ PUSH_MQTT_URL: 'tcp://broker' }))).toThrow(/PUSH_MQTT_URL/);
   });
 });
+
+describe('the status bar and the collector', () => {
+  it('the status bar names each real transport and whether it answers, the mock channels together', async () => {
+    const { transportsLine } = await import('../../src/ui/panels/StatusBar.js');
+    const { Collector } = await import('../../src/telemetry/collector.js');
+    const collector = new Collector(() => 1_000);
+    const at = 1_000;
+    collector.listener({
+      kind: 'transport',
+      channel: 'email',
+      via: 'smtp://mail:25',
+      answers: null,
+      detail: 'checking',
+      at,
+    });
+    collector.listener({ kind: 'transport', channel: 'sms', via: 'mock', at });
+    collector.listener({ kind: 'transport', channel: 'push', via: 'mqtt://broker:1883', answers: null, at });
+    collector.listener({ kind: 'transport', channel: 'console', via: 'mock', at });
+    expect(transportsLine(collector.snapshot().transports)).toBe(
+      'email smtp://mail:25 checking… · push mqtt://broker:1883 checking… · sms console mock',
+    );
+    collector.listener({ kind: 'transport', channel: 'email', via: 'smtp://mail:25', answers: true, at });
+    collector.listener({ kind: 'transport', channel: 'push', via: 'mqtt://broker:1883', answers: false, at });
+    expect(transportsLine(collector.snapshot().transports)).toBe(
+      'email smtp://mail:25 answers · push mqtt://broker:1883 unreachable · sms console mock',
+    );
+    // Every channel on the mock: no line at all (the status bar keeps its two lines).
+    expect(transportsLine([{ channel: 'sms', via: 'mock', since: at }])).toBeNull();
+  });
+});
