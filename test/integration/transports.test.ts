@@ -457,3 +457,21 @@ describe('a SIGKILL after the server accepted, before the record: at least once,
     }
   });
 });
+
+describe('the transport flags', () => {
+  it('a bad value is a usage error (exit 2) naming the flag, never showing a password', async () => {
+    const withPassword = await runCli(['consume', '--smtp', 'smtp://bob:hunter2@mail.example.com:25']);
+    expect(withPassword.code).toBe(2);
+    expect(withPassword.stderr).toContain('--smtp "smtp://bob:***@mail.example.com:25" carries a password');
+    expect(withPassword.stderr).not.toContain('hunter2');
+    const noSecret = await runCli(['consume', '--webhook-url', 'https://relay.example.com/in'], {
+      ...process.env,
+      WEBHOOK_SECRET: '',
+    });
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toContain('--webhook-url needs a signing secret: WEBHOOK_SECRET or --webhook-secret-file');
+    const scheme = await runCli(['consume', '--push-mqtt', 'tcp://broker:1883']);
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toContain('--push-mqtt "tcp://broker:1883" must start with mqtt://');
+  });
+});
