@@ -4,7 +4,7 @@
  * works on three partitions, their idempotency records read and written in a redis-server of the
  * bench's own), each server in a process of its own:
  *  - SMTP: aiosmtpd (test/support/smtp-server.py, recording every message), nodemailer's pool;
- *  - webhook: a Node http server answering 204, keep-alive connections;
+ *  - webhook: a Node http server answering 204, keep-alive connections (an undici Pool);
  *  - MQTT: a mosquitto, QoS 1 publishes (accepted on PUBACK).
  * `npm run bench -- --only transports` runs it alone (BENCH_TRANSPORT_SCALE multiplies the sends, default 1).
  * Targets on 2 cores, the server local: SMTP ≥ 1,000 messages/s, webhook ≥ 5,000/s, MQTT ≥ 20,000/s.
@@ -187,7 +187,9 @@ export async function transportsBench(): Promise<Row[]> {
         server.child.pid!,
         20_000 * SCALE,
       );
-      rows.push(row('webhook, signed, keep-alive (64 in flight)', f, 5_000, 'the http server'));
+      rows.push(
+        row('webhook, signed, keep-alive (undici Pool, 16 connections, 64 in flight)', f, 5_000, 'the http server'),
+      );
     } finally {
       await stopChild(server.child);
     }
