@@ -51,48 +51,148 @@ export function parseDigestId(id: string): { type: string; userId: string; start
 // members set, its type, the due time of a digest it would open, its event id, its member line. Returns
 // per join `<opened> <already> <start> <due>`, joined by newlines (one string: the embedded stand-in's
 // Lua loses a table of values built in a loop). Indexed loops, not ipairs (the stand-in's proxies).
+// A few commands per user and type, whatever the number of joins: the members' earlier joins are read
+// with one HMGET per index (a few hundred ids a call), each open digest once (HMGET of its start and due
+// and its member counter); the joins are decided in Lua, then written with one ZADD per members set,
+// one HSET per index and per open hash (a few hundred members a call), and each key touched expires
+// `keep` after. A member twice in the call joins once.
 const JOIN = `
 local now = tonumber(ARGV[1])
 local keep = ARGV[2]
 local prune = ARGV[3]
-local out = {}
 local n = (#ARGV - 3) / 7
+local BATCH = 500
+-- A value of a reply: a string, or nil (Redis gives false for a missing one, the stand-in a userdata).
+local function str(v)
+  if type(v) == 'string' then return v end
+  return nil
+end
+-- The members' earlier joins, per index key: prior[of][id] = '<start> <due>'.
+local ofKeys, idsOf = {}, {}
+for j = 0, n - 1 do
+  local b = 3 + j * 7
+  local of = KEYS[tonumber(ARGV[b + 2])]
+  local ids = idsOf[of]
+  if not ids then
+    ids = {}
+    idsOf[of] = ids
+    ofKeys[#ofKeys + 1] = of
+  end
+  ids[#ids + 1] = ARGV[b + 6]
+end
+local prior = {}
+for k = 1, #ofKeys do
+  local of = ofKeys[k]
+  local ids, got = idsOf[of], {}
+  prior[of] = got
+  for from = 1, #ids, BATCH do
+    local to = math.min(from + BATCH - 1, #ids)
+    local values = redis.call('HMGET', of, unpack(ids, from, to))
+    for i = from, to do
+      local v = str(values[i - from + 1])
+      if v then got[ids[i]] = v end
+    end
+  end
+end
+-- Decide each join; what to write is gathered per key.
+local opens, openKeys = {}, {}
+local adds, addKeys = {}, {}
+local sets, setKeys = {}, {}
+local touched, touchedKeys = {}, {}
+local function touch(key)
+  if not touched[key] then
+    touched[key] = true
+    touchedKeys[#touchedKeys + 1] = key
+  end
+end
+local function push(lists, keys, key, a, b)
+  local list = lists[key]
+  if not list then
+    list = {}
+    lists[key] = list
+    keys[#keys + 1] = key
+  end
+  list[#list + 1] = a
+  list[#list + 1] = b
+end
+local out = {}
 for j = 0, n - 1 do
   local b = 3 + j * 7
   local open = KEYS[tonumber(ARGV[b + 1])]
   local of = KEYS[tonumber(ARGV[b + 2])]
   local zs = KEYS[tonumber(ARGV[b + 3])]
   local typ, due, id, member = ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
-  local prior = redis.call('HGET', of, id)
-  if prior then
-    out[#out + 1] = '0 1 ' .. prior
+  local before = prior[of][id]
+  if before then
+    out[#out + 1] = '0 1 ' .. before
   else
-    local start, untilAt, opened = nil, nil, '0'
-    local cur = redis.call('HGET', open, typ)
-    if cur then
-      local sp = string.find(cur, ' ', 1, true)
-      if sp then
-        start = string.sub(cur, 1, sp - 1)
-        untilAt = string.sub(cur, sp + 1)
-        if now >= tonumber(untilAt) then start = nil end
-      end
+    local types = opens[open]
+    if not types then
+      types = {}
+      opens[open] = types
+      openKeys[#openKeys + 1] = open
     end
-    if not start then
-      start = ARGV[1]
-      untilAt = due
+    local st = types[typ]
+    if not st then
+      local got = redis.call('HMGET', open, typ, 'n:' .. typ)
+      st = { seq = tonumber(str(got[2]) or '0') or 0, changed = false, typ = typ }
+      local cur = str(got[1])
+      if cur then
+        local sp = string.find(cur, ' ', 1, true)
+        if sp then
+          local untilAt = string.sub(cur, sp + 1)
+          if now < (tonumber(untilAt) or 0) then
+            st.start = string.sub(cur, 1, sp - 1)
+            st.untilAt = untilAt
+          end
+        end
+      end
+      types[typ] = st
+      types[#types + 1] = st
+    end
+    local opened = '0'
+    if not st.start then
+      st.start = ARGV[1]
+      st.untilAt = due
+      st.changed = true
       opened = '1'
-      redis.call('HSET', open, typ, start .. ' ' .. untilAt)
       redis.call('ZREMRANGEBYSCORE', zs, '-inf', '(' .. prune)
     end
-    local seq = string.format('%012d', redis.call('HINCRBY', open, 'n:' .. typ, 1))
-    redis.call('ZADD', zs, start, seq .. '\\n' .. member)
-    redis.call('HSET', of, id, start .. ' ' .. untilAt)
-    out[#out + 1] = opened .. ' 0 ' .. start .. ' ' .. untilAt
+    st.seq = st.seq + 1
+    push(adds, addKeys, zs, st.start, string.format('%012d', st.seq) .. '\\n' .. member)
+    local joined = st.start .. ' ' .. st.untilAt
+    push(sets, setKeys, of, id, joined)
+    prior[of][id] = joined
+    out[#out + 1] = opened .. ' 0 ' .. joined
   end
-  redis.call('PEXPIRE', open, keep)
-  redis.call('PEXPIRE', of, keep)
-  redis.call('PEXPIRE', zs, keep)
+  touch(open)
+  touch(of)
+  touch(zs)
 end
+-- Write: a few hundred members or fields a call (unpack() takes a few thousand values).
+local function write(command, key, list)
+  for from = 1, #list, 2 * BATCH do
+    redis.call(command, key, unpack(list, from, math.min(from + 2 * BATCH - 1, #list)))
+  end
+end
+for k = 1, #openKeys do
+  local open = openKeys[k]
+  local fields = {}
+  local types = opens[open]
+  for t = 1, #types do
+    local st = types[t]
+    if st.changed then
+      fields[#fields + 1] = st.typ
+      fields[#fields + 1] = st.start .. ' ' .. st.untilAt
+    end
+    fields[#fields + 1] = 'n:' .. st.typ
+    fields[#fields + 1] = tostring(st.seq)
+  end
+  write('HSET', open, fields)
+end
+for k = 1, #addKeys do write('ZADD', addKeys[k], adds[addKeys[k]]) end
+for k = 1, #setKeys do write('HSET', setKeys[k], sets[setKeys[k]]) end
+for k = 1, #touchedKeys do redis.call('PEXPIRE', touchedKeys[k], keep) end
 return table.concat(out, '\\n')`;
 
 export interface RedisDigestStoreOptions {
