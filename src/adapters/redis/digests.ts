@@ -195,6 +195,17 @@ for k = 1, #setKeys do write('HSET', setKeys[k], sets[setKeys[k]]) end
 for k = 1, #touchedKeys do redis.call('PEXPIRE', touchedKeys[k], keep) end
 return table.concat(out, '\\n')`;
 
+/**
+ * A member's line (after its sequence number): `{"eventId":…,"occurredAtMs":…,"event":<the event>}`, the
+ * event's JSON text embedded as it is (it is JSON.stringify's, from the consumer or the schedule), not
+ * escaped into a string: read back by {@link RedisDigestStore.members}.
+ */
+export function memberLine(j: Pick<DigestJoin, 'eventId' | 'occurredAtMs' | 'event'>): string {
+  // an event that is not an object's JSON text (none of ours) is kept as a string, as before
+  const event = j.event.startsWith('{') && j.event.endsWith('}') ? j.event : JSON.stringify(j.event);
+  return `{"eventId":${JSON.stringify(j.eventId)},"occurredAtMs":${j.occurredAtMs},"event":${event}}`;
+}
+
 export interface RedisDigestStoreOptions {
   /** The dedupe window (s): a member is indexed at least this long after its digest's window. */
   dedupeWindowSeconds?: number;
@@ -247,7 +258,6 @@ export class RedisDigestStore implements DigestStore {
     for (const i of indexes) {
       const j = joins[i]!;
       longest = Math.max(longest, j.windowMs);
-      const member: DigestMember = { eventId: j.eventId, event: j.event, occurredAtMs: j.occurredAtMs };
       args.push(
         keyAt(digestOpenKey(j.userId)),
         keyAt(digestOfKey(j.userId)),
@@ -255,7 +265,7 @@ export class RedisDigestStore implements DigestStore {
         j.type,
         now + j.windowMs,
         j.eventId,
-        JSON.stringify(member),
+        memberLine(j),
       );
     }
     const keep = longest + this.dedupeMs + EXTRA_KEEP_MS;
@@ -296,7 +306,9 @@ export class RedisDigestStore implements DigestStore {
     const members: DigestMember[] = [];
     for (const line of lines) {
       try {
-        members.push(JSON.parse(line.slice(line.indexOf('\n') + 1)) as DigestMember);
+        const m = JSON.parse(line.slice(line.indexOf('\n') + 1)) as Omit<DigestMember, 'event'> & { event: unknown };
+        // the event is held as JSON in the line (lines written before 0.4.1: as a string of JSON)
+        members.push({ ...m, event: typeof m.event === 'string' ? m.event : JSON.stringify(m.event) });
       } catch {
         // another program's member: not ours to list
       }
