@@ -151,7 +151,7 @@ export class RedisCapCounter implements CapCounter {
           const verdict = all
             ? { allowed: true, count: Number(all[1]) }
             : { allowed: answer.startsWith('1'), count: Number(answer.slice(2)) };
-          for (let j = 0; j < n; j++, p++) if (p < places.length) verdicts[places[p]!] = { ...verdict };
+          for (let j = 0; j < n; j++, p++) if (p < places.length) verdicts[places[p]!] = verdict;
         }
         if (p !== places.length)
           throw new Error(`the cap script answered ${p} checks for ${places.length}: ${reply.slice(0, 200)}`);
