@@ -114,8 +114,10 @@ export class ServiceWatch {
       return `${ends.length} partition(s) of ${settings.topic}`;
     }, timeoutMs);
     this.redis = new Probe(async () => {
-      // ioredis queues commands while it reconnects: a client that is not ready is down now.
-      if (redis.status !== 'ready') throw new Error(`the Redis client is ${redis.status}`);
+      // ioredis queues commands while it reconnects: a client that is not ready is down now. (The
+      // embedded stand-in has no status: its PING answers.)
+      const status = (redis as { status?: string }).status;
+      if (status !== undefined && status !== 'ready') throw new Error(`the Redis client is ${status}`);
       await redis.ping();
       return 'PING answered';
     }, timeoutMs);
