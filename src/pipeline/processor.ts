@@ -204,7 +204,7 @@ export class BatchProcessor {
     await this.record(chunk, plan.deliveredNow, lookup);
     const letterbox = [...refused, ...plan.failed];
     await this.writeDeadLetters(chunk, letterbox);
-    this.publishDeadLetters(chunk, refused);
+    this.publishDeadLetters(chunk, letterbox);
     for (const outcome of plan.settled) this.options.telemetry.publish(outcome);
   }
 
@@ -586,8 +586,9 @@ export class BatchProcessor {
     await this.record(chunk, plan.deliveredNow, lookup);
     await digestsDue?.finish();
     crashPoint('due-before-done');
-    await this.writeDeadLetters(chunk, [...refused, ...plan.failed]);
-    this.publishDeadLetters(chunk, refused);
+    const letters = [...refused, ...plan.failed];
+    await this.writeDeadLetters(chunk, letters);
+    this.publishDeadLetters(chunk, letters);
     const again = new Set(plan.deferrals.map((d) => d.entry));
     const settled = events
       .filter((e) => !again.has(e))
