@@ -4,6 +4,8 @@
  * stack (`stack up` / `stack down`: bring up what is missing, stop only what it started). Anything not
  * exported here is internal and may move.
  */
+// The metrics' counting alone, for its cost per outcome (bench/metrics-cost.ts).
+export { PipelineMetrics } from './telemetry/metrics.js';
 export { resolveConfig, type Config, type ConfigFlags } from './config/config.js';
 export { createKafka, type KafkaClientOptions } from './adapters/kafka/client.js';
 export { createLogger, type LogDestination, type Logger } from './log/logger.js';

@@ -11,6 +11,7 @@ import {
   parseSmtpUrl,
   parseWebhookUrl,
 } from '../config/config.js';
+import { parseMetricsHost, parseMetricsPort } from '../config/metrics.js';
 
 function asArgumentError<T>(parse: (v: string) => T): (v: string) => string {
   return (value) => {
@@ -222,6 +223,23 @@ const CONSUMER_OPTIONS: { option: () => Option; dashboard: boolean }[] = [
         .choices(['lines', 'stats', 'none'])
         .default('lines'),
     dashboard: false,
+  },
+  // Metrics and health endpoints (docs/operations.md): off unless a port is given.
+  {
+    option: () =>
+      new Option(
+        '--metrics-port <port>',
+        'serve /metrics (Prometheus), /livez, /readyz and /healthz on this port (env METRICS_PORT; default: off)',
+      ).argParser(asArgumentError(parseMetricsPort)),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option(
+        '--metrics-host <address>',
+        'the address they listen on (env METRICS_HOST; default 127.0.0.1; 0.0.0.0: every interface)',
+      ).argParser(asArgumentError(parseMetricsHost)),
+    dashboard: true,
   },
 ];
 

@@ -61,6 +61,10 @@ export const ENV_VARS = {
   crashAt: 'EVENTSTREAM_CRASH_AT',
   /** Test hook of the rules tests: milliseconds added to the pipeline's clock (src/pipeline/clock.ts). */
   clockOffset: 'EVENTSTREAM_CLOCK_OFFSET_MS',
+  /** The port of the metrics and health endpoints (`--metrics-port`); unset: none. */
+  metricsPort: 'METRICS_PORT',
+  /** The address they listen on (`--metrics-host`; default 127.0.0.1). */
+  metricsHost: 'METRICS_HOST',
   /** pino log level of the log file and of headless stderr. */
   logLevel: 'LOG_LEVEL',
   /** Set and not empty: no colour in the dashboard (https://no-color.org). */

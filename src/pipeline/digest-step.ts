@@ -48,6 +48,9 @@ interface Diverted {
   rule: RuleCode;
 }
 
+/** A chunk's events that join digests, with their user's window and the channels they would have gone on. */
+export type DivertedSends = Map<Received, { windowMs: number; channels: Diverted[] }>;
+
 /** The digest's trace line: `digested into <id>, sends at 12:10 Europe/Paris`. */
 export const digestDetail = (id: string, dueAt: number, zone: string, now: number): string =>
   `digested into ${id}, sends at ${localLabel(dueAt, zone, now)}`;
@@ -77,9 +80,12 @@ export class DigestStep {
     return lookup.users.get(entry.event.userId)?.rules?.digests[entry.event.type];
   }
 
-  /** Step 3½ of `process`: the chunk's digestible sends and deferrals join digests instead. */
-  async join(chunk: ChunkContext, plan: Plan, lookup: BatchLookup): Promise<void> {
-    const diverted = new Map<Received, { windowMs: number; channels: Diverted[] }>();
+  /**
+   * Step 3½ of `process`, first half: the chunk's digestible sends and deferrals leave the plan's jobs
+   * and deferrals (decided from the preferences alone: no Redis). Returns what {@link join} joins, if any.
+   */
+  divert(plan: Plan, lookup: BatchLookup): DivertedSends | undefined {
+    const diverted: DivertedSends = new Map();
     const divert = (entry: Received, d: Diverted): boolean => {
       const windowMs = this.windowOf(entry, lookup);
       if (windowMs === undefined) return false;
@@ -105,8 +111,15 @@ export class DigestStep {
       if (!divert(d.entry, { channel: d.plan.channel, address: d.plan.address, text: d.plan.text, rule: d.plan.rule }))
         plan.deferrals[kept++] = d;
     plan.deferrals.length = kept;
-    if (diverted.size === 0) return;
+    return diverted.size === 0 ? undefined : diverted;
+  }
 
+  /**
+   * The second half: the diverted events join their users' open digests (one {@link DigestStore.join}
+   * call per chunk), each (digest, channel) is written to the schedule, and each (event, channel) is
+   * settled `digested`. Touches none of the plan's jobs: it runs beside the caps and the sends.
+   */
+  async join(chunk: ChunkContext, plan: Plan, lookup: BatchLookup, diverted: DivertedSends): Promise<void> {
     const { schedule, digests } = this.o;
     if (!schedule)
       throw new FatalConsumerError('an event joined a digest, but this consumer has no schedule to send it from');
@@ -129,7 +142,7 @@ export class DigestStep {
       const { userId, type } = entry.event;
       const zone = lookup.users.get(userId)?.rules?.tz ?? 'UTC';
       for (const { channel } of diverted.get(entry)!.channels) {
-        const key = JSON.stringify([digestId, channel]);
+        const key = `${digestId}\n${channel}`;
         if (sends.has(key)) continue;
         sends.set(key, {
           eventId: digestId,
@@ -153,10 +166,15 @@ export class DigestStep {
     });
     await this.o.run("writing digests' sends to the schedule", () => schedule.add([...sends.values()], false), chunk);
 
+    // One trace line per digest (its members share it): formatting a local time costs microseconds.
+    const details = new Map<string, string>();
     entries.forEach((entry, i) => {
       const { digestId, dueAt } = joined[i]!;
-      const zone = lookup.users.get(entry.event.userId)?.rules?.tz ?? 'UTC';
-      const detail = digestDetail(digestId, dueAt, zone, now);
+      let detail = details.get(digestId);
+      if (detail === undefined) {
+        const zone = lookup.users.get(entry.event.userId)?.rules?.tz ?? 'UTC';
+        details.set(digestId, (detail = digestDetail(digestId, dueAt, zone, now)));
+      }
       for (const d of diverted.get(entry)!.channels) {
         const o = plan.settle(entry, d.channel, 'digested', 'digest', 0, d.address, d.text, d.rule);
         o.digestId = digestId;

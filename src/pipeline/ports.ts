@@ -220,7 +220,11 @@ export interface CapCheck {
   windowMs: number;
 }
 
-/** `allowed`: the send may go (counted now, or counted before: a redelivery); `count`: sends counted in the window. */
+/**
+ * `allowed`: the send may go (counted now, or counted before: a redelivery); `count`: sends counted in
+ * the window: for a throttled send (and an allowed one near the cap) when it was checked; for an allowed
+ * one far from the cap, once the chunk's sends of its user and channel were counted.
+ */
 export interface CapVerdict {
   allowed: boolean;
   count: number;

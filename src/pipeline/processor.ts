@@ -188,11 +188,16 @@ export class BatchProcessor {
     const refused: DeadLetter[] = [];
     const { lookup, lookupMs, found } = await this.lookUp(chunk, events, refused);
     const plan = this.plan(chunk, found, lookup, lookupMs);
-    // Digests: digestible sends and deferrals join the user's open digest instead.
-    if (this.digestStep) await this.digestStep.join(chunk, plan, lookup);
-    // Caps: the sends still to go, checked and counted (src/pipeline/caps-step.ts).
-    if (plan.jobs.length > 0) await this.capSends(chunk, plan, lookup);
-    if (plan.jobs.length > 0) await this.send(chunk, plan);
+    // Digests: digestible sends and deferrals join the user's open digest instead; in Redis beside the
+    // caps and the sends (they share none of their jobs), both done before anything is recorded.
+    const diverted = this.digestStep?.divert(plan, lookup);
+    const joining = diverted ? this.digestStep!.join(chunk, plan, lookup, diverted) : undefined;
+    const sending = (async () => {
+      // Caps: the sends still to go, checked and counted (src/pipeline/caps-step.ts).
+      if (plan.jobs.length > 0) await this.capSends(chunk, plan, lookup);
+      if (plan.jobs.length > 0) await this.send(chunk, plan);
+    })();
+    await bothDone(sending, joining);
     // Deferred sends are in the schedule before the chunk can be committed.
     if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, false);
     crashPoint('before-mark');
@@ -590,9 +595,9 @@ export class BatchProcessor {
     await this.record(chunk, plan.deliveredNow, lookup);
     await digestsDue?.finish();
     crashPoint('due-before-done');
-    const letterbox = [...refused, ...plan.failed];
-    await this.writeDeadLetters(chunk, letterbox);
-    this.publishDeadLetters(chunk, letterbox);
+    const letters = [...refused, ...plan.failed];
+    await this.writeDeadLetters(chunk, letters);
+    this.publishDeadLetters(chunk, letters);
     const again = new Set(plan.deferrals.map((d) => d.entry));
     const settled = events
       .filter((e) => !again.has(e))
@@ -627,4 +632,11 @@ export class BatchProcessor {
       this.options.telemetry.publish({ kind: 'error', source: 'redis', message: error.message, at: this.now() });
     }
   }
+}
+
+/** Waits for both steps (the second may be absent), then throws the first one's error, if any. */
+async function bothDone(first: Promise<void>, second: Promise<void> | undefined): Promise<void> {
+  const [a, b] = await Promise.allSettled([first, second ?? Promise.resolve()]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
 }

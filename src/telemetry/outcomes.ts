@@ -2,10 +2,19 @@
  * Every outcome the pipeline publishes. Headless mode prints them as JSON lines
  * (docs/contracts.md, "Headless output"); the dashboard reads the same stream.
  */
-import type { RuleCode, SkipReason } from '../domain/rules.js';
+import { SKIP_REASONS, type RuleCode, type SkipReason } from '../domain/rules.js';
 import type { DeadLetterReason } from '../domain/envelope.js';
 
-export type DeliveryStatus = 'sent' | 'skipped' | 'duplicate' | 'failed' | 'deferred' | 'digested';
+/** Every status a delivery settles with: the one list (the metrics' outcome labels are made from it). */
+export const DELIVERY_STATUSES = ['sent', 'skipped', 'duplicate', 'failed', 'deferred', 'digested'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * Every reason a delivery is `skipped` with: the rules' ({@link SKIP_REASONS}) and the pipeline's own:
+ * a replay of one channel's letter leaves the others `not-replayed`, a digest whose members are all gone
+ * at its due time is `digest-empty` (test/unit/metrics.test.ts finds each one the pipeline writes here).
+ */
+export const DELIVERY_SKIP_REASONS = [...SKIP_REASONS, 'not-replayed', 'digest-empty'] as const;
 
 export interface ProducedOutcome {
   kind: 'produced';

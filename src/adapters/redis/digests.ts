@@ -51,49 +51,164 @@ export function parseDigestId(id: string): { type: string; userId: string; start
 // members set, its type, the due time of a digest it would open, its event id, its member line. Returns
 // per join `<opened> <already> <start> <due>`, joined by newlines (one string: the embedded stand-in's
 // Lua loses a table of values built in a loop). Indexed loops, not ipairs (the stand-in's proxies).
+// A few commands per user and type, whatever the number of joins: the members' earlier joins are read
+// with one HMGET per index (a few hundred ids a call), each open digest once (HMGET of its start and due
+// and its member counter); the joins are decided in Lua, then written with one ZADD per members set,
+// one HSET per index and per open hash (a few hundred members a call), and each key touched expires
+// `keep` after. A member twice in the call joins once.
 const JOIN = `
 local now = tonumber(ARGV[1])
 local keep = ARGV[2]
 local prune = ARGV[3]
-local out = {}
 local n = (#ARGV - 3) / 7
+local BATCH = 500
+-- A value of a reply: a string, or nil (Redis gives false for a missing one, the stand-in a userdata).
+local function str(v)
+  if type(v) == 'string' then return v end
+  return nil
+end
+-- The members' earlier joins, per index key: prior[of][id] = '<start> <due>'.
+local ofKeys, idsOf = {}, {}
+for j = 0, n - 1 do
+  local b = 3 + j * 7
+  local of = KEYS[tonumber(ARGV[b + 2])]
+  local ids = idsOf[of]
+  if not ids then
+    ids = {}
+    idsOf[of] = ids
+    ofKeys[#ofKeys + 1] = of
+  end
+  ids[#ids + 1] = ARGV[b + 6]
+end
+local prior = {}
+for k = 1, #ofKeys do
+  local of = ofKeys[k]
+  local ids, got = idsOf[of], {}
+  prior[of] = got
+  for from = 1, #ids, BATCH do
+    local to = math.min(from + BATCH - 1, #ids)
+    local values = redis.call('HMGET', of, unpack(ids, from, to))
+    for i = from, to do
+      local v = str(values[i - from + 1])
+      if v then got[ids[i]] = v end
+    end
+  end
+end
+-- Decide each join; what to write is gathered per key.
+local opens, openKeys = {}, {}
+local adds, addKeys = {}, {}
+local sets, setKeys = {}, {}
+local touched, touchedKeys = {}, {}
+local function touch(key)
+  if not touched[key] then
+    touched[key] = true
+    touchedKeys[#touchedKeys + 1] = key
+  end
+end
+local function push(lists, keys, key, a, b)
+  local list = lists[key]
+  if not list then
+    list = {}
+    lists[key] = list
+    keys[#keys + 1] = key
+  end
+  list[#list + 1] = a
+  list[#list + 1] = b
+end
+local out = {}
 for j = 0, n - 1 do
   local b = 3 + j * 7
   local open = KEYS[tonumber(ARGV[b + 1])]
   local of = KEYS[tonumber(ARGV[b + 2])]
   local zs = KEYS[tonumber(ARGV[b + 3])]
   local typ, due, id, member = ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
-  local prior = redis.call('HGET', of, id)
-  if prior then
-    out[#out + 1] = '0 1 ' .. prior
+  local before = prior[of][id]
+  if before then
+    out[#out + 1] = '0 1 ' .. before
   else
-    local start, untilAt, opened = nil, nil, '0'
-    local cur = redis.call('HGET', open, typ)
-    if cur then
-      local sp = string.find(cur, ' ', 1, true)
-      if sp then
-        start = string.sub(cur, 1, sp - 1)
-        untilAt = string.sub(cur, sp + 1)
-        if now >= tonumber(untilAt) then start = nil end
-      end
+    local types = opens[open]
+    if not types then
+      types = {}
+      opens[open] = types
+      openKeys[#openKeys + 1] = open
     end
-    if not start then
-      start = ARGV[1]
-      untilAt = due
+    local st = types[typ]
+    if not st then
+      local got = redis.call('HMGET', open, typ, 'n:' .. typ)
+      st = { seq = tonumber(str(got[2]) or '0') or 0, changed = false, typ = typ }
+      local cur = str(got[1])
+      if cur then
+        local sp = string.find(cur, ' ', 1, true)
+        if sp then
+          local untilAt = string.sub(cur, sp + 1)
+          if now < (tonumber(untilAt) or 0) then
+            st.start = string.sub(cur, 1, sp - 1)
+            st.untilAt = untilAt
+          end
+        end
+      end
+      types[typ] = st
+      types[#types + 1] = st
+    end
+    local opened = '0'
+    if not st.start then
+      st.start = ARGV[1]
+      st.untilAt = due
+      st.changed = true
       opened = '1'
-      redis.call('HSET', open, typ, start .. ' ' .. untilAt)
       redis.call('ZREMRANGEBYSCORE', zs, '-inf', '(' .. prune)
     end
-    local seq = string.format('%012d', redis.call('HINCRBY', open, 'n:' .. typ, 1))
-    redis.call('ZADD', zs, start, seq .. '\\n' .. member)
-    redis.call('HSET', of, id, start .. ' ' .. untilAt)
-    out[#out + 1] = opened .. ' 0 ' .. start .. ' ' .. untilAt
+    st.seq = st.seq + 1
+    push(adds, addKeys, zs, st.start, string.format('%012d', st.seq) .. '\\n' .. member)
+    local joined = st.start .. ' ' .. st.untilAt
+    push(sets, setKeys, of, id, joined)
+    prior[of][id] = joined
+    out[#out + 1] = opened .. ' 0 ' .. joined
   end
-  redis.call('PEXPIRE', open, keep)
-  redis.call('PEXPIRE', of, keep)
-  redis.call('PEXPIRE', zs, keep)
+  touch(open)
+  touch(of)
+  touch(zs)
 end
+-- Write: a few hundred members or fields a call (unpack() takes a few thousand values).
+local function write(command, key, list)
+  for from = 1, #list, 2 * BATCH do
+    redis.call(command, key, unpack(list, from, math.min(from + 2 * BATCH - 1, #list)))
+  end
+end
+for k = 1, #openKeys do
+  local open = openKeys[k]
+  local fields = {}
+  local types = opens[open]
+  for t = 1, #types do
+    local st = types[t]
+    if st.changed then
+      fields[#fields + 1] = st.typ
+      fields[#fields + 1] = st.start .. ' ' .. st.untilAt
+    end
+    fields[#fields + 1] = 'n:' .. st.typ
+    fields[#fields + 1] = tostring(st.seq)
+  end
+  write('HSET', open, fields)
+end
+for k = 1, #addKeys do write('ZADD', addKeys[k], adds[addKeys[k]]) end
+for k = 1, #setKeys do write('HSET', setKeys[k], sets[setKeys[k]]) end
+for k = 1, #touchedKeys do redis.call('PEXPIRE', touchedKeys[k], keep) end
 return table.concat(out, '\\n')`;
+
+/**
+ * A member's line (after its sequence number): `{"eventId":…,"occurredAtMs":…,"event":<the event>}`, the
+ * event's JSON text embedded as it is (it is JSON.stringify's, from the consumer or the schedule), not
+ * escaped into a string: read back by {@link RedisDigestStore.members}.
+ */
+export function memberLine(j: Pick<DigestJoin, 'eventId' | 'occurredAtMs' | 'event'>): string {
+  // an event that is not an object's JSON text (none of ours) is kept as a string, as before
+  const event = j.event.startsWith('{') && j.event.endsWith('}') ? j.event : JSON.stringify(j.event);
+  return `{"eventId":${JSON.stringify(j.eventId)},"occurredAtMs":${j.occurredAtMs},"event":${event}}`;
+}
+
+const JOIN_SHA = createHash('sha1').update(JOIN).digest('hex');
+
+type Evaluate = (script: string, keys: number, ...args: (string | number)[]) => Promise<unknown>;
 
 export interface RedisDigestStoreOptions {
   /** The dedupe window (s): a member is indexed at least this long after its digest's window. */
@@ -136,32 +251,28 @@ export class RedisDigestStore implements DigestStore {
     results: DigestJoined[],
   ): Promise<void> {
     const keys: string[] = [];
-    const place = new Map<string, number>();
-    const keyAt = (key: string): number => {
-      let at = place.get(key);
-      if (at === undefined) place.set(key, (at = keys.push(key)));
-      return at;
-    };
+    // Per user and type, the KEYS places of its open hash, member index and members set (made once).
+    const places = new Map<string, readonly [number, number, number]>();
+    const users = new Map<string, readonly [number, number]>();
     let longest = 0;
     const args: (string | number)[] = [];
     for (const i of indexes) {
       const j = joins[i]!;
       longest = Math.max(longest, j.windowMs);
-      const member: DigestMember = { eventId: j.eventId, event: j.event, occurredAtMs: j.occurredAtMs };
-      args.push(
-        keyAt(digestOpenKey(j.userId)),
-        keyAt(digestOfKey(j.userId)),
-        keyAt(digestMembersKey(j.userId, j.type)),
-        j.type,
-        now + j.windowMs,
-        j.eventId,
-        JSON.stringify(member),
-      );
+      const pair = `${j.type}\n${j.userId}`;
+      let at = places.get(pair);
+      if (!at) {
+        let user = users.get(j.userId);
+        if (!user) {
+          user = [keys.push(digestOpenKey(j.userId)), keys.push(digestOfKey(j.userId))] as const;
+          users.set(j.userId, user);
+        }
+        places.set(pair, (at = [user[0], user[1], keys.push(digestMembersKey(j.userId, j.type))] as const));
+      }
+      args.push(at[0], at[1], at[2], j.type, now + j.windowMs, j.eventId, memberLine(j));
     }
     const keep = longest + this.dedupeMs + EXTRA_KEEP_MS;
-    // EVAL, not a defined command: the number of keys differs from call to call (ioredis caches the
-    // script's SHA itself only for defined commands; a chunk's call is one EVAL of 2 KB).
-    const reply = (await this.redis.eval(JOIN, keys.length, ...keys, now, keep, now - keep, ...args)) as string;
+    const reply = String(await this.run(keys, [now, keep, now - keep, ...args]));
     const lines = reply.split('\n');
     indexes.forEach((i, k) => {
       const [opened, already, start, due] = lines[k]!.split(' ');
@@ -173,6 +284,17 @@ export class RedisDigestStore implements DigestStore {
         already: already === '1',
       };
     });
+  }
+
+  /** EVALSHA, and EVAL when the server does not have the script yet (the keys vary per call). */
+  private async run(keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const redis = this.redis as unknown as { evalsha: Evaluate; eval: Evaluate };
+    try {
+      return await redis.evalsha.call(this.redis, JOIN_SHA, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval.call(this.redis, JOIN, keys.length, ...keys, ...args);
+    }
   }
 
   /** The members set and score of a digest, from its id (or the user id given for a hashed one). */
@@ -196,7 +318,9 @@ export class RedisDigestStore implements DigestStore {
     const members: DigestMember[] = [];
     for (const line of lines) {
       try {
-        members.push(JSON.parse(line.slice(line.indexOf('\n') + 1)) as DigestMember);
+        const m = JSON.parse(line.slice(line.indexOf('\n') + 1)) as Omit<DigestMember, 'event'> & { event: unknown };
+        // the event is held as JSON in the line (lines written before 0.4.1: as a string of JSON)
+        members.push({ ...m, event: typeof m.event === 'string' ? m.event : JSON.stringify(m.event) });
       } catch {
         // another program's member: not ours to list
       }
