@@ -5,7 +5,6 @@
  * {@link processEnvironment}. README, "Configuration", has a row for each.
  */
 import path from 'node:path';
-import type { CrashPointName } from '../pipeline/crash-point.js';
 
 /** An environment: the process's own, or one a test or a child process is given. */
 export type Environment = NodeJS.ProcessEnv;
@@ -79,7 +78,13 @@ export function colorWanted(env: Environment = processEnvironment()): boolean {
   return read(env, ENV_VARS.noColor) === undefined;
 }
 
-const CRASH_POINTS: readonly CrashPointName[] = ['before-commit', 'before-mark', 'due-before-done'];
+/**
+ * The crash points of src/pipeline/crash-point.ts, by name (the pipeline is above this layer, so the
+ * list is its own here; src/cli/main.ts, which hands one to the pipeline, fails to compile when the two
+ * differ).
+ */
+const CRASH_POINTS = ['before-commit', 'before-mark', 'due-before-done'] as const;
+export type CrashPointName = (typeof CRASH_POINTS)[number];
 
 /** EVENTSTREAM_CRASH_AT when it names a crash point (resolveConfig refuses any other value). */
 export function crashAt(env: Environment = processEnvironment()): CrashPointName | undefined {
