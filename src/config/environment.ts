@@ -60,6 +60,12 @@ export const ENV_VARS = {
   javaHome: 'JAVA_HOME',
   /** Set (CI logs): the stack's progress is plain lines, never a live spinner. */
   ci: 'CI',
+  /** node's own options: a V8 heap flag named here wins over the executable's (src/cli/exec.ts). */
+  nodeOptions: 'NODE_OPTIONS',
+  /** Test hook: set, the process that runs a command says on stderr how node started it (`exec: {…}`). */
+  debugExec: 'EVENTSTREAM_DEBUG_EXEC',
+  /** Set by the executable for the node it re-runs with V8 flags: the parent's pid (src/cli/exec.ts). */
+  execParent: 'EVENTSTREAM_EXEC_PARENT',
 } as const;
 
 /** A variable's value; unset and empty are alike (undefined). */
@@ -122,4 +128,20 @@ export function stackHomeSettings(env: Environment = processEnvironment()): {
 /** Whether CI is set: output read from a log, not watched on a terminal. */
 export function inCI(env: Environment = processEnvironment()): boolean {
   return Boolean(env[ENV_VARS.ci]);
+}
+
+/** NODE_OPTIONS, as given ('' when unset). */
+export function nodeOptions(env: Environment = processEnvironment()): string {
+  return read(env, ENV_VARS.nodeOptions) ?? '';
+}
+
+/** EVENTSTREAM_DEBUG_EXEC set (a test hook). */
+export function debugExec(env: Environment = processEnvironment()): boolean {
+  return read(env, ENV_VARS.debugExec) !== undefined;
+}
+
+/** The pid the executable's parent process left for the node it re-ran (EVENTSTREAM_EXEC_PARENT), if any. */
+export function execParentPid(env: Environment = processEnvironment()): number | undefined {
+  const value = read(env, ENV_VARS.execParent);
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
