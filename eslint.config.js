@@ -11,7 +11,7 @@ export const LAYERS = {
   app: ['adapters', 'pipeline', 'telemetry', 'config', 'log', 'domain', 'text'],
   stack: ['adapters', 'config', 'log', 'domain', 'text'],
   ui: ['telemetry', 'config', 'domain', 'text'],
-  adapters: ['pipeline', 'config', 'log', 'domain', 'text'],
+  adapters: ['pipeline', 'telemetry', 'config', 'log', 'domain', 'text'],
   pipeline: ['telemetry', 'log', 'domain', 'text'],
   telemetry: ['domain', 'text'],
   config: ['domain', 'text'],

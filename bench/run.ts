@@ -10,6 +10,7 @@
  * `npm run bench -- --only first-frame`: only the dashboard's launch-to-first-frame time.
  * `npm run bench -- --only users`: only the users at scale (bench/users-at-scale.ts; BENCH_USERS).
  * `npm run bench -- --only due`: only 10,000 deferred sends due at once beside live events (bench/due-sends.ts).
+ * `npm run bench -- --only transports`: only the real transports against local servers (bench/transports.ts).
  */
 import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +23,7 @@ import { Redis } from 'ioredis';
 import { resolveConfig, stackDown, stackPaths, stackUp } from '../src/index.js';
 import { cpuPerEvent, infoField } from './cpu-per-event.js';
 import { dueSends } from './due-sends.js';
+import { transportsBench } from './transports.js';
 import { usersAtScale } from './users-at-scale.js';
 import {
   bin,
@@ -414,6 +416,11 @@ async function main(): Promise<void> {
     }
     if (ONLY === 'due') {
       const rows = await dueSends();
+      process.stdout.write(`\n${markdownTable(rows)}\n`);
+      return;
+    }
+    if (ONLY === 'transports') {
+      const rows = await transportsBench();
       process.stdout.write(`\n${markdownTable(rows)}\n`);
       return;
     }

@@ -15,7 +15,12 @@ import { RedisStore } from '../adapters/redis/store.js';
 import { RedisSchedule } from '../adapters/redis/schedule.js';
 import { RedisCapCounter } from '../adapters/redis/caps.js';
 import { RedisDigestStore } from '../adapters/redis/digests.js';
-import { redactUrl, type Config, type KafkaSecurity } from '../config/config.js';
+import { redactUrl, type Config, type KafkaSecurity, type TransportSettings } from '../config/config.js';
+import { RoutingProvider } from '../adapters/transport/routing-provider.js';
+import type { Transport } from '../adapters/transport/transport.js';
+import { SmtpTransport } from '../adapters/smtp/smtp-transport.js';
+import { WebhookTransport } from '../adapters/webhook/webhook-transport.js';
+import { MqttTransport } from '../adapters/mqtt/mqtt-transport.js';
 import { checkServices, ServiceUnavailableError } from './services.js';
 import { loadCatalog, type Catalog } from '../domain/catalog.js';
 import type { EventEnvelope } from '../domain/envelope.js';
@@ -47,6 +52,8 @@ export interface PipelineSettings {
   clientId?: string;
   kafkaSecurity?: KafkaSecurity;
   redisCa?: string | undefined;
+  /** Real transports per channel (`--smtp`, `--webhook-url`, `--push-mqtt`); none: every channel on the mock. */
+  transports?: TransportSettings;
 }
 
 /** The pipeline flags every command shares; absent ones take their defaults. */
@@ -72,6 +79,7 @@ export function pipelineSettings(config: Config, flags: PipelineFlags, clientId?
     outboxMaxLen: config.outboxMaxLen,
     kafkaSecurity: config.kafkaSecurity,
     redisCa: config.redisCa,
+    transports: config.transports,
     ...(clientId ? { clientId } : {}),
   };
 }
@@ -138,6 +146,15 @@ const require = createRequire(import.meta.url);
 /** How many random users the producer picks from at a time (redrawn every 5 s). */
 export const PRODUCER_POOL = 1_000;
 
+/** The real transports the settings name, by the channel each carries: email (SMTP), webhook, push (MQTT). */
+export function createTransports(settings: TransportSettings | undefined): Map<string, Transport> {
+  const transports = new Map<string, Transport>();
+  if (settings?.smtp) transports.set('email', new SmtpTransport(settings.smtp));
+  if (settings?.webhook) transports.set('webhook', new WebhookTransport(settings.webhook));
+  if (settings?.pushMqtt) transports.set('push', new MqttTransport(settings.pushMqtt));
+  return transports;
+}
+
 /** In-process stand-ins behind the same ports: a partitioned log and an in-memory Redis. */
 export function embeddedBackends(): Backends {
   const RedisMock = require('ioredis-mock') as typeof import('ioredis-mock');
@@ -158,6 +175,8 @@ export class Pipeline {
   private dlqProducer: LogProducer | undefined;
   producer: EventProducer | undefined;
   consumer: NotificationConsumer | undefined;
+  private provider: RoutingProvider | undefined;
+  private stopWatching: (() => void) | undefined;
   private userIdCache: string[] = [];
   private userRefresh: NodeJS.Timeout | undefined;
 
@@ -266,12 +285,33 @@ export class Pipeline {
   async stopConsumer(): Promise<void> {
     await this.consumer?.stop().catch(() => undefined);
     this.consumer = undefined;
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+    await this.provider?.close();
+    this.provider = undefined;
     await this.dlqProducer?.disconnect().catch(() => undefined);
     this.dlqProducer = undefined;
   }
 
   async startConsumer(): Promise<NotificationConsumer> {
     this.dlqProducer = await this.log.producer();
+    // Each channel through its transport: the mock unless a real one is configured for it.
+    const mock = new MockProvider(this.redis, {
+      latencyMs: this.settings.latencyMs,
+      failureRate: this.settings.failureRate,
+      idempotencyWindowSeconds: this.settings.dedupeWindowSeconds,
+      ...(this.settings.outboxMaxLen !== undefined ? { outboxMaxLen: this.settings.outboxMaxLen } : {}),
+    });
+    const provider = new RoutingProvider(this.redis, {
+      mock,
+      transports: createTransports(this.settings.transports),
+      idempotencyWindowSeconds: this.settings.dedupeWindowSeconds,
+    });
+    this.provider = provider;
+    this.stopWatching = provider.watch(
+      this.catalog.channels.map((c) => c.name),
+      (o) => this.telemetry.publish(o),
+    );
     const consumer = new NotificationConsumer({
       log: this.log,
       topic: this.settings.topic,
@@ -281,12 +321,7 @@ export class Pipeline {
       telemetry: this.telemetry,
       catalog: this.catalog,
       store: this.store,
-      provider: new MockProvider(this.redis, {
-        latencyMs: this.settings.latencyMs,
-        failureRate: this.settings.failureRate,
-        idempotencyWindowSeconds: this.settings.dedupeWindowSeconds,
-        ...(this.settings.outboxMaxLen !== undefined ? { outboxMaxLen: this.settings.outboxMaxLen } : {}),
-      }),
+      provider,
       deadLetters: new DeadLetterTopic(this.dlqProducer, this.dlqTopic),
       maxBytes: this.settings.maxBytes,
       schedule: this.schedule,

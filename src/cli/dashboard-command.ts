@@ -26,8 +26,10 @@ import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './da
 import type { EventEnvelope } from '../domain/envelope.js';
 import { inkPatchProblem } from './dashboard/ink-patch.js';
 import { reportUnacknowledged } from './unacknowledged.js';
+import { startOps, type OpsFlags } from './ops.js';
+import { resolveMetrics } from '../config/metrics.js';
 
-export interface DashboardFlags extends LaunchFlags, PipelineFlags {
+export interface DashboardFlags extends LaunchFlags, PipelineFlags, OpsFlags {
   rate?: number;
   logFile?: string;
   keepStack?: boolean;
@@ -35,6 +37,8 @@ export interface DashboardFlags extends LaunchFlags, PipelineFlags {
 
 export async function runDashboard(flags: DashboardFlags): Promise<number> {
   const config = resolveConfig(flags);
+  // Checked before anything starts (a bad METRICS_PORT: exit 2); listening comes later.
+  resolveMetrics(flags);
   const logFile = flags.logFile ?? path.join(stackHome(), 'logs', 'eventstream-tui.log');
 
   // Decide before taking the screen: an explicit address that does not answer is an error, not a fallback.
@@ -49,6 +53,14 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
       'error: the dashboard needs a terminal; use `eventstream-tui run --headless` in pipes and scripts\n',
     );
     return 2;
+  }
+  // Before the screen is taken: a port in use is said on the terminal (docs/operations.md).
+  let ops: Awaited<ReturnType<typeof startOps>>;
+  try {
+    ops = await startOps(flags);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return 1;
   }
   // Created only now: a file logger must not be torn down before it opened (early exits above).
   const logger = createLogger({ kind: 'file', path: logFile }, logLevel('info'));
@@ -165,6 +177,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     return await quitEarly();
   }
   pipeline = p;
+  ops?.attach(p);
   inspect = inspectSource(p, collector);
   p.telemetry.subscribe(collector.listener);
   p.telemetry.subscribe(
@@ -201,6 +214,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   void connectInBackground(p, store, logger, config.brokers.join(','), () => quitting).then((ok) => (connected = ok));
 
   const code = await exited;
+  await ops?.close();
   await stopStack(launched, flags, logger);
   instance.unmount();
   leaveAlternateScreen();

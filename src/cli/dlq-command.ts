@@ -9,6 +9,7 @@ import {
   replayDeadLetters,
   type DeadLetterRecord,
   type LetterPosition,
+  isChannelLetter,
 } from '../pipeline/dead-letters.js';
 import { LETTER_REASONS } from '../pipeline/ports.js';
 import { Pipeline, pipelineSettings } from '../app/runtime.js';
@@ -44,7 +45,7 @@ function parsePosition(value: string, previous: LetterPosition[] | undefined): L
 
 /** The event id of a failed delivery (its value is a valid event), to look it up in the outboxes. */
 function eventIdOf(letter: DeadLetterRecord): string | undefined {
-  if (letter.reason !== 'delivery-failed' || !letter.value) return undefined;
+  if (!isChannelLetter(letter) || !letter.value) return undefined;
   try {
     const id = (JSON.parse(letter.value.toString('utf8')) as { id?: unknown }).id;
     return typeof id === 'string' ? id : undefined;

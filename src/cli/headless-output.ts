@@ -183,21 +183,25 @@ export function attachHeadlessOutput(
     const totals = emptyTotals();
     let backlog = 0;
     let scheduled = 0;
+    // Each channel's transport: `{"via":"mock"}` or `{"via":"smtp://mail:25","answers":true}`.
+    const transports: Record<string, { via: string; answers?: boolean | null }> = {};
     unsubscribes.push(telemetry.subscribe(countInto(totals), COUNTED_KINDS));
     unsubscribes.push(
       telemetry.subscribe(
         (o) => {
           if (o.kind === 'backlog') backlog = o.unacknowledged;
           else if (o.kind === 'schedule') scheduled = o.pending;
+          else if (o.kind === 'transport')
+            transports[o.channel] = o.answers === undefined ? { via: o.via } : { via: o.via, answers: o.answers };
         },
-        ['backlog', 'schedule'],
+        ['backlog', 'schedule', 'transport'],
       ),
     );
     const print = (): void => {
       const { produced, consumed, sent, skipped, duplicate, failed, deferred, throttled, digested, deadletter } =
         totals;
       out.write(
-        `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deferred, scheduled, throttled, digested, deadletter, errors: totals.errors, backlog })}\n`,
+        `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deferred, scheduled, throttled, digested, deadletter, errors: totals.errors, backlog, transports })}\n`,
       );
     };
     timer = setInterval(print, 1000);

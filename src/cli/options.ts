@@ -1,6 +1,17 @@
 /** Shared option parsing for every subcommand: bad values are usage errors (exit 2). */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ConfigError, parseBrokers, parseDedupeWindow, parseRedisUrl } from '../config/config.js';
+import {
+  ConfigError,
+  DEFAULT_SMTP_FROM,
+  parseBrokers,
+  parseDedupeWindow,
+  parsePushMqttUrl,
+  parseRedisUrl,
+  parseSmtpFrom,
+  parseSmtpUrl,
+  parseWebhookUrl,
+} from '../config/config.js';
+import { parseMetricsHost, parseMetricsPort } from '../config/metrics.js';
 
 function asArgumentError<T>(parse: (v: string) => T): (v: string) => string {
   return (value) => {
@@ -153,12 +164,82 @@ const CONSUMER_OPTIONS: { option: () => Option; dashboard: boolean }[] = [
         .default(0),
     dashboard: false,
   },
+  // The real transports (README, "Transports"). A URL is checked as it is parsed but refused through a
+  // ConfigError (exit 2, `error: ...`), like --redis: commander's own usage error would repeat it whole.
+  {
+    option: () =>
+      new Option(
+        '--smtp <url>',
+        'email over SMTP, smtp://[user@]host:port or smtps:// (env SMTP_URL; default: the mock); the password in SMTP_PASSWORD or --smtp-password-file',
+      ).argParser((value: string) => parseSmtpUrl(value)),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option(
+        '--smtp-password-file <path>',
+        'file holding the SMTP password (or env SMTP_PASSWORD), so that it is not in the command line',
+      ),
+    dashboard: true,
+  },
+  {
+    option: () => new Option('--smtp-ca <file>', 'PEM file of the CA to trust for SMTP TLS (env SMTP_CA_FILE)'),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option('--smtp-from <address>', `the emails' From (env SMTP_FROM; default "${DEFAULT_SMTP_FROM}")`).argParser(
+        asArgumentError(parseSmtpFrom),
+      ),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option(
+        '--webhook-url <url>',
+        'the webhook channel: a signed POST per message to this http(s) URL (env WEBHOOK_URL; default: the mock); the secret in WEBHOOK_SECRET or --webhook-secret-file',
+      ).argParser((value: string) => parseWebhookUrl(value)),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option(
+        '--webhook-secret-file <path>',
+        'file holding the webhook signing secret, whsec_<base64> (or env WEBHOOK_SECRET)',
+      ),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option(
+        '--push-mqtt <url>',
+        'push over MQTT, mqtt://host:port or mqtts:// (env PUSH_MQTT_URL; default: the mock)',
+      ).argParser((value: string) => parsePushMqttUrl(value)),
+    dashboard: true,
+  },
   {
     option: () =>
       new Option('--output <mode>', 'stdout: a JSON line per outcome, a stats line per second, or nothing')
         .choices(['lines', 'stats', 'none'])
         .default('lines'),
     dashboard: false,
+  },
+  // Metrics and health endpoints (docs/operations.md): off unless a port is given.
+  {
+    option: () =>
+      new Option(
+        '--metrics-port <port>',
+        'serve /metrics (Prometheus), /livez, /readyz and /healthz on this port (env METRICS_PORT; default: off)',
+      ).argParser(asArgumentError(parseMetricsPort)),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option(
+        '--metrics-host <address>',
+        'the address they listen on (env METRICS_HOST; default 127.0.0.1; 0.0.0.0: every interface)',
+      ).argParser(asArgumentError(parseMetricsHost)),
+    dashboard: true,
   },
 ];
 

@@ -30,6 +30,7 @@ import { EXIT } from './exit-codes.js';
 import { guarded, UsageError } from './guarded.js';
 import { attachHeadlessOutput, type HeadlessPrinter, type OutputMode } from './headless-output.js';
 import { reportUnacknowledged } from './unacknowledged.js';
+import { startOps, withOps, type OpsFlags } from './ops.js';
 import {
   positiveInt,
   rateOption,
@@ -39,7 +40,7 @@ import {
   withConsumerOptions,
 } from './options.js';
 
-interface PipelineFlags extends ConfigFlags, SharedPipelineFlags {
+interface PipelineFlags extends ConfigFlags, SharedPipelineFlags, OpsFlags {
   output?: OutputMode;
   rate?: number;
 }
@@ -132,8 +133,11 @@ export function consumeCommand(): Command {
     );
   cmd.action(async (flags: PipelineFlags & { drain?: boolean }) => {
     await guarded(async () => {
-      const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      const printer = headlessOutput(pipeline, flags.output ?? 'lines');
+      const settings = settingsFrom(flags);
+      const ops = await startOps(flags);
+      const pipeline = await Pipeline.create(settings, headlessLogger());
+      ops?.attach(pipeline);
+      const printer = withOps(headlessOutput(pipeline, flags.output ?? 'lines'), ops);
       onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.startConsumer();
@@ -159,8 +163,11 @@ export function runHeadlessCommand(): Command {
         const { runDashboard } = await import('./dashboard-command.js');
         return runDashboard(flags);
       }
-      const pipeline = await Pipeline.create(settingsFrom(flags), headlessLogger());
-      const printer = headlessOutput(pipeline, flags.output ?? 'lines');
+      const settings = settingsFrom(flags);
+      const ops = await startOps(flags);
+      const pipeline = await Pipeline.create(settings, headlessLogger());
+      ops?.attach(pipeline);
+      const printer = withOps(headlessOutput(pipeline, flags.output ?? 'lines'), ops);
       onShutdown(() => stopAll(pipeline, printer));
       await pipeline.ensureTopics();
       await pipeline.seedIfEmpty();

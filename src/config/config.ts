@@ -15,6 +15,18 @@ export interface KafkaSecurity {
   sasl?: { mechanism: SaslMechanism; username: string; password: string } | undefined;
 }
 
+/** The real transports, each opt-in per channel (`--smtp`, `--webhook-url`, `--push-mqtt`); none: the mock. */
+export interface TransportSettings {
+  /** Email over SMTP; `password` from SMTP_PASSWORD or --smtp-password-file, never the URL. */
+  smtp?: { url: string; password?: string | undefined; ca?: string | undefined; from: string } | undefined;
+  /** The webhook channel, signed with `secret` (Standard Webhooks). */
+  webhook?: { url: string; secret: string } | undefined;
+  /** Push over MQTT. */
+  pushMqtt?: { url: string } | undefined;
+}
+
+export const DEFAULT_SMTP_FROM = 'eventstream-tui <notifications@localhost>';
+
 export interface Config {
   brokers: string[];
   /** With the password of REDIS_PASSWORD or --redis-password-file folded in: show it only through {@link redactUrl}. */
@@ -29,6 +41,7 @@ export interface Config {
   dedupeWindowSeconds: number;
   /** Messages each mock provider's outbox keeps (EVENTSTREAM_OUTBOX_MAXLEN). */
   outboxMaxLen: number;
+  transports: TransportSettings;
 }
 
 export const DEFAULTS: Config = {
@@ -40,6 +53,7 @@ export const DEFAULTS: Config = {
   kafkaSecurity: {},
   dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
   outboxMaxLen: DEFAULT_OUTBOX_MAXLEN,
+  transports: {},
 };
 
 export { ENV_VARS };
@@ -60,6 +74,13 @@ export interface ConfigFlags {
   kafkaCa?: string;
   /** A duration, see {@link parseDedupeWindow}. */
   dedupeWindow?: string;
+  smtp?: string;
+  smtpCa?: string;
+  smtpPasswordFile?: string;
+  smtpFrom?: string;
+  webhookUrl?: string;
+  webhookSecretFile?: string;
+  pushMqtt?: string;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +117,116 @@ export function parseRedisUrl(value: string): string {
     throw new ConfigError(`Redis URL "${redactUrl(value)}" names no host (for example redis://127.0.0.1:6379)`);
   }
   return value;
+}
+
+/** `url` parsed, its scheme one of `schemes`, with a host; the message shows it without its password. */
+function serviceUrl(value: string, name: string, schemes: readonly string[], example: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} "${redactUrl(value)}" is not a URL (for example ${example})`);
+  }
+  if (!schemes.includes(url.protocol.slice(0, -1)))
+    throw new ConfigError(
+      `${name} "${redactUrl(value)}" must start with ${schemes.map((s) => `${s}://`).join(' or ')} (for example ${example})`,
+    );
+  if (!url.hostname) throw new ConfigError(`${name} "${redactUrl(value)}" names no host (for example ${example})`);
+  return url;
+}
+
+/** `--smtp`: `smtp://[user@]host[:port]` or `smtps://`; a password in it is refused (SMTP_PASSWORD, --smtp-password-file). */
+export function parseSmtpUrl(value: string, name = '--smtp'): string {
+  const url = serviceUrl(value, name, ['smtp', 'smtps'], 'smtp://mail.example.com:587');
+  if (url.password)
+    throw new ConfigError(
+      `${name} "${redactUrl(value)}" carries a password: give it in SMTP_PASSWORD or --smtp-password-file instead`,
+    );
+  return value;
+}
+
+/** `--webhook-url`: `http://` or `https://`. */
+export function parseWebhookUrl(value: string, name = '--webhook-url'): string {
+  serviceUrl(value, name, ['http', 'https'], 'https://hooks.example.com/eventstream');
+  return value;
+}
+
+/** `--push-mqtt`: `mqtt://`, `mqtts://`, `ws://` or `wss://`. */
+export function parsePushMqttUrl(value: string, name = '--push-mqtt'): string {
+  serviceUrl(value, name, ['mqtt', 'mqtts', 'ws', 'wss'], 'mqtt://127.0.0.1:1883');
+  return value;
+}
+
+/** `--smtp-from`: an address, `Name <user@host>` or `user@host`, on one line. */
+export function parseSmtpFrom(value: string, name = '--smtp-from'): string {
+  if (/[\r\n]/.test(value) || !/^[^@<>]*<[^<>@\s]+@[^<>@\s]+>$|^[^<>@\s]+@[^<>@\s]+$/.test(value.trim()))
+    throw new ConfigError(
+      `${name} ${quoted(value)} is not an address: use user@host or "Name <user@host>" (default ${DEFAULT_SMTP_FROM})`,
+    );
+  return value.trim();
+}
+
+/**
+ * A webhook secret: `whsec_` and base64 (the Standard Webhooks form: the key is the decoded bytes), or
+ * any other string of 16 characters or more (its UTF-8 bytes). The message never shows it.
+ */
+export function parseWebhookSecret(value: string, name: string): string {
+  if (value.startsWith('whsec_')) {
+    const body = value.slice('whsec_'.length);
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body) || Buffer.from(body, 'base64').length < 16)
+      throw new ConfigError(`${name}: a whsec_ secret must be base64 of at least 16 bytes after "whsec_"`);
+    return value;
+  }
+  if (value.length < 16) throw new ConfigError(`${name}: the secret is shorter than 16 characters`);
+  return value;
+}
+
+function resolveTransports(flags: ConfigFlags, env: Environment): TransportSettings {
+  const pick = (flag: string | undefined, envName: string): { value: string; name: string } | undefined => {
+    if (flag !== undefined) return { value: flag, name: '' };
+    const fromEnv = env[envName];
+    return fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, name: envName } : undefined;
+  };
+  const transports: TransportSettings = {};
+  const smtp = pick(flags.smtp, ENV_VARS.smtpUrl);
+  if (smtp) {
+    const url = parseSmtpUrl(smtp.value, smtp.name || '--smtp');
+    const password =
+      flags.smtpPasswordFile !== undefined
+        ? readSecretFile(flags.smtpPasswordFile, '--smtp-password-file')
+        : env[ENV_VARS.smtpPassword] || undefined;
+    const ca =
+      flags.smtpCa !== undefined
+        ? readableFile(flags.smtpCa, '--smtp-ca')
+        : env[ENV_VARS.smtpCa]
+          ? readableFile(env[ENV_VARS.smtpCa]!, ENV_VARS.smtpCa)
+          : undefined;
+    const from = pick(flags.smtpFrom, ENV_VARS.smtpFrom);
+    transports.smtp = {
+      url,
+      password,
+      ca,
+      from: from ? parseSmtpFrom(from.value, from.name || '--smtp-from') : DEFAULT_SMTP_FROM,
+    };
+  }
+  const webhook = pick(flags.webhookUrl, ENV_VARS.webhookUrl);
+  if (webhook) {
+    const url = parseWebhookUrl(webhook.value, webhook.name || '--webhook-url');
+    const secret =
+      flags.webhookSecretFile !== undefined
+        ? parseWebhookSecret(readSecretFile(flags.webhookSecretFile, '--webhook-secret-file'), '--webhook-secret-file')
+        : env[ENV_VARS.webhookSecret]
+          ? parseWebhookSecret(env[ENV_VARS.webhookSecret]!, ENV_VARS.webhookSecret)
+          : undefined;
+    if (secret === undefined)
+      throw new ConfigError(
+        `${webhook.name || '--webhook-url'} needs a signing secret: WEBHOOK_SECRET or --webhook-secret-file (whsec_<base64>)`,
+      );
+    transports.webhook = { url, secret };
+  }
+  const push = pick(flags.pushMqtt, ENV_VARS.pushMqttUrl);
+  if (push) transports.pushMqtt = { url: parsePushMqttUrl(push.value, push.name || '--push-mqtt') };
+  return transports;
 }
 
 /** A secret from a file: its content, one trailing newline dropped. The message never holds the content. */
@@ -254,6 +385,7 @@ export function resolveConfig(flags: ConfigFlags, env: Environment = processEnvi
     kafkaSecurity: resolveKafkaSecurity(flags, env),
     redisCa: env[ENV_VARS.redisCa] ? readableFile(env[ENV_VARS.redisCa]!, ENV_VARS.redisCa) : undefined,
     outboxMaxLen,
+    transports: resolveTransports(flags, env),
     dedupeWindowSeconds:
       flags.dedupeWindow !== undefined
         ? parseDedupeWindow(flags.dedupeWindow)

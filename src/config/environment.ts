@@ -40,12 +40,30 @@ export const ENV_VARS = {
   redisCa: 'REDIS_CA_FILE',
   /** How long deliveries are remembered against redelivery (`--dedupe-window`). */
   dedupeWindow: 'DEDUPE_WINDOW',
+  /** Email over SMTP: `smtp://[user@]host:port` or `smtps://` (`--smtp`); without it email goes to the mock. */
+  smtpUrl: 'SMTP_URL',
+  /** The SMTP password, kept out of argv (`--smtp-password-file`). */
+  smtpPassword: 'SMTP_PASSWORD',
+  /** A PEM file of the CA to trust for SMTP TLS (`--smtp-ca`). */
+  smtpCa: 'SMTP_CA_FILE',
+  /** The emails' From (`--smtp-from`). */
+  smtpFrom: 'SMTP_FROM',
+  /** The webhook channel's endpoint (`--webhook-url`); without it webhooks go to the mock. */
+  webhookUrl: 'WEBHOOK_URL',
+  /** The webhooks' signing secret, `whsec_<base64>` (`--webhook-secret-file`). */
+  webhookSecret: 'WEBHOOK_SECRET',
+  /** Push over MQTT: `mqtt://host:port` or `mqtts://` (`--push-mqtt`); without it push goes to the mock. */
+  pushMqttUrl: 'PUSH_MQTT_URL',
   /** Messages each mock provider's outbox keeps. */
   outboxMaxLen: 'EVENTSTREAM_OUTBOX_MAXLEN',
   /** Test hook of the fault suite: the step at which the consumer kills itself (src/pipeline/crash-point.ts). */
   crashAt: 'EVENTSTREAM_CRASH_AT',
   /** Test hook of the rules tests: milliseconds added to the pipeline's clock (src/pipeline/clock.ts). */
   clockOffset: 'EVENTSTREAM_CLOCK_OFFSET_MS',
+  /** The port of the metrics and health endpoints (`--metrics-port`); unset: none. */
+  metricsPort: 'METRICS_PORT',
+  /** The address they listen on (`--metrics-host`; default 127.0.0.1). */
+  metricsHost: 'METRICS_HOST',
   /** pino log level of the log file and of headless stderr. */
   logLevel: 'LOG_LEVEL',
   /** Set and not empty: no colour in the dashboard (https://no-color.org). */
@@ -89,7 +107,7 @@ export function colorWanted(env: Environment = processEnvironment()): boolean {
  * list is its own here; src/cli/main.ts, which hands one to the pipeline, fails to compile when the two
  * differ).
  */
-const CRASH_POINTS = ['before-commit', 'before-mark', 'due-before-done'] as const;
+const CRASH_POINTS = ['before-commit', 'before-mark', 'due-before-done', 'transport-before-record'] as const;
 export type CrashPointName = (typeof CRASH_POINTS)[number];
 
 /** EVENTSTREAM_CRASH_AT when it names a crash point (resolveConfig refuses any other value). */

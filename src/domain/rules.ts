@@ -14,7 +14,9 @@ import { isValidZone, parseQuietHours, QuietHoursCache, type QuietState, type Qu
 /** Each channel's switch, as the `prefs:<id>` hash holds it (a missing field is off). */
 export type Preferences = Record<string, 'on' | 'off'>;
 
-export type SkipReason = 'opted-out' | 'type-opted-out' | 'unknown-user' | 'no-address' | 'throttled';
+/** Why the rules skip a channel: the one list (the metrics' outcome labels are made from it). */
+export const SKIP_REASONS = ['opted-out', 'type-opted-out', 'unknown-user', 'no-address', 'throttled'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** The `prefs:<id>` fields that are not channels nor `<type>.<channel>`: no channel or event type may take them. */
 export const RESERVED_FIELDS = ['tz', 'quiet'] as const;

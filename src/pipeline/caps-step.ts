@@ -8,7 +8,7 @@
  * counted before is allowed again and not counted twice.
  */
 import { durationWords } from '../domain/duration.js';
-import type { CapCheck, CapCounter, UserRecord } from './ports.js';
+import type { CapCheck, CapCounter, CapVerdict, UserRecord } from './ports.js';
 import { errorText, FatalConsumerError, PermanentError } from './errors.js';
 import type { Plan, SendJob } from './chunk.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -26,28 +26,27 @@ export interface CapStepContext {
 export const throttledDetail = (count: number, limit: number, windowMs: number): string =>
   `${count} of ${limit} in ${durationWords(windowMs)}`;
 
-/** The capped jobs of a plan, in order, each with its check. */
+/** The capped jobs of a plan, in order, and their checks (the same places). */
 export function capChecks(
   jobs: readonly SendJob[],
   users: ReadonlyMap<string, UserRecord | undefined>,
-): { job: SendJob; check: CapCheck }[] {
-  const capped: { job: SendJob; check: CapCheck }[] = [];
+): { jobs: SendJob[]; checks: CapCheck[] } {
+  const capped: SendJob[] = [];
+  const checks: CapCheck[] = [];
   for (const job of jobs) {
     if (job.rule === 'required') continue;
     const cap = users.get(job.userId)?.rules?.caps[job.channel];
     if (!cap) continue;
-    capped.push({
-      job,
-      check: {
-        userId: job.userId,
-        channel: job.channel,
-        eventId: job.eventId,
-        limit: cap.limit,
-        windowMs: cap.windowMs,
-      },
+    capped.push(job);
+    checks.push({
+      userId: job.userId,
+      channel: job.channel,
+      eventId: job.eventId,
+      limit: cap.limit,
+      windowMs: cap.windowMs,
     });
   }
-  return capped;
+  return { jobs: capped, checks };
 }
 
 /**
@@ -61,56 +60,63 @@ export async function applyCaps(
   context: CapStepContext,
 ): Promise<void> {
   const capped = capChecks(plan.jobs, users);
-  if (capped.length === 0) return;
+  if (capped.jobs.length === 0) return;
   const { caps } = context;
   if (!caps) throw new FatalConsumerError('a send is capped (cap.<channel>), but this consumer has no cap counter');
   const what = 'checking frequency caps in Redis';
   const now = context.now();
-  const checks = capped.map((c) => c.check);
-  const verdicts = new Map<SendJob, { allowed: boolean; count: number }>();
-  const refused = new Map<SendJob, PermanentError>();
+  const { checks } = capped;
+  // Per capped job (the same places as `checks`): its verdict, or the error of its user's refused keys.
+  const verdicts: (CapVerdict | undefined)[] = new Array(checks.length);
+  const refused: (PermanentError | undefined)[] = new Array(checks.length);
   try {
     const answers = await context.untilDone(what, () => caps.check(checks, now));
-    capped.forEach((c, i) => verdicts.set(c.job, answers[i]!));
+    for (let i = 0; i < answers.length; i++) verdicts[i] = answers[i];
   } catch (error) {
     if (!(error instanceof PermanentError)) throw error;
     // Refused for good: each user alone, so only the users whose keys Redis refuses fail. Checking again
     // is safe: a send counted by the first call is allowed again, not counted twice.
-    const byUser = new Map<string, { job: SendJob; check: CapCheck }[]>();
-    for (const c of capped) {
-      let mine = byUser.get(c.job.userId);
-      if (!mine) byUser.set(c.job.userId, (mine = []));
-      mine.push(c);
-    }
+    const byUser = new Map<string, number[]>();
+    checks.forEach((c, i) => {
+      let mine = byUser.get(c.userId);
+      if (!mine) byUser.set(c.userId, (mine = []));
+      mine.push(i);
+    });
     for (const [userId, mine] of byUser) {
       try {
         const answers = await context.untilDone(what, () =>
           caps.check(
-            mine.map((c) => c.check),
+            mine.map((i) => checks[i]!),
             now,
           ),
         );
-        mine.forEach((c, i) => verdicts.set(c.job, answers[i]!));
+        mine.forEach((i, k) => (verdicts[i] = answers[k]));
       } catch (inner) {
         if (!(inner instanceof PermanentError)) throw inner;
         const detail = `Redis refused the caps of user ${userId}: ${errorText(inner.cause)}`;
         context.telemetry.publish({ kind: 'error', source: 'redis', message: detail, at: context.now() });
         const failure = new PermanentError(detail, inner.cause);
-        for (const c of mine) refused.set(c.job, failure);
+        for (const i of mine) refused[i] = failure;
       }
     }
   }
-  const checkOf = new Map(capped.map((c) => [c.job, c.check]));
+  // The capped jobs are in plan order: one pass over the plan, one pointer into them.
   let kept = 0;
+  let c = 0;
   for (const job of plan.jobs) {
-    const failure = refused.get(job);
+    if (capped.jobs[c] !== job) {
+      plan.jobs[kept++] = job;
+      continue;
+    }
+    const i = c++;
+    const failure = refused[i];
     if (failure) {
       plan.finish(job, { ok: false, error: failure, attempts: 0 });
       continue;
     }
-    const verdict = verdicts.get(job);
+    const verdict = verdicts[i];
     if (verdict && !verdict.allowed) {
-      const { limit, windowMs } = checkOf.get(job)!;
+      const { limit, windowMs } = checks[i]!;
       const o = plan.settle(job.entry, job.channel, 'skipped', 'throttled', 0, job.address, job.text, job.rule);
       o.detail = throttledDetail(verdict.count, limit, windowMs);
       continue;

@@ -2,7 +2,7 @@
 import type { EventEnvelope } from '../domain/envelope.js';
 import type { DeliveryPlan, RuleCode } from '../domain/rules.js';
 import type { DeliveryOutcome } from '../telemetry/outcomes.js';
-import { errorText, PermanentError } from './errors.js';
+import { errorText, PermanentError, RejectedError } from './errors.js';
 import type { DeadLetter, LedgerEvent, RawMessage, SendRequest, SendResult } from './ports.js';
 
 /** An event in hand; it is its own {@link LedgerEvent} (`id`, `occurredAtMs`): no copy per event for the look-up. */
@@ -134,20 +134,23 @@ export class Plan {
       this.delivered(job, result.value, result.attempts);
       return;
     }
-    const refused = result.error instanceof PermanentError;
-    const reason = errorText(result.error);
+    // A transport's refusal (`rejected`), Redis refusing the provider's keys (`store-error`), or a send
+    // that kept failing (`delivery-failed`).
+    const rejected = result.error instanceof RejectedError;
+    const refused = !rejected && result.error instanceof PermanentError;
+    const reason = rejected ? (result.error as RejectedError).reply : errorText(result.error);
     this.settle(
       entry,
       channel,
       'failed',
-      refused ? `store-error: ${reason}` : reason,
+      rejected ? `rejected: ${reason}` : refused ? `store-error: ${reason}` : reason,
       result.attempts,
       job.address,
       job.text,
     );
     this.failed.push({
       message: entry.message,
-      reason: refused ? 'store-error' : 'delivery-failed',
+      reason: rejected ? 'rejected' : refused ? 'store-error' : 'delivery-failed',
       detail: `${channel}: ${reason}`,
       sourceTopic: this.chunk.topic,
       partition: this.chunk.partition,

@@ -5,9 +5,11 @@
  */
 /**
  * `due-before-done`: a deferred send at its due time, sent and recorded, not yet removed from the
- * schedule (its claim runs out and another consumer takes it).
+ * schedule (its claim runs out and another consumer takes it). `transport-before-record`: a real
+ * transport's server accepted a batch's sends, their idempotency records not yet written (the resend
+ * carries the same idempotency key).
  */
-export type CrashPointName = 'before-commit' | 'before-mark' | 'due-before-done';
+export type CrashPointName = 'before-commit' | 'before-mark' | 'due-before-done' | 'transport-before-record';
 
 let armed: CrashPointName | undefined;
 const beforeCrash = new Set<() => void>();

@@ -5,13 +5,20 @@
  */
 import { DLQ_HEADERS } from './dead-letter-topic.js';
 import type { EventLog, LogProducer, OutboundMessage, PartitionOffsets } from './event-log.js';
-import type { RawMessage } from './ports.js';
+import { CHANNEL_LETTER_REASONS, type RawMessage } from './ports.js';
+
+/** Whether a letter is of one channel's send (`delivery-failed`, `rejected`): its replay resends that channel only. */
+export const isChannelLetter = (letter: {
+  reason: string;
+  channel: string | null;
+}): letter is { reason: string; channel: string } =>
+  letter.channel !== null && (CHANNEL_LETTER_REASONS as readonly string[]).includes(letter.reason);
 
 /** Headers a replay adds; every `dlq-*` header is removed. */
 export const REPLAY_HEADERS = {
   /** `<dlq topic>/<partition>/<offset>`: the letter this message was replayed from. */
   from: 'replayed-from',
-  /** On a replayed `delivery-failed` letter: the one channel to resend (the consumer leaves the others alone). */
+  /** On a replayed `delivery-failed` or `rejected` letter: the one channel to resend (the consumer leaves the others alone). */
   channel: 'replay-channel',
 } as const;
 
@@ -23,7 +30,7 @@ export interface DeadLetterRecord {
   writtenAt: number;
   reason: string;
   detail: string;
-  /** The channel whose sends failed (`delivery-failed` only). */
+  /** The channel whose send failed (`delivery-failed`, `rejected`, a send's `store-error`). */
   channel: string | null;
   key: Buffer | null;
   value: Buffer | null;
@@ -84,7 +91,7 @@ export function replayMessage(letter: DeadLetterRecord): OutboundMessage {
     headers[name] = value;
   }
   headers[REPLAY_HEADERS.from] = letterAddress(letter);
-  if (letter.reason === 'delivery-failed' && letter.channel) headers[REPLAY_HEADERS.channel] = letter.channel;
+  if (isChannelLetter(letter)) headers[REPLAY_HEADERS.channel] = letter.channel;
   return { key: letter.key, value: letter.value, headers };
 }
 

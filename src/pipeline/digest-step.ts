@@ -142,7 +142,7 @@ export class DigestStep {
       const { userId, type } = entry.event;
       const zone = lookup.users.get(userId)?.rules?.tz ?? 'UTC';
       for (const { channel } of diverted.get(entry)!.channels) {
-        const key = JSON.stringify([digestId, channel]);
+        const key = `${digestId}\n${channel}`;
         if (sends.has(key)) continue;
         sends.set(key, {
           eventId: digestId,

@@ -22,6 +22,20 @@ export class PermanentError extends Error {
 }
 
 /**
+ * A real transport refused a send for good (an SMTP 5xx reply, a webhook's 4xx other than 408 and
+ * 429): dead-lettered with reason `rejected` and the server's reply (sanitized), never retried.
+ */
+export class RejectedError extends PermanentError {
+  override name = 'RejectedError';
+  constructor(
+    /** The server's reply, one line, terminal-safe and bounded. */
+    readonly reply: string,
+  ) {
+    super(reply, undefined);
+  }
+}
+
+/**
  * Neither delivered nor dead-lettered: the consumer must stop without committing past `offset`.
  * The message names what a person needs to look at.
  */

@@ -21,10 +21,16 @@ export interface RawMessage {
 
 /**
  * Every reason the consumer writes in a letter's `dlq-reason` header: its bytes, a store that refuses
- * its keys, or a send that failed. The one list: the type below, `dlq list|replay --reason` and
- * docs/contracts.md (test/unit/dead-letters.test.ts holds them equal).
+ * its keys, a send that failed, or a send a real transport refused for good (`rejected`: an SMTP 5xx,
+ * a webhook's 4xx). The one list: the type below, `dlq list|replay --reason` and docs/contracts.md
+ * (test/unit/dead-letters.test.ts holds them equal).
  */
-export const LETTER_REASONS = [...DECODE_FAILURE_REASONS, 'store-error', 'delivery-failed'] as const;
+export const LETTER_REASONS = [...DECODE_FAILURE_REASONS, 'store-error', 'delivery-failed', 'rejected'] as const;
+
+/**
+ * Letters of one channel's send (they carry `dlq-channel`): a replay resends that channel only.
+ */
+export const CHANNEL_LETTER_REASONS: readonly LetterReason[] = ['delivery-failed', 'rejected'];
 
 /** Why a letter went to the dead-letter topic. */
 export type LetterReason = (typeof LETTER_REASONS)[number];
@@ -90,6 +96,9 @@ export interface SendRequest {
   occurredAtMs: number;
   /** A digest's send (`eventId` = the digest id): its members' event ids, carried on the outbox line. */
   members?: readonly string[];
+  /** The event's type and `occurredAt` as it was written (a real transport's message carries them). */
+  type?: string;
+  occurredAt?: string;
 }
 
 export type SendResult = 'accepted' | 'already-accepted';
@@ -103,8 +112,38 @@ export interface NotificationProvider {
   sendMany(requests: readonly SendRequest[]): Promise<(SendResult | ProviderError | PermanentError)[]>;
 }
 
+/**
+ * A send that did not go this time and may go later: the pipeline retries it with backoff. A real
+ * transport's temporary reply (an SMTP 4xx, a webhook's 408, 429 or 5xx) is one; `retryAfterMs` is
+ * the server's own wish (`Retry-After`), which the retry waits at least (bounded).
+ */
 export class ProviderError extends Error {
   override name = 'ProviderError';
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A real transport that does not answer at all: connection refused, a time-out, a name that does not
+ * resolve. Retried like any {@link ProviderError} today; it is kept apart from a temporary reply (the
+ * server answered "not now") and from a rejection (the server answered "never"), so that an outage can
+ * be held (parked in the schedule) rather than burnt into the dead-letter topic.
+ */
+export class TransportDownError extends ProviderError {
+  override name = 'TransportDownError';
+  constructor(
+    /** The transport, as shown (`smtp://mail:25`): no secret. */
+    readonly transport: string,
+    message: string,
+    /** The network error's code (`ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`...), when there is one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 // ——— the schedule: sends deferred by quiet hours ———

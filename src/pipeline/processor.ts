@@ -9,7 +9,7 @@
 import type { Catalog } from '../domain/catalog.js';
 import { decodeEvent } from '../domain/envelope.js';
 import { planDeliveries, type PlanContext } from '../domain/rules.js';
-import { errorText, FatalConsumerError, isPermanent, PermanentError, StoppedError } from './errors.js';
+import { errorText, FatalConsumerError, isPermanent, PermanentError, RejectedError, StoppedError } from './errors.js';
 import {
   ProviderError,
   type BatchLookup,
@@ -30,7 +30,7 @@ import type { Telemetry } from '../telemetry/telemetry.js';
 import { crashPoint } from './crash-point.js';
 import { clockNow } from './clock.js';
 import { headerText, REPLAY_HEADERS } from './dead-letters.js';
-import { backoffDelay, DEFAULT_SEND_RETRY, sleep, withRetry, type RetryPolicy } from './retry.js';
+import { DEFAULT_SEND_RETRY, retryDelay, sleep, withRetry, type RetryPolicy } from './retry.js';
 import { ConsumedEvent } from './consumed-event.js';
 import { Plan, type ChunkContext, type Received, type SendOutcome } from './chunk.js';
 import { decodeEvent as decodeStored } from '../domain/envelope.js';
@@ -204,7 +204,7 @@ export class BatchProcessor {
     await this.record(chunk, plan.deliveredNow, lookup);
     const letterbox = [...refused, ...plan.failed];
     await this.writeDeadLetters(chunk, letterbox);
-    this.publishDeadLetters(chunk, refused);
+    this.publishDeadLetters(chunk, letterbox);
     for (const outcome of plan.settled) this.options.telemetry.publish(outcome);
   }
 
@@ -258,8 +258,10 @@ export class BatchProcessor {
   }
 
   private publishDeadLetters(chunk: ChunkContext, letters: readonly DeadLetter[]): void {
+    // A send's letter (`store-error`, `rejected`) counts as a dead letter besides its failed delivery; a
+    // `delivery-failed` one is shown as the failed delivery itself.
     for (const l of letters) {
-      if (l.reason === 'delivery-failed') continue; // shown as the failed delivery itself
+      if (l.reason === 'delivery-failed') continue;
       this.options.telemetry.publish({
         kind: 'deadletter',
         reason: l.reason,
@@ -394,6 +396,8 @@ export class BatchProcessor {
             address: p.address,
             text: p.text,
             occurredAtMs: entry.occurredAtMs,
+            type: event.type,
+            occurredAt: event.occurredAt,
             rule: p.rule,
           });
         }
@@ -429,7 +433,9 @@ export class BatchProcessor {
       const job = jobs[i]!;
       const result = first[i]!;
       if (result instanceof ProviderError) {
-        retries.push(this.retrySend(job, chunk).then((r) => plan.finish(job, r)));
+        retries.push(this.retrySend(job, chunk, result).then((r) => plan.finish(job, r)));
+      } else if (result instanceof RejectedError) {
+        plan.finish(job, { ok: false, error: result, attempts: 1 });
       } else if (result instanceof PermanentError) {
         plan.finish(job, { ok: false, error: result, attempts: 1 });
         (refusals ??= new Set()).add(errorText(result));
@@ -458,9 +464,11 @@ export class BatchProcessor {
    * use the budget; an unreachable Redis behind the provider is waited out; a refusal of this send's
    * keys ends it at once; a stop abandons it (never a failure).
    */
-  private async retrySend(request: SendRequest, chunk: ChunkContext): Promise<SendOutcome> {
+  private async retrySend(request: SendRequest, chunk: ChunkContext, first: ProviderError): Promise<SendOutcome> {
     const policy = this.options.sendRetry ?? DEFAULT_SEND_RETRY;
-    await sleep(backoffDelay(policy, 1));
+    // The backoff, or the server's Retry-After (bounded): a stop does not wait it out.
+    for (const until = Date.now() + retryDelay(policy, 1, first); Date.now() < until && chunk.keepGoing();)
+      await sleep(Math.min(100, until - Date.now()));
     if (!chunk.keepGoing()) throw new StoppedError('stopped before a retry');
     const what = `sending ${request.channel}`;
     const result = await withRetry(
@@ -469,7 +477,8 @@ export class BatchProcessor {
         try {
           return await this.options.provider.send(request);
         } catch (error) {
-          if (error instanceof ProviderError) throw error;
+          // A provider's rejection (temporary or for good), or its store refusing this send's keys.
+          if (error instanceof ProviderError || error instanceof PermanentError) throw error;
           if (isPermanent(error)) throw new PermanentError(`${what} failed: ${errorText(error)}`, error);
           return this.untilDone('redis', what, () => this.options.provider.send(request), chunk);
         }
@@ -586,8 +595,9 @@ export class BatchProcessor {
     await this.record(chunk, plan.deliveredNow, lookup);
     await digestsDue?.finish();
     crashPoint('due-before-done');
-    await this.writeDeadLetters(chunk, [...refused, ...plan.failed]);
-    this.publishDeadLetters(chunk, refused);
+    const letters = [...refused, ...plan.failed];
+    await this.writeDeadLetters(chunk, letters);
+    this.publishDeadLetters(chunk, letters);
     const again = new Set(plan.deferrals.map((d) => d.entry));
     const settled = events
       .filter((e) => !again.has(e))

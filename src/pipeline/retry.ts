@@ -14,6 +14,16 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   return Math.round(exp / 2 + (random() * exp) / 2);
 }
 
+/** The longest a server's `Retry-After` is honoured between two tries: past it, the next try goes anyway. */
+export const MAX_RETRY_AFTER_MS = 10_000;
+
+/** The wait before the next try: the backoff, or longer when the server asked for it (bounded). */
+export function retryDelay(policy: RetryPolicy, attempt: number, error: unknown): number {
+  const backoff = backoffDelay(policy, attempt);
+  const wanted = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof wanted === 'number' && wanted > backoff ? Math.min(wanted, MAX_RETRY_AFTER_MS) : backoff;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -37,7 +47,7 @@ export async function withRetry<T>(
       if (error instanceof PermanentError) return { ok: false, error, attempts: attempt };
       lastError = error;
       if (attempt < policy.attempts) {
-        await sleep(backoffDelay(policy, attempt));
+        await sleep(retryDelay(policy, attempt, error));
         if (!keepGoing()) throw new StoppedError('stopped between retries');
       }
     }

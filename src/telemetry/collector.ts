@@ -64,6 +64,15 @@ export interface ServiceHealth {
   since: number;
 }
 
+/** A channel's transport as last published: `mock`, or a real one and whether it answers. */
+export interface TransportRow {
+  channel: string;
+  via: string;
+  answers?: boolean | null;
+  detail?: string;
+  since: number;
+}
+
 export interface Snapshot {
   totals: Totals;
   /** The last 60 whole seconds, oldest first. */
@@ -80,6 +89,8 @@ export interface Snapshot {
   lastError: { message: string; source: string; at: number } | null;
   /** The producer's events not yet acknowledged by Kafka, and whether that backlog is full. */
   backlog: { unacknowledged: number; full: boolean };
+  /** Each channel's transport, in the order first published (the catalog's). */
+  transports: TransportRow[];
 }
 
 const HISTORY_SECONDS = 60;
@@ -112,6 +123,7 @@ export class Collector {
   private partitions: number[] = [];
   private lastError: Snapshot['lastError'] = null;
   private backlog: Snapshot['backlog'] = { unacknowledged: 0, full: false };
+  private readonly transports = new Map<string, TransportRow>();
   private readonly details = new EventDetails();
   private seq = 0;
 
@@ -222,6 +234,13 @@ export class Collector {
       case 'assignment':
         this.partitions = o.partitions;
         break;
+      case 'transport': {
+        const row: TransportRow = { channel: o.channel, via: bound(o.via), since: o.at };
+        if (o.answers !== undefined) row.answers = o.answers;
+        if (o.detail !== undefined) row.detail = bound(o.detail);
+        this.transports.set(o.channel, row);
+        break;
+      }
     }
   };
 
@@ -308,6 +327,7 @@ export class Collector {
       partitions: this.partitions,
       lastError: this.lastError,
       backlog: this.backlog,
+      transports: [...this.transports.values()],
     };
   }
 }

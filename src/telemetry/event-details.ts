@@ -163,7 +163,11 @@ export class EventDetails {
     const i = d.deliveries.findIndex((t) => t.channel === o.channel);
     if (i >= 0) d.deliveries[i] = trace;
     else d.deliveries.push(trace);
-    if (o.status === 'failed') d.deadLetter = { reason: 'delivery-failed', detail: trace.reason ?? '' };
+    if (o.status === 'failed') {
+      // `rejected: <reply>` and `store-error: <reply>` name their letter's reason; any other failure is `delivery-failed`.
+      const named = /^(rejected|store-error): /.exec(trace.reason ?? '');
+      d.deadLetter = { reason: named ? named[1]! : 'delivery-failed', detail: trace.reason ?? '' };
+    }
   }
 
   deadLetter(o: DeadLetterOutcome): void {

@@ -2,10 +2,19 @@
  * Every outcome the pipeline publishes. Headless mode prints them as JSON lines
  * (docs/contracts.md, "Headless output"); the dashboard reads the same stream.
  */
-import type { RuleCode, SkipReason } from '../domain/rules.js';
+import { SKIP_REASONS, type RuleCode, type SkipReason } from '../domain/rules.js';
 import type { DeadLetterReason } from '../domain/envelope.js';
 
-export type DeliveryStatus = 'sent' | 'skipped' | 'duplicate' | 'failed' | 'deferred' | 'digested';
+/** Every status a delivery settles with: the one list (the metrics' outcome labels are made from it). */
+export const DELIVERY_STATUSES = ['sent', 'skipped', 'duplicate', 'failed', 'deferred', 'digested'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * Every reason a delivery is `skipped` with: the rules' ({@link SKIP_REASONS}) and the pipeline's own:
+ * a replay of one channel's letter leaves the others `not-replayed`, a digest whose members are all gone
+ * at its due time is `digest-empty` (test/unit/metrics.test.ts finds each one the pipeline writes here).
+ */
+export const DELIVERY_SKIP_REASONS = [...SKIP_REASONS, 'not-replayed', 'digest-empty'] as const;
 
 export interface ProducedOutcome {
   kind: 'produced';
@@ -84,8 +93,8 @@ export interface DeliveryOutcome {
 
 export interface DeadLetterOutcome {
   kind: 'deadletter';
-  /** The event's bytes (decode reasons), or `store-error`: Redis refused its keys for good. */
-  reason: DeadLetterReason | 'store-error';
+  /** The event's bytes (decode reasons), `store-error` (Redis refused its keys for good), or `rejected` (a transport refused a send). */
+  reason: DeadLetterReason | 'store-error' | 'rejected';
   detail: string;
   topic: string;
   partition: number;
@@ -133,6 +142,20 @@ export interface ScheduleOutcome {
   at: number;
 }
 
+/**
+ * Where a channel's sends go and whether it answers: `mock` (the mock provider in Redis), or a real
+ * transport named by its URL without secrets (`smtp://mail:25`). Published at start and on each change.
+ */
+export interface TransportOutcome {
+  kind: 'transport';
+  channel: string;
+  via: string;
+  /** Absent for the mock; null until known (a webhook before its first request). */
+  answers?: boolean | null;
+  detail?: string;
+  at: number;
+}
+
 export type Outcome =
   | ProducedOutcome
   | ConsumedOutcome
@@ -143,4 +166,5 @@ export type Outcome =
   | ConnectionOutcome
   | AssignmentOutcome
   | BacklogOutcome
-  | ScheduleOutcome;
+  | ScheduleOutcome
+  | TransportOutcome;

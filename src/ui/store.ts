@@ -244,6 +244,7 @@ export function emptySnapshot(now = Date.now()): Snapshot {
     partitions: [],
     lastError: null,
     backlog: { unacknowledged: 0, full: false },
+    transports: [],
   };
 }
 

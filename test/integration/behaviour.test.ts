@@ -92,6 +92,7 @@ describe.each(BACKENDS)('the pipeline on %s', (_name, makeBackends) => {
       'email sent',
       'push skipped no-address',
       'sms sent',
+      'webhook skipped opted-out',
     ]);
     const unknown = event('password_reset', `${prefix}-nobody`);
     await send(p, JSON.stringify(unknown), unknown.userId);

@@ -59,9 +59,9 @@ describe('seed, users, prefs', () => {
   it('users lists every user with their channel states', async () => {
     const result = await runCli(['users', '--redis', redisUrl()]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^USER\s+NAME\s+EMAIL\s+SMS\s+PUSH\s+CONSOLE$/m);
-    expect(result.stdout).toMatch(/^user-01\s+Ada Lovelace\s+on\s+off\s+off\s+on$/m);
-    expect(result.stdout).toMatch(/^user-03\s+Grace Hopper\s+on\s+off\*\s+on\s+off$/m);
+    expect(result.stdout).toMatch(/^USER\s+NAME\s+EMAIL\s+SMS\s+PUSH\s+CONSOLE\s+WEBHOOK$/m);
+    expect(result.stdout).toMatch(/^user-01\s+Ada Lovelace\s+on\s+off\s+off\s+on\s+off$/m);
+    expect(result.stdout).toMatch(/^user-03\s+Grace Hopper\s+on\s+off\*\s+on\s+off\s+off$/m);
   });
 
   it('prefs get prints JSON, and refuses an unknown channel or value with exit 2', async () => {
@@ -75,7 +75,7 @@ describe('seed, users, prefs', () => {
     });
     const badChannel = await runCli(['prefs', 'set', 'user-02', 'fax', 'on', '--redis', redisUrl()]);
     expect(badChannel.code).toBe(2);
-    expect(badChannel.stderr).toMatch(/unknown field "fax": a channel \(email, sms, push, console\)/);
+    expect(badChannel.stderr).toMatch(/unknown field "fax": a channel \(email, sms, push, console, webhook\)/);
     const badValue = await runCli(['prefs', 'set', 'user-02', 'sms', 'maybe', '--redis', redisUrl()]);
     expect(badValue.code).toBe(2);
     const missing = await runCli(['prefs', 'get', 'no-such-user', '--redis', redisUrl()]);

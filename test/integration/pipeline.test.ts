@@ -87,21 +87,24 @@ describe('consume: deliveries follow the preferences in Redis', () => {
       event('password_reset', `${prefix}-nobody`),
     ]);
     const p = consume(topic, group);
-    await p.waitForLines('12 delivery lines', (lines) => lines.filter((l) => l.kind === 'delivery').length >= 12);
+    await p.waitForLines('15 delivery lines', (lines) => lines.filter((l) => l.kind === 'delivery').length >= 15);
     expect(summary(p.lines)).toEqual(
       [
         'alice email sent',
         'alice sms sent',
         'alice push skipped opted-out',
         'alice console sent',
+        'alice webhook skipped opted-out',
         'bob email skipped opted-out',
         'bob sms skipped no-address',
         'bob push skipped no-address',
         'bob console skipped opted-out',
+        'bob webhook skipped opted-out',
         'nobody email skipped unknown-user',
         'nobody sms skipped unknown-user',
         'nobody push skipped unknown-user',
         'nobody console skipped unknown-user',
+        'nobody webhook skipped unknown-user',
       ].sort(),
     );
     const sent = p.deliveries({ status: 'sent' })[0]!;
@@ -153,13 +156,14 @@ describe('consume: deliveries follow the preferences in Redis', () => {
       const sent = event('user_signup', dave);
       await produceEvents(topic, [sent]);
       const p = consume(topic, unique('group'));
-      await p.waitForLines('the four deliveries', (lines) => lines.filter((l) => l.kind === 'delivery').length >= 4);
+      await p.waitForLines('the five deliveries', (lines) => lines.filter((l) => l.kind === 'delivery').length >= 5);
       expect(summary(p.lines)).toEqual(
         [
           'dave email sent',
           'dave sms skipped opted-out',
           'dave push skipped opted-out',
           'dave console skipped opted-out',
+          'dave webhook skipped opted-out',
         ].sort(),
       );
       expect(p.lines.find((l) => l.kind === 'lookup' && l.userId === dave)).toMatchObject({
@@ -436,7 +440,7 @@ describe('scale-out and shutdown', () => {
     const { result, stats } = await drain(topic, unique('group'), 60_000);
     expect(result.code).toBe(0);
     expect(stats.at(-1)).toMatchObject({ kind: 'stats', consumed: 9, deadletter: 0 });
-    expect(stats.at(-1)!.sent! + stats.at(-1)!.skipped!).toBe(36);
+    expect(stats.at(-1)!.sent! + stats.at(-1)!.skipped!).toBe(45); // 9 events × 5 channels
   });
 
   it('consume --from latest --drain with a new group is caught up once it has joined: exit 0, nothing consumed', async () => {

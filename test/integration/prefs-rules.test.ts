@@ -79,10 +79,10 @@ describe('prefs set <user> <field> <value>', () => {
       [
         'fax',
         'on',
-        /unknown field "fax": a channel \(email, sms, push, console\), <type>\.<channel> \(types: user_signup, item_purchased, password_reset\), tz, quiet, cap\.<channel> or digest\.<type>/,
+        /unknown field "fax": a channel \(email, sms, push, console, webhook\), <type>\.<channel> \(types: user_signup, item_purchased, password_reset\), tz, quiet, cap\.<channel> or digest\.<type>/,
       ],
       ['sms', 'maybe', /sms: "maybe" is not on or off/],
-      ['item_purchased.fax', 'off', /unknown channel "fax" \(one of email, sms, push, console\)/],
+      ['item_purchased.fax', 'off', /unknown channel "fax" \(one of email, sms, push, console, webhook\)/],
       [
         'rocket_launch.sms',
         'off',
@@ -110,7 +110,7 @@ describe('prefs set <user> <field> <value>', () => {
   it('--help lists the fields and their forms', async () => {
     const help = await runCli(['prefs', 'set', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/<channel> on\|off +channels: email, sms, push, console/);
+    expect(help.stdout).toMatch(/<channel> on\|off +channels: email, sms, push, console, webhook/);
     expect(help.stdout).toMatch(
       /<type>\.<channel> on\|off\|default +types: user_signup, item_purchased, password_reset/,
     );
@@ -135,16 +135,16 @@ describe('prefs get <user>', () => {
     expect(got.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(got.stdout)).toEqual({
       userId: user,
-      prefs: { email: 'on', sms: 'on', push: 'on', console: 'off' },
+      prefs: { email: 'on', sms: 'on', push: 'on', console: 'off', webhook: 'off' },
       types: {
-        user_signup: { email: 'default', sms: 'default', push: 'default', console: 'default' },
-        item_purchased: { email: 'default', sms: 'off', push: 'default', console: 'default' },
-        password_reset: { email: 'required', sms: 'default', push: 'default', console: 'default' },
+        user_signup: { email: 'default', sms: 'default', push: 'default', console: 'default', webhook: 'default' },
+        item_purchased: { email: 'default', sms: 'off', push: 'default', console: 'default', webhook: 'default' },
+        password_reset: { email: 'required', sms: 'default', push: 'default', console: 'default', webhook: 'default' },
       },
       effective: {
-        user_signup: { email: 'on', sms: 'on', push: 'on', console: 'off' },
-        item_purchased: { email: 'on', sms: 'off', push: 'on', console: 'off' },
-        password_reset: { email: 'on', sms: 'on', push: 'on', console: 'off' },
+        user_signup: { email: 'on', sms: 'on', push: 'on', console: 'off', webhook: 'off' },
+        item_purchased: { email: 'on', sms: 'off', push: 'on', console: 'off', webhook: 'off' },
+        password_reset: { email: 'on', sms: 'on', push: 'on', console: 'off', webhook: 'off' },
       },
       tz: 'Europe/Paris',
       windows: ['mon-fri 22:00-07:00', 'sat,sun 23:00-09:00'],

@@ -151,7 +151,7 @@ describe.concurrent('rules on the real Kafka and Redis', () => {
     const ids = new Set<string>(all.map((e) => e.id));
 
     // At once: what is not deferred, and the deferrals with their due time.
-    await waitFor('20 delivery lines', () => deliveries(ids).length >= 20, 30_000);
+    await waitFor('25 delivery lines', () => deliveries(ids).length >= 25, 30_000);
     expect(Date.now(), 'the events were consumed before the windows ended').toBeLessThan(clock.endReal());
     expect(summary(deliveries(ids))).toEqual(
       [
@@ -159,24 +159,29 @@ describe.concurrent('rules on the real Kafka and Redis', () => {
         'sleeper sms deferred quiet-hours',
         'sleeper push skipped opted-out',
         'sleeper console skipped opted-out',
+        'sleeper webhook skipped opted-out',
         // required: email whatever the preferences; urgent: not held by quiet hours
         'locked email sent',
         'locked sms skipped opted-out',
         'locked push skipped opted-out',
         'locked console skipped opted-out',
+        'locked webhook skipped opted-out',
         'picky email sent',
         'picky sms skipped type-opted-out',
         'picky push skipped opted-out',
         'picky console skipped opted-out',
+        'picky webhook skipped opted-out',
         'leaver email skipped opted-out',
         'leaver sms deferred quiet-hours',
         'leaver push skipped opted-out',
         'leaver console skipped opted-out',
+        'leaver webhook skipped opted-out',
         // tz and quiet ignored: not deferred, sent with a warning
         'garbled email sent',
         'garbled sms skipped opted-out',
         'garbled push skipped opted-out',
         'garbled console skipped opted-out',
+        'garbled webhook skipped opted-out',
       ].sort(),
     );
     const deferred = deliveries(ids).filter((l) => l.status === 'deferred');

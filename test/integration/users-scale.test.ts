@@ -56,7 +56,13 @@ describe('seed --users', () => {
       email: 'gen-0000003@example.com',
       pushToken: expect.stringMatching(/^ptk_/) as string,
     });
-    expect(await redis.hgetall('prefs:gen-0005000')).toEqual({ email: 'on', sms: 'on', push: 'on', console: 'off' });
+    expect(await redis.hgetall('prefs:gen-0005000')).toEqual({
+      email: 'on',
+      sms: 'on',
+      push: 'on',
+      console: 'off',
+      webhook: 'off',
+    });
   });
 
   it('refuses more than ten million, or not a number, with usage help (exit 2), writing nothing', async () => {
@@ -75,14 +81,14 @@ describe('users, streamed', () => {
     const result = await runCli(['users', '--redis', url()]);
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe('USER                  NAME                      EMAIL  SMS   PUSH  CONSOLE');
+    expect(lines[0]).toBe('USER                  NAME                      EMAIL  SMS   PUSH  CONSOLE  WEBHOOK');
     expect(result.stderr).toBe(`${GENERATED + 24} users (* = no address for that channel: skipped with no-address)\n`);
     const rows = lines.slice(1);
     expect(rows).toHaveLength(GENERATED + 24);
     expect(new Set(rows.map((r) => r.split(' ')[0])).size).toBe(GENERATED + 24);
     // Fixed widths: the channel columns start at the same place on every row, whatever the name.
-    expect(rows).toContain('gen-0000003           Generated User 3          on     off*  on    off');
-    expect(rows).toContain('user-01               Ada Lovelace              on     off   off   on');
+    expect(rows).toContain('gen-0000003           Generated User 3          on     off*  on    off      off');
+    expect(rows).toContain('user-01               Ada Lovelace              on     off   off   on       off');
   });
 
   it('--json prints one user a line', async () => {
@@ -99,7 +105,7 @@ describe('users, streamed', () => {
         phone: expect.any(String),
         pushToken: expect.any(String),
       },
-      prefs: { email: 'on', sms: 'off', push: 'off', console: 'on' },
+      prefs: { email: 'on', sms: 'off', push: 'off', console: 'on', webhook: 'off' },
     });
   });
 

@@ -134,7 +134,7 @@ describe('one keymap feeds the footer and the help overlay', () => {
     const { store } = makeStore();
     const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, 200, 40);
     expect(footerLine(r.frame())).toBe(
-      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  l partitions  S scheduled  x export  space pause  +/- rate  ? help  q quit',
+      's/b/r inject  ↑↓ move  e/m/p/c/w toggle  Tab focus  Enter detail  / filter  d dead letters  l partitions  S scheduled  x export  space pause  +/- rate  ? help  q quit',
     );
   });
 
@@ -148,7 +148,7 @@ describe('one keymap feeds the footer and the help overlay', () => {
     for (const line of helpLines(bindings)) expect(frame).toContain(line.description);
     expect(frame).toContain('Logs (kafkajs and the app): /tmp/etui.log');
     expect(footerHint(bindings)).toBe(
-      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  l partitions  S scheduled  x export  space pause  +/- rate  ? help  q quit',
+      's/b/r inject  ↑↓ move  e/m/p/c/w toggle  Tab focus  Enter detail  / filter  d dead letters  l partitions  S scheduled  x export  space pause  +/- rate  ? help  q quit',
     );
     expect(footerHint(bindings, 'deadletters')).toBe(
       'Esc close  ↑↓ move  Enter open  d dead letters  R replay  ? help  q quit',
@@ -158,10 +158,10 @@ describe('one keymap feeds the footer and the help overlay', () => {
     // Where the line is tight (120 and 80 columns leave 119 and 79), the last hints give way to `…`,
     // never help or quit.
     expect(footerHint(bindings, 'main', 119)).toBe(
-      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  Enter detail  / filter  d dead letters  …  ? help  q quit',
+      's/b/r inject  ↑↓ move  e/m/p/c/w toggle  Tab focus  Enter detail  / filter  d dead letters  …  ? help  q quit',
     );
     expect(footerHint(bindings, 'main', 79)).toBe(
-      's/b/r inject  ↑↓ move  e/m/p/c toggle  Tab focus  …  ? help  q quit',
+      's/b/r inject  ↑↓ move  e/m/p/c/w toggle  Tab focus  …  ? help  q quit',
     );
   });
 });

@@ -53,6 +53,25 @@ describe('status bar', () => {
     expect(frame()).toMatch(/Kafka localhost:9092 error/);
     expect(frame()).toMatch(/⚠ Kafka: localhost:9092 not answering; start it with `eventstream-tui stack up`/);
   });
+
+  it("names each channel's transport once one is real, whether it answers, and still fits 80×24", () => {
+    const transports: Outcome[] = [
+      { kind: 'transport', channel: 'email', via: 'smtp://mail.example.com:587', answers: true, at: T0 },
+      { kind: 'transport', channel: 'sms', via: 'mock', at: T0 },
+      { kind: 'transport', channel: 'push', via: 'mqtt://broker:1883', answers: false, at: T0 },
+      { kind: 'transport', channel: 'console', via: 'mock', at: T0 },
+      { kind: 'transport', channel: 'webhook', via: 'mock', at: T0 },
+    ];
+    const wide = draw(transports).frame();
+    expect(wide).toContain(
+      'transports  email smtp://mail.example.com:587 answers · push mqtt://broker:1883 unreachable · sms console webhook mock',
+    );
+    const narrow = draw(transports, 80, 24).frame();
+    expect(narrow.split('\n')).toHaveLength(24);
+    expect(lineWith(narrow, 'transports  email smtp://mail.example.com:587 answers')).toBeDefined();
+    // Every channel on the mock: no such line.
+    expect(draw([]).frame()).not.toContain('transports  ');
+  });
 });
 
 describe('event stream', () => {
@@ -226,7 +245,7 @@ describe('users', () => {
     };
     store.setState({ users: rows, usersFrom: 500, userCount: 100_000, userTotal: 1_000_000, selected: 520 });
     const f = await waitForFrame(frame, (t) => t.includes('Users (1,000,000)'), 'the count');
-    expect(lineWith(f, '▸gen-0000521 Generated Us', 'on  off on  off')).toBeDefined();
+    expect(lineWith(f, '▸gen-0000521 Generate', 'on  off on  off')).toBeDefined();
     expect(lineWith(f, 'gen-0000519', 'prefs:gen-0000519 holds')).toBeDefined();
     // Moved to rows not read yet: placeholders, never another user's row.
     store.setState({ selected: 700 });
@@ -302,12 +321,12 @@ describe('hostile strings from Kafka and Redis', () => {
     expect(raw.replace(INK_STYLE, '')).not.toMatch(CONTROL);
     const f = stripAnsi(raw);
     // Each cell shows as much of the escape as it has room for: the Users panel and the notice all of it.
-    expect(lineWith(f, '▸user-\\u001b[31m01 Ada Lo')).toBeDefined();
+    expect(lineWith(f, '▸user-\\u001b[31m01 Ad')).toBeDefined();
     expect(lineWith(f, 'sms toggle for user-\\u001b[31m01 queued')).toBeDefined();
     // A narrow id column keeps the id's end, where ids of one kind differ: still not user-01.
     expect(lineWith(f, 'user_signup', '…b[31m01', '1@41')).toBeDefined();
     expect(lineWith(f, 'sms', 'user-\\u001b[31m…', 'skipped opted-out')).toBeDefined();
-    expect(lineWith(f, '…-\\u001b[31m01', 'found')).toBeDefined();
+    expect(lineWith(f, '…\\u001b[31m01', 'found')).toBeDefined();
     // No row reads as the real user-01.
     expect(f).not.toMatch(/user-01/);
   });

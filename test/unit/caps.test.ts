@@ -34,7 +34,12 @@ import { Collector } from '../../src/telemetry/collector.js';
 import { detailLines } from '../../src/ui/views/detail-lines.js';
 import { toLine } from '../../src/cli/headless-output.js';
 
-const catalog = await loadCatalog();
+// The four channels these cases were written for: a channel added later (webhook) changes none of them.
+const loaded = await loadCatalog();
+const catalog = {
+  ...loaded,
+  channels: loaded.channels.filter((c) => ['email', 'sms', 'push', 'console'].includes(c.name)),
+};
 const T0 = Date.parse('2026-06-10T12:00:00Z');
 const HOUR = 3_600_000;
 

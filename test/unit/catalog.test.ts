@@ -8,7 +8,7 @@ import type { EventEnvelope } from '../../src/domain/envelope.js';
 
 const catalog = await loadCatalog();
 const ada = { id: 'u1', name: 'Ada', email: 'ada@example.com', phone: '+15550001', pushToken: 'tok' };
-const allOn = { email: 'on', sms: 'on', push: 'on', console: 'on' } as const;
+const allOn = { email: 'on', sms: 'on', push: 'on', console: 'on', webhook: 'on' } as const;
 const event = (type: string, payload: Record<string, unknown>): EventEnvelope => ({
   id: 'e1',
   type,
@@ -18,9 +18,9 @@ const event = (type: string, payload: Record<string, unknown>): EventEnvelope =>
 });
 
 describe('the event catalog', () => {
-  it('holds the three built-in event types and four channels in order', () => {
+  it('holds the three built-in event types and five channels in order', () => {
     expect([...catalog.eventTypes.keys()]).toEqual(['user_signup', 'item_purchased', 'password_reset']);
-    expect(catalog.channels.map((c) => c.name)).toEqual(['email', 'sms', 'push', 'console']);
+    expect(catalog.channels.map((c) => c.name)).toEqual(['email', 'sms', 'push', 'console', 'webhook']);
   });
 
   it.each(['user_signup', 'item_purchased', 'password_reset'])(
@@ -85,12 +85,14 @@ describe('preference rules', () => {
       ['sms', 'no-address'],
       ['push', 'opted-out'],
       ['console', 'opted-out'],
+      ['webhook', 'opted-out'],
     ]);
   });
 
   it('skips every channel with unknown-user when the user does not exist', () => {
     const plans = planDeliveries(e, def, undefined, undefined, catalog.channels);
     expect(plans.map((p) => p.action === 'skip' && p.reason)).toEqual([
+      'unknown-user',
       'unknown-user',
       'unknown-user',
       'unknown-user',
@@ -137,7 +139,7 @@ export default defineChannel({ name: 'slack', label: 'Slack', toggleKey: 'g', or
     );
     const extended = await loadCatalog({ events: [EVENTS_DIR, dir], channels: [CHANNELS_DIR, dir] });
     expect(extended.eventTypes.has('cart_abandoned')).toBe(true);
-    expect(extended.channels.map((c) => c.name)).toEqual(['email', 'sms', 'push', 'console', 'slack']);
+    expect(extended.channels.map((c) => c.name)).toEqual(['email', 'sms', 'push', 'console', 'slack', 'webhook']);
     const def = extended.eventTypes.get('cart_abandoned')!;
     const plans = planDeliveries(
       event('cart_abandoned', { items: 3 }),

@@ -8,7 +8,13 @@ import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { keySlot } from '../../src/adapters/redis/client.js';
-import { RedisDigestStore, digestId, parseDigestId } from '../../src/adapters/redis/digests.js';
+import {
+  RedisDigestStore,
+  digestId,
+  digestMembersKey,
+  memberLine,
+  parseDigestId,
+} from '../../src/adapters/redis/digests.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { parsePreferences, parseRules } from '../../src/domain/rules.js';
 import { BatchProcessor, type ClaimedSend } from '../../src/pipeline/processor.js';
@@ -24,7 +30,12 @@ import type {
 import type { DeliveryOutcome, Outcome } from '../../src/telemetry/outcomes.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 
-const catalog = await loadCatalog();
+// The four channels these cases were written for: a channel added later (webhook) changes none of them.
+const loaded = await loadCatalog();
+const catalog = {
+  ...loaded,
+  channels: loaded.channels.filter((c) => ['email', 'sms', 'push', 'console'].includes(c.name)),
+};
 const T = Date.parse('2026-06-10T10:00:00Z'); // 12:00 in Paris
 const MINUTE = 60_000;
 
@@ -267,6 +278,28 @@ describe('quiet hours × digests', () => {
     await h.due();
     expect(h.sent.map((s) => [s.eventId, s.members])).toEqual([[id, ['e1', 'e2']]]);
     expect(h.schedule.size).toBe(0);
+  });
+});
+
+describe('member lines', () => {
+  it("hold the event's JSON as it is; lines written as before (the event a string) still read back", async () => {
+    const store = new RedisDigestStore(redis);
+    const event = JSON.stringify({ id: 'e1', type: 'item_purchased', userId: 'u1', payload: { item: 'ké"ttle\n' } });
+    const [joined] = await store.join(
+      [{ userId: 'u1', type: 'item_purchased', windowMs: MINUTE, eventId: 'e1', event, occurredAtMs: T }],
+      T,
+    );
+    const line = memberLine({ eventId: 'e1', occurredAtMs: T, event });
+    expect(line).toContain(`"event":${event}`);
+    // a line of the earlier form, beside it in the same digest
+    const old = JSON.stringify({ eventId: 'e0', event: JSON.stringify({ id: 'e0' }), occurredAtMs: T - 1 });
+    await redis.zadd(digestMembersKey('u1', 'item_purchased'), T, `000000000000\n${old}`);
+    const { members, total } = await store.members(joined!.digestId, Infinity);
+    expect(total).toBe(2);
+    expect(members).toEqual([
+      { eventId: 'e0', event: JSON.stringify({ id: 'e0' }), occurredAtMs: T - 1 },
+      { eventId: 'e1', event, occurredAtMs: T },
+    ]);
   });
 });
 

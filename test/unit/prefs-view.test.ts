@@ -19,17 +19,17 @@ describe('prefs get', () => {
   it('shows the channels, the type × channel matrix and what it sends', () => {
     const raw = { email: 'on', sms: 'on', push: 'off', 'item_purchased.sms': 'off', 'user_signup.push': 'on' };
     const v = view(raw);
-    expect(v.prefs).toEqual({ email: 'on', sms: 'on', push: 'off', console: 'off' });
+    expect(v.prefs).toEqual({ email: 'on', sms: 'on', push: 'off', console: 'off', webhook: 'off' });
     expect(v.types).toEqual({
-      user_signup: { email: 'default', sms: 'default', push: 'on', console: 'default' },
-      item_purchased: { email: 'default', sms: 'off', push: 'default', console: 'default' },
-      password_reset: { email: 'required', sms: 'default', push: 'default', console: 'default' },
+      user_signup: { email: 'default', sms: 'default', push: 'on', console: 'default', webhook: 'default' },
+      item_purchased: { email: 'default', sms: 'off', push: 'default', console: 'default', webhook: 'default' },
+      password_reset: { email: 'required', sms: 'default', push: 'default', console: 'default', webhook: 'default' },
     });
     // push is off as a channel: user_signup.push on does not send it; item_purchased.sms off does not go.
     expect(v.effective).toEqual({
-      user_signup: { email: 'on', sms: 'on', push: 'off', console: 'off' },
-      item_purchased: { email: 'on', sms: 'off', push: 'off', console: 'off' },
-      password_reset: { email: 'on', sms: 'on', push: 'off', console: 'off' },
+      user_signup: { email: 'on', sms: 'on', push: 'off', console: 'off', webhook: 'off' },
+      item_purchased: { email: 'on', sms: 'off', push: 'off', console: 'off', webhook: 'off' },
+      password_reset: { email: 'on', sms: 'on', push: 'off', console: 'off', webhook: 'off' },
     });
     expect(v).toMatchObject({ tz: 'UTC', windows: [], invalid: [], quietNow: { quiet: false, next: null } });
   });
@@ -44,7 +44,13 @@ describe('prefs get', () => {
   it('says a required channel is sent whatever the channel switch', () => {
     const v = view({ email: 'off', sms: 'off', push: 'off', console: 'off' });
     expect(v.types.password_reset!.email).toBe('required');
-    expect(v.effective.password_reset).toEqual({ email: 'on', sms: 'off', push: 'off', console: 'off' });
+    expect(v.effective.password_reset).toEqual({
+      email: 'on',
+      sms: 'off',
+      push: 'off',
+      console: 'off',
+      webhook: 'off',
+    });
     expect(v.effective.user_signup!.email).toBe('off');
   });
 

@@ -20,7 +20,8 @@ import {
 } from '../../src/domain/rules.js';
 
 const catalog = await loadCatalog();
-const { channels } = catalog;
+// The four channels these cases were written for: a channel added later (webhook) changes none of them.
+const channels = catalog.channels.filter((c) => ['email', 'sms', 'push', 'console'].includes(c.name));
 const type = (name: string): EventTypeDefinition => catalog.eventTypes.get(name)!;
 
 const ada = { id: 'u1', name: 'Ada', email: 'ada@example.com', phone: '+15550001', pushToken: 'tok' };

@@ -17,6 +17,7 @@ describe('the sample users', () => {
         sms: n % 2 === 0 ? 'on' : 'off',
         push: n % 4 === 1 ? 'off' : 'on',
         console: n % 3 === 1 ? 'on' : 'off',
+        webhook: n % 5 === 2 ? 'on' : 'off',
       });
     });
   });

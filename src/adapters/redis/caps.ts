@@ -113,21 +113,26 @@ export class RedisCapCounter implements CapCounter {
     const verdicts: CapVerdict[] = new Array(checks.length);
     if (checks.length === 0) return verdicts;
     const cluster = isCluster(this.redis);
-    const calls = new Map<number, Call & { index: Map<string, number> }>();
+    const calls = new Map<number, Call>();
+    // The chunk's checks per user and channel (one key each), in order: the key is made once per pair.
+    const perPair = new Map<string, Map<string, Call['perKey'][number]>>();
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i]!;
-      const key = capKey(c.userId, c.channel);
-      const slot = cluster ? keySlot(key) : 0;
-      let call = calls.get(slot);
-      if (!call) calls.set(slot, (call = { keys: [], perKey: [], index: new Map() }));
-      let k = call.index.get(key);
-      if (k === undefined) {
-        call.index.set(key, (k = call.keys.push(key) - 1));
+      let channels = perPair.get(c.userId);
+      if (!channels) perPair.set(c.userId, (channels = new Map()));
+      let mine = channels.get(c.channel);
+      if (!mine) {
         // A chunk's checks of one key share its user's cap (one look-up): the first one's is the key's.
-        call.perKey.push({ limit: c.limit, windowMs: c.windowMs, ids: [], places: [] });
+        channels.set(c.channel, (mine = { limit: c.limit, windowMs: c.windowMs, ids: [], places: [] }));
+        const key = capKey(c.userId, c.channel);
+        const slot = cluster ? keySlot(key) : 0;
+        let call = calls.get(slot);
+        if (!call) calls.set(slot, (call = { keys: [], perKey: [] }));
+        call.keys.push(key);
+        call.perKey.push(mine);
       }
-      call.perKey[k]!.ids.push(c.eventId);
-      call.perKey[k]!.places.push(i);
+      mine.ids.push(c.eventId);
+      mine.places.push(i);
     }
     await Promise.all(
       [...calls.values()].map(async (call) => {
@@ -146,7 +151,7 @@ export class RedisCapCounter implements CapCounter {
           const verdict = all
             ? { allowed: true, count: Number(all[1]) }
             : { allowed: answer.startsWith('1'), count: Number(answer.slice(2)) };
-          for (let j = 0; j < n; j++, p++) if (p < places.length) verdicts[places[p]!] = { ...verdict };
+          for (let j = 0; j < n; j++, p++) if (p < places.length) verdicts[places[p]!] = verdict;
         }
         if (p !== places.length)
           throw new Error(`the cap script answered ${p} checks for ${places.length}: ${reply.slice(0, 200)}`);

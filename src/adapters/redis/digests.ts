@@ -190,6 +190,21 @@ for k = 1, #setKeys do write('HSET', setKeys[k], sets[setKeys[k]]) end
 for k = 1, #touchedKeys do redis.call('PEXPIRE', touchedKeys[k], keep) end
 return table.concat(out, '\\n')`;
 
+/**
+ * A member's line (after its sequence number): `{"eventId":…,"occurredAtMs":…,"event":<the event>}`, the
+ * event's JSON text embedded as it is (it is JSON.stringify's, from the consumer or the schedule), not
+ * escaped into a string: read back by {@link RedisDigestStore.members}.
+ */
+export function memberLine(j: Pick<DigestJoin, 'eventId' | 'occurredAtMs' | 'event'>): string {
+  // an event that is not an object's JSON text (none of ours) is kept as a string, as before
+  const event = j.event.startsWith('{') && j.event.endsWith('}') ? j.event : JSON.stringify(j.event);
+  return `{"eventId":${JSON.stringify(j.eventId)},"occurredAtMs":${j.occurredAtMs},"event":${event}}`;
+}
+
+const JOIN_SHA = createHash('sha1').update(JOIN).digest('hex');
+
+type Evaluate = (script: string, keys: number, ...args: (string | number)[]) => Promise<unknown>;
+
 export interface RedisDigestStoreOptions {
   /** The dedupe window (s): a member is indexed at least this long after its digest's window. */
   dedupeWindowSeconds?: number;
@@ -231,32 +246,28 @@ export class RedisDigestStore implements DigestStore {
     results: DigestJoined[],
   ): Promise<void> {
     const keys: string[] = [];
-    const place = new Map<string, number>();
-    const keyAt = (key: string): number => {
-      let at = place.get(key);
-      if (at === undefined) place.set(key, (at = keys.push(key)));
-      return at;
-    };
+    // Per user and type, the KEYS places of its open hash, member index and members set (made once).
+    const places = new Map<string, readonly [number, number, number]>();
+    const users = new Map<string, readonly [number, number]>();
     let longest = 0;
     const args: (string | number)[] = [];
     for (const i of indexes) {
       const j = joins[i]!;
       longest = Math.max(longest, j.windowMs);
-      const member: DigestMember = { eventId: j.eventId, event: j.event, occurredAtMs: j.occurredAtMs };
-      args.push(
-        keyAt(digestOpenKey(j.userId)),
-        keyAt(digestOfKey(j.userId)),
-        keyAt(digestMembersKey(j.userId, j.type)),
-        j.type,
-        now + j.windowMs,
-        j.eventId,
-        JSON.stringify(member),
-      );
+      const pair = `${j.type}\n${j.userId}`;
+      let at = places.get(pair);
+      if (!at) {
+        let user = users.get(j.userId);
+        if (!user) {
+          user = [keys.push(digestOpenKey(j.userId)), keys.push(digestOfKey(j.userId))] as const;
+          users.set(j.userId, user);
+        }
+        places.set(pair, (at = [user[0], user[1], keys.push(digestMembersKey(j.userId, j.type))] as const));
+      }
+      args.push(at[0], at[1], at[2], j.type, now + j.windowMs, j.eventId, memberLine(j));
     }
     const keep = longest + this.dedupeMs + EXTRA_KEEP_MS;
-    // EVAL, not a defined command: the number of keys differs from call to call (ioredis caches the
-    // script's SHA itself only for defined commands; a chunk's call is one EVAL of 2 KB).
-    const reply = (await this.redis.eval(JOIN, keys.length, ...keys, now, keep, now - keep, ...args)) as string;
+    const reply = String(await this.run(keys, [now, keep, now - keep, ...args]));
     const lines = reply.split('\n');
     indexes.forEach((i, k) => {
       const [opened, already, start, due] = lines[k]!.split(' ');
@@ -268,6 +279,17 @@ export class RedisDigestStore implements DigestStore {
         already: already === '1',
       };
     });
+  }
+
+  /** EVALSHA, and EVAL when the server does not have the script yet (the keys vary per call). */
+  private async run(keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const redis = this.redis as unknown as { evalsha: Evaluate; eval: Evaluate };
+    try {
+      return await redis.evalsha.call(this.redis, JOIN_SHA, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval.call(this.redis, JOIN, keys.length, ...keys, ...args);
+    }
   }
 
   /** The members set and score of a digest, from its id (or the user id given for a hashed one). */
@@ -291,7 +313,9 @@ export class RedisDigestStore implements DigestStore {
     const members: DigestMember[] = [];
     for (const line of lines) {
       try {
-        members.push(JSON.parse(line.slice(line.indexOf('\n') + 1)) as DigestMember);
+        const m = JSON.parse(line.slice(line.indexOf('\n') + 1)) as Omit<DigestMember, 'event'> & { event: unknown };
+        // the event is held as JSON in the line (lines written before 0.4.1: as a string of JSON)
+        members.push({ ...m, event: typeof m.event === 'string' ? m.event : JSON.stringify(m.event) });
       } catch {
         // another program's member: not ours to list
       }

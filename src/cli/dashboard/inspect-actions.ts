@@ -2,7 +2,7 @@
  * The inspect keys that read or write Kafka, off the render path: the dead letters (read, and replayed
  * after a y), the partitions (read every second while their view is open) and the export.
  */
-import { replayRefusal } from '../../pipeline/dead-letters.js';
+import { isChannelLetter, replayRefusal } from '../../pipeline/dead-letters.js';
 import type { EventDetail } from '../../telemetry/event-details.js';
 import { sanitize } from '../../text/sanitize.js';
 import type { DashboardState, DashboardStore, LetterRow, PartitionRow } from '../../ui/store.js';
@@ -84,7 +84,7 @@ export class InspectActions {
     const refused = replayRefusal(letter, this.store.getState().info.topic);
     if (refused) return this.notify(`not replayed: ${sanitize(refused)}`, 'error');
     const to = letter.sourceTopic ?? '(unknown source topic)';
-    const only = letter.reason === 'delivery-failed' && letter.channel ? `, ${letter.channel} only` : '';
+    const only = isChannelLetter(letter) ? `, ${letter.channel} only` : '';
     // y/n first: a long topic name may cut the end of the line at 80 columns, never the answer keys.
     this.store.setState({
       confirm: {

@@ -11,6 +11,7 @@ import {
   letterAddress,
   replayDeadLetters,
   type DeadLetterRecord,
+  isChannelLetter,
 } from '../../pipeline/dead-letters.js';
 import type { Pipeline } from '../../app/runtime.js';
 import type { Collector, DeliveryRow, StreamRow } from '../../telemetry/collector.js';
@@ -53,7 +54,7 @@ export function letterRow(l: DeadLetterRecord): LetterRow {
     sourceTopic: l.sourceTopic === null ? null : bound(l.sourceTopic, 256),
     source:
       l.sourcePartition !== null && l.sourceOffset !== null ? `${l.sourcePartition}@${bound(l.sourceOffset, 20)}` : '',
-    eventId: l.reason === 'delivery-failed' ? eventIdOf(l) : null,
+    eventId: isChannelLetter(l) ? eventIdOf(l) : null,
     failedAt: l.failedAt === null ? null : bound(l.failedAt, 64),
     value: JSON.stringify(value).slice(1, -1),
     valueBytes: l.value?.length ?? 0,
@@ -121,7 +122,7 @@ export function inspectSource(
         const skipped = summary.skipped[0];
         if (skipped) throw new Error(`${letterAddress(skipped.letter)}: ${skipped.why}`);
         const l = summary.replayed[0]!;
-        const only = l.reason === 'delivery-failed' && l.channel ? ` (${l.channel} only)` : '';
+        const only = isChannelLetter(l) ? ` (${l.channel} only)` : '';
         return `replayed ${letterAddress(l)} (${l.reason}) to ${l.sourceTopic}${only}`;
       } finally {
         await producer.disconnect().catch(() => undefined);

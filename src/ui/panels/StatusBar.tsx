@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
-import type { ServiceHealth } from '../../telemetry/collector.js';
+import type { ServiceHealth, TransportRow } from '../../telemetry/collector.js';
 import { cell, clock, compactNumber } from '../format.js';
 import type { DashboardState, DashboardStore } from '../store.js';
 import type { Theme } from '../theme.js';
@@ -15,6 +15,22 @@ const STATE_COLOR: Record<string, string> = {
 
 function health(h: ServiceHealth, theme: Theme) {
   return <Text color={theme.color(STATE_COLOR[h.state])}>{h.state}</Text>;
+}
+
+/**
+ * Where each channel's sends go, once some channel has a real transport: `email smtp://mail:25 answers ·
+ * push mqtt://broker:1883 unreachable · sms console webhook mock`. Null while every channel is on the mock.
+ */
+export function transportsLine(rows: readonly TransportRow[]): string | null {
+  const real = rows.filter((r) => r.via !== 'mock');
+  if (real.length === 0) return null;
+  const mock = rows.filter((r) => r.via === 'mock').map((r) => r.channel);
+  const parts = real.map(
+    (r) =>
+      `${r.channel} ${r.via} ${r.answers === true ? 'answers' : r.answers === false ? 'unreachable' : 'checking…'}`,
+  );
+  if (mock.length > 0) parts.push(`${mock.join(' ')} mock`);
+  return parts.join(' · ');
 }
 
 /**
@@ -37,8 +53,11 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
       lastError: st.snapshot.lastError,
       backlog: st.snapshot.backlog,
       filter: st.filter,
+      transports: st.snapshot.transports,
     })),
   );
+  const transports = transportsLine(s.transports);
+  const unreachable = s.transports.some((t) => t.answers === false);
   const producer = s.producer.paused
     ? 'paused'
     : s.producer.rate === 0
@@ -99,6 +118,11 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
           <Text>{` ${clock(s.now)}`}</Text>
         </Box>
       </Box>
+      {transports ? (
+        <Text color={theme.color(unreachable ? 'red' : undefined)} wrap="truncate-end">
+          {cell(`transports  ${transports}`, width).trimEnd()}
+        </Text>
+      ) : null}
       {s.lastError ? (
         <Text color={theme.color('red')} wrap="truncate-end">
           {cell(
@@ -116,7 +140,12 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
   );
 }
 
-/** Lines the status bar takes: two, one more once an error happened, one more in a named mode. */
+/** Lines the status bar takes: two, one more with a real transport, one more once an error happened, one more in a named mode. */
 export function statusBarLines(state: DashboardState): number {
-  return 2 + (state.snapshot.lastError ? 1 : 0) + (state.info.mode ? 1 : 0);
+  return (
+    2 +
+    (transportsLine(state.snapshot.transports) ? 1 : 0) +
+    (state.snapshot.lastError ? 1 : 0) +
+    (state.info.mode ? 1 : 0)
+  );
 }

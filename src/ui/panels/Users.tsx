@@ -60,7 +60,7 @@ export function Users({ store, theme, width, height }: PanelProps) {
       accent={focused ? theme.color('cyan') : undefined}
     >
       <Text dimColor wrap="truncate-end">
-        {cell(nameW >= 22 ? 'user   ☾ quiet now' : 'user', nameW)}{' '}
+        {cell(nameW >= 18 ? 'user   ☾ quiet now' : 'user', nameW)}{' '}
         {channels.map((c) => cell(c.label.slice(0, 3), 4)).join('')}
       </Text>
       {shown.map((n) => {
