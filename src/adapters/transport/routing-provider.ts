@@ -8,13 +8,8 @@
  */
 import { crashPoint } from '../../pipeline/crash-point.js';
 import { isPermanent, PermanentError } from '../../pipeline/errors.js';
-import {
-  DEDUPE_WINDOW_SECONDS,
-  ProviderError,
-  type NotificationProvider,
-  type SendRequest,
-  type SendResult,
-} from '../../pipeline/ports.js';
+import { DEDUPE_WINDOW_SECONDS } from '../../config/retention.js';
+import { ProviderError, type NotificationProvider, type SendRequest, type SendResult } from '../../pipeline/ports.js';
 import type { TransportOutcome } from '../../telemetry/outcomes.js';
 import type { RedisClient } from '../redis/client.js';
 import { eventGeneration, providerSentKey } from '../redis/keys.js';
