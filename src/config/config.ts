@@ -1,5 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { DEDUPE_WINDOW_SECONDS, DEFAULT_OUTBOX_MAXLEN } from '../pipeline/ports.js';
+import { DURATION_FORM, parseDuration } from '../domain/duration.js';
+import { DEFAULT_OUTAGE_HOLD_MS } from '../pipeline/outages.js';
 import { sanitize } from '../text/sanitize.js';
 import { CRASH_POINT_NAMES, ENV_VARS, processEnvironment, type Environment } from './environment.js';
 /**
@@ -39,6 +41,8 @@ export interface Config {
   redisCa?: string | undefined;
   /** How long the dedupe ledger and the providers' idempotency keys are remembered, at least (DEDUPE_WINDOW). */
   dedupeWindowSeconds: number;
+  /** How long sends of a transport that is down are parked before they are dead-lettered, ms (OUTAGE_HOLD). */
+  outageHoldMs: number;
   /** Messages each mock provider's outbox keeps (EVENTSTREAM_OUTBOX_MAXLEN). */
   outboxMaxLen: number;
   transports: TransportSettings;
@@ -52,6 +56,7 @@ export const DEFAULTS: Config = {
   partitions: 3,
   kafkaSecurity: {},
   dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+  outageHoldMs: DEFAULT_OUTAGE_HOLD_MS,
   outboxMaxLen: DEFAULT_OUTBOX_MAXLEN,
   transports: {},
 };
@@ -74,6 +79,8 @@ export interface ConfigFlags {
   kafkaCa?: string;
   /** A duration, see {@link parseDedupeWindow}. */
   dedupeWindow?: string;
+  /** A duration, see {@link parseOutageHold}. */
+  outageHold?: string;
   smtp?: string;
   smtpCa?: string;
   smtpPasswordFile?: string;
@@ -392,6 +399,12 @@ export function resolveConfig(flags: ConfigFlags, env: Environment = processEnvi
         : env[ENV_VARS.dedupeWindow]
           ? parseDedupeWindow(env[ENV_VARS.dedupeWindow]!, ENV_VARS.dedupeWindow)
           : DEFAULTS.dedupeWindowSeconds,
+    outageHoldMs:
+      flags.outageHold !== undefined
+        ? parseOutageHold(flags.outageHold)
+        : env[ENV_VARS.outageHold]
+          ? parseOutageHold(env[ENV_VARS.outageHold]!, ENV_VARS.outageHold)
+          : DEFAULTS.outageHoldMs,
   };
 }
 
@@ -454,6 +467,13 @@ export function parseDedupeWindow(value: string, name = '--dedupe-window'): numb
     throw new ConfigError(`${name} "${value}" is out of range: from 1m (a minute) to 30d`);
   }
   return seconds;
+}
+
+/** An outage hold: `<n><unit>` with s, m, h or d (`30s`, `10m`, `1h`), from 1 s to 30 days. */
+export function parseOutageHold(value: string, name = '--outage-hold'): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new ConfigError(`${name} "${value}" is not a duration: use ${DURATION_FORM}, 1s to 30d`);
+  return ms;
 }
 
 /**

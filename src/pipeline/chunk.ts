@@ -3,6 +3,7 @@ import type { EventEnvelope } from '../domain/envelope.js';
 import type { DeliveryPlan, RuleCode } from '../domain/rules.js';
 import type { DeliveryOutcome } from '../telemetry/outcomes.js';
 import { errorText, PermanentError, RejectedError } from './errors.js';
+import { localClock } from './outages.js';
 import type { DeadLetter, LedgerEvent, RawMessage, SendRequest, SendResult } from './ports.js';
 
 /** An event in hand; it is its own {@link LedgerEvent} (`id`, `occurredAtMs`): no copy per event for the look-up. */
@@ -130,6 +131,8 @@ export class Plan {
       const o = this.settle(job.entry, job.channel, 'deferred', 'transport-down', 0, job.address, job.text, job.rule);
       o.dueAt = dueAt;
       o.since = parkedAt;
+      // The deliveries view: `deferred until 12:11 (transport down since 12:01)`.
+      o.dueLabel = `${localClock(dueAt)} (transport down since ${localClock(parkedAt)})`;
     }
   }
 

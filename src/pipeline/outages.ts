@@ -17,6 +17,12 @@ export function probeDelay(n: number): number {
   return Math.min(PROBE_BACKOFF.maxMs, PROBE_BACKOFF.firstMs * 2 ** Math.min(n, 16));
 }
 
+/** A time as the status bar shows when an outage began: `12:01`, local time. */
+export function localClock(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
 export type ParkDecision =
   | { action: 'park'; parkedAt: number; dueAt: number }
   | { action: 'dead-letter'; parkedAt: number; detail: string };

@@ -16,6 +16,7 @@ import {
   type SendResult,
 } from '../../pipeline/ports.js';
 import type { TransportOutcome } from '../../telemetry/outcomes.js';
+import { probeDelay, type Outages } from '../../pipeline/outages.js';
 import type { RedisClient } from '../redis/client.js';
 import { eventGeneration, providerSentKey } from '../redis/keys.js';
 import { idempotencyKey, mapBounded, type Transport, type TransportHealth } from './transport.js';
@@ -78,15 +79,25 @@ export class RoutingProvider implements NotificationProvider {
   }
 
   /**
-   * Publishes each channel's transport now, then probes the real ones every `everyMs` (SMTP: verify;
-   * MQTT: connected; webhook: its last result), publishing when one starts or stops answering.
-   * Returns the function that stops it.
+   * Publishes each channel's transport now, then probes the real ones (SMTP: verify; MQTT: connected;
+   * webhook: a connection when its last request found it down), publishing when one starts or stops
+   * answering. Every `everyMs` while all answer; while one is down (by the probe or, in `outages`, by
+   * this consumer's sends), with a backoff from 250 ms doubling to at most 5 s. A transport that answers
+   * is marked up in `outages` and `wake` makes its parked sends due (at every answering probe: sends
+   * parked by a consumer whose view lagged are picked up by the next one). Returns the function that stops it.
    */
-  watch(channels: readonly string[], publish: (o: TransportOutcome) => void, everyMs = 5_000): () => void {
+  watch(
+    channels: readonly string[],
+    publish: (o: TransportOutcome) => void,
+    options: { everyMs?: number; outages?: Outages; wake?: (channel: string) => Promise<unknown> } = {},
+  ): () => void {
+    const everyMs = options.everyMs ?? 5_000;
+    const { outages, wake } = options;
     const routes = this.routes(channels);
     const last = new Map<string, string>();
     const emit = (channel: string, via: string, health?: TransportHealth): void => {
-      const state = `${via} ${String(health?.answers)}`;
+      const since = health?.answers === false ? outages?.get(channel)?.since : undefined;
+      const state = `${via} ${String(health?.answers)} ${String(since)}`;
       if (last.get(channel) === state) return;
       last.set(channel, state);
       const o: TransportOutcome = { kind: 'transport', channel, via, at: this.now() };
@@ -94,27 +105,56 @@ export class RoutingProvider implements NotificationProvider {
         o.answers = health.answers;
         o.detail = health.detail;
       }
+      if (since !== undefined) o.since = since;
       publish(o);
     };
     for (const r of routes) emit(r.channel, r.via, r.transport ? { answers: null, detail: 'checking' } : undefined);
     let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let probing = false;
+    let downProbes = 0;
     const probe = async (): Promise<void> => {
+      probing = true;
+      let anyDown = false;
       await Promise.all(
         routes.map(async (r) => {
           if (!r.transport) return;
           const health = await r.transport
             .probe()
             .catch((error: unknown) => ({ answers: false, detail: (error as Error).message }));
+          if (stopped) return;
+          if (health.answers === false) {
+            anyDown = true;
+            outages?.markDown(r.channel, health.detail);
+          } else if (health.answers === true) {
+            outages?.markUp(r.channel);
+            await wake?.(r.channel).catch(() => undefined);
+          } else if (outages?.get(r.channel)) anyDown = true;
           if (!stopped) emit(r.channel, r.via, health);
         }),
       );
+      probing = false;
+      if (stopped) return;
+      downProbes = anyDown ? downProbes + 1 : 0;
+      schedule(anyDown ? probeDelay(downProbes - 1) : everyMs);
     };
-    if (routes.some((r) => r.transport)) void probe();
-    const timer = setInterval(() => void probe(), everyMs);
-    timer.unref();
+    const schedule = (ms: number): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void probe(), ms);
+      timer.unref();
+    };
+    // A send that finds its transport down: probed soon (not at the next 5-s tick).
+    outages?.onDown(() => {
+      if (stopped || probing || downProbes > 0) return;
+      downProbes = 1;
+      schedule(probeDelay(0));
+    });
+    if (routes.some((r) => r.transport)) {
+      void probe();
+    }
     return () => {
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }
 
