@@ -190,7 +190,8 @@ describe('an SMTP server that stops answering', () => {
         .map((m) => m.to[0])
         .sort(),
     ).toEqual(people.map((p) => p.email).sort());
-    expect(c.deliveries({ channel: 'console', status: 'sent' })).toEqual([]); // the replay resent the email only
+    // The replay resent the email only: the console send of user 0 went out once, before the outage hold ran out.
+    expect(c.deliveries({ channel: 'console', status: 'sent' })).toHaveLength(1);
     const exit = await c.stop('SIGTERM');
     expect(exit.code, c.stderr.slice(-2000)).toBe(0);
   }, 120_000);
