@@ -212,8 +212,19 @@ export function attachHeadlessOutput(
       ),
     );
     const print = (): void => {
-      const { produced, consumed, sent, skipped, duplicate, failed, deferred, throttled, parked, digested, deadletter } =
-        totals;
+      const {
+        produced,
+        consumed,
+        sent,
+        skipped,
+        duplicate,
+        failed,
+        deferred,
+        throttled,
+        parked,
+        digested,
+        deadletter,
+      } = totals;
       out.write(
         `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deferred, scheduled, throttled, parked, digested, deadletter, errors: totals.errors, backlog, transports })}\n`,
       );

@@ -24,8 +24,7 @@ export function localClock(ms: number): string {
 }
 
 export type ParkDecision =
-  | { action: 'park'; parkedAt: number; dueAt: number }
-  | { action: 'dead-letter'; parkedAt: number; detail: string };
+  { action: 'park'; parkedAt: number; dueAt: number } | { action: 'dead-letter'; parkedAt: number; detail: string };
 
 /**
  * What becomes of a send whose transport is down, at `now`: parked until the end of its hold (counted

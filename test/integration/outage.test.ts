@@ -230,3 +230,17 @@ describe('an SMTP server that stops answering', () => {
     );
   }, 120_000);
 });
+
+describe('consume --outage-hold', () => {
+  it('refuses a hold that is not a duration, with usage (exit 2); OUTAGE_HOLD alike', async () => {
+    for (const value of ['soon', '10', '0s', '31d']) {
+      const result = await runCli(['consume', '--outage-hold', value]);
+      expect(result.code, value).toBe(2);
+      expect(result.stderr, value).toMatch(/--outage-hold ".+" is not a duration/);
+      expect(result.stderr, value).toMatch(/Usage|--help/);
+    }
+    const env = await runCli(['consume'], { ...process.env, OUTAGE_HOLD: 'later' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/OUTAGE_HOLD "later" is not a duration/);
+  });
+});
