@@ -231,6 +231,62 @@ describe('an SMTP server that stops answering', () => {
   }, 120_000);
 });
 
+describe('several consumers through an outage', () => {
+  it('two consumers of one group, each with its own view of the server: every email once after it is back', async () => {
+    let smtp: SmtpServer = await startSmtpServer();
+    servers.push(smtp);
+    const people = await emailUsers(12, 'two');
+    const topic = unique('outage-two');
+    await createTopic(topic, 4);
+    const group = unique('outage-group');
+    const a = CliProcess.consume(topic, group, ['--smtp', smtp.url]);
+    const b = CliProcess.consume(topic, group, ['--smtp', smtp.url]);
+    running.push(a, b);
+    await Promise.all([a.waitForAssignment(60_000), b.waitForAssignment(60_000)]);
+    const before = Array.from({ length: 60 }, (_, i) => event('user_signup', people[i % 12]!.id, { plan: 'pro' }));
+    const during = Array.from({ length: 120 }, (_, i) => event('user_signup', people[i % 12]!.id, { plan: 'pro' }));
+    parkedMembers.push(...[...before, ...during].map((e) => ({ eventId: e.id, channel: 'email' })));
+    const sent = (): number =>
+      new Set(
+        [...a.deliveries(), ...b.deliveries()]
+          .filter((l) => l.channel === 'email' && l.status === 'sent')
+          .map((l) => l.eventId),
+      ).size;
+    await produceEvents(topic, before);
+    await a.waitForLines('the first 60 emails sent', () => sent() >= 60, 60_000);
+
+    await smtp.halt();
+    await produceEvents(topic, during);
+    const duringIds = new Set<string>(during.map((e) => e.id));
+    const parked = (): number =>
+      new Set(
+        [...a.deliveries(), ...b.deliveries()]
+          .filter((l) => l.reason === 'transport-down' && l.status === 'deferred' && duringIds.has(l.eventId as string))
+          .map((l) => l.eventId),
+      ).size;
+    await a.waitForLines('the 120 sends of the outage parked by the two', () => parked() >= 120, 60_000);
+
+    smtp = await smtp.restart();
+    servers.push(smtp);
+    const back = Date.now();
+    const total = before.length + during.length;
+    await a.waitForLines(
+      'every email received',
+      () => new Set(smtp.messages().map((m) => m.messageId)).size >= total,
+      30_000,
+    );
+    const deliveredIn = Date.now() - back;
+    process.stdout.write(
+      `[outage] two consumers: ${total} of ${total} received ${deliveredIn} ms after the server was back\n`,
+    );
+    expect(smtp.messages()).toHaveLength(total);
+    expect(deliveredIn).toBeLessThan(10_000);
+    expect([...a.lines, ...b.lines].filter((l) => l.kind === 'deadletter')).toEqual([]);
+    const [ea, eb] = await Promise.all([a.stop('SIGTERM'), b.stop('SIGTERM')]);
+    expect([ea.code, eb.code]).toEqual([0, 0]);
+  }, 180_000);
+});
+
 describe('consume --outage-hold', () => {
   it('refuses a hold that is not a duration, with usage (exit 2); OUTAGE_HOLD alike', async () => {
     for (const value of ['soon', '10', '0s', '31d']) {
