@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RedisSchedule } from '../../src/adapters/redis/schedule.js';
 import { scheduleSendsKey } from '../../src/adapters/redis/keys.js';
 import { scheduleMember } from '../../src/adapters/redis/schedule.js';
-import { runCli } from '../support/cli.js';
+import mqtt from 'mqtt';
+import { runCli, waitFor } from '../support/cli.js';
 import {
   brokers,
   CliProcess,
@@ -25,7 +26,7 @@ import {
   type Line,
   type TestUser,
 } from '../support/pipeline.js';
-import { startSmtpServer, type ServerProcess, type SmtpServer } from '../support/transports.js';
+import { startMosquitto, startSmtpServer, type ServerProcess, type SmtpServer } from '../support/transports.js';
 
 const redis = newRedis();
 const schedule = new RedisSchedule(redis);
@@ -284,6 +285,61 @@ describe('several consumers through an outage', () => {
     expect([...a.lines, ...b.lines].filter((l) => l.kind === 'deadletter')).toEqual([]);
     const [ea, eb] = await Promise.all([a.stop('SIGTERM'), b.stop('SIGTERM')]);
     expect([ea.code, eb.code]).toEqual([0, 0]);
+  }, 180_000);
+});
+
+describe('an MQTT broker that stops answering', () => {
+  it('mosquitto stopped mid-run and started again on its port: parked, then every push once', async () => {
+    let broker = await startMosquitto();
+    servers.push(broker);
+    const port = broker.port;
+    const written = Array.from({ length: 4 }, (_, i) => ({
+      id: `${prefix}-push-${i}`,
+      name: `Push ${i}`,
+      pushToken: `tok-${i}`,
+      prefs: { email: 'off', sms: 'off', push: 'on', console: 'off', webhook: 'off' },
+    }));
+    userIds.push(...written.map((u) => u.id));
+    await writeUsers(redis, written);
+    const ids = new Set<string>();
+    const subscriber = mqtt.connect(broker.url, { clientId: unique('sub'), reconnectPeriod: 200, clean: true });
+    subscriber.on('connect', () => void subscriber.subscribe('eventstream/push/#', { qos: 1 }));
+    subscriber.on('message', (_t, payload) => ids.add((JSON.parse(payload.toString('utf8')) as { id: string }).id));
+    try {
+      await waitFor('the subscriber connected', () => subscriber.connected || undefined, 15_000);
+      const topic = unique('outage-mqtt');
+      await createTopic(topic);
+      const before = Array.from({ length: 20 }, (_, i) => event('user_signup', written[i % 4]!.id, { plan: 'pro' }));
+      const during = Array.from({ length: 40 }, (_, i) => event('user_signup', written[i % 4]!.id, { plan: 'pro' }));
+      parkedMembers.push(...[...before, ...during].map((e) => ({ eventId: e.id, channel: 'push' })));
+      const c = consume(topic, ['--push-mqtt', broker.url]);
+      await produceEvents(topic, before);
+      await c.waitForLines('the first 20 pushes received', () => ids.size >= 20, 60_000);
+
+      await broker.stop();
+      await produceEvents(topic, during);
+      await c.waitForLines('the 40 pushes of the outage parked', () => parkedLines(c).length >= 40, 60_000);
+      expect(c.lines.filter((l) => l.kind === 'deadletter')).toEqual([]);
+
+      broker = await startMosquitto(port);
+      servers.push(broker);
+      const back = Date.now();
+      await c.waitForLines('every push received', () => ids.size >= 60, 30_000);
+      const deliveredIn = Date.now() - back;
+      process.stdout.write(`[outage] mqtt: 60 of 60 pushes received ${deliveredIn} ms after the broker was back\n`);
+      expect(deliveredIn).toBeLessThan(10_000);
+      await c.waitForLines(
+        'the parked pushes settled sent',
+        () => new Set(c.deliveries({ channel: 'push', status: 'sent' }).map((l) => l.eventId)).size >= 60,
+        15_000,
+      );
+      expect(c.deliveries({ channel: 'push', status: 'sent' })).toHaveLength(60); // each once by the provider
+      expect(c.lines.filter((l) => l.kind === 'deadletter')).toEqual([]);
+      const exit = await c.stop('SIGTERM');
+      expect(exit.code, c.stderr.slice(-2000)).toBe(0);
+    } finally {
+      subscriber.end(true);
+    }
   }, 180_000);
 });
 
