@@ -82,7 +82,7 @@ export class RoutingProvider implements NotificationProvider {
    * Publishes each channel's transport now, then probes the real ones (SMTP: verify; MQTT: connected;
    * webhook: a connection when its last request found it down), publishing when one starts or stops
    * answering. Every `everyMs` while all answer; while one is down (by the probe or, in `outages`, by
-   * this consumer's sends), with a backoff from 250 ms doubling to at most 5 s. A transport that answers
+   * this consumer's sends, which alone mark it down), with a backoff from 250 ms doubling to at most 5 s. A transport that answers
    * is marked up in `outages` and `wake` makes its parked sends due (at every answering probe: sends
    * parked by a consumer whose view lagged are picked up by the next one). Returns the function that stops it.
    */
@@ -95,8 +95,10 @@ export class RoutingProvider implements NotificationProvider {
     const { outages, wake } = options;
     const routes = this.routes(channels);
     const last = new Map<string, string>();
+    // When the probe first found each channel's transport not answering (the sends' view comes first).
+    const probedDown = new Map<string, number>();
     const emit = (channel: string, via: string, health?: TransportHealth): void => {
-      const since = health?.answers === false ? outages?.get(channel)?.since : undefined;
+      const since = health?.answers === false ? (outages?.get(channel)?.since ?? probedDown.get(channel)) : undefined;
       const state = `${via} ${String(health?.answers)} ${String(since)}`;
       if (last.get(channel) === state) return;
       last.set(channel, state);
@@ -123,10 +125,13 @@ export class RoutingProvider implements NotificationProvider {
             .probe()
             .catch((error: unknown) => ({ answers: false, detail: (error as Error).message }));
           if (stopped) return;
+          // Only the sends mark a transport down (every try refused): a probe's "no" may be a connection
+          // still being made (MQTT at start). A probe's "yes" marks it up and wakes its parked sends.
           if (health.answers === false) {
             anyDown = true;
-            outages?.markDown(r.channel, health.detail);
+            if (!probedDown.has(r.channel)) probedDown.set(r.channel, this.now());
           } else if (health.answers === true) {
+            probedDown.delete(r.channel);
             outages?.markUp(r.channel);
             await wake?.(r.channel).catch(() => undefined);
           } else if (outages?.get(r.channel)) anyDown = true;
