@@ -448,10 +448,24 @@ export class BatchProcessor {
     }
     const retries: Promise<void>[] = [];
     let refusals: Set<string> | undefined;
+    // Per channel whose transport did not answer: one send (the leader) tries the retry budget; the
+    // others wait for its verdict: down, they park at once; answering again, they retry as usual.
+    const leaders = new Map<string, Promise<unknown>>();
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;
       const result = first[i]!;
-      if (result instanceof ProviderError) {
+      if (result instanceof TransportDownError && this.options.schedule) {
+        const leader = leaders.get(job.channel);
+        const retried = leader
+          ? leader.then(() => this.retrySend(job, chunk, result))
+          : this.retrySend(job, chunk, result);
+        if (!leader)
+          leaders.set(
+            job.channel,
+            retried.catch(() => undefined),
+          );
+        retries.push(retried.then((r) => this.finishSend(plan, job, r)));
+      } else if (result instanceof ProviderError) {
         retries.push(this.retrySend(job, chunk, result).then((r) => this.finishSend(plan, job, r)));
       } else if (result instanceof RejectedError) {
         plan.finish(job, { ok: false, error: result, attempts: 1 });
@@ -532,7 +546,9 @@ export class BatchProcessor {
     const what = `sending ${request.channel}`;
     const result = await withRetry(
       { ...policy, attempts: Math.max(1, policy.attempts - 1) },
-      async () => {
+      async (attempt) => {
+        // A retry waits on the server: the partition's session is kept meanwhile.
+        if (attempt >= 1) await chunk.beat().catch(() => undefined);
         // Seen down meanwhile (by another send's tries, or the probe): no more tries, parked at once.
         const outage = this.options.schedule ? this.outages.get(request.channel) : undefined;
         if (outage) throw new TransportKnownDown(outage.detail, undefined);

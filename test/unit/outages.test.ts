@@ -188,6 +188,15 @@ describe('parking in the processor (fake clock)', () => {
     expect(t.outages.get('email')).toMatchObject({ since: 1_000_000 });
   });
 
+  it("a chunk's sends to a transport that does not answer: one tries the budget, the others park on its verdict", async () => {
+    const t = await setup();
+    await t.processor.process('events', 0, [message(1), message(2), message(3)]);
+    // The batch's first try of each (3), then the leader's two retries; the others not tried again.
+    expect(t.tries).toHaveLength(5);
+    expect(t.schedule.entries.size).toBe(3);
+    expect(t.letters).toEqual([]);
+  });
+
   it('known down: the next sends park at once, without a try', async () => {
     const t = await setup();
     await t.processor.process('events', 0, [message(1)]);

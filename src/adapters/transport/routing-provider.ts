@@ -11,6 +11,7 @@ import { isPermanent, PermanentError } from '../../pipeline/errors.js';
 import {
   DEDUPE_WINDOW_SECONDS,
   ProviderError,
+  TransportDownError,
   type NotificationProvider,
   type SendRequest,
   type SendResult,
@@ -249,8 +250,15 @@ export class RoutingProvider implements NotificationProvider {
       }),
     );
     const accepted: number[] = [];
+    // Once a send of the batch found the transport not answering, the ones not started yet fail alike
+    // without a try: a batch does not wait out one time-out after another (the processor parks them).
+    let down: TransportDownError | undefined;
     await mapBounded(toSend, transport.concurrency, async (slot) => {
       const r = requests[slot]!;
+      if (down) {
+        results[slot] = down;
+        return;
+      }
       try {
         await transport.deliver({
           key: idempotencyKey(r.eventId, r.channel),
@@ -266,6 +274,7 @@ export class RoutingProvider implements NotificationProvider {
         results[slot] = 'accepted';
         accepted.push(slot);
       } catch (error) {
+        if (error instanceof TransportDownError) down ??= error;
         results[slot] =
           error instanceof ProviderError || error instanceof PermanentError
             ? error
