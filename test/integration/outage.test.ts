@@ -11,6 +11,8 @@ import { RedisSchedule } from '../../src/adapters/redis/schedule.js';
 import { scheduleSendsKey } from '../../src/adapters/redis/keys.js';
 import { scheduleMember } from '../../src/adapters/redis/schedule.js';
 import mqtt from 'mqtt';
+import { messageIdOf } from '../../src/adapters/smtp/smtp-transport.js';
+import { idempotencyKey } from '../../src/adapters/transport/transport.js';
 import { runCli, waitFor } from '../support/cli.js';
 import {
   brokers,
@@ -280,6 +282,22 @@ describe('several consumers through an outage', () => {
     process.stdout.write(
       `[outage] two consumers: ${total} of ${total} received ${deliveredIn} ms after the server was back\n`,
     );
+    // Received twice (the same Message-ID): which phase, and what each consumer said of them.
+    const seen = new Map<string, number>();
+    for (const m of smtp.messages()) seen.set(m.messageId, (seen.get(m.messageId) ?? 0) + 1);
+    const idOf = new Map([...before, ...during].map((e) => [messageIdOf(idempotencyKey(e.id, 'email')), e.id]));
+    for (const [messageId, n] of seen) {
+      if (n < 2) continue;
+      const eventId = idOf.get(messageId)!;
+      const said = (c: CliProcess): string =>
+        c
+          .deliveries({ eventId, channel: 'email' })
+          .map((l) => `${String(l.status)}/${String(l.reason)}/${String(l.attempts)}${l.deferred ? '/deferred' : ''}`)
+          .join(',');
+      process.stdout.write(
+        `[outage] received ${n} times: ${eventId} (${duringIds.has(eventId) ? 'during' : 'before'} the outage) a=${said(a)} b=${said(b)}\n`,
+      );
+    }
     expect(smtp.messages()).toHaveLength(total);
     expect(deliveredIn).toBeLessThan(10_000);
     expect([...a.lines, ...b.lines].filter((l) => l.kind === 'deadletter')).toEqual([]);
