@@ -181,6 +181,8 @@ describe('parking in the processor (fake clock)', () => {
         reason: 'transport-down',
         dueAt: 1_000_000 + HOLD,
         since: 1_000_000,
+        // The deliveries view: `deferred until 00:26 (transport down since 00:16)`, local time.
+        dueLabel: expect.stringMatching(/^\d\d:\d\d \(transport down since \d\d:\d\d\)$/) as unknown,
       }),
     ]);
     expect(t.published.some((o) => o.kind === 'delivery' && o.channel === 'console' && o.status === 'sent')).toBe(true);
