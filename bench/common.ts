@@ -32,6 +32,24 @@ export function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/**
+ * The process that runs a command the bench started as `pid`: the executable re-runs `consume`,
+ * `run --headless` and `users` in a child node started with V8's heap flags (src/cli/exec.ts) and
+ * waits for it; that child, once it is there, else `pid` itself.
+ */
+export function commandPid(pid: number): number {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    for (const child of children.filter(Boolean).map(Number)) {
+      const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--max-old-space-size'))) return child;
+    }
+  } catch {
+    // gone, or not started yet
+  }
+  return pid;
+}
+
 /** A process's CPU time so far (user + system), in seconds. */
 export const procCpuSeconds = (pid: number): number => cpuTicks(pid) / TICK;
 
@@ -183,8 +201,9 @@ export function rssMb(pid: number): number {
   return Math.round(Number(line?.split(/\s+/)[1]) / 1024);
 }
 
-/** CPU (share of one core) and RSS of a process over a window. */
-export async function sample(pid: number, windowMs: number): Promise<{ cpu: number; rss: number }> {
+/** CPU (share of one core) and RSS of a process (the one that runs its command) over a window. */
+export async function sample(command: number, windowMs: number): Promise<{ cpu: number; rss: number }> {
+  const pid = commandPid(command);
   const t0 = Date.now();
   const c0 = cpuTicks(pid);
   await sleep(windowMs);

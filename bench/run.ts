@@ -27,6 +27,7 @@ import { transportsBench } from './transports.js';
 import { usersAtScale } from './users-at-scale.js';
 import {
   bin,
+  commandPid,
   cpuTicks,
   createTopic,
   dashboardInTmux,
@@ -180,11 +181,14 @@ async function pipelineDrain(topic: string, count: number, processes = 1) {
   const started = Date.now();
   let firstAt = 0;
   // The consumers' CPU, read from /proc every 100 ms while they run (a process's entry goes with it).
+  // Each consumer is the node the executable re-runs (src/cli/exec.ts): its pid, once found, is kept.
   const ticks = new Map<number, number>();
+  const command = new Map<number, number>();
   const sampler = setInterval(() => {
     for (const pid of ticks.keys()) {
       try {
-        ticks.set(pid, cpuTicks(pid));
+        if (!command.has(pid) && commandPid(pid) !== pid) command.set(pid, commandPid(pid));
+        ticks.set(pid, cpuTicks(command.get(pid) ?? pid));
       } catch {
         // exited since the last read
       }

@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bin, dashboardInTmux, freePort, log, sample, sleep, type Row } from './common.js';
+import { bin, commandPid, dashboardInTmux, freePort, log, sample, sleep, type Row } from './common.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
 
@@ -35,12 +35,13 @@ async function timed(script: string): Promise<{ ms: number; peakMb: number; code
   let peakMb = 0;
   const poll = setInterval(() => {
     // bash runs a lone command in its own process (exec); a pipeline's commands are its children.
-    peakMb = Math.max(peakMb, peakRss(child.pid!));
+    // The executable runs `users` in a child node of its own (src/cli/exec.ts): commandPid finds it.
+    peakMb = Math.max(peakMb, peakRss(child.pid!), peakRss(commandPid(child.pid!)));
     try {
       const pids = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
         .trim()
         .split('\n');
-      for (const p of pids) if (p) peakMb = Math.max(peakMb, peakRss(Number(p)));
+      for (const p of pids) if (p) peakMb = Math.max(peakMb, peakRss(Number(p)), peakRss(commandPid(Number(p))));
     } catch {
       // no child yet, or gone
     }

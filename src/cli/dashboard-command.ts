@@ -7,6 +7,7 @@ import path from 'node:path';
 import { render } from 'ink';
 import { createElement } from 'react';
 import { redactUrl, resolveConfig } from '../config/config.js';
+import { logLevel } from '../config/environment.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { Pipeline, PipelineFlags, PipelineSettings } from '../app/runtime.js';
 import { stackHome, stackPaths } from '../stack/paths.js';
@@ -62,7 +63,7 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     return 1;
   }
   // Created only now: a file logger must not be torn down before it opened (early exits above).
-  const logger = createLogger({ kind: 'file', path: logFile });
+  const logger = createLogger({ kind: 'file', path: logFile }, logLevel('info'));
 
   const collector = new Collector();
   // The keys come from the catalog: known before the first frame, so every key acts from the first frame.

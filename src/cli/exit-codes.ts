@@ -9,4 +9,6 @@ export const EXIT = {
   unacknowledged: 3,
   /** The consumer stopped on its own: a message could be neither delivered nor dead-lettered, or kafkajs gave up. */
   consumerStopped: 4,
+  /** `stack status`: it ran, and a service it reports on is not reachable. */
+  serviceDown: 5,
 } as const;

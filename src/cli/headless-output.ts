@@ -3,7 +3,7 @@
  * second), the human-readable lines of echoed channels (console) and logs on stderr. Every line is
  * terminal-safe: JSON through {@link safeJson}, human text through sanitize.
  */
-import { localClock } from '../pipeline/outages.js';
+import { localClock } from '../domain/duration.js';
 import type { ChannelDefinition } from '../domain/channels/channel.js';
 import { onCrash } from '../pipeline/crash-point.js';
 import { safeJson } from '../text/safe-json.js';

@@ -4,13 +4,17 @@ import { readFileSync } from 'node:fs';
 import { namesSubcommand } from './argv.js';
 import type { DashboardFlags } from './dashboard-command.js';
 import { rateOption, withConnectionOptions, withConsumerOptions } from './options.js';
-import { clockOffsetMs, crashAt } from '../config/environment.js';
-import { armCrashPoint } from '../pipeline/crash-point.js';
+import { clockOffsetMs, crashAt, type CrashPointName as NamedCrashPoint } from '../config/environment.js';
+import { armCrashPoint, type CrashPointName } from '../pipeline/crash-point.js';
 import { setClockOffset } from '../pipeline/clock.js';
 import { watchOutputStreams } from './closed-output.js';
 import { sanitize } from '../text/sanitize.js';
 import { EXIT } from './exit-codes.js';
 import { knownFailure, reportFailure, setUsageCommand } from './guarded.js';
+
+// The crash points EVENTSTREAM_CRASH_AT may name (config) are the pipeline's, no more and no fewer.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _crashPointsAgree: Same<NamedCrashPoint, CrashPointName> = true;
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

@@ -86,8 +86,10 @@ function onShutdown(stop: () => Promise<number>): void {
       () => exitAfterOutput(EXIT.failure),
     );
   };
-  process.once('SIGINT', () => handler('SIGINT'));
-  process.once('SIGTERM', () => handler('SIGTERM'));
+  // `on`, not `once`: a signal that comes twice (a terminal's Ctrl-C reaches the executable's parent
+  // process and this one, and the parent forwards it: src/cli/exec.ts) is one stop, never a kill.
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
   onStdoutClosed(() => handler(undefined));
 }
 

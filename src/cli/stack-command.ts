@@ -14,6 +14,7 @@ import {
 import type { ServiceName } from '../stack/state.js';
 import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
+import { EXIT } from './exit-codes.js';
 import { guarded, UsageError } from './guarded.js';
 import { brokersOption, redisOption, redisPasswordFileOption } from './options.js';
 
@@ -116,13 +117,13 @@ export function stackCommand(): Command {
       .command('status')
       .option('--json', 'print JSON instead of text')
       .description(
-        'for each service: address, reachable, server version, started by us or external, log file (exit 3 if one is down)',
+        'for each service: address, reachable, server version, started by us or external, log file (exit 5 if one is down)',
       ),
   ).action(async (flags: ConfigFlags & { json?: boolean }) => {
     await guarded(async () => {
       const rows = await stackStatus({ config: resolveConfig(flags), paths: stackPaths() });
       process.stdout.write(flags.json ? `${safeJson(rows, 2)}\n` : `${formatStatus(rows)}\n`);
-      return rows.every((r) => r.reachable) ? 0 : 3;
+      return rows.every((r) => r.reachable) ? EXIT.ok : EXIT.serviceDown;
     });
   });
   return stack;

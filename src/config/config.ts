@@ -1,9 +1,8 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { DEDUPE_WINDOW_SECONDS, DEFAULT_OUTBOX_MAXLEN } from '../pipeline/ports.js';
 import { DURATION_FORM, parseDuration } from '../domain/duration.js';
-import { DEFAULT_OUTAGE_HOLD_MS } from '../pipeline/outages.js';
 import { sanitize } from '../text/sanitize.js';
 import { CRASH_POINT_NAMES, ENV_VARS, processEnvironment, type Environment } from './environment.js';
+import { DEDUPE_WINDOW_SECONDS, DEFAULT_OUTAGE_HOLD_MS, DEFAULT_OUTBOX_MAXLEN } from './retention.js';
 /**
  * Configuration: flags over environment over defaults. One place knows every
  * setting, its environment variable and its default, so `--help`, the README

@@ -5,7 +5,6 @@
  * {@link processEnvironment}. README, "Configuration", has a row for each.
  */
 import path from 'node:path';
-import type { CrashPointName } from '../pipeline/crash-point.js';
 
 /** An environment: the process's own, or one a test or a child process is given. */
 export type Environment = NodeJS.ProcessEnv;
@@ -81,6 +80,12 @@ export const ENV_VARS = {
   javaHome: 'JAVA_HOME',
   /** Set (CI logs): the stack's progress is plain lines, never a live spinner. */
   ci: 'CI',
+  /** node's own options: a V8 heap flag named here wins over the executable's (src/cli/exec.ts). */
+  nodeOptions: 'NODE_OPTIONS',
+  /** Test hook: set, the process that runs a command says on stderr how node started it (`exec: {…}`). */
+  debugExec: 'EVENTSTREAM_DEBUG_EXEC',
+  /** Set by the executable for the node it re-runs with V8 flags: the parent's pid (src/cli/exec.ts). */
+  execParent: 'EVENTSTREAM_EXEC_PARENT',
 } as const;
 
 /** A variable's value; unset and empty are alike (undefined). */
@@ -99,12 +104,13 @@ export function colorWanted(env: Environment = processEnvironment()): boolean {
   return read(env, ENV_VARS.noColor) === undefined;
 }
 
-const CRASH_POINTS: readonly CrashPointName[] = [
-  'before-commit',
-  'before-mark',
-  'due-before-done',
-  'transport-before-record',
-];
+/**
+ * The crash points of src/pipeline/crash-point.ts, by name (the pipeline is above this layer, so the
+ * list is its own here; src/cli/main.ts, which hands one to the pipeline, fails to compile when the two
+ * differ).
+ */
+const CRASH_POINTS = ['before-commit', 'before-mark', 'due-before-done', 'transport-before-record'] as const;
+export type CrashPointName = (typeof CRASH_POINTS)[number];
 
 /** EVENTSTREAM_CRASH_AT when it names a crash point (resolveConfig refuses any other value). */
 export function crashAt(env: Environment = processEnvironment()): CrashPointName | undefined {
@@ -142,4 +148,20 @@ export function stackHomeSettings(env: Environment = processEnvironment()): {
 /** Whether CI is set: output read from a log, not watched on a terminal. */
 export function inCI(env: Environment = processEnvironment()): boolean {
   return Boolean(env[ENV_VARS.ci]);
+}
+
+/** NODE_OPTIONS, as given ('' when unset). */
+export function nodeOptions(env: Environment = processEnvironment()): string {
+  return read(env, ENV_VARS.nodeOptions) ?? '';
+}
+
+/** EVENTSTREAM_DEBUG_EXEC set (a test hook). */
+export function debugExec(env: Environment = processEnvironment()): boolean {
+  return read(env, ENV_VARS.debugExec) !== undefined;
+}
+
+/** The pid the executable's parent process left for the node it re-ran (EVENTSTREAM_EXEC_PARENT), if any. */
+export function execParentPid(env: Environment = processEnvironment()): number | undefined {
+  const value = read(env, ENV_VARS.execParent);
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }

@@ -6,13 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { logLevel } from '../config/environment.js';
 
 export type { Logger };
 
 export type LogDestination = { kind: 'file'; path: string } | { kind: 'stderr' } | { kind: 'silent' };
 
-export function createLogger(destination: LogDestination, level = logLevel('info')): Logger {
+/** `level`: the caller's (LOG_LEVEL is read in src/config/environment.ts: `logLevel`). */
+export function createLogger(destination: LogDestination, level = 'info'): Logger {
   switch (destination.kind) {
     case 'silent':
       return pino({ level: 'silent' });

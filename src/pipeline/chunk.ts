@@ -3,7 +3,7 @@ import type { EventEnvelope } from '../domain/envelope.js';
 import type { DeliveryPlan, RuleCode } from '../domain/rules.js';
 import type { DeliveryOutcome } from '../telemetry/outcomes.js';
 import { errorText, PermanentError, RejectedError } from './errors.js';
-import { localClock } from './outages.js';
+import { localClock } from '../domain/duration.js';
 import type { DeadLetter, LedgerEvent, RawMessage, SendRequest, SendResult } from './ports.js';
 
 /** An event in hand; it is its own {@link LedgerEvent} (`id`, `occurredAtMs`): no copy per event for the look-up. */

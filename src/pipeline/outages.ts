@@ -6,6 +6,8 @@
  */
 import { durationText } from '../domain/duration.js';
 
+export { localClock } from '../domain/duration.js';
+
 /** How long a parked send is held before it is dead-lettered, by default (`--outage-hold`): 10 minutes. */
 export const DEFAULT_OUTAGE_HOLD_MS = 10 * 60_000;
 
@@ -15,12 +17,6 @@ export const PROBE_BACKOFF = { firstMs: 250, maxMs: 5_000 } as const;
 /** The wait before the `n`th probe (from 0) of a transport that is down. */
 export function probeDelay(n: number): number {
   return Math.min(PROBE_BACKOFF.maxMs, PROBE_BACKOFF.firstMs * 2 ** Math.min(n, 16));
-}
-
-/** A time as the status bar shows when an outage began: `12:01`, local time. */
-export function localClock(ms: number): string {
-  const d = new Date(ms);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
 export type ParkDecision =

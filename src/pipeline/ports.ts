@@ -8,12 +8,6 @@ import type { UserProfile } from '../domain/event-type.js';
 import type { Preferences, UserRules } from '../domain/rules.js';
 import type { PermanentError } from './errors.js';
 
-/** How long deliveries are remembered against redelivery by default (`--dedupe-window`): a day. */
-export const DEDUPE_WINDOW_SECONDS = 24 * 3600;
-
-/** Messages each mock provider's outbox keeps by default (EVENTSTREAM_OUTBOX_MAXLEN changes it). */
-export const DEFAULT_OUTBOX_MAXLEN = 10_000;
-
 // ——— messages and dead letters ———
 
 export interface RawMessage {

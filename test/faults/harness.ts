@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Partitioners } from 'kafkajs';
 import { outboxKey } from '../../src/adapters/redis/keys.js';
-import { DEFAULT_OUTBOX_MAXLEN } from '../../src/pipeline/ports.js';
+import { DEFAULT_OUTBOX_MAXLEN } from '../../src/config/retention.js';
 import { readOutbox, testKafka, writeUsers, type Line, type TestUser } from '../support/pipeline.js';
 
 export const PROFILE =

@@ -3,13 +3,14 @@
  * the patch that keeps memory flat (patches/ must ship with it; postinstall applies it).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inkPatchProblem } from '../../src/cli/dashboard/ink-patch.js';
-import { repoRoot } from '../support/cli.js';
+import { execReports, repoRoot } from '../support/cli.js';
+import { consumeArgs, createTopic, unique } from '../support/pipeline.js';
 
 const run = promisify(execFile);
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'etui-pack-'));
@@ -29,8 +30,19 @@ describe('the packed package', () => {
     });
     const installed = path.join(prefix, 'lib', 'node_modules', 'eventstream-tui');
 
-    const version = await run(path.join(prefix, 'bin', 'eventstream-tui'), ['--version']);
+    const command = path.join(prefix, 'bin', 'eventstream-tui');
+    const version = await run(command, ['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+
+    // The installed command (npm's link to a `#!/usr/bin/env node` script) runs the consumer in a node
+    // started with the larger young generation (src/cli/exec.ts).
+    const topic = unique('pkg');
+    await createTopic(topic, 1);
+    const consumed = await run(command, consumeArgs(topic, unique('pkg-group'), ['--drain', '--output', 'none']), {
+      env: { ...process.env, CI: 'true', EVENTSTREAM_DEBUG_EXEC: '1' },
+    });
+    expect(execReports(consumed.stderr).map((r) => r.execArgv)).toEqual([[], ['--max-semi-space-size=64']]);
+    expect(readFileSync(command, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
 
     expect(inkPatchProblem(path.join(installed, 'node_modules', 'ink', 'build', 'index.js'))).toBeUndefined();
     const probe = await run(

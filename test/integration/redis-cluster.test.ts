@@ -158,7 +158,7 @@ describe('Redis Cluster through the same --redis flag', () => {
     expect(seeded.stderr).toBe('');
     expect(seeded.stdout).toMatch(/^24 sample users: \d+ fields written/);
     const users = await runCli(['users', '--redis', redis]);
-    expect(users.stdout).toMatch(/^user-02\s+Alan Turing\s+on\s+on\s+on\s+off$/m);
+    expect(users.stdout).toMatch(/^user-02\s+Alan Turing\s+on\s+on\s+on\s+off\s+on$/m);
     expect(users.stderr).toMatch(/24 users/);
 
     const topic = unique('cluster');
@@ -178,14 +178,14 @@ describe('Redis Cluster through the same --redis flag', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const deliveries = lines.filter((l) => l.kind === 'delivery');
-    expect(deliveries).toHaveLength(24);
-    // user-02: email, sms and push on, console off
+    expect(deliveries).toHaveLength(30); // 6 events × 5 channels
+    // user-02: email, sms, push and webhook on, console off (no --webhook-url: the webhook goes to the mock)
     expect(
       deliveries
         .filter((d) => d.userId === 'user-02')
         .map((d) => `${String(d.channel)} ${String(d.status)}`)
         .sort(),
-    ).toEqual(['console skipped', 'email sent', 'push sent', 'sms sent']);
+    ).toEqual(['console skipped', 'email sent', 'push sent', 'sms sent', 'webhook sent']);
 
     // run again under another group: everything is a duplicate (ledger and provider records across slots)
     const again = await runCli(

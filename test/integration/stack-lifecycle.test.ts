@@ -54,7 +54,7 @@ describe('stack up / status / down on spare ports', () => {
     expect((await probeKafka('localhost', kafkaPort, 500)).state).toBe('closed');
 
     const statusAfter = await runCli(['stack', 'status', ...flags], env);
-    expect(statusAfter.code).toBe(3);
+    expect(statusAfter.code).toBe(5);
     expect(statusAfter.stdout).toMatch(/reachable {2}no/);
 
     const downAgain = await runCli(['stack', 'down', ...flags], env);

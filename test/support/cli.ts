@@ -34,7 +34,22 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, tim
   });
 }
 
-/** A TCP port nothing listens on right now. */
+export interface ExecReport {
+  pid: number;
+  ppid: number;
+  execArgv: string[];
+  /** The V8 flags it re-ran node with ([]: it ran the command itself). */
+  rerun: string[];
+}
+
+/** The `exec: {…}` lines of stderr (EVENTSTREAM_DEBUG_EXEC set), the executable's parent process first. */
+export function execReports(stderr: string): ExecReport[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('exec: '))
+    .map((l) => JSON.parse(l.slice('exec: '.length)) as ExecReport);
+}
+
 /** Whether a server can listen on 127.0.0.1:`port` now. */
 export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -34,6 +34,13 @@ describe('the decisions', () => {
     expect(parkDecision(1000 + HOLD, HOLD, 1000)).toMatchObject({ action: 'dead-letter', parkedAt: 1000 });
   });
 
+  it("the processor's default hold is the setting's (10m)", async () => {
+    const { DEFAULT_OUTAGE_HOLD_MS: setting } = await import('../../src/config/retention.js');
+    const { DEFAULT_OUTAGE_HOLD_MS: processor } = await import('../../src/pipeline/outages.js');
+    expect(processor).toBe(setting);
+    expect(setting).toBe(10 * 60_000);
+  });
+
   it('probes a transport that is down from 250 ms, doubling, at most 5 s', () => {
     expect([0, 1, 2, 3, 4, 5, 6, 40].map(probeDelay)).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
   });

@@ -14,13 +14,8 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './client.js';
 import { isCluster, keySlot } from './client.js';
-import {
-  DEDUPE_WINDOW_SECONDS,
-  type DigestJoin,
-  type DigestJoined,
-  type DigestMember,
-  type DigestStore,
-} from '../../pipeline/ports.js';
+import { DEDUPE_WINDOW_SECONDS } from '../../config/retention.js';
+import { type DigestJoin, type DigestJoined, type DigestMember, type DigestStore } from '../../pipeline/ports.js';
 
 export const digestOpenKey = (userId: string): string => `digest:{${userId}}:open`;
 export const digestOfKey = (userId: string): string => `digest:{${userId}}:of`;

@@ -1,5 +1,5 @@
 /** The Redis keys of the public contract (docs/contracts.md, "Users and preferences"). */
-import { DEDUPE_WINDOW_SECONDS } from '../../pipeline/ports.js';
+import { DEDUPE_WINDOW_SECONDS } from '../../config/retention.js';
 export const usersSetKey = 'users';
 export const userKey = (id: string): string => `user:${id}`;
 export const prefsKey = (id: string): string => `prefs:${id}`;

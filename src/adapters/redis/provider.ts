@@ -6,14 +6,8 @@
  */
 import { isPermanent, PermanentError } from '../../pipeline/errors.js';
 import type { RedisClient } from './client.js';
-import {
-  DEDUPE_WINDOW_SECONDS,
-  DEFAULT_OUTBOX_MAXLEN,
-  ProviderError,
-  type NotificationProvider,
-  type SendRequest,
-  type SendResult,
-} from '../../pipeline/ports.js';
+import { DEDUPE_WINDOW_SECONDS, DEFAULT_OUTBOX_MAXLEN } from '../../config/retention.js';
+import { ProviderError, type NotificationProvider, type SendRequest, type SendResult } from '../../pipeline/ports.js';
 import { eventGeneration, outboxKey, providerSentKey } from './keys.js';
 
 export interface MockProviderOptions {

@@ -9,13 +9,8 @@ import type { UserProfile } from '../../domain/event-type.js';
 import { parsePreferences, parseRules, type Preferences } from '../../domain/rules.js';
 import { generatedUser, type SeedUser } from '../../domain/sample-users.js';
 import type { PreferenceWrite } from '../../domain/preference-fields.js';
-import {
-  DEDUPE_WINDOW_SECONDS,
-  type BatchLookup,
-  type LedgerEvent,
-  type LedgerMark,
-  type UserRecord,
-} from '../../pipeline/ports.js';
+import { DEDUPE_WINDOW_SECONDS } from '../../config/retention.js';
+import { type BatchLookup, type LedgerEvent, type LedgerMark, type UserRecord } from '../../pipeline/ports.js';
 import { eventGeneration, ledgerKey, prefsKey, userKey, usersSetKey } from './keys.js';
 
 const PROFILE_FIELDS = ['name', ...ADDRESS_FIELDS] as const;

@@ -8,8 +8,8 @@
  */
 import { crashPoint } from '../../pipeline/crash-point.js';
 import { isPermanent, PermanentError } from '../../pipeline/errors.js';
+import { DEDUPE_WINDOW_SECONDS } from '../../config/retention.js';
 import {
-  DEDUPE_WINDOW_SECONDS,
   ProviderError,
   TransportDownError,
   type NotificationProvider,

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { localClock } from '../../pipeline/outages.js';
+import { localClock } from '../../domain/duration.js';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import type { ServiceHealth, TransportRow } from '../../telemetry/collector.js';
