@@ -13,6 +13,8 @@ import { createRedis, createRedisCluster, isClusterNode, type RedisClient } from
 import { MockProvider } from '../adapters/redis/provider.js';
 import { RedisStore } from '../adapters/redis/store.js';
 import { RedisSchedule } from '../adapters/redis/schedule.js';
+import { Outages } from '../pipeline/outages.js';
+import { clockNow } from '../pipeline/clock.js';
 import { RedisCapCounter } from '../adapters/redis/caps.js';
 import { RedisDigestStore } from '../adapters/redis/digests.js';
 import { redactUrl, type Config, type KafkaSecurity, type TransportSettings } from '../config/config.js';
@@ -46,6 +48,8 @@ export interface PipelineSettings {
   latencyMs: number;
   /** The dedupe ledger's and the providers' idempotency window, seconds. */
   dedupeWindowSeconds: number;
+  /** How long sends of a transport that is down are parked before they are dead-lettered, ms. */
+  outageHoldMs?: number;
   failureRate: number;
   /** Messages each mock provider's outbox keeps (EVENTSTREAM_OUTBOX_MAXLEN; a longer one for audits). */
   outboxMaxLen?: number;
@@ -75,6 +79,7 @@ export function pipelineSettings(config: Config, flags: PipelineFlags, clientId?
     maxBytes: flags.maxBytes ?? 1024 * 1024,
     latencyMs: flags.latency ?? 0,
     dedupeWindowSeconds: config.dedupeWindowSeconds,
+    outageHoldMs: config.outageHoldMs,
     failureRate: flags.failureRate ?? 0,
     outboxMaxLen: config.outboxMaxLen,
     kafkaSecurity: config.kafkaSecurity,
@@ -308,9 +313,13 @@ export class Pipeline {
       idempotencyWindowSeconds: this.settings.dedupeWindowSeconds,
     });
     this.provider = provider;
+    // This consumer's view of the transports that are down: its sends park at once; its probe wakes them.
+    const outages = new Outages(clockNow);
+    const schedule = this.schedule;
     this.stopWatching = provider.watch(
       this.catalog.channels.map((c) => c.name),
       (o) => this.telemetry.publish(o),
+      { outages, wake: (channel) => schedule.wakeParked(channel, clockNow()) },
     );
     const consumer = new NotificationConsumer({
       log: this.log,
@@ -327,6 +336,8 @@ export class Pipeline {
       schedule: this.schedule,
       caps: new RedisCapCounter(this.redis),
       digests: this.digests,
+      outages,
+      ...(this.settings.outageHoldMs !== undefined ? { outageHoldMs: this.settings.outageHoldMs } : {}),
     });
     this.consumer = consumer;
     try {

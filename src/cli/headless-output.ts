@@ -3,6 +3,7 @@
  * second), the human-readable lines of echoed channels (console) and logs on stderr. Every line is
  * terminal-safe: JSON through {@link safeJson}, human text through sanitize.
  */
+import { localClock } from '../domain/duration.js';
 import type { ChannelDefinition } from '../domain/channels/channel.js';
 import { onCrash } from '../pipeline/crash-point.js';
 import { safeJson } from '../text/safe-json.js';
@@ -28,6 +29,8 @@ export function toLine(o: Outcome): Record<string, unknown> | undefined {
         attempts: o.attempts,
       };
       if (o.dueAt !== undefined) line.dueAt = new Date(o.dueAt).toISOString();
+      // Parked while its transport is down: since when (its hold, `--outage-hold`, counts from then).
+      if (o.since !== undefined) line.since = new Date(o.since).toISOString();
       if (o.deferred) line.deferred = true;
       if (o.digestId !== undefined) line.digestId = o.digestId;
       if (o.members !== undefined) line.members = o.members;
@@ -184,7 +187,8 @@ export function attachHeadlessOutput(
     let backlog = 0;
     let scheduled = 0;
     // Each channel's transport: `{"via":"mock"}` or `{"via":"smtp://mail:25","answers":true}`.
-    const transports: Record<string, { via: string; answers?: boolean | null }> = {};
+    // Down: `{"via":"smtp://mail:25","answers":false,"state":"unreachable since 12:01","since":"…ISO…"}`.
+    const transports: Record<string, { via: string; answers?: boolean | null; state?: string; since?: string }> = {};
     unsubscribes.push(telemetry.subscribe(countInto(totals), COUNTED_KINDS));
     unsubscribes.push(
       telemetry.subscribe(
@@ -192,16 +196,37 @@ export function attachHeadlessOutput(
           if (o.kind === 'backlog') backlog = o.unacknowledged;
           else if (o.kind === 'schedule') scheduled = o.pending;
           else if (o.kind === 'transport')
-            transports[o.channel] = o.answers === undefined ? { via: o.via } : { via: o.via, answers: o.answers };
+            transports[o.channel] =
+              o.answers === undefined
+                ? { via: o.via }
+                : o.answers === false && o.since !== undefined
+                  ? {
+                      via: o.via,
+                      answers: false,
+                      state: `unreachable since ${localClock(o.since)}`,
+                      since: new Date(o.since).toISOString(),
+                    }
+                  : { via: o.via, answers: o.answers };
         },
         ['backlog', 'schedule', 'transport'],
       ),
     );
     const print = (): void => {
-      const { produced, consumed, sent, skipped, duplicate, failed, deferred, throttled, digested, deadletter } =
-        totals;
+      const {
+        produced,
+        consumed,
+        sent,
+        skipped,
+        duplicate,
+        failed,
+        deferred,
+        throttled,
+        parked,
+        digested,
+        deadletter,
+      } = totals;
       out.write(
-        `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deferred, scheduled, throttled, digested, deadletter, errors: totals.errors, backlog, transports })}\n`,
+        `${JSON.stringify({ kind: 'stats', produced, consumed, sent, skipped, duplicate, failed, deferred, scheduled, throttled, parked, digested, deadletter, errors: totals.errors, backlog, transports })}\n`,
       );
     };
     timer = setInterval(print, 1000);

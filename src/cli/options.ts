@@ -5,6 +5,7 @@ import {
   DEFAULT_SMTP_FROM,
   parseBrokers,
   parseDedupeWindow,
+  parseOutageHold,
   parsePushMqttUrl,
   parseRedisUrl,
   parseSmtpFrom,
@@ -91,6 +92,12 @@ export const dedupeWindowOption = (): Option =>
     'how long deliveries are remembered against redelivery, 1m..30d (env DEDUPE_WINDOW; default 24h); every consumer of a group must use the same',
   ).argParser(asArgumentError(parseDedupeWindow));
 
+export const outageHoldOption = (): Option =>
+  new Option(
+    '--outage-hold <duration>',
+    'how long sends of a transport that does not answer are held before they are dead-lettered (transport-down), as <n><unit> with s, m, h or d (env OUTAGE_HOLD; default 10m)',
+  ).argParser(asArgumentError(parseOutageHold));
+
 /** The connection flags; `redis: false` for a command that reads only Kafka. */
 export function withConnectionOptions(cmd: Command, { redis = true } = {}): Command {
   cmd.addOption(brokersOption());
@@ -139,6 +146,7 @@ const CONSUMER_OPTIONS: { option: () => Option; dashboard: boolean }[] = [
     dashboard: true,
   },
   { option: dedupeWindowOption, dashboard: true },
+  { option: outageHoldOption, dashboard: true },
   {
     option: () =>
       new Option('--max-bytes <n>', 'events larger than this go to the dead-letter topic')

@@ -1,7 +1,8 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { DURATION_FORM, parseDuration } from '../domain/duration.js';
 import { sanitize } from '../text/sanitize.js';
 import { CRASH_POINT_NAMES, ENV_VARS, processEnvironment, type Environment } from './environment.js';
-import { DEDUPE_WINDOW_SECONDS, DEFAULT_OUTBOX_MAXLEN } from './retention.js';
+import { DEDUPE_WINDOW_SECONDS, DEFAULT_OUTAGE_HOLD_MS, DEFAULT_OUTBOX_MAXLEN } from './retention.js';
 /**
  * Configuration: flags over environment over defaults. One place knows every
  * setting, its environment variable and its default, so `--help`, the README
@@ -39,6 +40,8 @@ export interface Config {
   redisCa?: string | undefined;
   /** How long the dedupe ledger and the providers' idempotency keys are remembered, at least (DEDUPE_WINDOW). */
   dedupeWindowSeconds: number;
+  /** How long sends of a transport that is down are parked before they are dead-lettered, ms (OUTAGE_HOLD). */
+  outageHoldMs: number;
   /** Messages each mock provider's outbox keeps (EVENTSTREAM_OUTBOX_MAXLEN). */
   outboxMaxLen: number;
   transports: TransportSettings;
@@ -52,6 +55,7 @@ export const DEFAULTS: Config = {
   partitions: 3,
   kafkaSecurity: {},
   dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+  outageHoldMs: DEFAULT_OUTAGE_HOLD_MS,
   outboxMaxLen: DEFAULT_OUTBOX_MAXLEN,
   transports: {},
 };
@@ -74,6 +78,8 @@ export interface ConfigFlags {
   kafkaCa?: string;
   /** A duration, see {@link parseDedupeWindow}. */
   dedupeWindow?: string;
+  /** A duration, see {@link parseOutageHold}. */
+  outageHold?: string;
   smtp?: string;
   smtpCa?: string;
   smtpPasswordFile?: string;
@@ -392,6 +398,12 @@ export function resolveConfig(flags: ConfigFlags, env: Environment = processEnvi
         : env[ENV_VARS.dedupeWindow]
           ? parseDedupeWindow(env[ENV_VARS.dedupeWindow]!, ENV_VARS.dedupeWindow)
           : DEFAULTS.dedupeWindowSeconds,
+    outageHoldMs:
+      flags.outageHold !== undefined
+        ? parseOutageHold(flags.outageHold)
+        : env[ENV_VARS.outageHold]
+          ? parseOutageHold(env[ENV_VARS.outageHold]!, ENV_VARS.outageHold)
+          : DEFAULTS.outageHoldMs,
   };
 }
 
@@ -454,6 +466,13 @@ export function parseDedupeWindow(value: string, name = '--dedupe-window'): numb
     throw new ConfigError(`${name} "${value}" is out of range: from 1m (a minute) to 30d`);
   }
   return seconds;
+}
+
+/** An outage hold: `<n><unit>` with s, m, h or d (`30s`, `10m`, `1h`), from 1 s to 30 days. */
+export function parseOutageHold(value: string, name = '--outage-hold'): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new ConfigError(`${name} "${value}" is not a duration: use ${DURATION_FORM}, 1s to 30d`);
+  return ms;
 }
 
 /**

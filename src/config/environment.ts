@@ -40,6 +40,8 @@ export const ENV_VARS = {
   redisCa: 'REDIS_CA_FILE',
   /** How long deliveries are remembered against redelivery (`--dedupe-window`). */
   dedupeWindow: 'DEDUPE_WINDOW',
+  /** How long sends of a transport that is down are held before they are dead-lettered (`--outage-hold`). */
+  outageHold: 'OUTAGE_HOLD',
   /** Email over SMTP: `smtp://[user@]host:port` or `smtps://` (`--smtp`); without it email goes to the mock. */
   smtpUrl: 'SMTP_URL',
   /** The SMTP password, kept out of argv (`--smtp-password-file`). */

@@ -55,3 +55,9 @@ export function parseCap(text: string): Cap | undefined {
 }
 
 export const capText = (cap: Cap): string => `${cap.limit}/${durationText(cap.windowMs)}`;
+
+/** A time as the status bar shows when an outage began: `12:01`, local time. */
+export function localClock(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}

@@ -3,6 +3,7 @@ import type { EventEnvelope } from '../domain/envelope.js';
 import type { DeliveryPlan, RuleCode } from '../domain/rules.js';
 import type { DeliveryOutcome } from '../telemetry/outcomes.js';
 import { errorText, PermanentError, RejectedError } from './errors.js';
+import { localClock } from '../domain/duration.js';
 import type { DeadLetter, LedgerEvent, RawMessage, SendRequest, SendResult } from './ports.js';
 
 /** An event in hand; it is its own {@link LedgerEvent} (`id`, `occurredAtMs`): no copy per event for the look-up. */
@@ -20,6 +21,15 @@ export interface Received extends LedgerEvent {
   source?: { topic: string; partition: number; timestamp: string };
   /** A digest's send from the schedule (src/pipeline/digest-step.ts). */
   digest?: { id: string; type: string };
+  /** Parked while its transport was down (from the schedule): when it was first parked, ms. */
+  parkedAt?: number;
+}
+
+/** A send parked while its transport is down: written to the schedule before the chunk commits. */
+export interface Parking {
+  job: SendJob;
+  parkedAt: number;
+  dueAt: number;
 }
 
 /** A send and the event it is for: the job is the request itself (one object per send, not two). */
@@ -53,6 +63,7 @@ export class Plan {
   readonly deliveredNow = new Map<string, { entry: Received; channels: string[] }>();
   readonly failed: DeadLetter[] = [];
   readonly deferrals: Deferral[] = [];
+  readonly parked: Parking[] = [];
 
   constructor(
     private readonly chunk: ChunkContext,
@@ -107,6 +118,36 @@ export class Plan {
       o.dueAt = plan.dueAt;
       o.dueLabel = plan.dueLabel;
     }
+  }
+
+  /** A send whose transport is down: parked in the schedule until it answers or the hold ends. */
+  park(parking: Parking): void {
+    this.parked.push(parking);
+  }
+
+  /** The parked sends' outcomes (`deferred`, reason `transport-down`), once the schedule holds them. */
+  settleParked(): void {
+    for (const { job, parkedAt, dueAt } of this.parked) {
+      const o = this.settle(job.entry, job.channel, 'deferred', 'transport-down', 0, job.address, job.text, job.rule);
+      o.dueAt = dueAt;
+      o.since = parkedAt;
+      // The deliveries view: `deferred until 12:11 (transport down since 12:01)`.
+      o.dueLabel = `${localClock(dueAt)} (transport down since ${localClock(parkedAt)})`;
+    }
+  }
+
+  /** A send held through a whole outage: a `transport-down` dead letter of its channel. */
+  heldTooLong(job: SendJob, detail: string, attempts: number): void {
+    const { entry, channel } = job;
+    this.settle(entry, channel, 'failed', `transport-down: ${detail}`, attempts, job.address, job.text);
+    this.failed.push({
+      message: entry.message,
+      reason: 'transport-down',
+      detail: `${channel}: ${detail}`,
+      sourceTopic: this.chunk.topic,
+      partition: this.chunk.partition,
+      channel,
+    });
   }
 
   /** A send the provider took: `sent`, or `duplicate` when it had taken it before. */

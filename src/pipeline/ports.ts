@@ -22,15 +22,22 @@ export interface RawMessage {
 /**
  * Every reason the consumer writes in a letter's `dlq-reason` header: its bytes, a store that refuses
  * its keys, a send that failed, or a send a real transport refused for good (`rejected`: an SMTP 5xx,
- * a webhook's 4xx). The one list: the type below, `dlq list|replay --reason` and docs/contracts.md
+ * a webhook's 4xx), or a send held through a whole outage of its transport (`transport-down`, after
+ * `--outage-hold`). The one list: the type below, `dlq list|replay --reason` and docs/contracts.md
  * (test/unit/dead-letters.test.ts holds them equal).
  */
-export const LETTER_REASONS = [...DECODE_FAILURE_REASONS, 'store-error', 'delivery-failed', 'rejected'] as const;
+export const LETTER_REASONS = [
+  ...DECODE_FAILURE_REASONS,
+  'store-error',
+  'delivery-failed',
+  'rejected',
+  'transport-down',
+] as const;
 
 /**
  * Letters of one channel's send (they carry `dlq-channel`): a replay resends that channel only.
  */
-export const CHANNEL_LETTER_REASONS: readonly LetterReason[] = ['delivery-failed', 'rejected'];
+export const CHANNEL_LETTER_REASONS: readonly LetterReason[] = ['delivery-failed', 'rejected', 'transport-down'];
 
 /** Why a letter went to the dead-letter topic. */
 export type LetterReason = (typeof LETTER_REASONS)[number];
@@ -182,6 +189,8 @@ export interface ScheduledSend {
    * type for the user (its payload unused); the members are read from the {@link DigestStore} at send time.
    */
   digest?: { id: string; type: string };
+  /** A send parked while its transport is down (reason `transport-down`): when it was first parked, ms. */
+  parkedAt?: number;
 }
 
 export interface Schedule {
@@ -197,6 +206,11 @@ export interface Schedule {
   claimDue(now: number, limit: number, leaseMs: number): Promise<ScheduledSend[]>;
   /** Removes settled entries (sent, skipped at their due time, or dead-lettered). */
   done(entries: readonly Pick<ScheduledSend, 'eventId' | 'channel'>[]): Promise<void>;
+  /**
+   * The sends of `channel` parked while its transport was down (reason `transport-down`), due at `now`:
+   * called when the transport answers again. Returns how many were made due.
+   */
+  wakeParked?(channel: string, now: number): Promise<number>;
   /** How many entries wait (claimed ones included). */
   pending(): Promise<number>;
   /** Pending entries, soonest due first, newest due last; at most `limit`, of one user when given. */

@@ -12,6 +12,7 @@ import { planDeliveries, type PlanContext } from '../domain/rules.js';
 import { errorText, FatalConsumerError, isPermanent, PermanentError, RejectedError, StoppedError } from './errors.js';
 import {
   ProviderError,
+  TransportDownError,
   type BatchLookup,
   type CapCounter,
   type DigestStore,
@@ -32,7 +33,8 @@ import { clockNow } from './clock.js';
 import { headerText, REPLAY_HEADERS } from './dead-letters.js';
 import { DEFAULT_SEND_RETRY, retryDelay, sleep, withRetry, type RetryPolicy } from './retry.js';
 import { ConsumedEvent } from './consumed-event.js';
-import { Plan, type ChunkContext, type Received, type SendOutcome } from './chunk.js';
+import { Plan, type ChunkContext, type Received, type SendJob, type SendOutcome } from './chunk.js';
+import { DEFAULT_OUTAGE_HOLD_MS, Outages, parkDecision } from './outages.js';
 import { decodeEvent as decodeStored } from '../domain/envelope.js';
 import { applyCaps } from './caps-step.js';
 import { DigestStep } from './digest-step.js';
@@ -52,6 +54,15 @@ export interface ProcessorOptions {
   caps?: CapCounter;
   /** Open digests (`digest.<type>`); required once any user digests a type. */
   digests?: DigestStore;
+  /** This consumer's view of which transports are down (the probe's and the sends'); one of its own if absent. */
+  outages?: Outages;
+  /** How long a send whose transport is down is parked before it is dead-lettered, ms (`--outage-hold`). */
+  outageHoldMs?: number;
+}
+
+/** A retry not made: the send's transport is known down (this consumer's view), so it is parked at once. */
+class TransportKnownDown extends PermanentError {
+  override name = 'TransportKnownDown';
 }
 
 /** A schedule entry as the due-sends loop claimed it: the claim is its token for {@link Schedule.done}. */
@@ -116,10 +127,15 @@ export class BatchProcessor {
   private readonly redisHealth: RedisHealth;
   /** Digests (src/pipeline/digest-step.ts), when a digest store is given. */
   private readonly digestStep: DigestStep | undefined;
+  /** Transports down, as this consumer sees them: their sends are parked at once. */
+  readonly outages: Outages;
+  private readonly outageHoldMs: number;
 
   constructor(private readonly options: ProcessorOptions) {
     this.knownTypes = new Set(options.catalog.eventTypes.keys());
     this.now = options.now ?? clockNow;
+    this.outages = options.outages ?? new Outages(this.now);
+    this.outageHoldMs = options.outageHoldMs ?? DEFAULT_OUTAGE_HOLD_MS;
     this.redisHealth = new RedisHealth(options.telemetry, this.now);
     this.digestStep = options.digests
       ? new DigestStep({
@@ -198,8 +214,9 @@ export class BatchProcessor {
       if (plan.jobs.length > 0) await this.send(chunk, plan);
     })();
     await bothDone(sending, joining);
-    // Deferred sends are in the schedule before the chunk can be committed.
+    // Deferred and parked sends are in the schedule before the chunk can be committed.
     if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, false);
+    if (plan.parked.length > 0) await this.writeParked(chunk, plan, false);
     crashPoint('before-mark');
     await this.record(chunk, plan.deliveredNow, lookup);
     const letterbox = [...refused, ...plan.failed];
@@ -418,7 +435,9 @@ export class BatchProcessor {
 
   /** Step 4: the whole chunk in one provider call; rejected sends go on with their retry budget. */
   private async send(chunk: ChunkContext, plan: Plan): Promise<void> {
-    const { jobs } = plan;
+    // A transport known down (this consumer's view): its sends are parked at once, not tried.
+    const jobs = this.options.schedule && this.outages.anyDown() ? this.parkKnownDown(plan) : plan.jobs;
+    if (jobs.length === 0) return;
     let first: (SendResult | ProviderError | PermanentError)[];
     try {
       first = await this.untilDone('redis', 'sending', () => this.options.provider.sendMany(jobs), chunk);
@@ -429,11 +448,25 @@ export class BatchProcessor {
     }
     const retries: Promise<void>[] = [];
     let refusals: Set<string> | undefined;
+    // Per channel whose transport did not answer: one send (the leader) tries the retry budget; the
+    // others wait for its verdict: down, they park at once; answering again, they retry as usual.
+    const leaders = new Map<string, Promise<unknown>>();
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;
       const result = first[i]!;
-      if (result instanceof ProviderError) {
-        retries.push(this.retrySend(job, chunk, result).then((r) => plan.finish(job, r)));
+      if (result instanceof TransportDownError && this.options.schedule) {
+        const leader = leaders.get(job.channel);
+        const retried = leader
+          ? leader.then(() => this.retrySend(job, chunk, result))
+          : this.retrySend(job, chunk, result);
+        if (!leader)
+          leaders.set(
+            job.channel,
+            retried.catch(() => undefined),
+          );
+        retries.push(retried.then((r) => this.finishSend(plan, job, r)));
+      } else if (result instanceof ProviderError) {
+        retries.push(this.retrySend(job, chunk, result).then((r) => this.finishSend(plan, job, r)));
       } else if (result instanceof RejectedError) {
         plan.finish(job, { ok: false, error: result, attempts: 1 });
       } else if (result instanceof PermanentError) {
@@ -441,6 +474,7 @@ export class BatchProcessor {
         (refusals ??= new Set()).add(errorText(result));
       } else {
         plan.delivered(job, result, 1);
+        if (this.outages.anyDown()) this.outages.markUp(job.channel);
       }
     }
     // Sends Redis refused for good (a provider key of another type): said once per chunk and reason, in
@@ -459,6 +493,45 @@ export class BatchProcessor {
     for (const s of settled) if (s.status === 'rejected') throw s.reason;
   }
 
+  /** The jobs whose transport is not known down; the others parked (or dead-lettered once held too long). */
+  private parkKnownDown(plan: Plan): SendJob[] {
+    const go: SendJob[] = [];
+    for (const job of plan.jobs) {
+      const outage = this.outages.get(job.channel);
+      if (outage) this.park(plan, job, outage.detail, 0);
+      else go.push(job);
+    }
+    return go;
+  }
+
+  /** A send whose transport is down: parked until the end of its hold, or dead-lettered after it. */
+  private park(plan: Plan, job: SendJob, detail: string, attempts: number): void {
+    const decision = parkDecision(this.now(), this.outageHoldMs, job.entry.parkedAt);
+    if (decision.action === 'park') plan.park({ job, parkedAt: decision.parkedAt, dueAt: decision.dueAt });
+    else plan.heldTooLong(job, `${decision.detail}; last: ${detail}`, attempts);
+  }
+
+  /**
+   * A send's outcome after its retries: one whose every try found the transport not answering (or that
+   * stopped trying as its transport was seen down meanwhile) is parked; the rest settle as usual.
+   */
+  private finishSend(plan: Plan, job: SendJob, result: SendOutcome): void {
+    if (!result.ok && this.options.schedule) {
+      const { error } = result;
+      if (error instanceof TransportDownError) {
+        this.outages.markDown(job.channel, error.message);
+        this.park(plan, job, error.message, result.attempts);
+        return;
+      }
+      if (error instanceof TransportKnownDown) {
+        this.park(plan, job, error.message, result.attempts);
+        return;
+      }
+    }
+    if (result.ok && this.outages.anyDown()) this.outages.markUp(job.channel);
+    plan.finish(job, result);
+  }
+
   /**
    * After a rejected first attempt: the rest of the retry budget, with backoff. Provider rejections
    * use the budget; an unreachable Redis behind the provider is waited out; a refusal of this send's
@@ -473,7 +546,12 @@ export class BatchProcessor {
     const what = `sending ${request.channel}`;
     const result = await withRetry(
       { ...policy, attempts: Math.max(1, policy.attempts - 1) },
-      async () => {
+      async (attempt) => {
+        // A retry waits on the server: the partition's session is kept meanwhile.
+        if (attempt >= 1) await chunk.beat().catch(() => undefined);
+        // Seen down meanwhile (by another send's tries, or the probe): no more tries, parked at once.
+        const outage = this.options.schedule ? this.outages.get(request.channel) : undefined;
+        if (outage) throw new TransportKnownDown(outage.detail, undefined);
         try {
           return await this.options.provider.send(request);
         } catch (error) {
@@ -525,6 +603,44 @@ export class BatchProcessor {
   }
 
   /**
+   * Sends parked while their transport is down go to the schedule (reason `transport-down`), due at the
+   * end of their hold (the transport's probe makes them due at once when it answers again); `replace`
+   * when a parked send is parked again (it keeps when it was first parked).
+   */
+  private async writeParked(chunk: ChunkContext, plan: Plan, replace: boolean): Promise<void> {
+    const schedule = this.options.schedule!;
+    const at = this.now();
+    const entries: ScheduledSend[] = plan.parked.map(({ job, parkedAt, dueAt }) => {
+      const { entry } = job;
+      return {
+        eventId: entry.event.id,
+        channel: job.channel,
+        userId: entry.event.userId,
+        type: entry.event.type,
+        dueAt,
+        zone: 'UTC',
+        reason: 'transport-down',
+        deferredAt: at,
+        parkedAt,
+        event: entry.storedEvent ?? JSON.stringify(entry.event),
+        occurredAtMs: entry.occurredAtMs,
+        topic: entry.source?.topic ?? chunk.topic,
+        partition: entry.source?.partition ?? chunk.partition,
+        offset: entry.message.offset,
+        timestamp: entry.source?.timestamp ?? entry.message.timestamp,
+        ...(entry.digest ? { digest: entry.digest } : {}),
+      };
+    });
+    await this.untilDone(
+      'redis',
+      'parking the sends of a transport that is down in the schedule',
+      () => schedule.add(entries, replace),
+      chunk,
+    );
+    plan.settleParked();
+  }
+
+  /**
    * Sends from the schedule at their due time (a claimed chunk of one source partition): planned
    * again against the preferences of now (an opt-out since skips, quiet hours again defer again),
    * sent through the same idempotency records as any send, recorded in the ledger, failures
@@ -572,6 +688,7 @@ export class BatchProcessor {
         channel: c.channel,
         claim: c.claim,
         storedEvent: c.event,
+        ...(c.parkedAt !== undefined ? { parkedAt: c.parkedAt } : {}),
         source: { topic: c.topic, partition: c.partition, timestamp: c.timestamp },
         ...(c.digest ? { digest: c.digest } : {}),
       });
@@ -592,13 +709,14 @@ export class BatchProcessor {
     if (plan.jobs.length > 0) await this.capSends(chunk, plan, lookup);
     if (plan.jobs.length > 0) await this.send(chunk, plan);
     if (plan.deferrals.length > 0) await this.writeDeferrals(chunk, plan, true);
+    if (plan.parked.length > 0) await this.writeParked(chunk, plan, true);
     await this.record(chunk, plan.deliveredNow, lookup);
     await digestsDue?.finish();
     crashPoint('due-before-done');
     const letters = [...refused, ...plan.failed];
     await this.writeDeadLetters(chunk, letters);
     this.publishDeadLetters(chunk, letters);
-    const again = new Set(plan.deferrals.map((d) => d.entry));
+    const again = new Set([...plan.deferrals.map((d) => d.entry), ...plan.parked.map((p) => p.job.entry)]);
     const settled = events
       .filter((e) => !again.has(e))
       .map((e) => ({ eventId: e.id, channel: e.channel!, claim: e.claim }));

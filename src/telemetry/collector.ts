@@ -71,6 +71,8 @@ export interface TransportRow {
   answers?: boolean | null;
   detail?: string;
   since: number;
+  /** Not answering: since when (this consumer's view), ms. */
+  downSince?: number;
 }
 
 export interface Snapshot {
@@ -238,6 +240,7 @@ export class Collector {
         const row: TransportRow = { channel: o.channel, via: bound(o.via), since: o.at };
         if (o.answers !== undefined) row.answers = o.answers;
         if (o.detail !== undefined) row.detail = bound(o.detail);
+        if (o.since !== undefined) row.downSince = o.since;
         this.transports.set(o.channel, row);
         break;
       }

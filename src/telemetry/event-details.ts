@@ -164,8 +164,9 @@ export class EventDetails {
     if (i >= 0) d.deliveries[i] = trace;
     else d.deliveries.push(trace);
     if (o.status === 'failed') {
-      // `rejected: <reply>` and `store-error: <reply>` name their letter's reason; any other failure is `delivery-failed`.
-      const named = /^(rejected|store-error): /.exec(trace.reason ?? '');
+      // `rejected: <reply>`, `store-error: <reply>` and `transport-down: <why>` name their letter's reason; any other
+      // failure is `delivery-failed`.
+      const named = /^(rejected|store-error|transport-down): /.exec(trace.reason ?? '');
       d.deadLetter = { reason: named ? named[1]! : 'delivery-failed', detail: trace.reason ?? '' };
     }
   }

@@ -79,6 +79,8 @@ export interface DeliveryOutcome {
   /** `deferred`: when it is due (ms) and that time in the user's zone (`07:00 Europe/Paris`). */
   dueAt?: number;
   dueLabel?: string;
+  /** `deferred` with reason `transport-down`: when the send was first parked, ms (its hold counts from then). */
+  since?: number;
   /** Settled at its due time from the schedule (its latency is counted from the due time). */
   deferred?: true;
   /** The user's preference fields that could not be parsed and were ignored. */
@@ -94,7 +96,7 @@ export interface DeliveryOutcome {
 export interface DeadLetterOutcome {
   kind: 'deadletter';
   /** The event's bytes (decode reasons), `store-error` (Redis refused its keys for good), or `rejected` (a transport refused a send). */
-  reason: DeadLetterReason | 'store-error' | 'rejected';
+  reason: DeadLetterReason | 'store-error' | 'rejected' | 'transport-down';
   detail: string;
   topic: string;
   partition: number;
@@ -153,6 +155,8 @@ export interface TransportOutcome {
   /** Absent for the mock; null until known (a webhook before its first request). */
   answers?: boolean | null;
   detail?: string;
+  /** Not answering: since when, ms (this consumer's view). */
+  since?: number;
   at: number;
 }
 

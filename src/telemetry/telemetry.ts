@@ -58,6 +58,8 @@ export interface Totals {
   deferred: number;
   /** Skipped by a cap (counted in `skipped` too). */
   throttled: number;
+  /** Of `deferred`: parked while their transport was down (reason `transport-down`). */
+  parked: number;
   digested: number;
   deadletter: number;
   errors: number;
@@ -73,6 +75,7 @@ export function emptyTotals(): Totals {
     failed: 0,
     deferred: 0,
     throttled: 0,
+    parked: 0,
     digested: 0,
     deadletter: 0,
     errors: 0,
@@ -95,6 +98,7 @@ export function countInto(totals: Totals): Listener {
       case 'delivery':
         totals[o.status]++;
         if (o.reason === 'throttled') totals.throttled++;
+        else if (o.reason === 'transport-down' && o.status === 'deferred') totals.parked++;
         break;
       case 'deadletter':
         totals.deadletter++;

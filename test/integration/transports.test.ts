@@ -351,7 +351,12 @@ describe('the stats line', () => {
     expect(stats.transports).toEqual({
       email: { via: `smtp://alice@127.0.0.1:${smtp.port}`, answers: true },
       sms: { via: 'mock' },
-      push: { via: `mqtt://127.0.0.1:${deadPort}`, answers: false },
+      push: {
+        via: `mqtt://127.0.0.1:${deadPort}`,
+        answers: false,
+        state: expect.stringMatching(/^unreachable since \d\d:\d\d$/) as unknown,
+        since: expect.any(String) as unknown,
+      },
       console: { via: 'mock' },
       webhook: { via: 'http://127.0.0.1:9/hooks?token=***', answers: null },
     });

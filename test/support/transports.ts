@@ -84,6 +84,30 @@ export class SmtpServer extends ServerProcess {
     await super.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+
+  /** Stops the server by its pid, keeping what it received: nothing listens on its port until {@link restart}. */
+  async halt(): Promise<void> {
+    await super.stop();
+  }
+
+  /** The server again, on the same port, appending to the same file: a new process, stopped by {@link stop}. */
+  async restart(refuse: readonly string[] = []): Promise<SmtpServer> {
+    const child = spawnSmtp(this.port, this.file, refuse);
+    const again = new SmtpServer(child, this.port, this.file, this.dir);
+    await waitFor(`the SMTP server on port ${this.port} again`, () => again.output.includes('ready'), 15_000).catch(
+      async (error: Error) => {
+        await again.stop();
+        throw new Error(`${error.message}\n${again.output}`);
+      },
+    );
+    return again;
+  }
+}
+
+function spawnSmtp(port: number, file: string, refuse: readonly string[]): ChildProcess {
+  return spawn('/usr/bin/python3', [SMTP_SCRIPT, String(port), file, refuse.join(',')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** A real SMTP server (aiosmtpd) on a free port; `refuse`: recipients it answers 550. */
@@ -91,9 +115,7 @@ export async function startSmtpServer(refuse: readonly string[] = []): Promise<S
   const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-smtp-'));
   const port = await freePort();
   const file = path.join(dir, 'messages.jsonl');
-  const child = spawn('/usr/bin/python3', [SMTP_SCRIPT, String(port), file, refuse.join(',')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnSmtp(port, file, refuse);
   const server = new SmtpServer(child, port, file, dir);
   await waitFor(`the SMTP server on port ${port}`, () => server.output.includes('ready'), 15_000).catch(
     async (error: Error) => {

@@ -111,6 +111,7 @@ describe('the collector counts as headless output does', () => {
       failed: 1,
       deferred: 1,
       throttled: 0,
+      parked: 0,
       digested: 0,
       deadletter: 1,
       errors: 1,

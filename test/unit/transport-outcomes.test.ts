@@ -2,7 +2,8 @@
  * What a real transport's answers become in the pipeline: a rejection is dead-lettered `rejected`
  * with the server's reply and its channel at once (no retry), counted as a dead letter, and replayed
  * for that channel only; a temporary answer is retried after its Retry-After; a transport that is
- * down is retried like any temporary failure (the outage hold comes later); a send whose provider
+ * down is, without a schedule, retried like any temporary failure (with one, it is parked:
+ * test/unit/outages.test.ts); a send whose provider
  * keys Redis refuses (`store-error`) counts as a dead letter too.
  */
 import { describe, expect, it } from 'vitest';

@@ -240,6 +240,12 @@ describe('the status bar and the collector', () => {
     expect(transportsLine(collector.snapshot().transports)).toBe(
       'email smtp://mail:25 answers · push mqtt://broker:1883 unreachable · sms console mock',
     );
+    // Down since a time this consumer saw it stop answering: that time, local, as the status bar says it.
+    const since = new Date(2026, 0, 15, 12, 1, 30).getTime();
+    collector.listener({ kind: 'transport', channel: 'push', via: 'mqtt://broker:1883', answers: false, since, at });
+    expect(transportsLine(collector.snapshot().transports)).toBe(
+      'email smtp://mail:25 answers · push mqtt://broker:1883 unreachable since 12:01 · sms console mock',
+    );
     // Every channel on the mock: no line at all (the status bar keeps its two lines).
     expect(transportsLine([{ channel: 'sms', via: 'mock', since: at }])).toBeNull();
   });

@@ -41,6 +41,8 @@ export const providerSentKey = (generation: number): string => `outbox:{provider
  */
 export const scheduleDueKey = 'schedule:{schedule}:due';
 export const scheduleSendsKey = 'schedule:{schedule}:sends';
+/** Per channel, the members parked while its transport was down (score: the due time they were parked with). */
+export const scheduleParkedKey = (channel: string): string => `schedule:{schedule}:parked:${channel}`;
 
 /**
  * Frequency caps (src/adapters/redis/caps.ts): per (user, channel) a sorted set of the event ids

@@ -6,24 +6,48 @@
  */
 import type { RedisClient } from './client.js';
 import type { Schedule, ScheduledSend } from '../../pipeline/ports.js';
-import { scheduleDueKey, scheduleSendsKey } from './keys.js';
+import { scheduleDueKey, scheduleParkedKey, scheduleSendsKey } from './keys.js';
 
-// KEYS: due, sends. ARGV: '1' to replace existing entries, then per entry: member, due time, JSON.
+// KEYS: due, sends[, the channel's parked index]. ARGV: '1' to replace existing entries, then per entry:
+// member, due time, JSON. With the index (sends parked while their transport is down), each entry
+// written is listed there too, with its due time.
 const ADD = `
 local replace = ARGV[1] == '1'
 local added = 0
 for i = 2, #ARGV, 3 do
   local m = ARGV[i]
+  local wrote = false
   if replace then
     redis.call('HSET', KEYS[2], m, ARGV[i + 2])
     redis.call('ZADD', KEYS[1], ARGV[i + 1], m)
-    added = added + 1
+    wrote = true
   elseif redis.call('HSETNX', KEYS[2], m, ARGV[i + 2]) == 1 then
     redis.call('ZADD', KEYS[1], ARGV[i + 1], m)
+    wrote = true
+  end
+  if wrote then
     added = added + 1
+    if KEYS[3] then redis.call('ZADD', KEYS[3], ARGV[i + 1], m) end
   end
 end
 return added`;
+
+// KEYS: due, the channel's parked index. ARGV: now, limit. Each indexed member still waiting with the
+// due time it was parked with becomes due now; one claimed since (its score is a lease) or gone is
+// left alone. Every member read leaves the index. Returns how many became due.
+const WAKE = `
+local ms = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+local woken = 0
+for i = 1, #ms, 2 do
+  local m, parked = ms[i], ms[i + 1]
+  local score = redis.call('ZSCORE', KEYS[1], m)
+  if score and tonumber(score) == tonumber(parked) then
+    redis.call('ZADD', KEYS[1], ARGV[1], m)
+    woken = woken + 1
+  end
+  redis.call('ZREM', KEYS[2], m)
+end
+return woken`;
 
 // KEYS: due, sends. ARGV: now, limit, the lease's end. Returns member, JSON, member, JSON, … joined by
 // newlines (JSON text holds none of its own), one string: the embedded stand-in's Lua (fengari) loses a
@@ -91,6 +115,8 @@ export class RedisSchedule implements Schedule {
     this.redis.defineCommand('etuiScheduleAdd', { numberOfKeys: 2, lua: ADD });
     this.redis.defineCommand('etuiScheduleClaim', { numberOfKeys: 2, lua: CLAIM });
     this.redis.defineCommand('etuiScheduleDone', { numberOfKeys: 2, lua: DONE });
+    this.redis.defineCommand('etuiSchedulePark', { numberOfKeys: 3, lua: ADD });
+    this.redis.defineCommand('etuiScheduleWake', { numberOfKeys: 2, lua: WAKE });
   }
 
   private call(name: string, args: (string | number)[]): Promise<unknown> {
@@ -98,13 +124,45 @@ export class RedisSchedule implements Schedule {
     return command.call(this.redis, scheduleDueKey, scheduleSendsKey, ...args);
   }
 
+  /** Sends parked while their transport is down (reason `transport-down`) are indexed per channel too. */
   async add(entries: readonly ScheduledSend[], replace = false): Promise<void> {
+    const plain: ScheduledSend[] = [];
+    const parked = new Map<string, ScheduledSend[]>();
+    for (const e of entries) {
+      if (e.reason !== 'transport-down') plain.push(e);
+      else {
+        let mine = parked.get(e.channel);
+        if (!mine) parked.set(e.channel, (mine = []));
+        mine.push(e);
+      }
+    }
+    await this.write(plain, replace);
+    for (const [channel, mine] of parked) await this.write(mine, replace, channel);
+  }
+
+  private async write(entries: readonly ScheduledSend[], replace: boolean, parkedChannel?: string): Promise<void> {
     for (let i = 0; i < entries.length; i += CALL_ENTRIES) {
       const args: (string | number)[] = [replace ? '1' : '0'];
       for (const e of entries.slice(i, i + CALL_ENTRIES))
         args.push(scheduleMember(e.eventId, e.channel), e.dueAt, JSON.stringify(e));
-      await this.call('etuiScheduleAdd', args);
+      if (parkedChannel === undefined) await this.call('etuiScheduleAdd', args);
+      else {
+        const command = (this.redis as unknown as Scripted).etuiSchedulePark!;
+        await command.call(this.redis, scheduleDueKey, scheduleSendsKey, scheduleParkedKey(parkedChannel), ...args);
+      }
     }
+  }
+
+  async wakeParked(channel: string, now: number): Promise<number> {
+    const command = (this.redis as unknown as Scripted).etuiScheduleWake!;
+    let woken = 0;
+    // Bounded: consumers parking meanwhile (their view still says down) are woken by the next probe.
+    for (let round = 0; round < 100; round++) {
+      const n = Number(await command.call(this.redis, scheduleDueKey, scheduleParkedKey(channel), now, CALL_ENTRIES));
+      woken += n;
+      if ((await this.redis.zcard(scheduleParkedKey(channel))) === 0) break;
+    }
+    return woken;
   }
 
   async claimDue(now: number, limit: number, leaseMs: number): Promise<ClaimedSend[]> {

@@ -9,8 +9,15 @@
 import { crashPoint } from '../../pipeline/crash-point.js';
 import { isPermanent, PermanentError } from '../../pipeline/errors.js';
 import { DEDUPE_WINDOW_SECONDS } from '../../config/retention.js';
-import { ProviderError, type NotificationProvider, type SendRequest, type SendResult } from '../../pipeline/ports.js';
+import {
+  ProviderError,
+  TransportDownError,
+  type NotificationProvider,
+  type SendRequest,
+  type SendResult,
+} from '../../pipeline/ports.js';
 import type { TransportOutcome } from '../../telemetry/outcomes.js';
+import { probeDelay, type Outages } from '../../pipeline/outages.js';
 import type { RedisClient } from '../redis/client.js';
 import { eventGeneration, providerSentKey } from '../redis/keys.js';
 import { idempotencyKey, mapBounded, type Transport, type TransportHealth } from './transport.js';
@@ -73,15 +80,27 @@ export class RoutingProvider implements NotificationProvider {
   }
 
   /**
-   * Publishes each channel's transport now, then probes the real ones every `everyMs` (SMTP: verify;
-   * MQTT: connected; webhook: its last result), publishing when one starts or stops answering.
-   * Returns the function that stops it.
+   * Publishes each channel's transport now, then probes the real ones (SMTP: verify; MQTT: connected;
+   * webhook: a connection when its last request found it down), publishing when one starts or stops
+   * answering. Every `everyMs` while all answer; while one is down (by the probe or, in `outages`, by
+   * this consumer's sends, which alone mark it down), with a backoff from 250 ms doubling to at most 5 s. A transport that answers
+   * is marked up in `outages` and `wake` makes its parked sends due (at every answering probe: sends
+   * parked by a consumer whose view lagged are picked up by the next one). Returns the function that stops it.
    */
-  watch(channels: readonly string[], publish: (o: TransportOutcome) => void, everyMs = 5_000): () => void {
+  watch(
+    channels: readonly string[],
+    publish: (o: TransportOutcome) => void,
+    options: { everyMs?: number; outages?: Outages; wake?: (channel: string) => Promise<unknown> } = {},
+  ): () => void {
+    const everyMs = options.everyMs ?? 5_000;
+    const { outages, wake } = options;
     const routes = this.routes(channels);
     const last = new Map<string, string>();
+    // When the probe first found each channel's transport not answering (the sends' view comes first).
+    const probedDown = new Map<string, number>();
     const emit = (channel: string, via: string, health?: TransportHealth): void => {
-      const state = `${via} ${String(health?.answers)}`;
+      const since = health?.answers === false ? (outages?.get(channel)?.since ?? probedDown.get(channel)) : undefined;
+      const state = `${via} ${String(health?.answers)} ${String(since)}`;
       if (last.get(channel) === state) return;
       last.set(channel, state);
       const o: TransportOutcome = { kind: 'transport', channel, via, at: this.now() };
@@ -89,27 +108,59 @@ export class RoutingProvider implements NotificationProvider {
         o.answers = health.answers;
         o.detail = health.detail;
       }
+      if (since !== undefined) o.since = since;
       publish(o);
     };
     for (const r of routes) emit(r.channel, r.via, r.transport ? { answers: null, detail: 'checking' } : undefined);
     let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let probing = false;
+    let downProbes = 0;
     const probe = async (): Promise<void> => {
+      probing = true;
+      let anyDown = false;
       await Promise.all(
         routes.map(async (r) => {
           if (!r.transport) return;
           const health = await r.transport
             .probe()
             .catch((error: unknown) => ({ answers: false, detail: (error as Error).message }));
+          if (stopped) return;
+          // Only the sends mark a transport down (every try refused): a probe's "no" may be a connection
+          // still being made (MQTT at start). A probe's "yes" marks it up and wakes its parked sends.
+          if (health.answers === false) {
+            anyDown = true;
+            if (!probedDown.has(r.channel)) probedDown.set(r.channel, this.now());
+          } else if (health.answers === true) {
+            probedDown.delete(r.channel);
+            outages?.markUp(r.channel);
+            await wake?.(r.channel).catch(() => undefined);
+          } else if (outages?.get(r.channel)) anyDown = true;
           if (!stopped) emit(r.channel, r.via, health);
         }),
       );
+      probing = false;
+      if (stopped) return;
+      downProbes = anyDown ? downProbes + 1 : 0;
+      schedule(anyDown ? probeDelay(downProbes - 1) : everyMs);
     };
-    if (routes.some((r) => r.transport)) void probe();
-    const timer = setInterval(() => void probe(), everyMs);
-    timer.unref();
+    const schedule = (ms: number): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void probe(), ms);
+      timer.unref();
+    };
+    // A send that finds its transport down: probed soon (not at the next 5-s tick).
+    outages?.onDown(() => {
+      if (stopped || probing || downProbes > 0) return;
+      downProbes = 1;
+      schedule(probeDelay(0));
+    });
+    if (routes.some((r) => r.transport)) {
+      void probe();
+    }
     return () => {
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }
 
@@ -199,8 +250,15 @@ export class RoutingProvider implements NotificationProvider {
       }),
     );
     const accepted: number[] = [];
+    // Once a send of the batch found the transport not answering, the ones not started yet fail alike
+    // without a try: a batch does not wait out one time-out after another (the processor parks them).
+    let down: TransportDownError | undefined;
     await mapBounded(toSend, transport.concurrency, async (slot) => {
       const r = requests[slot]!;
+      if (down) {
+        results[slot] = down;
+        return;
+      }
       try {
         await transport.deliver({
           key: idempotencyKey(r.eventId, r.channel),
@@ -216,6 +274,7 @@ export class RoutingProvider implements NotificationProvider {
         results[slot] = 'accepted';
         accepted.push(slot);
       } catch (error) {
+        if (error instanceof TransportDownError) down ??= error;
         results[slot] =
           error instanceof ProviderError || error instanceof PermanentError
             ? error

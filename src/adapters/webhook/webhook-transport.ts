@@ -9,6 +9,7 @@
  * 40-70 µs (the target is 5,000/s; bench/transports.ts measures it end to end).
  */
 import { createHmac } from 'node:crypto';
+import { connect } from 'node:net';
 import { Pool } from 'undici';
 import {
   ProviderError,
@@ -170,7 +171,25 @@ export class WebhookTransport implements Transport {
   }
 
   /** The last request's result: a webhook is not called for nothing. */
+  /**
+   * Its last answer; once that found it unreachable, a TCP connection to it (no request): the sends of
+   * a webhook that is down are parked and not tried, so only the probe can see it answer again.
+   */
   async probe(): Promise<TransportHealth> {
+    if (this.health.answers !== false) return this.health;
+    const port = Number(this.url.port) || (this.url.protocol === 'https:' ? 443 : 80);
+    const host = this.url.hostname.replace(/^\[|\]$/g, '');
+    const connects = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port, timeout: 2_000 });
+      const done = (ok: boolean): void => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.once('connect', () => done(true));
+      socket.once('timeout', () => done(false));
+      socket.once('error', () => done(false));
+    });
+    if (connects) this.health = { answers: true, detail: 'accepts connections again' };
     return this.health;
   }
 

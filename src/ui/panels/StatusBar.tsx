@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { localClock } from '../../domain/duration.js';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import type { ServiceHealth, TransportRow } from '../../telemetry/collector.js';
@@ -27,7 +28,7 @@ export function transportsLine(rows: readonly TransportRow[]): string | null {
   const mock = rows.filter((r) => r.via === 'mock').map((r) => r.channel);
   const parts = real.map(
     (r) =>
-      `${r.channel} ${r.via} ${r.answers === true ? 'answers' : r.answers === false ? 'unreachable' : 'checking…'}`,
+      `${r.channel} ${r.via} ${r.answers === true ? 'answers' : r.answers === false ? `unreachable${r.downSince !== undefined ? ` since ${localClock(r.downSince)}` : ''}` : 'checking…'}`,
   );
   if (mock.length > 0) parts.push(`${mock.join(' ')} mock`);
   return parts.join(' · ');
