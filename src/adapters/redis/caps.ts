@@ -4,10 +4,9 @@
  * capped sends in chunk order, atomically (so consumers together never count more than the limit); on
  * a Redis Cluster one call per hash slot the chunk's users fall in, sent concurrently.
  */
-import { createHash } from 'node:crypto';
 import { ReplyError } from 'ioredis';
 import type { RedisClient } from './client.js';
-import { isCluster, keySlot } from './client.js';
+import { evalScript, isCluster, keySlot, luaScript } from './client.js';
 import type { CapCheck, CapCounter, CapVerdict } from '../../pipeline/ports.js';
 import { capKey } from './keys.js';
 
@@ -24,7 +23,7 @@ import { capKey } from './keys.js';
 // embedded stand-in's Lua loses a table reply built in a loop). A key of another type refuses the whole
 // call before anything is written: the reply is 'x:' and the key (the stand-in's Lua has no
 // redis.error_reply), thrown as Redis' WRONGTYPE.
-const CHECK = `
+const CHECK = luaScript(`
 local now = tonumber(ARGV[1])
 -- Whether a key is absent or a sorted set (TYPE is a status reply: a table on Redis).
 local function holds(key)
@@ -91,11 +90,7 @@ for k = 1, #KEYS do
   end
   a = a + n
 end
-return table.concat(out, ',')`;
-
-const CHECK_SHA = createHash('sha1').update(CHECK).digest('hex');
-
-type Evaluate = (script: string, keys: number, ...args: (string | number)[]) => Promise<unknown>;
+return table.concat(out, ',')`);
 
 /** One script call: its keys (one slot), and per key its checks' places in the chunk, in order. */
 interface Call {
@@ -160,15 +155,8 @@ export class RedisCapCounter implements CapCounter {
     return verdicts;
   }
 
-  /** EVALSHA, and EVAL when the server does not have the script yet (the keys vary per call). */
   private async run(keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     this.calls++;
-    const redis = this.redis as unknown as { evalsha: Evaluate; eval: Evaluate };
-    try {
-      return await redis.evalsha.call(this.redis, CHECK_SHA, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval.call(this.redis, CHECK, keys.length, ...keys, ...args);
-    }
+    return evalScript(this.redis, CHECK, keys, args);
   }
 }

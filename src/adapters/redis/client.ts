@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * The ioredis client: reconnects by itself, fails commands fast while Redis is
  * away, and auto-pipelines. A Redis Cluster behind the same URL is detected and
@@ -95,4 +96,33 @@ export function keySlot(key: string): number {
   let crc = 0;
   for (const byte of Buffer.from(hashed, 'utf8')) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ byte) & 0xff]!;
   return crc % 16384;
+}
+
+type Evaluate = (script: string, keys: number, ...args: (string | number)[]) => Promise<unknown>;
+
+/** A Lua script run by its SHA, so a call sends its arguments and not its text. */
+export interface LuaScript {
+  text: string;
+  sha: string;
+}
+
+export const luaScript = (text: string): LuaScript => ({ text, sha: createHash('sha1').update(text).digest('hex') });
+
+/**
+ * EVALSHA, and EVAL when the server does not have the script yet: for scripts whose number of keys
+ * differs from call to call (ioredis caches a script's SHA itself only for defined commands).
+ */
+export async function evalScript(
+  client: RedisClient,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  const redis = client as unknown as { evalsha: Evaluate; eval: Evaluate };
+  try {
+    return await redis.evalsha.call(client, script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return redis.eval.call(client, script.text, keys.length, ...keys, ...args);
+  }
 }

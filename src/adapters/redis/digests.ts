@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './client.js';
-import { isCluster, keySlot } from './client.js';
+import { evalScript, isCluster, keySlot, luaScript } from './client.js';
 import { DEDUPE_WINDOW_SECONDS } from '../../config/retention.js';
 import { type DigestJoin, type DigestJoined, type DigestMember, type DigestStore } from '../../pipeline/ports.js';
 
@@ -51,7 +51,7 @@ export function parseDigestId(id: string): { type: string; userId: string; start
 // and its member counter); the joins are decided in Lua, then written with one ZADD per members set,
 // one HSET per index and per open hash (a few hundred members a call), and each key touched expires
 // `keep` after. A member twice in the call joins once.
-const JOIN = `
+const JOIN = luaScript(`
 local now = tonumber(ARGV[1])
 local keep = ARGV[2]
 local prune = ARGV[3]
@@ -188,7 +188,7 @@ end
 for k = 1, #addKeys do write('ZADD', addKeys[k], adds[addKeys[k]]) end
 for k = 1, #setKeys do write('HSET', setKeys[k], sets[setKeys[k]]) end
 for k = 1, #touchedKeys do redis.call('PEXPIRE', touchedKeys[k], keep) end
-return table.concat(out, '\\n')`;
+return table.concat(out, '\\n')`);
 
 /**
  * A member's line (after its sequence number): `{"eventId":…,"occurredAtMs":…,"event":<the event>}`, the
@@ -200,10 +200,6 @@ export function memberLine(j: Pick<DigestJoin, 'eventId' | 'occurredAtMs' | 'eve
   const event = j.event.startsWith('{') && j.event.endsWith('}') ? j.event : JSON.stringify(j.event);
   return `{"eventId":${JSON.stringify(j.eventId)},"occurredAtMs":${j.occurredAtMs},"event":${event}}`;
 }
-
-const JOIN_SHA = createHash('sha1').update(JOIN).digest('hex');
-
-type Evaluate = (script: string, keys: number, ...args: (string | number)[]) => Promise<unknown>;
 
 export interface RedisDigestStoreOptions {
   /** The dedupe window (s): a member is indexed at least this long after its digest's window. */
@@ -267,7 +263,7 @@ export class RedisDigestStore implements DigestStore {
       args.push(at[0], at[1], at[2], j.type, now + j.windowMs, j.eventId, memberLine(j));
     }
     const keep = longest + this.dedupeMs + EXTRA_KEEP_MS;
-    const reply = String(await this.run(keys, [now, keep, now - keep, ...args]));
+    const reply = String(await evalScript(this.redis, JOIN, keys, [now, keep, now - keep, ...args]));
     const lines = reply.split('\n');
     indexes.forEach((i, k) => {
       const [opened, already, start, due] = lines[k]!.split(' ');
@@ -279,17 +275,6 @@ export class RedisDigestStore implements DigestStore {
         already: already === '1',
       };
     });
-  }
-
-  /** EVALSHA, and EVAL when the server does not have the script yet (the keys vary per call). */
-  private async run(keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    const redis = this.redis as unknown as { evalsha: Evaluate; eval: Evaluate };
-    try {
-      return await redis.evalsha.call(this.redis, JOIN_SHA, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval.call(this.redis, JOIN, keys.length, ...keys, ...args);
-    }
   }
 
   /** The members set and score of a digest, from its id (or the user id given for a hashed one). */
