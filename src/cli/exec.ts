@@ -1,14 +1,15 @@
 /**
- * How node runs a command. V8 takes its heap sizes only at start, and two commands want others than
- * node's (bench/README.md has the figures):
- * - the headless pipeline (`consume`, `run --headless`), a young generation of up to 64 MB a half
- *   (node's default is 16): a consumer holds thousands of in-flight messages between Redis round
- *   trips, and with the default most of its garbage-collection time went to copying them;
- * - `users`, an old-space limit of 256 MB: it streams a million users' hashes through short-lived
- *   objects, which V8 let pile up to 155-195 MB under node's default limit (~125 MB with this one).
+ * How node runs a command. V8 takes its heap sizes only at start, and the headless pipeline (`consume`,
+ * `run --headless`) wants a young generation of up to 64 MB a half (node's default is 16): a consumer
+ * holds thousands of in-flight messages between Redis round trips, and with the default most of its
+ * garbage-collection time went to copying them (bench/README.md has the figures).
+ *
+ * `users` is not re-run: a 256 MB old-space limit held its peak at 140 MB against 212-217 MB with
+ * node's (flat from 100,000 to a million users: it streams), but the second node start cost its first
+ * rows 0.2-0.5 s (`users | head -5` at a million users), which every use pays.
  *
  * So the executable (bin/eventstream-tui, a plain `#!/usr/bin/env node` script that npm's shims run on
- * every platform) re-runs itself with those flags for these commands: the parent forwards SIGINT,
+ * every platform) re-runs itself with that flag for these commands: the parent forwards SIGINT,
  * SIGTERM and SIGHUP to the child and ends as the child ended (its exit code, or its signal); the child
  * dies with the parent (SIGKILL, as the parent did) should the parent be killed outright. Every other
  * command, the dashboard first (it owns the terminal), runs in the first process.
@@ -18,7 +19,6 @@ import { constants } from 'node:os';
 import { debugExec, ENV_VARS, execParentPid, nodeOptions, processEnvironment } from '../config/environment.js';
 
 const YOUNG = '--max-semi-space-size=64';
-const OLD = '--max-old-space-size=256';
 
 /** The signals a parent hands on to the node it re-ran. */
 export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -40,12 +40,11 @@ export function subcommandOf(args: readonly string[]): { name: string; rest: rea
   return undefined;
 }
 
-/** The V8 flags the command asks for: `consume`, `run --headless`, `users`; none for the others. */
+/** The V8 flags the command asks for: `consume`, `run --headless`; none for the others. */
 export function wantedV8Flags(args: readonly string[]): string[] {
   const sub = subcommandOf(args);
   if (!sub || sub.rest.includes('--help') || sub.rest.includes('-h')) return [];
   if (sub.name === 'consume' || (sub.name === 'run' && sub.rest.includes('--headless'))) return [YOUNG];
-  if (sub.name === 'users') return [OLD];
   return [];
 }
 
