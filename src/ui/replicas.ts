@@ -52,19 +52,36 @@ export function clusterSummary(c: ClusterView): { text: string; tone: 'plain' | 
 export const nodeName = (c: ClusterView, id: number): string => c.nodes.find((n) => n.id === id)?.address ?? '';
 
 /**
- * The partitions view's line under the rows: `nodes 1 localhost:9092 (controller), 2 localhost:9093,
- * 3 localhost:9094 down · 1 under-replicated · 0 offline · read 12:00:01`.
+ * The partitions view's lines under the rows: one per node (`node 2  kafka-2:9092  down`), then the
+ * counts and when they were read (`1 under-replicated · 0 offline · read 12:00:01, every second`).
  */
-export function nodesLine(c: ClusterView): string {
-  if (c.readAt === 0) return c.state === 'error' ? `nodes and leaders: ${c.message}` : 'nodes and leaders: reading…';
-  const nodes = c.nodes
-    .map(
-      (n) =>
-        `${n.id}${n.address ? ` ${n.address}` : ''}${n.id === c.controller ? ' (controller)' : ''}${n.up ? '' : ' down'}`,
-    )
-    .join(', ');
+export function nodeLines(c: ClusterView): { text: string; warn: boolean }[] {
+  if (c.readAt === 0) {
+    return [
+      { text: `leaders and replicas: ${c.state === 'error' ? c.message : 'reading…'}`, warn: c.state === 'error' },
+    ];
+  }
+  const leads = new Map<number, number>();
+  for (const p of c.partitions) if (p.leader >= 0) leads.set(p.leader, (leads.get(p.leader) ?? 0) + 1);
+  const idW = Math.max(...c.nodes.map((n) => String(n.id).length));
+  const addressW = Math.min(40, Math.max(0, ...c.nodes.map((n) => n.address.length)));
+  const lines = c.nodes.map((n) => {
+    const what = [
+      n.up ? 'up' : 'down',
+      ...(n.id === c.controller ? ['controller'] : []),
+      ...(n.up ? [`leads ${leads.get(n.id) ?? 0}`] : []),
+    ].join(', ');
+    return {
+      text: `node ${String(n.id).padEnd(idW)} ${(n.address || '(address unknown)').padEnd(addressW)}  ${what}`,
+      warn: !n.up,
+    };
+  });
   const counts = clusterCounts(c);
   const read =
     c.state === 'error' ? `as read ${clock(c.readAt)}; now ${c.message}` : `read ${clock(c.readAt)}, every second`;
-  return `nodes ${nodes} · ${counts.under} under-replicated · ${counts.offline} offline · ${read}`;
+  lines.push({
+    text: `${counts.up}/${counts.nodes} nodes up · ${counts.under} under-replicated · ${counts.offline} offline · ${read}`,
+    warn: c.state === 'error',
+  });
+  return lines;
 }

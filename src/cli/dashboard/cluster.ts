@@ -107,8 +107,10 @@ export class LayoutWatch {
       const layout = await Promise.race([reading, deadline]);
       if (layout === 'late') {
         this.failed(`no answer in ${this.deadlineMs / 1000} s`);
-        // Still under way: the next read waits for it (kafkajs times it out), so reads never pile up.
-        await reading.catch(() => undefined);
+        // Still under way: the next read waits for it (kafkajs times it out), so reads never pile up; an
+        // answer that comes late is still the newest there is.
+        const late = await reading.catch(() => undefined);
+        if (late) this.store.setState({ cluster: clusterView(late, this.seen, Date.now()) });
         return;
       }
       this.store.setState({ cluster: clusterView(layout, this.seen, Date.now()) });

@@ -124,7 +124,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
           // Beside the clock, not at the end of the group's line: at 80 columns the group is cut, not this.
           <Box flexShrink={0}>
             <Text color={theme.color(CLUSTER_COLOR[cluster.tone])} wrap="truncate-end">
-              {`  ${cell(cluster.text, Math.max(12, width - 40)).trimEnd()}`}
+              {`  ${cell(cluster.text, Math.max(12, width - 11)).trimEnd()}`}
             </Text>
           </Box>
         ) : null}

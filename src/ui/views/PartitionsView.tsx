@@ -2,7 +2,7 @@ import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import { cell, clock, compactNumber } from '../format.js';
 import { Command } from '../keys/commands.js';
-import { nodeName, nodesLine, replicaState } from '../replicas.js';
+import { nodeLines, nodeName, replicaState } from '../replicas.js';
 import type { PartitionRow, ReplicaRow } from '../store.js';
 import { ScrollView, type ViewLine, type ViewProps } from './ScrollView.js';
 import type { ViewDescriptor } from './view.js';
@@ -49,9 +49,10 @@ export function PartitionsView({ store, theme, width, height }: ViewProps) {
 
   const leaderId = (r: Row): string => (!r.replicas ? '?' : r.replicas.leader < 0 ? 'none' : String(r.replicas.leader));
   const widest = (texts: string[], min: number): number => Math.max(min, ...texts.map((t) => t.length));
+  // Offsets get room to grow on a wide terminal; on a narrow one, what they take now.
   const num = widest(
     rows.flatMap((r) => [r.offsets?.committed ?? '', r.offsets?.end ?? '']),
-    9,
+    w >= 110 ? 9 : 3,
   );
   const states = rows.map((r) => (r.replicas ? replicaState(r.replicas) : 'in sync'));
   const stateW = states.includes('under-replicated') ? 16 : states.includes('offline') ? 7 : 0;
@@ -63,7 +64,7 @@ export function PartitionsView({ store, theme, width, height }: ViewProps) {
   const partition: Column = { heading: 'partition', width: 9, text: (r) => String(r.partition) };
   const committed: Column = {
     heading: 'committed',
-    width: num,
+    width: Math.max(9, num),
     align: 'right',
     text: (r) => (r.offsets ? (r.offsets.committed ?? '-') : '?'),
   };
@@ -126,8 +127,11 @@ export function PartitionsView({ store, theme, width, height }: ViewProps) {
       return `${cell(leaderId(r), widest(rows.map(leaderId), 1))}${where ? ` ${where}` : ''}`;
     };
   }
+  // Too narrow even so (60 columns): the owner goes first.
+  if (room() < 0) columns.splice(columns.indexOf(owner), 1);
+  if (room() < 0) Object.assign(partition, { heading: 'part', width: 4 });
   if (room() >= committed.width + 1) columns.splice(1, 0, committed);
-  if (room() >= rate.width + 1) columns.splice(columns.indexOf(owner) + 1, 0, rate);
+  if (room() >= rate.width + 1 && columns.includes(owner)) columns.splice(columns.indexOf(owner) + 1, 0, rate);
   owner.width += Math.max(0, room());
 
   const line = (text: (c: Column) => string): string =>
@@ -153,11 +157,7 @@ export function PartitionsView({ store, theme, width, height }: ViewProps) {
       dim: true,
     });
   }
-  lines.push({
-    text: nodesLine(cluster),
-    dim: cluster.state !== 'error',
-    color: cluster.state === 'error' ? 'yellow' : undefined,
-  });
+  for (const n of nodeLines(cluster)) lines.push({ text: n.text, dim: !n.warn, color: n.warn ? 'yellow' : undefined });
   return (
     <ScrollView
       title={`Partitions of ${topic}`}
