@@ -66,11 +66,7 @@ export function nodeLines(c: ClusterView): { text: string; warn: boolean }[] {
   const idW = Math.max(...c.nodes.map((n) => String(n.id).length));
   const addressW = Math.min(40, Math.max(0, ...c.nodes.map((n) => n.address.length)));
   const lines = c.nodes.map((n) => {
-    const what = [
-      n.up ? 'up' : 'down',
-      ...(n.id === c.controller ? ['controller'] : []),
-      ...(n.up ? [`leads ${leads.get(n.id) ?? 0}`] : []),
-    ].join(', ');
+    const what = [n.up ? 'up' : 'down', ...(n.up ? [`leads ${leads.get(n.id) ?? 0}`] : [])].join(', ');
     return {
       text: `node ${String(n.id).padEnd(idW)} ${(n.address || '(address unknown)').padEnd(addressW)}  ${what}`,
       warn: !n.up,

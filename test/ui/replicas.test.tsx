@@ -137,7 +137,7 @@ describe('one node (the embedded log, a single broker)', () => {
     await press('l');
     const view = await waitForFrame(
       frame,
-      (f) => f.includes('node 1 in-process  up, controller, leads 3') && f.includes('total lag'),
+      (f) => f.includes('node 1 in-process  up, leads 3') && f.includes('total lag'),
       'the partitions with their leaders',
     );
     for (const heading of ['partition', 'committed', 'end', 'lag', 'owner', 'events/s', 'leader', 'replicas', 'isr'])
@@ -178,7 +178,7 @@ describe('three nodes, three replicas each', () => {
     expect(rowOf(after, 0)).toMatch(/ 1 kafka-1\.example:9092 +1,2,3 +1,3 +under-replicated +║$/);
     expect(rowOf(after, 1)).toMatch(/ 3 kafka-3\.example:9092 +2,3,1 +3,1 +under-replicated +║$/);
     expect(after).toMatch(/isr\s+state/);
-    expect(after).toContain('node 1 kafka-1.example:9092  up, controller, leads 1');
+    expect(after).toContain('node 1 kafka-1.example:9092  up, leads 1');
     expect(after).toContain('node 2 kafka-2.example:9092  down');
     expect(after).toContain('node 3 kafka-3.example:9092  up, leads 2');
     expect(after).toContain('2/3 nodes up · 3 under-replicated · 0 offline');

@@ -14,6 +14,9 @@ import type { RawMessage } from '../../pipeline/ports.js';
 import { readRanges } from './range-reader.js';
 import { ensureTopics } from './topics.js';
 
+/** Tries of one layout read when a broker refuses the connection (see {@link KafkaEventLog.topicLayout}). */
+const LAYOUT_ATTEMPTS = 3;
+
 export class KafkaEventLog implements EventLog {
   private admin: Admin | undefined;
   private adminConnected: Promise<void> | undefined;
@@ -205,6 +208,19 @@ export class KafkaEventLog implements EventLog {
    * and one that came back is listed again.
    */
   async topicLayout(topic: string): Promise<TopicLayout> {
+    // Until the cluster notices a broker is gone (seconds: KRaft fences it after broker.session.timeout.ms)
+    // it still lists it, and kafkajs may pick it to ask: refused at once, the next try picks another.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.readLayout(topic);
+      } catch (error) {
+        // By name: kafkajs' error classes are not named exports of its ES module face.
+        if (attempt >= LAYOUT_ATTEMPTS || (error as Error).name !== 'KafkaJSConnectionError') throw error;
+      }
+    }
+  }
+
+  private async readLayout(topic: string): Promise<TopicLayout> {
     const admin = await this.connectedLayoutAdmin();
     try {
       const cluster = await admin.describeCluster();
