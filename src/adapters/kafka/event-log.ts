@@ -243,6 +243,11 @@ export class KafkaEventLog implements EventLog {
     } catch (error) {
       // kafkajs resolves a Metadata request no broker answered with null, and then reads a field of it.
       if (error instanceof TypeError) throw new Error('no broker answered the metadata request');
+      // A broker that hangs (stopped, cut off): its address, not the request's key and version.
+      const { name, broker } = error as { name?: string; broker?: unknown };
+      if (name === 'KafkaJSRequestTimeoutError' && typeof broker === 'string') {
+        throw new Error(`${broker} did not answer in time`, { cause: error });
+      }
       throw error;
     }
   }
