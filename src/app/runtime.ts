@@ -119,6 +119,9 @@ export interface Backends {
   embedded: boolean;
 }
 
+/** The timeouts of the client the leaders and replicas are read through (KafkaEventLog.topicLayout). */
+export const LAYOUT_TIMEOUTS = { connectionMs: 1500, requestMs: 2500 };
+
 export function realBackends(settings: PipelineSettings, logger: Logger): Backends {
   const kafka = createKafka({
     brokers: settings.brokers,
@@ -126,8 +129,19 @@ export function realBackends(settings: PipelineSettings, logger: Logger): Backen
     clientId: settings.clientId ?? 'eventstream-tui',
     ...(settings.kafkaSecurity ? { security: settings.kafkaSecurity } : {}),
   });
+  // The dashboard's reads of the leaders and replicas: answered in seconds or said as failed, never
+  // waited on for the 30 s the pipeline's own requests may take.
+  const layoutKafka = createKafka({
+    brokers: settings.brokers,
+    logger,
+    clientId: `${settings.clientId ?? 'eventstream-tui'}-layout`,
+    connectionTimeout: LAYOUT_TIMEOUTS.connectionMs,
+    requestTimeout: LAYOUT_TIMEOUTS.requestMs,
+    retry: { retries: 0 },
+    ...(settings.kafkaSecurity ? { security: settings.kafkaSecurity } : {}),
+  });
   return {
-    log: new KafkaEventLog(kafka),
+    log: new KafkaEventLog(kafka, layoutKafka),
     redis: createRedis(settings.redisUrl, { ca: settings.redisCa }),
     kafka,
     embedded: false,

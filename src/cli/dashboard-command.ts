@@ -20,6 +20,7 @@ import { loadCatalog } from '../domain/catalog.js';
 import { DashboardController, type InspectSource } from './dashboard/controller.js';
 import { inspectSource } from './dashboard/inspect.js';
 import { DashboardFeed, HINT, publishHealth } from './dashboard/feed.js';
+import { LayoutWatch } from './dashboard/cluster.js';
 import { launch, LaunchError, planLaunch, type LaunchFlags, type Launched } from './dashboard/launch.js';
 import { UsersFeed } from './dashboard/users-feed.js';
 import { enterAlternateScreen, leaveAlternateScreen, restoreOnCrash } from './dashboard/terminal.js';
@@ -109,13 +110,19 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     })();
   };
   let inspect: InspectSource | undefined = undefined;
+  // The nodes, leaders and in-sync replicas of the topic, read once the pipeline is open.
+  const layout = new LayoutWatch(store, () => {
+    const open = pipeline;
+    return open ? () => open.log.topicLayout(open.settings.topic) : undefined;
+  });
   const controller = new DashboardController(
     store,
     () => pipeline,
     quit,
     () => inspect,
+    layout,
   );
-  const feed = new DashboardFeed({ store, collector, controller, logger });
+  const feed = new DashboardFeed({ store, collector, controller, logger, layout });
 
   const unpatched = inkPatchProblem();
   if (unpatched) {

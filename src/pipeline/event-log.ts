@@ -70,6 +70,37 @@ export interface PartitionRange {
   to: string;
 }
 
+/** A broker the cluster lists as alive now. */
+export interface LogNode {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+/** Where one partition's replicas are, as the cluster said when asked. */
+export interface PartitionReplicas {
+  partition: number;
+  /** The leader's node id; -1 when the partition has none (offline). */
+  leader: number;
+  /** The nodes meant to hold a copy, the preferred leader first. */
+  replicas: number[];
+  /** The in-sync replicas: fewer than `replicas` is under-replicated. */
+  isr: number[];
+  /** Replicas on nodes the cluster knows are down (empty from brokers before 1.0). */
+  offline: number[];
+  /** Kafka's error code for the partition: 0 none, 5 no leader available, ... */
+  errorCode: number;
+}
+
+/** The cluster and one topic's replicas, read from the cluster on the call (never a cache). */
+export interface TopicLayout {
+  /** The brokers alive now: a broker that is down is not listed. */
+  nodes: LogNode[];
+  /** The controller's node id; null when the cluster names none. */
+  controller: number | null;
+  partitions: PartitionReplicas[];
+}
+
 export interface EventLog {
   ensureTopics(topics: string[], partitions: number): Promise<string[]>;
   producer(): Promise<LogProducer>;
@@ -86,5 +117,10 @@ export interface EventLog {
   committedOffsets(group: string, topic: string): Promise<Map<number, string>>;
   /** The member of `group` that owns each partition of `topic` it was assigned (`clientId@host`); absent = none. */
   partitionOwners(group: string, topic: string): Promise<Map<number, string>>;
+  /**
+   * The brokers alive and each partition's leader, replicas and in-sync replicas, asked of the cluster
+   * on every call. The caller bounds how long it waits (a broker that is down may not answer at all).
+   */
+  topicLayout(topic: string): Promise<TopicLayout>;
   close(): Promise<void>;
 }

@@ -120,6 +120,35 @@ export interface PartitionsView extends Loadable {
   group: string;
 }
 
+/** A Kafka node as the dashboard knows it: listed by the cluster now, or known (a replica, seen before) and not listed. */
+export interface ClusterNode {
+  id: number;
+  /** `host:port` as the cluster named it (bounded, not yet sanitized); '' when never seen. */
+  address: string;
+  up: boolean;
+}
+
+/** One partition's leader and copies, as the cluster said. */
+export interface ReplicaRow {
+  partition: number;
+  /** -1: no leader (offline). */
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
+/**
+ * The cluster's nodes and the topic's leaders and in-sync replicas (src/cli/dashboard/cluster.ts reads
+ * them on a timer). On a failed read (`state` error, `message` why) the last layout read stays, as of `readAt`.
+ */
+export interface ClusterView extends Loadable {
+  nodes: ClusterNode[];
+  controller: number | null;
+  partitions: ReplicaRow[];
+  /** When the layout shown was read; 0: never. */
+  readAt: number;
+}
+
 /** One cell of the preferences editor's grid: what the user gets of a type on a channel. */
 export interface PrefsCell {
   channel: string;
@@ -220,6 +249,7 @@ export interface DashboardState {
   detail: DetailRequest | null;
   deadLetters: DeadLettersView;
   partitions: PartitionsView;
+  cluster: ClusterView;
   prefsEditor: PrefsEditor;
   scheduled: ScheduledView;
   /** The body's size on screen (set by the App): how far a view can scroll. */
@@ -300,6 +330,7 @@ export function createDashboardStore(
     detail: null,
     deadLetters: { state: 'idle', message: '', at: 0, topic: '', letters: [], inTopic: 0, cursor: 0 },
     partitions: { state: 'idle', message: '', at: 0, rows: [], group: '' },
+    cluster: { state: 'idle', message: '', at: 0, nodes: [], controller: null, partitions: [], readAt: 0 },
     prefsEditor: emptyPrefsEditor(),
     scheduled: { state: 'idle', message: '', at: 0, rows: [], pending: 0, cursor: 0, skew: 0 },
     confirm: null,

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LayoutWatch } from '../../src/cli/dashboard/cluster.js';
 import { DashboardController } from '../../src/cli/dashboard/controller.js';
 import { inspectSource } from '../../src/cli/dashboard/inspect.js';
 import { tickUpdate } from '../../src/cli/dashboard/tick.js';
@@ -64,13 +65,21 @@ async function start(columns = 120, rows = 40): Promise<Rig> {
     eventTypes: [...catalog.eventTypes.values()].map((e) => ({ type: e.type, key: e.key, color: e.color })),
   });
   const source = inspectSource(pipeline, collector, () => dir);
+  const layout = new LayoutWatch(store, () => () => pipeline.log.topicLayout('inspect'), {
+    intervalMs: 200,
+    viewIntervalMs: 200,
+  });
   const controller = new DashboardController(
     store,
     () => pipeline,
     () => undefined,
     () => source,
+    layout,
   );
-  const tick = setInterval(() => store.setState(tickUpdate(store.getState(), collector)), 50);
+  const tick = setInterval(() => {
+    store.setState(tickUpdate(store.getState(), collector));
+    layout.poll();
+  }, 50);
   const partitions = setInterval(() => void controller.refreshPartitions(), 200);
   const r = renderAt(<App store={store} actions={controller} color={false} />, columns, rows);
   await settle();
@@ -271,7 +280,7 @@ describe('dead letters, partitions, export', () => {
     await producer.disconnect();
   });
 
-  it('l shows one row per partition: committed, end, lag, owner, events/s', async () => {
+  it('l shows one row per partition: committed, end, lag, owner, events/s, leader, replicas, isr', async () => {
     rig = await start();
     const { pipeline, press, frame } = rig;
     for (const u of ['user-01', 'user-02', 'user-03', 'user-04']) await pipeline.producer!.inject('user_signup', u);
@@ -281,12 +290,15 @@ describe('dead letters, partitions, export', () => {
       (f) => f.includes('Partitions of inspect') && f.includes('total lag 0') && !f.includes('…  '),
       'the partitions, caught up',
     );
-    for (const heading of ['partition', 'committed', 'end', 'lag', 'owner', 'events/s'])
+    for (const heading of ['partition', 'committed', 'end', 'lag', 'owner', 'events/s', 'leader', 'replicas', 'isr'])
       expect(view).toContain(heading);
     const ends = await pipeline.log.topicOffsets('inspect');
     for (const e of ends) {
+      // The in-process log is one node: it leads every partition, its only replica, in sync.
       expect(view).toMatch(
-        new RegExp(`║\\s*${e.partition}\\s+${e.high}\\s+${e.high}\\s+0\\s+embedded@pid ${process.pid}`),
+        new RegExp(
+          `║\\s*${e.partition}\\s+${e.high}\\s+${e.high}\\s+0\\s+embedded@pid ${process.pid}\\s+\\d+\\s+1 in-process\\s+1\\s+1\\s+║`,
+        ),
       );
     }
     await press(KEY.esc);

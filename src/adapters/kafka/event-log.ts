@@ -8,16 +8,30 @@ import type {
   LogBatch,
   PartitionOffsets,
   PartitionRange,
+  TopicLayout,
 } from '../../pipeline/event-log.js';
 import type { RawMessage } from '../../pipeline/ports.js';
 import { readRanges } from './range-reader.js';
 import { ensureTopics } from './topics.js';
 
+/** Tries of one layout read when a broker refuses the connection (see {@link KafkaEventLog.topicLayout}). */
+const LAYOUT_ATTEMPTS = 3;
+
 export class KafkaEventLog implements EventLog {
   private admin: Admin | undefined;
   private adminConnected: Promise<void> | undefined;
+  private layoutAdmin: Admin | undefined;
+  private layoutAdminConnected: Promise<void> | undefined;
 
-  constructor(readonly kafka: Kafka) {}
+  /**
+   * `layoutKafka`: the client {@link topicLayout} asks through, best one with short connection and
+   * request timeouts (a broker that is down, or hangs, must not hold a dashboard's refresh for the 30 s
+   * of the pipeline's requests); by default the pipeline's own.
+   */
+  constructor(
+    readonly kafka: Kafka,
+    private readonly layoutKafka: Kafka = kafka,
+  ) {}
 
   private async connectedAdmin(): Promise<Admin> {
     this.admin ??= this.kafka.admin();
@@ -27,6 +41,17 @@ export class KafkaEventLog implements EventLog {
     });
     await this.adminConnected;
     return this.admin;
+  }
+
+  /** An admin client of its own, retrying nothing: a refresh that fails is said, and the next one asks again. */
+  private async connectedLayoutAdmin(): Promise<Admin> {
+    this.layoutAdmin ??= this.layoutKafka.admin({ retry: { retries: 0 } });
+    this.layoutAdminConnected ??= this.layoutAdmin.connect().catch((error: unknown) => {
+      this.layoutAdminConnected = undefined;
+      throw error;
+    });
+    await this.layoutAdminConnected;
+    return this.layoutAdmin;
   }
 
   async ensureTopics(topics: string[], partitions: number): Promise<string[]> {
@@ -176,7 +201,59 @@ export class KafkaEventLog implements EventLog {
     return owners;
   }
 
+  /**
+   * Two Metadata requests, each answered by a broker alive now. kafkajs' admin client keeps no metadata
+   * between calls (its metadataMaxAge is 0: every call first refreshes its broker pool from a broker it
+   * can reach), so a broker that went down drops out of the answer, and of the pool, at the next call,
+   * and one that came back is listed again.
+   */
+  async topicLayout(topic: string): Promise<TopicLayout> {
+    // Until the cluster notices a broker is gone (seconds: KRaft fences it after broker.session.timeout.ms)
+    // it still lists it, and kafkajs may pick it to ask: refused at once, the next try picks another.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.readLayout(topic);
+      } catch (error) {
+        // By name: kafkajs' error classes are not named exports of its ES module face.
+        if (attempt >= LAYOUT_ATTEMPTS || (error as Error).name !== 'KafkaJSConnectionError') throw error;
+      }
+    }
+  }
+
+  private async readLayout(topic: string): Promise<TopicLayout> {
+    const admin = await this.connectedLayoutAdmin();
+    try {
+      const cluster = await admin.describeCluster();
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics.find((t) => t.name === topic)?.partitions ?? [];
+      return {
+        nodes: cluster.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+        controller: cluster.controller,
+        partitions: partitions
+          .map((p) => ({
+            partition: p.partitionId,
+            leader: p.leader,
+            replicas: [...p.replicas],
+            isr: [...p.isr],
+            offline: [...(p.offlineReplicas ?? [])],
+            errorCode: p.partitionErrorCode,
+          }))
+          .sort((a, b) => a.partition - b.partition),
+      };
+    } catch (error) {
+      // kafkajs resolves a Metadata request no broker answered with null, and then reads a field of it.
+      if (error instanceof TypeError) throw new Error('no broker answered the metadata request');
+      // A broker that hangs (stopped, cut off): its address, not the request's key and version.
+      const { name, broker } = error as { name?: string; broker?: unknown };
+      if (name === 'KafkaJSRequestTimeoutError' && typeof broker === 'string') {
+        throw new Error(`${broker} did not answer in time`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.admin && this.adminConnected) await this.admin.disconnect().catch(() => undefined);
+    if (this.layoutAdmin && this.layoutAdminConnected) await this.layoutAdmin.disconnect().catch(() => undefined);
   }
 }

@@ -14,7 +14,9 @@ import type {
   LogBatch,
   OutboundMessage,
   PartitionOffsets,
+  LogNode,
   PartitionRange,
+  TopicLayout,
 } from '../../pipeline/event-log.js';
 import type { RawMessage } from '../../pipeline/ports.js';
 
@@ -22,7 +24,14 @@ interface Partition {
   /** Offset of messages[0]. */
   base: bigint;
   messages: RawMessage[];
+  /** Where its copies are, in the stand-in cluster (see {@link MemoryEventLog.simulateCluster}). */
+  leader: number;
+  replicas: number[];
+  isr: number[];
 }
+
+/** Kafka's LEADER_NOT_AVAILABLE: what a metadata answer says of a partition with no leader. */
+const LEADER_NOT_AVAILABLE = 5;
 
 const BATCH = 500;
 
@@ -47,6 +56,12 @@ export class MemoryEventLog implements EventLog {
   private readonly running = new Set<string>();
   private readonly appended = new EventEmitter();
   private roundRobin = 0;
+  /**
+   * The stand-in cluster the layout reports: one node (this process) holding every partition, unless a
+   * test simulates more. Only what {@link topicLayout} says follows it: appends and reads go on.
+   */
+  private nodes: (LogNode & { up: boolean })[] = [{ nodeId: 1, host: 'in-process', port: 0, up: true }];
+  private replicationFactor = 1;
 
   /** `retain`: messages kept per partition; older ones are dropped, as Kafka's retention would. */
   constructor(private readonly retain = 200_000) {
@@ -59,11 +74,56 @@ export class MemoryEventLog implements EventLog {
       if (this.topics.has(topic)) continue;
       this.topics.set(
         topic,
-        Array.from({ length: partitions }, () => ({ base: 0n, messages: [] })),
+        Array.from({ length: partitions }, (_, i) => ({ base: 0n, messages: [], ...this.placement(i) })),
       );
       created.push(topic);
     }
     return created;
+  }
+
+  /** Partition `index`'s replicas, spread over the nodes as Kafka spreads them (round robin). */
+  private placement(index: number): Pick<Partition, 'leader' | 'replicas' | 'isr'> {
+    const n = this.nodes.length;
+    const replicas = Array.from(
+      { length: Math.min(this.replicationFactor, n) },
+      (_, r) => this.nodes[(index + r) % n]!.nodeId,
+    );
+    const isr = replicas.filter((id) => this.nodes.find((node) => node.nodeId === id)?.up);
+    return { leader: isr[0] ?? -1, replicas, isr };
+  }
+
+  /**
+   * For tests: the layout as a cluster of `nodes` would report it, each partition on
+   * `replicationFactor` of them (every topic placed again, all nodes up).
+   */
+  simulateCluster(nodes: LogNode[], replicationFactor: number): void {
+    this.nodes = nodes.map((node) => ({ ...node, up: true }));
+    this.replicationFactor = replicationFactor;
+    for (const partitions of this.topics.values()) {
+      partitions.forEach((p, i) => Object.assign(p, this.placement(i)));
+    }
+  }
+
+  /**
+   * For tests: a node goes down (out of every ISR; the partitions it led move to an in-sync replica, or
+   * have none) or comes back (in sync again at once; it leads the partitions that had no leader).
+   */
+  setNodeUp(nodeId: number, up: boolean): void {
+    const node = this.nodes.find((n) => n.nodeId === nodeId);
+    if (!node) throw new Error(`no node ${nodeId} in the simulated cluster`);
+    node.up = up;
+    for (const partitions of this.topics.values()) {
+      for (const p of partitions) {
+        if (!p.replicas.includes(nodeId)) continue;
+        if (up) {
+          p.isr = p.replicas.filter((id) => id === nodeId || p.isr.includes(id));
+          if (p.leader === -1) p.leader = nodeId;
+        } else {
+          p.isr = p.isr.filter((id) => id !== nodeId);
+          if (p.leader === nodeId) p.leader = p.isr[0] ?? -1;
+        }
+      }
+    }
   }
 
   private partitionsOf(topic: string): Partition[] {
@@ -217,6 +277,22 @@ export class MemoryEventLog implements EventLog {
   async partitionOwners(group: string, topic: string): Promise<Map<number, string>> {
     if (!this.running.has(`${group}\u0000${topic}`)) return new Map();
     return new Map(this.partitionsOf(topic).map((_, i) => [i, `embedded@pid ${process.pid}`]));
+  }
+
+  async topicLayout(topic: string): Promise<TopicLayout> {
+    const up = this.nodes.filter((n) => n.up);
+    return {
+      nodes: up.map(({ nodeId, host, port }) => ({ nodeId, host, port })),
+      controller: up[0]?.nodeId ?? null,
+      partitions: this.partitionsOf(topic).map((p, partition) => ({
+        partition,
+        leader: p.leader,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
+        offline: p.replicas.filter((id) => !up.some((n) => n.nodeId === id)),
+        errorCode: p.leader === -1 ? LEADER_NOT_AVAILABLE : 0,
+      })),
+    };
   }
 
   async close(): Promise<void> {

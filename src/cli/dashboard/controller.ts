@@ -34,6 +34,8 @@ export class DashboardController implements DashboardActions {
     current: () => Pipeline | undefined,
     private readonly onQuit: () => void,
     inspect: () => InspectSource | undefined = () => undefined,
+    /** The Kafka nodes and leaders (./cluster.ts): read at once when the partitions view opens. */
+    private readonly layout: { refresh(): Promise<void> } | undefined = undefined,
   ) {
     this.notify = notifier(store);
     this.users = new UserKeys(store, current, this.notify);
@@ -166,6 +168,7 @@ export class DashboardController implements DashboardActions {
   openPartitions(): void {
     this.view.openView('partitions');
     void this.inspectKeys.refreshPartitions();
+    void this.layout?.refresh();
   }
 
   exportRows(): void {

@@ -2,7 +2,8 @@
  * Everything that feeds the dashboard's store on a timer. From {@link DashboardFeed.start}: the UI tick
  * (the collector's snapshot, and what the reads below brought, one frame a tick, not one more per read).
  * From {@link DashboardFeed.attach}, once the pipeline is open: the users read from Redis, the group's
- * lag, the partitions view, a probe of the brokers and a memory line in the log. Service health goes
+ * lag, the partitions view, a probe of the brokers and a memory line in the log. The Kafka nodes and
+ * leaders (./cluster.ts) are asked for on the tick and read at their own pace, once the pipeline is open. Service health goes
  * out as telemetry (`connection` outcomes) only: the collector reads it there, as headless output does.
  * {@link DashboardFeed.stop} clears every timer and listener.
  */
@@ -11,6 +12,7 @@ import type { Collector } from '../../telemetry/collector.js';
 import type { ConnectionOutcome } from '../../telemetry/outcomes.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { DashboardState, DashboardStore } from '../../ui/store.js';
+import type { LayoutWatch } from './cluster.js';
 import type { DashboardController } from './controller.js';
 import { tickUpdate } from './tick.js';
 import type { UsersPatch } from './users-feed.js';
@@ -80,6 +82,8 @@ export interface FeedOptions {
   collector: Collector;
   controller: Pick<DashboardController, 'flush' | 'refreshViews'>;
   logger: Logger;
+  /** The Kafka nodes, leaders and in-sync replicas (./cluster.ts): asked on every tick, read at its own pace. */
+  layout?: Pick<LayoutWatch, 'poll'>;
 }
 
 export class DashboardFeed {
@@ -150,6 +154,7 @@ export class DashboardFeed {
     }
     // Keys pressed while Kafka or Redis connected are carried out once they answer.
     void controller.flush();
+    this.options.layout?.poll();
   }
 
   private watchRedis(source: FeedSource, url: string): void {

@@ -6,6 +6,9 @@ import type { ServiceHealth, TransportRow } from '../../telemetry/collector.js';
 import { cell, clock, compactNumber } from '../format.js';
 import type { DashboardState, DashboardStore } from '../store.js';
 import type { Theme } from '../theme.js';
+import { clusterSummary } from '../replicas.js';
+
+const CLUSTER_COLOR = { plain: undefined, warn: 'yellow', bad: 'red' } as const;
 
 const STATE_COLOR: Record<string, string> = {
   connected: 'green',
@@ -35,7 +38,7 @@ export function transportsLine(rows: readonly TransportRow[]): string | null {
 }
 
 /**
- * Kafka, topic, group, Redis, producer, clock: the two lines on top; then, once anything went wrong,
+ * Kafka, topic, group, Redis, producer, the Kafka nodes and under-replicated partitions, clock: the two lines on top; then, once anything went wrong,
  * the error count and the newest error with its time (see {@link statusBarLines}).
  */
 export function StatusBar({ store, theme, width }: { store: DashboardStore; theme: Theme; width: number }) {
@@ -55,8 +58,10 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
       backlog: st.snapshot.backlog,
       filter: st.filter,
       transports: st.snapshot.transports,
+      cluster: st.cluster,
     })),
   );
+  const cluster = clusterSummary(s.cluster);
   const transports = transportsLine(s.transports);
   const unreachable = s.transports.some((t) => t.answers === false);
   const producer = s.producer.paused
@@ -112,6 +117,14 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
           <Box flexShrink={0}>
             <Text color={theme.color('yellow')} bold wrap="truncate-end">
               {` filter "${cell(s.filter, Math.max(4, Math.min(24, width - 60))).trimEnd()}"`}
+            </Text>
+          </Box>
+        ) : null}
+        {cluster ? (
+          // Beside the clock, not at the end of the group's line: at 80 columns the group is cut, not this.
+          <Box flexShrink={0}>
+            <Text color={theme.color(CLUSTER_COLOR[cluster.tone])} wrap="truncate-end">
+              {`  ${cell(cluster.text, Math.max(12, width - 11)).trimEnd()}`}
             </Text>
           </Box>
         ) : null}
