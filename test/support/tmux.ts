@@ -7,6 +7,11 @@ import { waitFor } from './cli.js';
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * Each session on a tmux server of its own (`-L <name>`): on the shared default server, the server
+ * shutting down as another test's last session closed could refuse the next `new-session` (seen when
+ * two test runs shared the machine).
+ */
 export class TmuxSession {
   readonly name = `etui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   private readonly exitFile: string;
@@ -16,24 +21,36 @@ export class TmuxSession {
     const envs = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`);
     // CI=true (as .ci/run sets it) makes Ink skip live frames: a person's terminal has no CI variable.
     const shell = `env -u CI ${envs.join(' ')} ${command.map(quote).join(' ')}; echo $? > ${quote(this.exitFile)}; sleep 600`;
-    execFileSync('tmux', ['new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', this.name, shell]);
+    execFileSync('tmux', [
+      '-L',
+      this.name,
+      'new-session',
+      '-d',
+      '-x',
+      String(columns),
+      '-y',
+      String(rows),
+      '-s',
+      this.name,
+      shell,
+    ]);
   }
 
   screen(): string {
-    return execFileSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
+    return execFileSync('tmux', ['-L', this.name, 'capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
   }
 
   /** Whether the program is showing the alternate screen. */
   alternateScreen(): boolean {
     return (
-      execFileSync('tmux', ['display-message', '-p', '-t', this.name, '#{alternate_on}'], {
+      execFileSync('tmux', ['-L', this.name, 'display-message', '-p', '-t', this.name, '#{alternate_on}'], {
         encoding: 'utf8',
       }).trim() === '1'
     );
   }
 
   keys(...keys: string[]): void {
-    execFileSync('tmux', ['send-keys', '-t', this.name, ...keys]);
+    execFileSync('tmux', ['-L', this.name, 'send-keys', '-t', this.name, ...keys]);
   }
 
   async waitForScreen(what: string, predicate: (screen: string) => boolean, timeoutMs = 30_000): Promise<string> {
@@ -68,7 +85,7 @@ export class TmuxSession {
    */
   kill(): void {
     try {
-      const shell = execFileSync('tmux', ['display-message', '-p', '-t', this.name, '#{pane_pid}'], {
+      const shell = execFileSync('tmux', ['-L', this.name, 'display-message', '-p', '-t', this.name, '#{pane_pid}'], {
         encoding: 'utf8',
       }).trim();
       const children = execFileSync('ps', ['-o', 'pid=', '--ppid', shell], { encoding: 'utf8' })
@@ -80,7 +97,7 @@ export class TmuxSession {
       // no session or no program left
     }
     try {
-      execFileSync('tmux', ['kill-session', '-t', this.name], { stdio: 'ignore' });
+      execFileSync('tmux', ['-L', this.name, 'kill-session', '-t', this.name], { stdio: 'ignore' });
     } catch {
       // already gone
     }
