@@ -26,6 +26,7 @@ import {
   type Line,
 } from '../support/pipeline.js';
 import { audit, AUDIT_ENV, faultUsers, printReport, produceFlow, trimOutboxes, type SentEvent } from './harness.js';
+import { createTopicsLed } from '../support/topics.js';
 
 const OUTAGE_MS = 10_000;
 const running: CliProcess[] = [];
@@ -86,13 +87,10 @@ describe('service faults', () => {
     const topic = unique('kdown');
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: 3 },
-        { topic: `${topic}.dlq`, numPartitions: 3 },
-      ],
-      waitForLeaders: true,
-    });
+    await createTopicsLed(admin, [
+      { topic, numPartitions: 3 },
+      { topic: `${topic}.dlq`, numPartitions: 3 },
+    ]);
     await admin.disconnect();
 
     const consumer = spawn([
@@ -271,7 +269,7 @@ describe('service faults', () => {
     const topic = unique('backlog');
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsLed(admin, [{ topic, numPartitions: 3 }]);
     await admin.disconnect();
 
     const produce = (rate: number, cwd: string): CliProcess =>

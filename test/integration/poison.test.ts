@@ -26,6 +26,7 @@ import {
   writeUsers,
   type TestUser,
 } from '../support/pipeline.js';
+import { createTopicsLed } from '../support/topics.js';
 
 const running: CliProcess[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -165,14 +166,11 @@ describe('poison messages', () => {
     const topic = unique('dlq-refuses');
     const admin = testKafka().admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(1 << 20) }] },
-        // a dead-letter topic that takes nothing over 1 KB
-        { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1024' }] },
-      ],
-      waitForLeaders: true,
-    });
+    await createTopicsLed(admin, [
+      { topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(1 << 20) }] },
+      // a dead-letter topic that takes nothing over 1 KB
+      { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1024' }] },
+    ]);
     await admin.disconnect();
     await produceRaw(topic, [
       { key: 'k', value: `not json ${'x'.repeat(4000)}` },

@@ -16,6 +16,7 @@ import type { ServiceName } from '../../src/stack/state.js';
 import { createKafka } from '../../src/adapters/kafka/client.js';
 import { createLogger } from '../../src/log/logger.js';
 import { freePort, waitFor } from './cli.js';
+import { createTopicsLed } from './topics.js';
 
 /**
  * A new broker creates its group-offsets topic on the first group that joins, and answers "the group
@@ -25,7 +26,7 @@ async function warmUp(brokers: string[]): Promise<void> {
   const kafka = createKafka({ brokers, logger: createLogger({ kind: 'silent' }), clientId: 'test-warm-up' });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'test-warm-up', numPartitions: 1 }], waitForLeaders: true });
+  await createTopicsLed(admin, [{ topic: 'test-warm-up', numPartitions: 1 }]);
   await admin.disconnect();
   const consumer = kafka.consumer({ groupId: 'test-warm-up', sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   let joined = false;

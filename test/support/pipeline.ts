@@ -9,6 +9,7 @@ import { outboxKey } from '../../src/adapters/redis/keys.js';
 import type { OutboxLine } from '../../src/adapters/redis/provider.js';
 import { createLogger } from '../../src/log/logger.js';
 import { binPath, waitFor } from './cli.js';
+import { createTopicsLed } from './topics.js';
 
 export const brokers = (): string => inject('brokers');
 export const redisUrl = (): string => inject('redisUrl');
@@ -75,25 +76,10 @@ export async function createTopic(topic: string, partitions = 3): Promise<void> 
   try {
     // the same topic settings `ensureTopics` uses (room for a 5 MB event on its way to the dead-letter topic)
     const configEntries = [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }];
-    const topics = [topic, `${topic}.dlq`];
-    await admin.createTopics({
-      topics: topics.map((t) => ({ topic: t, numPartitions: partitions, configEntries })),
-      waitForLeaders: false,
-    });
-    // Until every partition has a leader. kafkajs' own wait (waitForLeaders) gives up on the first
-    // "This server does not host this topic-partition", which a loaded broker answers for a moment.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const led = await admin
-        .fetchTopicMetadata({ topics })
-        .then((m) =>
-          m.topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)),
-        )
-        .catch(() => false);
-      if (led) break;
-      if (Date.now() > deadline) throw new Error(`no leader for every partition of ${topics.join(', ')} within 60 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await createTopicsLed(
+      admin,
+      [topic, `${topic}.dlq`].map((t) => ({ topic: t, numPartitions: partitions, configEntries })),
+    );
   } finally {
     await admin.disconnect();
   }
