@@ -672,3 +672,14 @@ export function redisHostPort(redisUrl: string): { host: string; port: number } 
 export function redisAddresses(redisUrl: string): { host: string; port: number }[] {
   return parseSentinelUrl(redisUrl)?.sentinels ?? [redisHostPort(redisUrl)];
 }
+
+/** `--redis-replica <primary-port>,<replica-port>` of `stack up`: the ports of the primary and its replica. */
+export function parseReplicaPorts(value: string, name = '--redis-replica'): { primary: number; replica: number } {
+  const match = /^\s*(\d{1,5})\s*,\s*(\d{1,5})\s*$/.exec(value);
+  const [primary, replica] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(primary >= 1 && primary <= 65535 && replica >= 1 && replica <= 65535) || primary === replica)
+    throw new ConfigError(
+      `${name} "${value}" is not <primary-port>,<replica-port>: two different ports, for example 6390,6391 (with --redis ${SENTINEL_EXAMPLE})`,
+    );
+  return { primary, replica };
+}

@@ -127,7 +127,10 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       '--dir',
       path.join(dir, String(p)),
     ];
-    const logs = [start(primary, data(primary)), start(replica, [...data(replica), '--replicaof', '127.0.0.1', String(primary)])];
+    const logs = [
+      start(primary, data(primary)),
+      start(replica, [...data(replica), '--replicaof', '127.0.0.1', String(primary)]),
+    ];
     const conf = path.join(dir, `sentinel-${sentinel}.conf`);
     writeFileSync(
       conf,
