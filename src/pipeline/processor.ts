@@ -209,12 +209,15 @@ export class BatchProcessor {
     for (;;) {
       const epoch = replicas.epoch();
       await this.processOnce(chunk, messages);
+      // A failover and a second pass can outlast the group's session: the member says it is alive.
+      await chunk.beat().catch(() => undefined);
       const acked = await this.untilDone(
         'redis',
         'waiting for the Redis replicas (WAIT)',
         () => replicas.wait(),
         chunk,
       );
+      await chunk.beat().catch(() => undefined);
       if (replicas.epoch() !== epoch) {
         this.options.telemetry.publish({
           kind: 'error',
