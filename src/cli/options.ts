@@ -16,7 +16,7 @@ import {
 } from '../config/config.js';
 import { parseMetricsHost, parseMetricsPort } from '../config/metrics.js';
 
-function asArgumentError<T>(parse: (v: string) => T): (v: string) => string {
+export function asArgumentError<T>(parse: (v: string) => T): (v: string) => string {
   return (value) => {
     try {
       parse(value);

@@ -699,6 +699,8 @@ export interface ServiceStatus {
   managed: boolean;
   pid?: number;
   log?: string;
+  /** A Redis of a Sentinel set: `primary`, `replica` (as it says now: a failover swaps them) or `sentinel`. */
+  role?: string;
 }
 
 async function kafkaVersionLine(address: string, record: ServiceRecord | undefined): Promise<string | undefined> {
@@ -743,7 +745,100 @@ async function redisVersionLine(redisUrl: string): Promise<string | undefined> {
   }
 }
 
+/** A client of one node of a Sentinel set (the set's password for its data nodes, none for Sentinels). */
+function setClient(set: SentinelUrl, host: string, port: number, sentinel: boolean): Redis {
+  const client = new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    ...(!sentinel && set.username ? { username: set.username } : {}),
+    ...(!sentinel && set.password !== undefined ? { password: set.password } : {}),
+    ...(sentinel && set.sentinelPassword !== undefined ? { password: set.sentinelPassword } : {}),
+  });
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** The data nodes the Sentinels know of now (the primary first), from the first that answers. */
+async function setMembers(set: SentinelUrl): Promise<string[]> {
+  for (const s of set.sentinels) {
+    const client = setClient(set, s.host, s.port, true);
+    try {
+      await client.connect();
+      const [host, port] = (await client.call('SENTINEL', 'get-master-addr-by-name', set.name)) as [string, string];
+      const replicas = (await client.call('SENTINEL', 'replicas', set.name)) as string[][];
+      const field = (fields: string[], name: string): string => fields[fields.indexOf(name) + 1] ?? '';
+      return [`${host}:${port}`, ...replicas.map((r) => `${field(r, 'ip')}:${field(r, 'port')}`)];
+    } catch {
+      // the next Sentinel
+    } finally {
+      client.disconnect();
+    }
+  }
+  return [];
+}
+
+/** `stack status` of a Sentinel set: each Sentinel, and each data node with the role it has now. */
+async function sentinelSetStatus(options: StackOptions, set: SentinelUrl): Promise<ServiceStatus[]> {
+  const state = readState(options.paths.state);
+  const sentinels = set.sentinels.map((s) => `${s.host}:${s.port}`);
+  const recorded = state.started.filter((r) => r.service === 'redis' && r.set === set.name && r.role !== 'sentinel');
+  const nodes = [...new Set([...(await setMembers(set)), ...recorded.map((r) => r.address)])].filter(
+    (a) => !sentinels.includes(a),
+  );
+  const describe = async (address: string, sentinel: boolean): Promise<ServiceStatus> => {
+    const { host, port } = hostPort(address);
+    const probe = await probeRedis(host, port);
+    const record = findRecord(state, 'redis', address);
+    const ours = record !== undefined && recordAlive('redis', record);
+    const status: ServiceStatus = {
+      service: 'redis',
+      address,
+      reachable: probe.state === 'answers',
+      detail: probe.detail,
+      managed: ours,
+      role: sentinel ? 'sentinel' : 'unknown',
+    };
+    if (status.reachable) {
+      const client = setClient(set, host, port, sentinel);
+      try {
+        await client.connect();
+        const info = await client.info();
+        const version = /redis_version:(\S+)/.exec(info)?.[1];
+        status.version = `Redis ${version ?? '(unknown version)'}${sentinel ? ', sentinel' : ''}`;
+        if (!sentinel) {
+          const role = /role:(\S+)/.exec(info)?.[1];
+          status.role = role === 'master' ? 'primary' : role === 'slave' ? 'replica' : (role ?? 'unknown');
+        }
+      } catch (error) {
+        status.version = `Redis (INFO refused: ${(error as Error).message})`;
+      } finally {
+        client.disconnect();
+      }
+    } else if (!sentinel) {
+      status.role = record?.role ? `${record.role} when started; not answering` : 'not answering';
+    }
+    if (ours && record) {
+      status.pid = record.pid;
+      status.log = record.log;
+    }
+    return status;
+  };
+  return Promise.all([...sentinels.map((a) => describe(a, true)), ...nodes.map((a) => describe(a, false))]);
+}
+
 export async function stackStatus(options: StackOptions): Promise<ServiceStatus[]> {
+  const set = parseSentinelUrl(options.config.redisUrl);
+  if (set) {
+    const kafka = (
+      await stackStatus({ ...options, config: { ...options.config, redisUrl: 'redis://127.0.0.1:1' } })
+    )[0]!;
+    return [kafka, ...(await sentinelSetStatus(options, set))];
+  }
   const state = readState(options.paths.state);
   const kafkaAddress = options.config.brokers[0] ?? 'localhost:9092';
   const { host: kHost, port: kPort } = hostPort(kafkaAddress);
