@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveConfig, stackDown, stackPaths, stackUp } from '../src/index.js';
+import { createRedis, resolveConfig, stackDown, stackPaths, stackUp } from '../src/index.js';
 import { bin, createTopic, eventsFile, freePort, kcatProduce, log } from './common.js';
 
 const EVENTS = Number(process.env.BENCH_WAIT_EVENTS ?? '50000') || 50_000;
@@ -35,6 +35,29 @@ async function drain(brokers: string[], topic: string, url: string, wait: boolea
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * One WAIT on its own: a write (as a chunk's last) then `WAIT 1 1000`, 1,000 times through the Sentinel
+ * URL; the median and p99 of the WAIT's round trip, µs (what each chunk adds with the setting on).
+ */
+async function waitRoundTrip(url: string): Promise<{ p50: number; p99: number }> {
+  const redis = createRedis(url);
+  await redis.connect();
+  const us: number[] = [];
+  try {
+    for (let i = 0; i < 1000; i++) {
+      await redis.set(`bench-wait:${i % 10}`, String(i));
+      const t0 = process.hrtime.bigint();
+      const acked = await redis.wait(1, 1000);
+      us.push(Number(process.hrtime.bigint() - t0) / 1000);
+      if (acked < 1) throw new Error('the replica did not acknowledge a WAIT');
+    }
+  } finally {
+    redis.disconnect();
+  }
+  us.sort((a, b) => a - b);
+  return { p50: Math.round(us[499]!), p99: Math.round(us[989]!) };
+}
+
 async function main(): Promise<void> {
   const { brokers } = resolveConfig({});
   const home = mkdtempSync(path.join(os.tmpdir(), 'etui-bench-wait-'));
@@ -45,6 +68,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'etui-bench-wait-events-'));
   try {
     await stackUp({ config, paths, redisReplica: { primary, replica } }, ['redis']);
+    const roundTrip = await waitRoundTrip(url);
+    log(`WAIT 1 1000 after a write: p50 ${roundTrip.p50} µs, p99 ${roundTrip.p99} µs`);
     const rates: Record<'off' | 'on', number[]> = { off: [], on: [] };
     for (let i = 0; i < REPEAT; i++) {
       for (const mode of i % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
@@ -66,6 +91,7 @@ async function main(): Promise<void> {
         '| --- | --- | --- |',
         `| off | ${rates.off.map((r) => r.toLocaleString('en-US')).join(' / ')} | ${off.toLocaleString('en-US')} |`,
         `| on (1 replica) | ${rates.on.map((r) => r.toLocaleString('en-US')).join(' / ')} | ${on.toLocaleString('en-US')} (${(((on - off) / off) * 100).toFixed(1)}%) |`,
+        `WAIT 1 1000 after a write, alone: p50 ${roundTrip.p50} µs, p99 ${roundTrip.p99} µs (one per chunk of up to 1,000 events)`,
         `load average ${os
           .loadavg()
           .map((l) => l.toFixed(1))
