@@ -37,6 +37,22 @@ afterAll(async () => {
   await Promise.all(sets.map((s) => s.stop()));
 });
 
+/** The process's exit, or a failure after `ms` with the tail of its stderr (never a silent hang). */
+async function exitWithin(p: CliProcess, ms: number, what: string): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not exit within ${ms / 1000} s\n${p.stderr.slice(-6000)}`)),
+      ms,
+    );
+  });
+  try {
+    return (await Promise.race([p.exited, late])).code;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function produce(topic: string, users: TestUser[]): Promise<string[]> {
   const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -135,7 +151,7 @@ async function failover(wait: boolean): Promise<FailoverReport> {
   const receivedAtKill = receiver.received();
   const promoted = await set.failedOver(primary);
   expect(promoted).not.toBe(primary);
-  const { code } = await consumer.exited;
+  const code = await exitWithin(consumer, 100_000, 'the consumer draining through the failover');
   expect(code, consumer.stderr.slice(-3000)).toBe(0);
   const reprocessed = (consumer.stderr.match(/processing it again/g) ?? []).length;
   const shortWaits = (consumer.stderr.match(/committed anyway/g) ?? []).length;
@@ -161,8 +177,8 @@ async function failover(wait: boolean): Promise<FailoverReport> {
     { WEBHOOK_SECRET: SECRET },
   );
   running.push(again);
-  const second = await again.exited;
-  expect(second.code, again.stderr.slice(-3000)).toBe(0);
+  const second = await exitWithin(again, 60_000, 'the second group re-reading the topic');
+  expect(second, again.stderr.slice(-3000)).toBe(0);
   let resentOnReread = 0;
   for (const [key, n] of receiver.counts) resentOnReread += n - (firstRun.get(key) ?? 0);
 
