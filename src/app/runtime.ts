@@ -188,6 +188,7 @@ export class Pipeline {
   producer: EventProducer | undefined;
   consumer: NotificationConsumer | undefined;
   private provider: RoutingProvider | undefined;
+  private replicaWait: RedisReplicaWait | undefined;
   private stopWatching: (() => void) | undefined;
   private userIdCache: string[] = [];
   private userRefresh: NodeJS.Timeout | undefined;
@@ -301,6 +302,8 @@ export class Pipeline {
     this.stopWatching = undefined;
     await this.provider?.close();
     this.provider = undefined;
+    this.replicaWait?.close();
+    this.replicaWait = undefined;
     await this.dlqProducer?.disconnect().catch(() => undefined);
     this.dlqProducer = undefined;
   }
@@ -347,11 +350,11 @@ export class Pipeline {
       ...(this.settings.outageHoldMs !== undefined ? { outageHoldMs: this.settings.outageHoldMs } : {}),
       ...(this.settings.redisWaitReplicas && !this.embedded
         ? {
-            replicas: new RedisReplicaWait(
+            replicas: (this.replicaWait = new RedisReplicaWait(
               this.redis,
               this.settings.redisWaitReplicas,
               this.settings.redisWaitTimeoutMs ?? 1000,
-            ),
+            )),
             warn: (message: string) => this.logger.warn(message),
           }
         : {}),

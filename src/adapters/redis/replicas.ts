@@ -7,23 +7,26 @@ import type { Redis } from 'ioredis';
 import type { ReplicaWait } from '../../pipeline/ports.js';
 import { isCluster, type RedisClient } from './client.js';
 
+const MOVES = ['ready', 'close', '+node', '-node', '+switch-master'] as const;
+
 export class RedisReplicaWait implements ReplicaWait {
   private connections = 0;
+  // Every (re)connection: a write before it went to a server a WAIT after it does not ask.
+  private readonly moved = (): void => {
+    this.connections++;
+  };
 
   constructor(
     private readonly client: RedisClient,
     readonly replicas: number,
     readonly timeoutMs: number,
   ) {
-    // Every (re)connection: a write before it went to a server a WAIT after it does not ask.
-    const moved = (): void => {
-      this.connections++;
-    };
-    client.on('ready', moved);
-    client.on('+node', moved);
-    client.on('-node', moved);
-    client.on('+switch-master', moved);
-    client.on('close', moved);
+    for (const event of MOVES) client.on(event, this.moved);
+  }
+
+  /** Stops listening to the client (a consumer stopped; the client lives on). */
+  close(): void {
+    for (const event of MOVES) this.client.off(event, this.moved);
   }
 
   epoch(): number {
