@@ -502,10 +502,8 @@ async function redisSentinelUp(options: StackOptions, set: SentinelUrl): Promise
       );
     taken.add(port);
   }
-  const primaryUrl = nodeUrl(set, host, ports.primary);
   const dataArgs = (port: number, dirs: ReturnType<StackOptions['paths']['redis']>, extra: string[]): string[] => {
-    const args = redisServerArgs(port, bindHost, dirs, nodeUrl(set, host, port), extra);
-    return args;
+    return redisServerArgs(port, bindHost, dirs, nodeUrl(set, host, port), extra);
   };
   const outcomes: UpOutcome[] = [];
   outcomes.push(
@@ -537,7 +535,6 @@ async function redisSentinelUp(options: StackOptions, set: SentinelUrl): Promise
       }),
     );
   }
-  void primaryUrl;
   await waitForSentinels(set, ports.replica, options);
   return outcomes;
 }
