@@ -17,6 +17,7 @@ import { Outages } from '../pipeline/outages.js';
 import { clockNow } from '../pipeline/clock.js';
 import { RedisCapCounter } from '../adapters/redis/caps.js';
 import { RedisDigestStore } from '../adapters/redis/digests.js';
+import { RedisReplicaWait } from '../adapters/redis/replicas.js';
 import { redactUrl, type Config, type KafkaSecurity, type TransportSettings } from '../config/config.js';
 import { RoutingProvider } from '../adapters/transport/routing-provider.js';
 import type { Transport } from '../adapters/transport/transport.js';
@@ -58,6 +59,10 @@ export interface PipelineSettings {
   redisCa?: string | undefined;
   /** Real transports per channel (`--smtp`, `--webhook-url`, `--push-mqtt`); none: every channel on the mock. */
   transports?: TransportSettings;
+  /** Replicas that must acknowledge a chunk's Redis writes before its commit (`WAIT`); 0 or absent: off. */
+  redisWaitReplicas?: number;
+  /** The timeout of that `WAIT`, ms. */
+  redisWaitTimeoutMs?: number;
 }
 
 /** The pipeline flags every command shares; absent ones take their defaults. */
@@ -85,6 +90,8 @@ export function pipelineSettings(config: Config, flags: PipelineFlags, clientId?
     kafkaSecurity: config.kafkaSecurity,
     redisCa: config.redisCa,
     transports: config.transports,
+    redisWaitReplicas: config.redisWaitReplicas,
+    redisWaitTimeoutMs: config.redisWaitTimeoutMs,
     ...(clientId ? { clientId } : {}),
   };
 }
@@ -195,6 +202,7 @@ export class Pipeline {
   producer: EventProducer | undefined;
   consumer: NotificationConsumer | undefined;
   private provider: RoutingProvider | undefined;
+  private replicaWait: RedisReplicaWait | undefined;
   private stopWatching: (() => void) | undefined;
   private userIdCache: string[] = [];
   private userRefresh: NodeJS.Timeout | undefined;
@@ -308,6 +316,8 @@ export class Pipeline {
     this.stopWatching = undefined;
     await this.provider?.close();
     this.provider = undefined;
+    this.replicaWait?.close();
+    this.replicaWait = undefined;
     await this.dlqProducer?.disconnect().catch(() => undefined);
     this.dlqProducer = undefined;
   }
@@ -352,6 +362,16 @@ export class Pipeline {
       digests: this.digests,
       outages,
       ...(this.settings.outageHoldMs !== undefined ? { outageHoldMs: this.settings.outageHoldMs } : {}),
+      ...(this.settings.redisWaitReplicas && !this.embedded
+        ? {
+            replicas: (this.replicaWait = new RedisReplicaWait(
+              this.redis,
+              this.settings.redisWaitReplicas,
+              this.settings.redisWaitTimeoutMs ?? 1000,
+            )),
+            warn: (message: string) => this.logger.warn(message),
+          }
+        : {}),
     });
     this.consumer = consumer;
     try {

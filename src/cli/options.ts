@@ -8,13 +8,15 @@ import {
   parseOutageHold,
   parsePushMqttUrl,
   parseRedisUrl,
+  parseWaitReplicas,
+  parseWaitTimeout,
   parseSmtpFrom,
   parseSmtpUrl,
   parseWebhookUrl,
 } from '../config/config.js';
 import { parseMetricsHost, parseMetricsPort } from '../config/metrics.js';
 
-function asArgumentError<T>(parse: (v: string) => T): (v: string) => string {
+export function asArgumentError<T>(parse: (v: string) => T): (v: string) => string {
   return (value) => {
     try {
       parse(value);
@@ -59,7 +61,7 @@ export const brokersOption = (): Option =>
 export const redisOption = (): Option =>
   new Option(
     '--redis <url>',
-    'Redis URL, redis:// or rediss:// (env REDIS_URL; default redis://127.0.0.1:6379); the password best in REDIS_PASSWORD or --redis-password-file',
+    'Redis URL, redis://, rediss://, or redis+sentinel://host:port[,host:port...]/<name> for the primary a set of Sentinels watches (env REDIS_URL; default redis://127.0.0.1:6379); the password best in REDIS_PASSWORD or --redis-password-file',
   ).argParser((value: string) => parseRedisUrl(value));
 
 export const redisPasswordFileOption = (): Option =>
@@ -147,6 +149,22 @@ const CONSUMER_OPTIONS: { option: () => Option; dashboard: boolean }[] = [
   },
   { option: dedupeWindowOption, dashboard: true },
   { option: outageHoldOption, dashboard: true },
+  {
+    option: () =>
+      new Option(
+        '--redis-wait-replicas <n>',
+        "replicas that must acknowledge a chunk's Redis writes (WAIT) before its offsets are committed, 0 (off) to 5 (env REDIS_WAIT_REPLICAS; default 0): with a Redis replica, a failover repeats no more than the chunk in flight",
+      ).argParser(asArgumentError(parseWaitReplicas)),
+    dashboard: true,
+  },
+  {
+    option: () =>
+      new Option(
+        '--redis-wait-timeout <duration>',
+        'how long that WAIT may take, 1ms..60s, e.g. 500ms or 2s (env REDIS_WAIT_TIMEOUT; default 1s); a WAIT that times out is reported and the chunk committed',
+      ).argParser(asArgumentError(parseWaitTimeout)),
+    dashboard: true,
+  },
   {
     option: () =>
       new Option('--max-bytes <n>', 'events larger than this go to the dead-letter topic')

@@ -1,6 +1,6 @@
 /** `eventstream-tui stack up | down | status` */
-import { Command } from 'commander';
-import { resolveConfig, type ConfigFlags } from '../config/config.js';
+import { Command, Option } from 'commander';
+import { isSentinelUrl, parseReplicaPorts, resolveConfig, type ConfigFlags } from '../config/config.js';
 import { stackPaths } from '../stack/paths.js';
 import { streamProgress } from '../stack/progress.js';
 import {
@@ -16,7 +16,7 @@ import { safeJson } from '../text/safe-json.js';
 import { sanitize } from '../text/sanitize.js';
 import { EXIT } from './exit-codes.js';
 import { guarded, UsageError } from './guarded.js';
-import { brokersOption, redisOption, redisPasswordFileOption } from './options.js';
+import { asArgumentError, brokersOption, redisOption, redisPasswordFileOption } from './options.js';
 
 const SERVICES: ServiceName[] = ['kafka', 'redis'];
 
@@ -29,7 +29,7 @@ function pickServices(names: string[]): ServiceName[] {
 }
 
 function describeUp(o: UpOutcome): string {
-  const name = o.service === 'kafka' ? 'Kafka' : 'Redis';
+  const name = o.service === 'kafka' ? 'Kafka' : o.role ? `Redis ${o.role}` : 'Redis';
   switch (o.action) {
     case 'external':
       return `${name} ${o.address}: already answering (not started by eventstream-tui; left alone)`;
@@ -60,6 +60,7 @@ export function formatStatus(rows: ServiceStatus[]): string {
   for (const r of rows) {
     out.push(`${r.service === 'kafka' ? 'Kafka' : 'Redis'}  ${r.address}`);
     out.push(`  reachable  ${r.reachable ? 'yes' : `no (${sanitize(r.detail)})`}`);
+    if (r.role) out.push(`  role       ${sanitize(r.role)}`);
     if (r.reachable) out.push(`  version    ${r.version ?? 'unknown'}`);
     out.push(`  started    ${r.managed ? `by eventstream-tui (pid ${r.pid})` : r.reachable ? 'externally' : '-'}`);
     out.push(`  log        ${r.log ?? (r.reachable ? '(external: not ours)' : '-')}`);
@@ -78,14 +79,26 @@ export function stackCommand(): Command {
     stack
       .command('up')
       .argument('[service...]', 'kafka and/or redis (default both)')
+      .addOption(
+        new Option(
+          '--redis-replica <primary-port>,<replica-port>',
+          'with --redis redis+sentinel://host:port[,host:port,host:port]/<name>: start a Redis primary and one replica on these ports, and a Sentinel on each address of the URL (docs/stack.md)',
+        ).argParser(asArgumentError(parseReplicaPorts)),
+      )
       .description('use the Kafka and Redis that answer at the configured addresses; start local ones where none does'),
-  ).action(async (names: string[], flags: ConfigFlags) => {
+  ).action(async (names: string[], flags: ConfigFlags & { redisReplica?: string }) => {
     await guarded(async () => {
+      const config = resolveConfig(flags);
+      if (flags.redisReplica !== undefined && !isSentinelUrl(config.redisUrl))
+        throw new UsageError(
+          '--redis-replica starts a primary, its replica and Sentinels: name them with --redis redis+sentinel://127.0.0.1:<sentinel-port>/<name> (docs/stack.md)',
+        );
       const outcomes = await stackUp(
         {
-          config: resolveConfig(flags),
+          config,
           paths: stackPaths(),
           progress: streamProgress(process.stderr),
+          ...(flags.redisReplica !== undefined ? { redisReplica: parseReplicaPorts(flags.redisReplica) } : {}),
         },
         pickServices(names).sort((a) => (a === 'redis' ? -1 : 1)),
       );

@@ -45,6 +45,13 @@ export interface Config {
   /** Messages each mock provider's outbox keeps (EVENTSTREAM_OUTBOX_MAXLEN). */
   outboxMaxLen: number;
   transports: TransportSettings;
+  /**
+   * Replicas that must acknowledge a chunk's Redis writes (`WAIT`) before its offsets are committed;
+   * 0: off (REDIS_WAIT_REPLICAS, --redis-wait-replicas).
+   */
+  redisWaitReplicas: number;
+  /** How long that `WAIT` may take, ms (REDIS_WAIT_TIMEOUT, --redis-wait-timeout). */
+  redisWaitTimeoutMs: number;
 }
 
 export const DEFAULTS: Config = {
@@ -58,6 +65,8 @@ export const DEFAULTS: Config = {
   outageHoldMs: DEFAULT_OUTAGE_HOLD_MS,
   outboxMaxLen: DEFAULT_OUTBOX_MAXLEN,
   transports: {},
+  redisWaitReplicas: 0,
+  redisWaitTimeoutMs: 1000,
 };
 
 export { ENV_VARS };
@@ -87,6 +96,10 @@ export interface ConfigFlags {
   webhookUrl?: string;
   webhookSecretFile?: string;
   pushMqtt?: string;
+  /** A whole number 0..5, see {@link parseWaitReplicas}. */
+  redisWaitReplicas?: string;
+  /** A duration, see {@link parseWaitTimeout}. */
+  redisWaitTimeout?: string;
 }
 
 export class ConfigError extends Error {
@@ -109,7 +122,79 @@ export function parseBrokers(value: string): string[] {
   return brokers;
 }
 
+/** The schemes of a Redis Sentinel set (`redis+sentinel://`; `rediss+sentinel://` for TLS to the nodes). */
+const SENTINEL_SCHEMES = ['redis+sentinel:', 'rediss+sentinel:'];
+
+/** The Redis behind a set of Sentinels, as `--redis redis+sentinel://[user[:password]@]host:port[,host:port…]/<name>`. */
+export interface SentinelUrl {
+  sentinels: { host: string; port: number }[];
+  /** The monitored primary's name (Sentinel's `master-name`). */
+  name: string;
+  /** TLS to the primary and replicas (`rediss+sentinel://`). */
+  tls: boolean;
+  /** For the primary and its replicas, as in a plain URL. */
+  username?: string;
+  password?: string;
+  /** `?sentinelPassword=`: the Sentinels' own password, when they ask for one. */
+  sentinelPassword?: string;
+}
+
+export const SENTINEL_EXAMPLE = 'redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster';
+
+export function isSentinelUrl(value: string): boolean {
+  const lower = value.trim().toLowerCase();
+  return SENTINEL_SCHEMES.some((scheme) => lower.startsWith(`${scheme}//`));
+}
+
+/**
+ * `redis+sentinel://[user[:password]@]host:port[,host:port…]/<master-name>[?sentinelPassword=…]`: the
+ * Sentinels to ask (a port left out is 26379) and the name of the primary they watch. Undefined for
+ * any other URL; a ConfigError (its message without the password) for a Sentinel URL that is not one.
+ */
+export function parseSentinelUrl(value: string): SentinelUrl | undefined {
+  if (!isSentinelUrl(value)) return undefined;
+  const bad = (why: string): ConfigError =>
+    new ConfigError(`Redis Sentinel URL "${redactUrl(value)}" ${why} (for example ${SENTINEL_EXAMPLE})`);
+  const match = /^(rediss?)\+sentinel:\/\/(?:([^@/?#]*)@)?([^/?#]*)(?:\/([^/?#]*))?(?:\?([^#]*))?$/i.exec(value.trim());
+  if (!match) throw bad('is not redis+sentinel://host:port[,host:port…]/<name>');
+  const [, scheme, userinfo, hostList, name, query] = match;
+  const sentinels: { host: string; port: number }[] = [];
+  for (const entry of hostList!.split(',')) {
+    const address = entry.trim();
+    if (address === '') throw bad('names an empty Sentinel address');
+    const hp = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(address);
+    const port = hp?.[2] !== undefined ? Number(hp[2]) : 26379;
+    if (!hp || port < 1 || port > 65535) throw bad(`has a Sentinel address "${address}" that is not host:port`);
+    sentinels.push({ host: hp[1]!.replace(/^\[|\]$/g, ''), port });
+  }
+  const decodedName = name ? decodeURIComponent(name) : '';
+  if (decodedName === '') throw bad('names no primary: end it with /<name>, the name the Sentinels monitor');
+  const parsed: SentinelUrl = { sentinels, name: decodedName, tls: scheme!.toLowerCase() === 'rediss' };
+  if (userinfo) {
+    const colon = userinfo.indexOf(':');
+    const user = decodeURIComponent(colon >= 0 ? userinfo.slice(0, colon) : userinfo);
+    if (user) parsed.username = user;
+    if (colon >= 0 && colon < userinfo.length - 1) parsed.password = decodeURIComponent(userinfo.slice(colon + 1));
+  }
+  for (const [key, val] of new URLSearchParams(query ?? '')) {
+    if (key === 'sentinelPassword') parsed.sentinelPassword = val;
+    else throw bad(`has an unknown parameter "${key}" (only sentinelPassword)`);
+  }
+  return parsed;
+}
+
+/** A Sentinel URL with the password of the primary set (encoded), the rest as it was. */
+function sentinelUrlWithPassword(value: string, password: string): string {
+  const match = /^([a-z+]+:\/\/)(?:([^@/?#]*)@)?(.*)$/is.exec(value.trim())!;
+  const user = match[2] ?? '';
+  return `${match[1]}${user}:${encodeURIComponent(password)}@${match[3]}`;
+}
+
 export function parseRedisUrl(value: string): string {
+  if (isSentinelUrl(value)) {
+    parseSentinelUrl(value);
+    return value;
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -117,12 +202,35 @@ export function parseRedisUrl(value: string): string {
     throw new ConfigError(`Redis URL "${redactUrl(value)}" is not a URL (for example redis://127.0.0.1:6379)`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(`Redis URL "${redactUrl(value)}" must start with redis:// or rediss://`);
+    throw new ConfigError(
+      `Redis URL "${redactUrl(value)}" must start with redis://, rediss:// or redis+sentinel:// (for example redis://127.0.0.1:6379 or ${SENTINEL_EXAMPLE})`,
+    );
   }
   if (!url.hostname) {
     throw new ConfigError(`Redis URL "${redactUrl(value)}" names no host (for example redis://127.0.0.1:6379)`);
   }
   return value;
+}
+
+export const WAIT_REPLICAS_MAX = 5;
+
+/** `--redis-wait-replicas`: how many replicas must acknowledge a chunk's writes, 0 (off) to 5. */
+export function parseWaitReplicas(value: string, name = '--redis-wait-replicas'): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(n >= 0 && n <= WAIT_REPLICAS_MAX))
+    throw new ConfigError(
+      `${name} "${value}" is not a whole number from 0 (off) to ${WAIT_REPLICAS_MAX}: the replicas that must acknowledge a chunk's Redis writes before its offsets are committed`,
+    );
+  return n;
+}
+
+/** `--redis-wait-timeout`: how long one `WAIT` may take: `<n>ms` or a duration (`2s`), 1 ms to 60 s. */
+export function parseWaitTimeout(value: string, name = '--redis-wait-timeout'): number {
+  const trimmed = value.trim();
+  const ms = /^\d+ms$/i.test(trimmed) ? Number(trimmed.slice(0, -2)) : parseDuration(trimmed);
+  if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1 || ms > 60_000)
+    throw new ConfigError(`${name} "${value}" is not a duration from 1ms to 60s (for example 500ms or 2s)`);
+  return ms;
 }
 
 /** `url` parsed, its scheme one of `schemes`, with a host; the message shows it without its password. */
@@ -321,6 +429,14 @@ function redisUrlWithPassword(url: string, flags: ConfigFlags, env: Environment)
       : env[ENV_VARS.redisPassword] || undefined;
   if (password === undefined) return url;
   const source = flags.redisPasswordFile !== undefined ? '--redis-password-file' : ENV_VARS.redisPassword;
+  const sentinel = parseSentinelUrl(url);
+  if (sentinel) {
+    if (sentinel.password !== undefined)
+      throw new ConfigError(
+        `the Redis URL "${redactUrl(url)}" carries a password and ${source} gives one too: keep one of them`,
+      );
+    return sentinelUrlWithPassword(url, password);
+  }
   const u = new URL(url);
   if (u.password || [...u.searchParams.keys()].some((k) => SECRET_PARAM.test(k))) {
     throw new ConfigError(
@@ -404,6 +520,18 @@ export function resolveConfig(flags: ConfigFlags, env: Environment = processEnvi
         : env[ENV_VARS.outageHold]
           ? parseOutageHold(env[ENV_VARS.outageHold]!, ENV_VARS.outageHold)
           : DEFAULTS.outageHoldMs,
+    redisWaitReplicas:
+      flags.redisWaitReplicas !== undefined
+        ? parseWaitReplicas(flags.redisWaitReplicas)
+        : env[ENV_VARS.redisWaitReplicas]
+          ? parseWaitReplicas(env[ENV_VARS.redisWaitReplicas]!, ENV_VARS.redisWaitReplicas)
+          : DEFAULTS.redisWaitReplicas,
+    redisWaitTimeoutMs:
+      flags.redisWaitTimeout !== undefined
+        ? parseWaitTimeout(flags.redisWaitTimeout)
+        : env[ENV_VARS.redisWaitTimeout]
+          ? parseWaitTimeout(env[ENV_VARS.redisWaitTimeout]!, ENV_VARS.redisWaitTimeout)
+          : DEFAULTS.redisWaitTimeoutMs,
   };
 }
 
@@ -529,7 +657,29 @@ export function hostPort(address: string): { host: string; port: number } {
   return { host, port: Number(address.slice(idx + 1)) };
 }
 
+/**
+ * The host and port of a Redis URL; of a Sentinel URL, its first Sentinel's (see
+ * {@link redisAddresses} for all of them).
+ */
 export function redisHostPort(redisUrl: string): { host: string; port: number } {
+  const sentinel = parseSentinelUrl(redisUrl);
+  if (sentinel) return sentinel.sentinels[0]!;
   const url = new URL(redisUrl);
   return { host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: url.port ? Number(url.port) : 6379 };
+}
+
+/** Every address a Redis URL names: one for a plain URL, each Sentinel's for a Sentinel URL. */
+export function redisAddresses(redisUrl: string): { host: string; port: number }[] {
+  return parseSentinelUrl(redisUrl)?.sentinels ?? [redisHostPort(redisUrl)];
+}
+
+/** `--redis-replica <primary-port>,<replica-port>` of `stack up`: the ports of the primary and its replica. */
+export function parseReplicaPorts(value: string, name = '--redis-replica'): { primary: number; replica: number } {
+  const match = /^\s*(\d{1,5})\s*,\s*(\d{1,5})\s*$/.exec(value);
+  const [primary, replica] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(primary >= 1 && primary <= 65535 && replica >= 1 && replica <= 65535) || primary === replica)
+    throw new ConfigError(
+      `${name} "${value}" is not <primary-port>,<replica-port>: two different ports, for example 6390,6391 (with --redis ${SENTINEL_EXAMPLE})`,
+    );
+  return { primary, replica };
 }

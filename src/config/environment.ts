@@ -18,10 +18,14 @@ export function processEnvironment(): Environment {
 export const ENV_VARS = {
   /** Kafka bootstrap servers, comma separated (`--brokers`). */
   brokers: 'KAFKA_BROKERS',
-  /** Redis URL, `redis://` or `rediss://` (`--redis`). */
+  /** Redis URL, `redis://`, `rediss://` or `redis+sentinel://` (`--redis`). */
   redisUrl: 'REDIS_URL',
   /** The Redis password, kept out of argv (`--redis-password-file`). */
   redisPassword: 'REDIS_PASSWORD',
+  /** Replicas that must acknowledge a chunk's Redis writes before its commit, 0 = off (`--redis-wait-replicas`). */
+  redisWaitReplicas: 'REDIS_WAIT_REPLICAS',
+  /** How long that WAIT may take (`--redis-wait-timeout`). */
+  redisWaitTimeout: 'REDIS_WAIT_TIMEOUT',
   /** The events topic (`--topic`). */
   topic: 'EVENTS_TOPIC',
   /** The consumer group (`--group`). */

@@ -22,6 +22,9 @@ export interface ConsumerOptions extends ProcessorOptions {
   chunkSize?: number;
 }
 
+/** How often a member working on a chunk heartbeats (kafkajs sends one at most every heartbeatInterval). */
+const HEARTBEAT_EVERY_MS = 2_000;
+
 /** What a broker answers while a new topic's leaders or the group's coordinator are still being chosen. */
 const TRANSIENT_KAFKA_ERROR =
   /does not host this topic-partition|no leader for this topic-partition|not the leader for that topic-partition|coordinator is not available|not the correct coordinator|coordinator is loading/i;
@@ -131,6 +134,10 @@ export class NotificationConsumer {
       for (let i = 0; i < batch.messages.length; i += chunkSize) {
         if (!keepGoing()) return;
         const chunk = batch.messages.slice(i, i + chunkSize);
+        // The member says it is alive while a chunk takes its time (slow sends on a loaded machine, a
+        // Redis failover and the chunk processed again): a chunk longer than the session (10 s) must not
+        // cost the group its member, and the commit after it its place.
+        const beating = setInterval(() => void control.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
         try {
           await this.processor.process(batch.topic, batch.partition, chunk, keepGoing, control.heartbeat);
         } catch (error) {
@@ -143,6 +150,8 @@ export class NotificationConsumer {
             return;
           }
           throw error;
+        } finally {
+          clearInterval(beating);
         }
         crashPoint('before-commit');
         const last = i + chunkSize >= batch.messages.length;

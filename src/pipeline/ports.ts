@@ -287,3 +287,22 @@ export interface DigestStore {
   /** How many members each digest has (the Scheduled view). */
   counts(digestIds: readonly string[]): Promise<number[]>;
 }
+
+/**
+ * Waiting for Redis replicas (`--redis-wait-replicas`): after a chunk's Redis writes and before its
+ * offsets are committed, `WAIT` on the connection(s) that wrote them, so a failover to a replica
+ * cannot lose the records of a committed chunk.
+ */
+export interface ReplicaWait {
+  /** The replicas wanted. */
+  readonly replicas: number;
+  /** The timeout of one `WAIT`, ms. */
+  readonly timeoutMs: number;
+  /**
+   * A number that changes whenever a connection that writes may have changed (a reconnect, a
+   * failover): writes made before it went to a server `WAIT` no longer asks.
+   */
+  epoch(): number;
+  /** `WAIT replicas timeoutMs` on every connection that writes: the fewest replicas any acknowledged. */
+  wait(): Promise<number>;
+}

@@ -22,6 +22,7 @@ import {
   type NotificationProvider,
   type PipelineStore,
   type RawMessage,
+  type ReplicaWait,
   type Schedule,
   type ScheduledSend,
   type SendRequest,
@@ -58,6 +59,10 @@ export interface ProcessorOptions {
   outages?: Outages;
   /** How long a send whose transport is down is parked before it is dead-lettered, ms (`--outage-hold`). */
   outageHoldMs?: number;
+  /** Replicas to wait for before a chunk is done (`--redis-wait-replicas`); none: no `WAIT`. */
+  replicas?: ReplicaWait;
+  /** Where a `WAIT` that fell short is said (besides an `error` outcome). */
+  warn?: (message: string) => void;
 }
 
 /** A retry not made: the send's transport is known down (this consumer's view), so it is parked at once. */
@@ -195,6 +200,43 @@ export class BatchProcessor {
     beat: () => Promise<void> = async () => undefined,
   ): Promise<void> {
     const chunk: ChunkContext = { topic, partition, keepGoing, beat };
+    const replicas = this.options.replicas;
+    if (!replicas) return this.processOnce(chunk, messages);
+    // With --redis-wait-replicas: the chunk's writes reach the replicas before it may be committed. A
+    // chunk during which the connection changed (a failover) wrote part of its records to a server that
+    // is gone, which no WAIT on the new one covers: it is processed again (the records that survived
+    // make those resends `duplicate`; the others are resent under the same idempotency keys).
+    for (;;) {
+      const epoch = replicas.epoch();
+      await this.processOnce(chunk, messages);
+      // A failover and a second pass can outlast the group's session: the member says it is alive.
+      await chunk.beat().catch(() => undefined);
+      const acked = await this.untilDone(
+        'redis',
+        'waiting for the Redis replicas (WAIT)',
+        () => replicas.wait(),
+        chunk,
+      );
+      await chunk.beat().catch(() => undefined);
+      if (replicas.epoch() !== epoch) {
+        this.options.telemetry.publish({
+          kind: 'error',
+          source: 'redis',
+          message: `the Redis connection changed during the chunk (partition ${partition}, offsets ${messages[0]?.offset ?? '?'}..${messages[messages.length - 1]?.offset ?? '?'}): processing it again before its commit`,
+          at: this.now(),
+        });
+        continue;
+      }
+      if (acked < replicas.replicas) {
+        const message = `WAIT: ${acked} of ${replicas.replicas} Redis replica(s) acknowledged the chunk's writes within ${replicas.timeoutMs} ms (partition ${partition}); committed anyway`;
+        this.options.warn?.(message);
+        this.options.telemetry.publish({ kind: 'error', source: 'redis', message, at: this.now() });
+      }
+      return;
+    }
+  }
+
+  private async processOnce(chunk: ChunkContext, messages: readonly RawMessage[]): Promise<void> {
     const { events, letters } = this.decode(chunk, messages);
     await this.writeDeadLetters(chunk, letters);
     this.publishDeadLetters(chunk, letters);

@@ -10,7 +10,12 @@ export type StackErrorCode =
   | 'NOT_LOCAL'
   | 'REDIS_SERVER_MISSING'
   | 'KAFKA_NOT_READY'
-  | 'REDIS_NOT_READY';
+  | 'REDIS_NOT_READY'
+  | 'REPLICA_NEEDS_SENTINEL'
+  | 'SENTINEL_NEEDS_PORTS'
+  | 'SENTINEL_COUNT'
+  | 'PORT_TWICE'
+  | 'SENTINEL_NOT_READY';
 
 export class StackError extends Error {
   override name = 'StackError';

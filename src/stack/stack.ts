@@ -4,8 +4,16 @@
  * was started here.
  */
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Redis } from 'ioredis';
-import { hostPort, redisHostPort, type Config } from '../config/config.js';
+import {
+  hostPort,
+  parseSentinelUrl,
+  redactUrl,
+  redisHostPort,
+  type Config,
+  type SentinelUrl,
+} from '../config/config.js';
 import { processEnvironment, type Environment } from '../config/environment.js';
 import { createKafka } from '../adapters/kafka/client.js';
 import { probeKafka } from '../adapters/kafka/probe.js';
@@ -30,6 +38,7 @@ import {
   readState,
   recordStarted,
   updateState,
+  type RedisRole,
   type ServiceName,
   type ServiceRecord,
 } from './state.js';
@@ -44,6 +53,11 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** Extra Maven arguments (a settings file, an offline flag); used by tests. */
   mavenArgs?: string[];
+  /**
+   * `--redis-replica <primary-port>,<replica-port>`: with a Sentinel URL, start a primary and one
+   * replica on these ports and a Sentinel on each address of the URL.
+   */
+  redisReplica?: { primary: number; replica: number };
 }
 
 const PROCESS_MARKER: Record<ServiceName, string> = { kafka: 'kafka.Kafka', redis: 'redis-server' };
@@ -127,6 +141,8 @@ export interface UpOutcome {
   action: 'external' | 'already-running' | 'started';
   pid?: number;
   log?: string;
+  /** A Redis of a Sentinel set: what it was started as. */
+  role?: RedisRole;
 }
 
 /** A service that answers already (ours or not) needs no start; undefined: start it. */
@@ -297,8 +313,9 @@ function redisServerArgs(
   host: string,
   dirs: { data: string; log: string; config: string },
   url: URL,
+  extra: string[] = [],
 ): string[] {
-  const auth = redisAuthConfig(url);
+  const auth = [...redisAuthConfig(url), ...extra];
   const args: string[] = [];
   if (auth.length > 0) {
     writeFileSync(dirs.config, `${auth.join('\n')}\n`, { mode: 0o600 });
@@ -313,6 +330,12 @@ function redisServerArgs(
 }
 
 async function redisUp(options: StackOptions): Promise<UpOutcome> {
+  if (options.redisReplica)
+    throw new StackError(
+      'REPLICA_NEEDS_SENTINEL',
+      `--redis-replica starts a primary, its replica and Sentinels: it needs a Sentinel URL, not ${redactUrl(options.config.redisUrl)}`,
+      `Name the Sentinels and the set: --redis redis+sentinel://127.0.0.1:26390/eventstream --redis-replica 6390,6391`,
+    );
   const env = options.env ?? processEnvironment();
   const progress = options.progress ?? silentProgress;
   const url = new URL(options.config.redisUrl);
@@ -349,13 +372,249 @@ async function redisUp(options: StackOptions): Promise<UpOutcome> {
   return { service: 'redis', address, action: 'started', pid: child.pid, log: dirs.log };
 }
 
+/** The Sentinel's timeouts of a local set: a primary down for 2 s is replaced, a failover may take 10 s. */
+export const SENTINEL_DOWN_AFTER_MS = 2000;
+export const SENTINEL_FAILOVER_TIMEOUT_MS = 10_000;
+
+/** The lines of a Sentinel's configuration file (it rewrites the file as it learns). */
+export function sentinelConfig(
+  set: SentinelUrl,
+  sentinel: { host: string; port: number },
+  primary: { host: string; port: number },
+  dir: string,
+): string[] {
+  const name = redisConfString(set.name);
+  const quorum = Math.floor(set.sentinels.length / 2) + 1;
+  const lines = [
+    `port ${sentinel.port}`,
+    `bind ${sentinel.host}`,
+    `dir ${redisConfString(dir)}`,
+    `sentinel monitor ${name} ${primary.host} ${primary.port} ${quorum}`,
+    `sentinel down-after-milliseconds ${name} ${SENTINEL_DOWN_AFTER_MS}`,
+    `sentinel failover-timeout ${name} ${SENTINEL_FAILOVER_TIMEOUT_MS}`,
+    `sentinel parallel-syncs ${name} 1`,
+  ];
+  if (set.password !== undefined) {
+    lines.push(`sentinel auth-pass ${name} ${redisConfString(set.password)}`);
+    if (set.username && set.username !== 'default')
+      lines.push(`sentinel auth-user ${name} ${redisConfString(set.username)}`);
+  }
+  return lines;
+}
+
+/** A URL with the set's user and password, for {@link redisAuthConfig} on a data node. */
+function nodeUrl(set: SentinelUrl, host: string, port: number): URL {
+  const url = new URL(`redis://${host}:${port}`);
+  if (set.username) url.username = encodeURIComponent(set.username);
+  if (set.password !== undefined) url.password = encodeURIComponent(set.password);
+  return url;
+}
+
+async function sentinelNodeUp(
+  options: StackOptions,
+  set: SentinelUrl,
+  role: RedisRole,
+  host: string,
+  port: number,
+  args: (dirs: ReturnType<StackOptions['paths']['redis']>) => string[],
+): Promise<UpOutcome> {
+  const env = options.env ?? processEnvironment();
+  const progress = options.progress ?? silentProgress;
+  const address = `${host}:${port}`;
+  const up = await alreadyUp('redis', address, host, port, options);
+  if (up) return up;
+  const redisServer = locateRedisServer(env);
+  const dirs = options.paths.redis(port);
+  mkdirSync(dirs.data, { recursive: true });
+  const step = progress.step(`redis: starting the ${role} of ${set.name} on ${address}`);
+  const child = startDetached(redisServer, args(dirs), dirs.log, dirs.dir);
+  await untilReady(
+    'redis',
+    child,
+    { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString(), role, set: set.name },
+    options,
+    step,
+    {
+      answers: async () => (await probeRedis(host, port, 1000)).state === 'answers',
+      timeoutMs: options.readyTimeoutMs ?? 20_000,
+      everyMs: 100,
+    },
+    (exitCode) =>
+      new StackError(
+        'REDIS_NOT_READY',
+        `the ${role} of ${set.name} on ${address} ${exitCode !== undefined ? `exited with code ${exitCode}` : 'did not answer in time'}`,
+        `Its log is ${dirs.log}.`,
+        tailOfFile(dirs.log, 10),
+      ),
+  );
+  step.done(`ready, pid ${child.pid}`);
+  return { service: 'redis', address, action: 'started', pid: child.pid, log: dirs.log, role };
+}
+
+/**
+ * `stack up redis --redis-replica <p>,<r>` with `--redis redis+sentinel://…/<name>`: a primary on port
+ * p, its replica on port r (`replicaof`), and a Sentinel on each address of the URL (one, or three for
+ * a quorum of two), each recorded with its pid and role. A set whose Sentinels answer already is used.
+ */
+async function redisSentinelUp(options: StackOptions, set: SentinelUrl): Promise<UpOutcome[]> {
+  const ports = options.redisReplica;
+  const host = set.sentinels[0]!.host;
+  const bindHost = host === 'localhost' ? '127.0.0.1' : host;
+  const answering = await Promise.all(
+    set.sentinels.map(async (s) => (await probeRedis(s.host, s.port, 1000)).state === 'answers'),
+  );
+  if (!ports) {
+    if (answering.some(Boolean)) {
+      // Ours or someone's: nothing to start.
+      const outcomes: UpOutcome[] = [];
+      for (const s of set.sentinels) {
+        const up = await alreadyUp('redis', `${s.host}:${s.port}`, s.host, s.port, options).catch(() => undefined);
+        if (up) outcomes.push({ ...up, role: 'sentinel' });
+      }
+      return outcomes;
+    }
+    throw new StackError(
+      'SENTINEL_NEEDS_PORTS',
+      `no Sentinel answers at ${set.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}, and stack up needs the ports of the primary and its replica to start a set`,
+      'Add --redis-replica <primary-port>,<replica-port>, for example --redis-replica 6390,6391.',
+    );
+  }
+  if (set.sentinels.length !== 1 && set.sentinels.length !== 3)
+    throw new StackError(
+      'SENTINEL_COUNT',
+      `stack up starts one Sentinel or three (a quorum of two), not ${set.sentinels.length}`,
+      'Name one or three Sentinel addresses in the redis+sentinel:// URL.',
+    );
+  for (const s of set.sentinels)
+    if (!isLocalHost(s.host) || s.host !== host)
+      throw new StackError(
+        'NOT_LOCAL',
+        `stack up starts a Sentinel set only on this machine, on one host: ${s.host} is not ${host}`,
+        'Give every Sentinel address as 127.0.0.1 (or localhost), or start the set yourself.',
+      );
+  const taken = new Set<number>();
+  for (const port of [ports.primary, ports.replica, ...set.sentinels.map((s) => s.port)]) {
+    if (taken.has(port))
+      throw new StackError(
+        'PORT_TWICE',
+        `port ${port} is named twice (primary, replica and Sentinels need a port each)`,
+        'Give --redis-replica two ports that no Sentinel of the URL uses.',
+      );
+    taken.add(port);
+  }
+  const dataArgs = (port: number, dirs: ReturnType<StackOptions['paths']['redis']>, extra: string[]): string[] => {
+    return redisServerArgs(port, bindHost, dirs, nodeUrl(set, host, port), extra);
+  };
+  const outcomes: UpOutcome[] = [];
+  outcomes.push(
+    await sentinelNodeUp(options, set, 'primary', host, ports.primary, (dirs) => dataArgs(ports.primary, dirs, [])),
+  );
+  const auth: string[] = [];
+  if (set.password !== undefined) {
+    auth.push(`masterauth ${redisConfString(set.password)}`);
+    if (set.username && set.username !== 'default') auth.push(`masteruser ${redisConfString(set.username)}`);
+  }
+  outcomes.push(
+    await sentinelNodeUp(options, set, 'replica', host, ports.replica, (dirs) =>
+      dataArgs(ports.replica, dirs, [...auth, `replicaof ${bindHost} ${ports.primary}`]),
+    ),
+  );
+  for (const s of set.sentinels) {
+    outcomes.push(
+      await sentinelNodeUp(options, set, 'sentinel', host, s.port, (dirs) => {
+        const file = path.join(dirs.dir, 'sentinel.conf');
+        const lines = sentinelConfig(
+          set,
+          { host: bindHost, port: s.port },
+          { host: bindHost, port: ports.primary },
+          dirs.data,
+        );
+        writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+        chmodSync(file, 0o600);
+        return [file, '--sentinel', '--logfile', dirs.log, '--daemonize', 'no'];
+      }),
+    );
+  }
+  await waitForSentinels(set, ports.replica, options);
+  return outcomes;
+}
+
+/** Until the replica is in sync and every Sentinel knows it (a failover before that would have no one to promote). */
+async function waitForSentinels(set: SentinelUrl, replicaPort: number, options: StackOptions): Promise<void> {
+  const host = set.sentinels[0]!.host;
+  const connect = (port: number, auth: boolean): Redis => {
+    const client = new Redis({
+      host,
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      ...(auth && set.username ? { username: set.username } : {}),
+      ...(auth && set.password !== undefined ? { password: set.password } : {}),
+    });
+    client.on('error', () => undefined);
+    return client;
+  };
+  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  const synced = await waitUntil(
+    async () => {
+      const replica = connect(replicaPort, true);
+      try {
+        await replica.connect();
+        return /master_link_status:up/.test(await replica.info('replication'));
+      } catch {
+        return false;
+      } finally {
+        replica.disconnect();
+      }
+    },
+    timeoutMs,
+    200,
+  );
+  const known = await waitUntil(
+    async () => {
+      for (const s of set.sentinels) {
+        const sentinel = connect(s.port, false);
+        try {
+          await sentinel.connect();
+          const replicas = (await sentinel.call('SENTINEL', 'replicas', set.name)) as string[][];
+          if (!replicas.some((fields) => fields[fields.indexOf('flags') + 1] === 'slave')) return false;
+        } catch {
+          return false;
+        } finally {
+          sentinel.disconnect();
+        }
+      }
+      return true;
+    },
+    timeoutMs,
+    200,
+  );
+  if (!synced || !known)
+    throw new StackError(
+      'SENTINEL_NOT_READY',
+      !synced
+        ? `the replica on ${host}:${replicaPort} did not get in sync with its primary in time`
+        : `the Sentinels did not learn of the replica in time`,
+      `The logs are under ${options.paths.home} (redis-<port>/redis.log); \`stack down redis\` with the same --redis stops what was started.`,
+    );
+}
+
 /** Brings up what is missing: Redis first (fast), then Kafka. */
 export async function stackUp(
   options: StackOptions,
   services: ServiceName[] = ['redis', 'kafka'],
 ): Promise<UpOutcome[]> {
   const outcomes: UpOutcome[] = [];
-  for (const service of services) outcomes.push(service === 'kafka' ? await kafkaUp(options) : await redisUp(options));
+  for (const service of services) {
+    if (service === 'kafka') {
+      outcomes.push(await kafkaUp(options));
+      continue;
+    }
+    const set = parseSentinelUrl(options.config.redisUrl);
+    if (set) outcomes.push(...(await redisSentinelUp(options, set)));
+    else outcomes.push(await redisUp(options));
+  }
   return outcomes;
 }
 
@@ -372,8 +631,15 @@ export interface DownOutcome {
 /** The configured address(es) of a service: every broker of --brokers, the host:port of --redis. */
 export function configuredAddresses(config: Pick<Config, 'brokers' | 'redisUrl'>, service: ServiceName): string[] {
   if (service === 'kafka') return config.brokers.length > 0 ? [...config.brokers] : ['localhost:9092'];
+  const set = parseSentinelUrl(config.redisUrl);
+  if (set) return set.sentinels.map((s) => `${s.host}:${s.port}`);
   const { host, port } = redisHostPort(config.redisUrl);
   return [`${host}:${port}`];
+}
+
+/** The name of the Sentinel set the configuration names, if it names one. */
+function configuredSet(config: Pick<Config, 'redisUrl'> | undefined): string | undefined {
+  return config ? parseSentinelUrl(config.redisUrl)?.name : undefined;
 }
 
 /**
@@ -390,8 +656,12 @@ export async function stackDown(
   const outcomes: DownOutcome[] = [];
   for (const service of services) {
     const wanted = options.config ? configuredAddresses(options.config, service) : undefined;
+    const setName = service === 'redis' ? configuredSet(options.config) : undefined;
     const all = state.started.filter((r) => r.service === service);
-    const records = wanted ? all.filter((r) => wanted.includes(r.address)) : all;
+    // A Sentinel set: its Sentinels (the URL's addresses) and the data nodes recorded under its name.
+    const records = wanted
+      ? all.filter((r) => wanted.includes(r.address) || (setName !== undefined && r.set === setName))
+      : all;
     if (records.length === 0) {
       const elsewhere = all.map((r) => r.address);
       outcomes.push({
@@ -426,6 +696,8 @@ export interface ServiceStatus {
   managed: boolean;
   pid?: number;
   log?: string;
+  /** A Redis of a Sentinel set: `primary`, `replica` (as it says now: a failover swaps them) or `sentinel`. */
+  role?: string;
 }
 
 async function kafkaVersionLine(address: string, record: ServiceRecord | undefined): Promise<string | undefined> {
@@ -470,7 +742,100 @@ async function redisVersionLine(redisUrl: string): Promise<string | undefined> {
   }
 }
 
+/** A client of one node of a Sentinel set (the set's password for its data nodes, none for Sentinels). */
+function setClient(set: SentinelUrl, host: string, port: number, sentinel: boolean): Redis {
+  const client = new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    ...(!sentinel && set.username ? { username: set.username } : {}),
+    ...(!sentinel && set.password !== undefined ? { password: set.password } : {}),
+    ...(sentinel && set.sentinelPassword !== undefined ? { password: set.sentinelPassword } : {}),
+  });
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** The data nodes the Sentinels know of now (the primary first), from the first that answers. */
+async function setMembers(set: SentinelUrl): Promise<string[]> {
+  for (const s of set.sentinels) {
+    const client = setClient(set, s.host, s.port, true);
+    try {
+      await client.connect();
+      const [host, port] = (await client.call('SENTINEL', 'get-master-addr-by-name', set.name)) as [string, string];
+      const replicas = (await client.call('SENTINEL', 'replicas', set.name)) as string[][];
+      const field = (fields: string[], name: string): string => fields[fields.indexOf(name) + 1] ?? '';
+      return [`${host}:${port}`, ...replicas.map((r) => `${field(r, 'ip')}:${field(r, 'port')}`)];
+    } catch {
+      // the next Sentinel
+    } finally {
+      client.disconnect();
+    }
+  }
+  return [];
+}
+
+/** `stack status` of a Sentinel set: each Sentinel, and each data node with the role it has now. */
+async function sentinelSetStatus(options: StackOptions, set: SentinelUrl): Promise<ServiceStatus[]> {
+  const state = readState(options.paths.state);
+  const sentinels = set.sentinels.map((s) => `${s.host}:${s.port}`);
+  const recorded = state.started.filter((r) => r.service === 'redis' && r.set === set.name && r.role !== 'sentinel');
+  const nodes = [...new Set([...(await setMembers(set)), ...recorded.map((r) => r.address)])].filter(
+    (a) => !sentinels.includes(a),
+  );
+  const describe = async (address: string, sentinel: boolean): Promise<ServiceStatus> => {
+    const { host, port } = hostPort(address);
+    const probe = await probeRedis(host, port);
+    const record = findRecord(state, 'redis', address);
+    const ours = record !== undefined && recordAlive('redis', record);
+    const status: ServiceStatus = {
+      service: 'redis',
+      address,
+      reachable: probe.state === 'answers',
+      detail: probe.detail,
+      managed: ours,
+      role: sentinel ? 'sentinel' : 'unknown',
+    };
+    if (status.reachable) {
+      const client = setClient(set, host, port, sentinel);
+      try {
+        await client.connect();
+        const info = await client.info();
+        const version = /redis_version:(\S+)/.exec(info)?.[1];
+        status.version = `Redis ${version ?? '(unknown version)'}${sentinel ? ', sentinel' : ''}`;
+        if (!sentinel) {
+          const role = /role:(\S+)/.exec(info)?.[1];
+          status.role = role === 'master' ? 'primary' : role === 'slave' ? 'replica' : (role ?? 'unknown');
+        }
+      } catch (error) {
+        status.version = `Redis (INFO refused: ${(error as Error).message})`;
+      } finally {
+        client.disconnect();
+      }
+    } else if (!sentinel) {
+      status.role = record?.role ? `${record.role} when started; not answering` : 'not answering';
+    }
+    if (ours && record) {
+      status.pid = record.pid;
+      status.log = record.log;
+    }
+    return status;
+  };
+  return Promise.all([...sentinels.map((a) => describe(a, true)), ...nodes.map((a) => describe(a, false))]);
+}
+
 export async function stackStatus(options: StackOptions): Promise<ServiceStatus[]> {
+  const set = parseSentinelUrl(options.config.redisUrl);
+  if (set) {
+    const kafka = (
+      await stackStatus({ ...options, config: { ...options.config, redisUrl: 'redis://127.0.0.1:1' } })
+    )[0]!;
+    return [kafka, ...(await sentinelSetStatus(options, set))];
+  }
   const state = readState(options.paths.state);
   const kafkaAddress = options.config.brokers[0] ?? 'localhost:9092';
   const { host: kHost, port: kPort } = hostPort(kafkaAddress);

@@ -9,12 +9,19 @@ export type ServiceName = 'kafka' | 'redis';
 
 const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'redis'];
 
+/** What a Redis process of a replicated set (`--redis-replica`) was started as; the roles may swap since. */
+export type RedisRole = 'primary' | 'replica' | 'sentinel';
+
 export interface ServiceRecord {
   pid: number;
   address: string;
   log: string;
   startedAt: string;
   version?: string;
+  /** A Redis of a Sentinel set: what it was started as. */
+  role?: RedisRole;
+  /** A Redis of a Sentinel set: the set's name (the `/<name>` of `redis+sentinel://…/<name>`). */
+  set?: string;
 }
 
 export interface StartedService extends ServiceRecord {
@@ -88,8 +95,17 @@ export function findRecord(state: StackState, service: ServiceName, address: str
 /** Records a start, replacing only an older record of the same service at the same address. */
 export function recordStarted(state: StackState, service: ServiceName, record: ServiceRecord): void {
   forgetStarted(state, service, record.address);
-  const { pid, address, log, startedAt, version } = record;
-  state.started.push({ service, pid, address, log, startedAt, ...(version !== undefined ? { version } : {}) });
+  const { pid, address, log, startedAt, version, role, set } = record;
+  state.started.push({
+    service,
+    pid,
+    address,
+    log,
+    startedAt,
+    ...(version !== undefined ? { version } : {}),
+    ...(role !== undefined ? { role } : {}),
+    ...(set !== undefined ? { set } : {}),
+  });
 }
 
 export function forgetStarted(state: StackState, service: ServiceName, address: string): void {

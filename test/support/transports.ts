@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,4 +151,40 @@ export async function startMosquitto(port?: number): Promise<MqttBroker> {
     throw new Error(`${error.message}\n${broker.output}`);
   });
   return broker;
+}
+
+/** A webhook receiver on a free port of 127.0.0.1: answers 204 and counts each `webhook-id` it receives. */
+export interface WebhookReceiver {
+  url: string;
+  /** How many times each `webhook-id` arrived. */
+  counts: Map<string, number>;
+  /** Requests received, repeats included. */
+  received(): number;
+  close(): Promise<void>;
+}
+
+export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  const counts = new Map<string, number>();
+  let total = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const id = String(req.headers['webhook-id']);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+      total++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    counts,
+    received: () => total,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

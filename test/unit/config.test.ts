@@ -95,7 +95,7 @@ describe('configuration: flags over env over defaults', () => {
   });
 
   it('rejects a Redis URL of another scheme', () => {
-    expect(() => resolveConfig({ redis: 'http://x:1' }, {})).toThrow(/redis:\/\/ or rediss:\/\//);
+    expect(() => resolveConfig({ redis: 'http://x:1' }, {})).toThrow(/redis:\/\/, rediss:\/\/ or redis\+sentinel:\/\//);
     expect(() => resolveConfig({ redis: 'not a url' }, {})).toThrow(/not a URL/);
   });
 });

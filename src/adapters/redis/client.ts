@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
  * spoken to as a cluster.
  */
 import { readFileSync } from 'node:fs';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseSentinelUrl } from '../../config/config.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -25,16 +26,37 @@ function tlsFor(url: string, ca: string | undefined): { tls?: { ca: string[] } |
 
 const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 5), 2000);
 
+/**
+ * A client for `url`: a plain `redis://` / `rediss://` server, or the primary a set of Sentinels names
+ * (`redis+sentinel://…/<name>`): ioredis asks the Sentinels for the primary, and asks again after
+ * every lost connection, so a failover is one reconnect (commands fail fast meanwhile, and the
+ * pipeline's steps retry them).
+ */
 export function createRedis(url: string, options: ClientOptions = {}): Redis {
-  const redis = new Redis(url, {
-    ...tlsFor(url, options.ca),
+  const common: RedisOptions = {
     lazyConnect: true,
     connectTimeout: 3000,
     maxRetriesPerRequest: 1,
     retryStrategy,
     enableAutoPipelining: true,
     connectionName: options.connectionName ?? 'eventstream-tui',
-  });
+  };
+  const sentinel = parseSentinelUrl(url);
+  const redis = sentinel
+    ? new Redis({
+        ...common,
+        sentinels: sentinel.sentinels,
+        name: sentinel.name,
+        role: 'master',
+        ...(sentinel.username ? { username: sentinel.username } : {}),
+        ...(sentinel.password !== undefined ? { password: sentinel.password } : {}),
+        ...(sentinel.sentinelPassword !== undefined ? { sentinelPassword: sentinel.sentinelPassword } : {}),
+        ...(sentinel.tls ? { tls: options.ca ? { ca: [readFileSync(options.ca, 'utf8')] } : {} } : {}),
+        sentinelRetryStrategy: retryStrategy,
+        // A failover announced by the Sentinels (+switch-master) moves the connection at once.
+        failoverDetector: true,
+      })
+    : new Redis(url, { ...tlsFor(url, options.ca), ...common });
   // Errors surface through the commands that fail; an unhandled 'error' event must not crash the process.
   redis.on('error', () => undefined);
   return redis;
@@ -42,6 +64,7 @@ export function createRedis(url: string, options: ClientOptions = {}): Redis {
 
 /** Whether the server at `url` is a Redis Cluster node (INFO cluster: cluster_enabled:1). */
 export async function isClusterNode(url: string, options: ClientOptions = {}): Promise<boolean> {
+  if (parseSentinelUrl(url)) return false; // Sentinel watches a primary, never a cluster
   const probe = createRedis(url, options);
   try {
     await probe.connect();

@@ -1,5 +1,5 @@
 /** Is a Redis there? A PING, no client library (see ../probe.ts). */
-import { redisHostPort } from '../../config/config.js';
+import { isSentinelUrl, redisAddresses } from '../../config/config.js';
 import { exchange, type ProbeResult, type ProbeTls, type ServiceCheck } from '../probe.js';
 
 /** Judges the first line a server sent in answer to `PING`. NOAUTH still proves it is Redis. */
@@ -29,9 +29,24 @@ export function probeRedis(host: string, port: number, timeoutMs = 2000, secure?
   );
 }
 
-/** Redis is up when the server of `redisUrl` answers (over TLS for rediss://, trusting `ca` if given). */
+/**
+ * Redis is up when the server of `redisUrl` answers (over TLS for rediss://, trusting `ca` if given);
+ * behind a Sentinel URL, when one of its Sentinels answers (they speak plain RESP; the client finds the
+ * primary through them).
+ */
 export async function checkRedis(redisUrl: string, timeoutMs: number, ca?: string): Promise<ServiceCheck> {
-  const { host, port } = redisHostPort(redisUrl);
-  const probe = await probeRedis(host, port, timeoutMs, redisUrl.startsWith('rediss:') ? { ca } : undefined);
-  return { up: probe.state === 'answers', detail: probe.detail };
+  const sentinel = isSentinelUrl(redisUrl);
+  const details: string[] = [];
+  for (const { host, port } of redisAddresses(redisUrl)) {
+    const probe = await probeRedis(
+      host,
+      port,
+      timeoutMs,
+      !sentinel && redisUrl.startsWith('rediss:') ? { ca } : undefined,
+    );
+    if (probe.state === 'answers')
+      return { up: true, detail: sentinel ? `Sentinel ${host}:${port}: ${probe.detail}` : probe.detail };
+    details.push(sentinel ? `Sentinel ${host}:${port}: ${probe.detail}` : probe.detail);
+  }
+  return { up: false, detail: details.join('; ') };
 }
