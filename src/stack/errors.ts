@@ -10,6 +10,8 @@ export type StackErrorCode =
   | 'NOT_LOCAL'
   | 'REDIS_SERVER_MISSING'
   | 'KAFKA_NOT_READY'
+  | 'KAFKA_LAYOUT'
+  | 'CLUSTER_MIXED'
   | 'REDIS_NOT_READY';
 
 export class StackError extends Error {
