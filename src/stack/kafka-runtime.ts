@@ -218,7 +218,9 @@ function classpath(paths: StackPaths): string {
 
 /** The marker a cluster node's folder keeps: which cluster layout its data was formatted for. */
 export function clusterLayout(cluster: ClusterNode | undefined): string {
-  return cluster ? `nodes=${cluster.nodes.length} node.id=${cluster.nodeId} voters=${quorumVoters(cluster.nodes)}\n` : '';
+  return cluster
+    ? `nodes=${cluster.nodes.length} node.id=${cluster.nodeId} voters=${quorumVoters(cluster.nodes)}\n`
+    : '';
 }
 
 /** The cluster id a formatted data folder holds, if any. */

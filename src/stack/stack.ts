@@ -411,7 +411,14 @@ async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpO
   const outcomes: UpOutcome[] = addresses.map((address, i) => {
     const d = decisions[i]!;
     return d.action === 'use-ours'
-      ? { service: 'kafka', address, action: 'already-running', pid: d.record.pid, log: d.record.log, node: { id: i + 1, of: nodes } }
+      ? {
+          service: 'kafka',
+          address,
+          action: 'already-running',
+          pid: d.record.pid,
+          log: d.record.log,
+          node: { id: i + 1, of: nodes },
+        }
       : { service: 'kafka', address, action: 'started', node: { id: i + 1, of: nodes } };
   });
   const toStart = outcomes.map((o, i) => ({ o, i })).filter(({ o }) => o.action === 'started');
@@ -453,7 +460,11 @@ async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpO
   const startStep = progress.step(
     `kafka: starting ${toStart.length === nodes ? `${nodes} nodes` : `node(s) ${toStart.map(({ i }) => i + 1).join(', ')} of ${nodes}`} on ${toStart.map(({ o }) => o.address).join(', ')}`,
   );
-  const children = toStart.map(({ o, i }) => ({ o, i, child: startKafka(java.path, options.paths, ports[i]!.port, CLUSTER_NODE_HEAP) }));
+  const children = toStart.map(({ o, i }) => ({
+    o,
+    i,
+    child: startKafka(java.path, options.paths, ports[i]!.port, CLUSTER_NODE_HEAP),
+  }));
   const ready = await Promise.allSettled(
     children.map(({ o, i, child }) => {
       const dirs = options.paths.kafka(ports[i]!.port);
@@ -508,7 +519,12 @@ async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpO
 const silentStep: ProgressStep = silentProgress.step('');
 
 /** Ready means every node is a broker of the cluster's metadata, not only that its port answers. */
-async function waitForCluster(addresses: string[], nodes: number, options: StackOptions, timeoutMs: number): Promise<void> {
+async function waitForCluster(
+  addresses: string[],
+  nodes: number,
+  options: StackOptions,
+  timeoutMs: number,
+): Promise<void> {
   const admin = createKafka({
     brokers: addresses,
     logger: createLogger({ kind: 'silent' }),

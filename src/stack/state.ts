@@ -118,7 +118,9 @@ export function recordStarted(state: StackState, service: ServiceName, record: S
     log,
     startedAt,
     ...(version !== undefined ? { version } : {}),
-    ...(isMembership(cluster) ? { cluster: { first: cluster.first, nodeId: cluster.nodeId, nodes: cluster.nodes } } : {}),
+    ...(isMembership(cluster)
+      ? { cluster: { first: cluster.first, nodeId: cluster.nodeId, nodes: cluster.nodes } }
+      : {}),
   });
 }
 
