@@ -3,7 +3,8 @@
  * configured addresses, start local ones where none does, and stop only what
  * was started here.
  */
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { hostPort, redisHostPort, type Config } from '../config/config.js';
 import { processEnvironment, type Environment } from '../config/environment.js';
@@ -15,6 +16,7 @@ import { createLogger } from '../log/logger.js';
 import { StackError } from './errors.js';
 import {
   CLUSTER_NODE_HEAP,
+  clusterLayout,
   clusterNodePorts,
   ensureFormatted,
   ensureKafkaJars,
@@ -408,6 +410,17 @@ async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpO
       `Stop it, or start the cluster on other ports with --brokers localhost:<port> (its nodes take that port and the ${2 * nodes - 1} after it).`,
     );
   }
+  // A broker of ours that runs alone (or in another cluster) cannot become a node of this one.
+  decisions.forEach((d, i) => {
+    const member = d.action === 'use-ours' ? d.record.cluster : undefined;
+    if (d.action === 'use-ours' && (member?.first !== first || member.nodes !== nodes)) {
+      throw new StackError(
+        'KAFKA_LAYOUT',
+        `${addresses[i]} runs a Kafka that stack up started ${member ? `as node ${member.nodeId} of a cluster of ${member.nodes} from ${member.first}` : 'alone'}, where node ${i + 1} of this cluster of ${nodes} belongs`,
+        `Stop it (\`eventstream-tui stack down kafka --brokers ${addresses[i]}\`) and remove its folder, or start the cluster on other ports with --brokers localhost:<port>.`,
+      );
+    }
+  });
   const outcomes: UpOutcome[] = addresses.map((address, i) => {
     const d = decisions[i]!;
     return d.action === 'use-ours'
@@ -441,7 +454,15 @@ async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpO
   const fmtStep = progress.step(`kafka: preparing KRaft storage of ${nodes} nodes`);
   // One id for the cluster: the one its formatted nodes hold, else a new one.
   let clusterId: Promise<string> | undefined;
-  const known = ports.map((p) => formattedClusterId(options.paths.kafka(p.port).data)).find((id) => id !== undefined);
+  // Only from a folder formatted for this very layout (another's is refused by ensureFormatted).
+  const known = ports
+    .map((p, i) => {
+      const dirs = options.paths.kafka(p.port);
+      const layout = path.join(dirs.dir, 'cluster.layout');
+      const mine = clusterLayout({ nodeId: i + 1, nodes: ports });
+      return existsSync(layout) && readFileSync(layout, 'utf8') === mine ? formattedClusterId(dirs.data) : undefined;
+    })
+    .find((id) => id !== undefined);
   const sharedId = (): Promise<string> =>
     (clusterId ??= known ? Promise.resolve(known) : newClusterId(java.path, options.paths, env));
   const formatted = await Promise.all(
