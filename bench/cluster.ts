@@ -149,7 +149,7 @@ export async function clusterBench(): Promise<Row[]> {
       [
         'produce, same without idempotence',
         `1 node: ${single.notIdempotent.toLocaleString()}, 3 nodes RF 3: ${three.notIdempotent.toLocaleString()} events/s`,
-        `idempotence costs ${pct(single.idempotent, single.notIdempotent)} on 1 node, ${pct(three.idempotent, three.notIdempotent)} on 3`,
+        `idempotent against not: ${pct(single.idempotent, single.notIdempotent)} on 1 node, ${pct(three.idempotent, three.notIdempotent)} on 3`,
       ],
       [
         'pipeline drain (wall, incl. group join)',
