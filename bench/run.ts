@@ -11,6 +11,7 @@
  * `npm run bench -- --only users`: only the users at scale (bench/users-at-scale.ts; BENCH_USERS).
  * `npm run bench -- --only due`: only 10,000 deferred sends due at once beside live events (bench/due-sends.ts).
  * `npm run bench -- --only transports`: only the real transports against local servers (bench/transports.ts).
+ * `npm run bench -- --only cluster`: only one broker against a local cluster of three (bench/cluster.ts).
  */
 import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { resolveConfig, stackDown, stackPaths, stackUp } from '../src/index.js';
+import { clusterBench } from './cluster.js';
 import { cpuPerEvent, infoField } from './cpu-per-event.js';
 import { dueSends } from './due-sends.js';
 import { transportsBench } from './transports.js';
@@ -424,6 +426,11 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${markdownTable(rows)}\n`);
       return;
     }
+    if (ONLY === 'cluster') {
+      const rows = await clusterBench();
+      process.stdout.write(`\n${markdownTable(rows)}\n`);
+      return;
+    }
     if (ONLY === 'first-frame') {
       log('dashboard: launch to first frame');
       const ff = await firstFrame();
@@ -482,6 +489,9 @@ async function main(): Promise<void> {
     const usersRows = await usersAtScale();
     log('10,000 deferred sends due at once, beside live events');
     usersRows.push(...(await dueSends()));
+    log('one broker against a local cluster of three (replication 3)');
+    await quiet();
+    usersRows.push(...(await clusterBench()));
 
     const f = {
       kcatProduce: rate(N, kcatP),

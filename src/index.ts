@@ -10,7 +10,9 @@ export { resolveConfig, type Config, type ConfigFlags } from './config/config.js
 export { createKafka, type KafkaClientOptions } from './adapters/kafka/client.js';
 export { createLogger, type LogDestination, type Logger } from './log/logger.js';
 export { stackPaths, type StackPaths } from './stack/paths.js';
-export { stackDown, stackUp, type DownOutcome, type UpOutcome } from './stack/stack.js';
+export { clusterAddresses, stackDown, stackUp, type DownOutcome, type UpOutcome } from './stack/stack.js';
+// The pipeline's producer as the app configures it, for its cost on one node and on three (bench/cluster.ts).
+export { KafkaEventLog, PRODUCE_ACKS } from './adapters/kafka/event-log.js';
 // The real transports and the provider that routes each channel through its own (bench/transports.ts).
 export { createRedis } from './adapters/redis/client.js';
 export { RoutingProvider } from './adapters/transport/routing-provider.js';

@@ -1,6 +1,7 @@
 /** `eventstream-tui stack up | down | status` */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { isSentinelUrl, parseReplicaPorts, resolveConfig, type ConfigFlags } from '../config/config.js';
+import { KAFKA_NODE_COUNTS } from '../stack/kafka-runtime.js';
 import { stackPaths } from '../stack/paths.js';
 import { streamProgress } from '../stack/progress.js';
 import {
@@ -28,8 +29,34 @@ function pickServices(names: string[]): ServiceName[] {
   });
 }
 
+/** --kafka-nodes: 1 (one broker) or 3 (a local cluster); anything else is a usage error (exit 2). */
+export function parseKafkaNodes(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !(KAFKA_NODE_COUNTS as readonly number[]).includes(n)) {
+    throw new InvalidArgumentError(
+      `--kafka-nodes must be ${KAFKA_NODE_COUNTS.join(' or ')} (one broker, or a cluster that survives the loss of one node), not "${value}"`,
+    );
+  }
+  return n;
+}
+
+/** After a cluster's `up`: the --brokers every other command should be given (any node may be the one down). */
+export function clusterBrokersLine(outcomes: UpOutcome[]): string | undefined {
+  const nodes = outcomes.filter((o) => o.service === 'kafka' && o.node);
+  if (nodes.length < 2) return undefined;
+  const list = nodes.map((o) => o.address).join(',');
+  return `Kafka cluster of ${nodes.length} nodes: give the other commands --brokers ${list} (or KAFKA_BROKERS=${list})`;
+}
+
 function describeUp(o: UpOutcome): string {
-  const name = o.service === 'kafka' ? 'Kafka' : o.role ? `Redis ${o.role}` : 'Redis';
+  const name =
+    o.service === 'kafka'
+      ? o.node
+        ? `Kafka node ${o.node.id} of ${o.node.of}`
+        : 'Kafka'
+      : o.role
+        ? `Redis ${o.role}`
+        : 'Redis';
   switch (o.action) {
     case 'external':
       return `${name} ${o.address}: already answering (not started by eventstream-tui; left alone)`;
@@ -60,7 +87,10 @@ export function formatStatus(rows: ServiceStatus[]): string {
   for (const r of rows) {
     out.push(`${r.service === 'kafka' ? 'Kafka' : 'Redis'}  ${r.address}`);
     out.push(`  reachable  ${r.reachable ? 'yes' : `no (${sanitize(r.detail)})`}`);
-    if (r.role) out.push(`  role       ${sanitize(r.role)}`);
+    if (r.role) {
+      const leads = r.leads ? `, leads ${r.leads.partitions} of ${r.leads.of} partitions` : '';
+      out.push(`  role       ${sanitize(r.role)}${leads}`);
+    }
     if (r.reachable) out.push(`  version    ${r.version ?? 'unknown'}`);
     out.push(`  started    ${r.managed ? `by eventstream-tui (pid ${r.pid})` : r.reachable ? 'externally' : '-'}`);
     out.push(`  log        ${r.log ?? (r.reachable ? '(external: not ours)' : '-')}`);
@@ -85,8 +115,16 @@ export function stackCommand(): Command {
           'with --redis redis+sentinel://host:port[,host:port,host:port]/<name>: start a Redis primary and one replica on these ports, and a Sentinel on each address of the URL (docs/stack.md)',
         ).argParser(asArgumentError(parseReplicaPorts)),
       )
+      .addOption(
+        new Option(
+          '--kafka-nodes <n>',
+          'Kafka nodes to start: 1, or 3 for a local cluster (node i on the broker port + 2i, its controller on + 2i + 1; replication 3, min.insync.replicas 2)',
+        )
+          .argParser(parseKafkaNodes)
+          .default(1),
+      )
       .description('use the Kafka and Redis that answer at the configured addresses; start local ones where none does'),
-  ).action(async (names: string[], flags: ConfigFlags & { redisReplica?: string }) => {
+  ).action(async (names: string[], flags: ConfigFlags & { redisReplica?: string; kafkaNodes: number }) => {
     await guarded(async () => {
       const config = resolveConfig(flags);
       if (flags.redisReplica !== undefined && !isSentinelUrl(config.redisUrl))
@@ -99,10 +137,13 @@ export function stackCommand(): Command {
           paths: stackPaths(),
           progress: streamProgress(process.stderr),
           ...(flags.redisReplica !== undefined ? { redisReplica: parseReplicaPorts(flags.redisReplica) } : {}),
+          kafkaNodes: flags.kafkaNodes,
         },
         pickServices(names).sort((a) => (a === 'redis' ? -1 : 1)),
       );
       for (const o of outcomes) process.stdout.write(`${describeUp(o)}\n`);
+      const brokers = clusterBrokersLine(outcomes);
+      if (brokers) process.stdout.write(`${brokers}\n`);
       return 0;
     });
   });
@@ -112,7 +153,7 @@ export function stackCommand(): Command {
       .command('down')
       .argument('[service...]', 'kafka and/or redis (default both)')
       .description(
-        'stop what `stack up` started at the configured addresses (by its recorded pid); services it did not start, or started at another address, are left running',
+        'stop what `stack up` started at the configured addresses (by its recorded pid; a local cluster named by its first node: every node); services it did not start, or started at another address, are left running',
       ),
   ).action(async (names: string[], flags: ConfigFlags) => {
     await guarded(async () => {
@@ -130,7 +171,7 @@ export function stackCommand(): Command {
       .command('status')
       .option('--json', 'print JSON instead of text')
       .description(
-        'for each service: address, reachable, server version, started by us or external, log file (exit 5 if one is down)',
+        'for each service (each node of a local Kafka cluster): address, reachable, role, server version, started by us or external, log file (exit 5 if one is down)',
       ),
   ).action(async (flags: ConfigFlags & { json?: boolean }) => {
     await guarded(async () => {

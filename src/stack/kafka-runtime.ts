@@ -3,7 +3,7 @@
  * Maven Central through Maven (once, then cached), the broker runs in KRaft
  * mode as one combined broker+controller on the machine's Java.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { processEnvironment, type Environment } from '../config/environment.js';
 import { StackError } from './errors.js';
@@ -107,8 +107,31 @@ export interface BrokerPorts {
   controllerPort: number;
 }
 
-export function serverProperties(ports: BrokerPorts, dataDir: string): string {
+/** Nodes a local cluster may have: one (the default), or three (a quorum that survives one loss). */
+export const KAFKA_NODE_COUNTS = [1, 3] as const;
+
+/**
+ * Node `index` (0-based) of a local cluster whose first broker listens on `basePort`: its broker on
+ * basePort + 2·index, its controller on the port after (9092/9093, 9094/9095, 9096/9097).
+ */
+export function clusterNodePorts(host: string, basePort: number, index: number): BrokerPorts {
+  return { host, port: basePort + 2 * index, controllerPort: basePort + 2 * index + 1 };
+}
+
+/** One node of a local cluster of several: its id (1-based) and every node's ports (the static voters). */
+export interface ClusterNode {
+  nodeId: number;
+  nodes: BrokerPorts[];
+}
+
+/** `controller.quorum.voters` of a local cluster: `1@host:9093,2@host:9095,3@host:9097`. */
+export function quorumVoters(nodes: BrokerPorts[]): string {
+  return nodes.map((n, i) => `${i + 1}@${n.host}:${n.controllerPort}`).join(',');
+}
+
+export function serverProperties(ports: BrokerPorts, dataDir: string, cluster?: ClusterNode): string {
   const { host, port, controllerPort } = ports;
+  if (cluster) return clusterServerProperties(ports, dataDir, cluster);
   return [
     '# Written by eventstream-tui stack up: one combined KRaft broker+controller for local use.',
     'process.roles=broker,controller',
@@ -127,6 +150,43 @@ export function serverProperties(ports: BrokerPorts, dataDir: string): string {
     'share.coordinator.state.topic.replication.factor=1',
     'share.coordinator.state.topic.min.isr=1',
     // A consumer group's first join should not wait 3 s for others that are not coming.
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    'log.retention.hours=24',
+    'log.segment.bytes=67108864',
+    '',
+  ].join('\n');
+}
+
+/**
+ * A node of a local cluster: combined broker+controller with a static quorum of every node's
+ * controller, every topic (the pipeline's and the internal ones) on three replicas, a write
+ * acknowledged by all in-sync replicas needing two of them.
+ */
+function clusterServerProperties(ports: BrokerPorts, dataDir: string, cluster: ClusterNode): string {
+  const { host, port, controllerPort } = ports;
+  const replicas = cluster.nodes.length;
+  const minIsr = Math.min(2, replicas);
+  return [
+    `# Written by eventstream-tui stack up: node ${cluster.nodeId} of a local KRaft cluster of ${replicas} combined broker+controllers.`,
+    'process.roles=broker,controller',
+    `node.id=${cluster.nodeId}`,
+    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `controller.quorum.voters=${quorumVoters(cluster.nodes)}`,
+    `log.dirs=${dataDir}`,
+    'num.partitions=3',
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${minIsr}`,
+    `offsets.topic.replication.factor=${replicas}`,
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `share.coordinator.state.topic.replication.factor=${replicas}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
+    // A leader never moves to a replica that missed acknowledged writes.
+    'unclean.leader.election.enable=false',
     'group.initial.rebalance.delay.ms=0',
     'auto.create.topics.enable=false',
     'log.retention.hours=24',
@@ -156,21 +216,31 @@ function classpath(paths: StackPaths): string {
   return `${paths.kafkaLibs}/*`;
 }
 
-/** Formats the KRaft storage once; a formatted data folder is kept (topics and offsets survive restarts). */
-export async function ensureFormatted(
+/** The marker a cluster node's folder keeps: which cluster layout its data was formatted for. */
+export function clusterLayout(cluster: ClusterNode | undefined): string {
+  return cluster
+    ? `nodes=${cluster.nodes.length} node.id=${cluster.nodeId} voters=${quorumVoters(cluster.nodes)}\n`
+    : '';
+}
+
+/** The cluster id a formatted data folder holds, if any. */
+export function formattedClusterId(dataDir: string): string | undefined {
+  try {
+    return /^cluster\.id=(\S+)$/m.exec(readFileSync(path.join(dataDir, 'meta.properties'), 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A new KRaft cluster id from the storage tool (`log4j`: its logging settings, where a node has them). */
+export async function newClusterId(
   java: string,
   paths: StackPaths,
-  ports: BrokerPorts,
   env: Environment = processEnvironment(),
-): Promise<'formatted' | 'already'> {
-  const dirs = paths.kafka(ports.port);
-  mkdirSync(dirs.dir, { recursive: true });
-  writeFileSync(dirs.config, serverProperties(ports, dirs.data));
-  writeFileSync(dirs.log4j, log4jProperties());
-  if (existsSync(path.join(dirs.data, 'meta.properties'))) return 'already';
-  const cp = classpath(paths);
-  const log4j = `-Dlog4j2.configurationFile=${dirs.log4j}`;
-  const id = await runProgram(java, [log4j, '-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], env);
+  log4j?: string,
+): Promise<string> {
+  const args = [...(log4j ? [log4j] : []), '-cp', classpath(paths), 'kafka.tools.StorageTool', 'random-uuid'];
+  const id = await runProgram(java, args, env);
   const clusterId = id.output.trim().split('\n').pop()?.trim() ?? '';
   if (id.code !== 0 || !/^[A-Za-z0-9_-]{22}$/.test(clusterId)) {
     throw new StackError(
@@ -180,9 +250,46 @@ export async function ensureFormatted(
       id.output.trim().split('\n').slice(-10).join('\n'),
     );
   }
+  return clusterId;
+}
+
+/**
+ * Formats the KRaft storage once; a formatted data folder is kept (topics and offsets survive restarts).
+ * A node of a cluster (`cluster`) is formatted with the static quorum of every node and the cluster id
+ * `clusterId` (shared by its nodes); a folder formatted for another layout (one node, another cluster)
+ * is refused rather than started into a quorum it does not belong to.
+ */
+export async function ensureFormatted(
+  java: string,
+  paths: StackPaths,
+  ports: BrokerPorts,
+  env: Environment = processEnvironment(),
+  cluster?: { node: ClusterNode; clusterId: () => Promise<string> },
+): Promise<'formatted' | 'already'> {
+  const dirs = paths.kafka(ports.port);
+  mkdirSync(dirs.dir, { recursive: true });
+  const layoutFile = path.join(dirs.dir, 'cluster.layout');
+  const formatted = existsSync(path.join(dirs.data, 'meta.properties'));
+  const layout = existsSync(layoutFile) ? readFileSync(layoutFile, 'utf8') : '';
+  if (formatted && layout !== clusterLayout(cluster?.node)) {
+    const was = layout ? `a cluster (${layout.trim()})` : 'one node alone';
+    const now = cluster ? `node ${cluster.node.nodeId} of ${cluster.node.nodes.length}` : 'one node alone';
+    throw new StackError(
+      'KAFKA_LAYOUT',
+      `the Kafka data in ${dirs.data} was formatted for ${was}, not for ${now}`,
+      `Remove it (\`rm -rf ${dirs.dir}\`: its topics are lost) or run the ${cluster ? 'cluster' : 'broker'} on other ports with --brokers localhost:<port>.`,
+    );
+  }
+  writeFileSync(dirs.config, serverProperties(ports, dirs.data, cluster?.node));
+  writeFileSync(dirs.log4j, log4jProperties());
+  if (formatted) return 'already';
+  const cp = classpath(paths);
+  const log4j = `-Dlog4j2.configurationFile=${dirs.log4j}`;
+  const clusterId = cluster ? await cluster.clusterId() : await newClusterId(java, paths, env, log4j);
+  const mode = cluster ? [] : ['--standalone'];
   const fmt = await runProgram(
     java,
-    [log4j, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', dirs.config, '--standalone'],
+    [log4j, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', dirs.config, ...mode],
     env,
   );
   if (fmt.code !== 0) {
@@ -193,16 +300,20 @@ export async function ensureFormatted(
       fmt.output.trim().split('\n').slice(-10).join('\n'),
     );
   }
+  if (cluster) writeFileSync(layoutFile, clusterLayout(cluster.node));
   return 'formatted';
 }
 
-export function startKafka(java: string, paths: StackPaths, port: number): Detached {
+/** The heap of a node of a cluster: three JVMs share the machine. */
+export const CLUSTER_NODE_HEAP = '384m';
+
+export function startKafka(java: string, paths: StackPaths, port: number, maxHeap = '512m'): Detached {
   const dirs = paths.kafka(port);
   return startDetached(
     java,
     [
       '-Xms256m',
-      '-Xmx512m',
+      `-Xmx${maxHeap}`,
       '-XX:+UseG1GC',
       '-XX:MaxGCPauseMillis=20',
       '-Djava.awt.headless=true',

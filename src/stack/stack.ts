@@ -3,7 +3,7 @@
  * configured addresses, start local ones where none does, and stop only what
  * was started here.
  */
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import {
@@ -22,17 +22,24 @@ import { probeRedis } from '../adapters/redis/probe.js';
 import { createLogger } from '../log/logger.js';
 import { StackError } from './errors.js';
 import {
+  CLUSTER_NODE_HEAP,
+  clusterLayout,
+  clusterNodePorts,
   ensureFormatted,
   ensureKafkaJars,
+  formattedClusterId,
+  newClusterId,
   kafkaJarsCached,
   kafkaNotReady,
   startKafka,
   type BrokerPorts,
+  type ClusterNode,
 } from './kafka-runtime.js';
 import { KAFKA_VERSION, type StackPaths } from './paths.js';
 import { isOurProcess, startDetached, stopPid, tailOfFile, waitUntil, type Detached } from './processes.js';
 import { silentProgress, type Progress, type ProgressStep } from './progress.js';
 import {
+  clusterRecords,
   findRecord,
   forgetStarted,
   readState,
@@ -58,6 +65,11 @@ export interface StackOptions {
    * replica on these ports and a Sentinel on each address of the URL.
    */
   redisReplica?: { primary: number; replica: number };
+  /**
+   * Kafka nodes to run (default 1): 3 is a local cluster of combined broker+controllers, node i on the
+   * configured port + 2i (controller + 2i + 1), every topic on three replicas.
+   */
+  kafkaNodes?: number;
 }
 
 const PROCESS_MARKER: Record<ServiceName, string> = { kafka: 'kafka.Kafka', redis: 'redis-server' };
@@ -143,6 +155,8 @@ export interface UpOutcome {
   log?: string;
   /** A Redis of a Sentinel set: what it was started as. */
   role?: RedisRole;
+  /** A node of a local cluster: its id and the cluster's size. */
+  node?: { id: number; of: number };
 }
 
 /** A service that answers already (ours or not) needs no start; undefined: start it. */
@@ -600,15 +614,227 @@ async function waitForSentinels(set: SentinelUrl, replicaPort: number, options: 
     );
 }
 
-/** Brings up what is missing: Redis first (fast), then Kafka. */
+/** The addresses of the nodes of a local cluster whose first broker is `first`. */
+export function clusterAddresses(first: string, nodes: number): string[] {
+  const { host, port } = hostPort(first);
+  return Array.from({ length: nodes }, (_, i) => `${host}:${clusterNodePorts(host, port, i).port}`);
+}
+
+async function ensureJarsStep(options: StackOptions, env: Environment, progress: Progress): Promise<void> {
+  if (kafkaJarsCached(options.paths)) return;
+  const step = progress.step(`kafka: resolving Apache Kafka ${KAFKA_VERSION} from Maven Central (once)`);
+  try {
+    await ensureKafkaJars(options.paths, env, options.mavenArgs);
+    step.done(`cached in ${options.paths.kafkaLibs}`);
+  } catch (error) {
+    step.fail();
+    throw error;
+  }
+}
+
+/**
+ * A local cluster of `nodes` KRaft nodes: those that answer already (started here earlier) are kept,
+ * the others are formatted (once, with the cluster's id) and started side by side (a quorum needs a
+ * majority before any node serves), and `up` returns once every node is a registered broker. A node
+ * killed or stopped alone is started again by the same command, into the same cluster.
+ */
+async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpOutcome[]> {
+  const env = options.env ?? processEnvironment();
+  const progress = options.progress ?? silentProgress;
+  const first = options.config.brokers[0] ?? 'localhost:9092';
+  const { host: firstHost, port: firstPort } = hostPort(first);
+  const host = firstHost === '0.0.0.0' ? 'localhost' : firstHost;
+  const addresses = clusterAddresses(first, nodes);
+  const ports = addresses.map((_, i) => clusterNodePorts(host, firstPort, i));
+  const decisions = await Promise.all(
+    addresses.map((address, i) => plan('kafka', address, firstHost, ports[i]!.port, options)),
+  );
+  const failed = decisions.find((d) => d.action === 'error');
+  if (failed?.action === 'error') throw failed.error;
+  const external = addresses.filter((_, i) => decisions[i]!.action === 'use-external');
+  if (external.length === nodes) return addresses.map((address) => ({ service: 'kafka', address, action: 'external' }));
+  if (external.length > 0) {
+    throw new StackError(
+      'CLUSTER_MIXED',
+      `a Kafka not started by eventstream-tui answers at ${external.join(', ')}, where node(s) of the local cluster of ${nodes} belong`,
+      `Stop it, or start the cluster on other ports with --brokers localhost:<port> (its nodes take that port and the ${2 * nodes - 1} after it).`,
+    );
+  }
+  // A broker of ours that runs alone (or in another cluster) cannot become a node of this one.
+  decisions.forEach((d, i) => {
+    const member = d.action === 'use-ours' ? d.record.cluster : undefined;
+    if (d.action === 'use-ours' && (member?.first !== first || member.nodes !== nodes)) {
+      throw new StackError(
+        'KAFKA_LAYOUT',
+        `${addresses[i]} runs a Kafka that stack up started ${member ? `as node ${member.nodeId} of a cluster of ${member.nodes} from ${member.first}` : 'alone'}, where node ${i + 1} of this cluster of ${nodes} belongs`,
+        `Stop it (\`eventstream-tui stack down kafka --brokers ${addresses[i]}\`) and remove its folder, or start the cluster on other ports with --brokers localhost:<port>.`,
+      );
+    }
+  });
+  const outcomes: UpOutcome[] = addresses.map((address, i) => {
+    const d = decisions[i]!;
+    return d.action === 'use-ours'
+      ? {
+          service: 'kafka',
+          address,
+          action: 'already-running',
+          pid: d.record.pid,
+          log: d.record.log,
+          node: { id: i + 1, of: nodes },
+        }
+      : { service: 'kafka', address, action: 'started', node: { id: i + 1, of: nodes } };
+  });
+  const toStart = outcomes.map((o, i) => ({ o, i })).filter(({ o }) => o.action === 'started');
+  if (toStart.length === 0) return outcomes;
+
+  const java = await locateJava(env);
+  for (const { i } of toStart) {
+    const p = ports[i]!;
+    if (await portInUse(p.host, p.controllerPort)) {
+      const holder = await describePortHolder(p.controllerPort);
+      throw new StackError(
+        'CONTROLLER_PORT_BUSY',
+        `port ${p.controllerPort} (node ${i + 1}'s KRaft controller port, its broker port + 1) is already in use${holder ? ` by ${holder}` : ''}`,
+        `Free port ${p.controllerPort}, or run the cluster on other ports with --brokers localhost:<port>.`,
+      );
+    }
+  }
+  await ensureJarsStep(options, env, progress);
+
+  const fmtStep = progress.step(`kafka: preparing KRaft storage of ${nodes} nodes`);
+  // One id for the cluster: the one its formatted nodes hold, else a new one.
+  let clusterId: Promise<string> | undefined;
+  // Only from a folder formatted for this very layout (another's is refused by ensureFormatted).
+  const known = ports
+    .map((p, i) => {
+      const dirs = options.paths.kafka(p.port);
+      const layout = path.join(dirs.dir, 'cluster.layout');
+      const mine = clusterLayout({ nodeId: i + 1, nodes: ports });
+      return existsSync(layout) && readFileSync(layout, 'utf8') === mine ? formattedClusterId(dirs.data) : undefined;
+    })
+    .find((id) => id !== undefined);
+  const sharedId = (): Promise<string> =>
+    (clusterId ??= known ? Promise.resolve(known) : newClusterId(java.path, options.paths, env));
+  const formatted = await Promise.all(
+    toStart.map(({ i }) => {
+      const node: ClusterNode = { nodeId: i + 1, nodes: ports };
+      return ensureFormatted(java.path, options.paths, ports[i]!, env, { node, clusterId: sharedId });
+    }),
+  ).catch((error: unknown) => {
+    fmtStep.fail();
+    throw error;
+  });
+  const fresh = formatted.filter((f) => f === 'formatted').length;
+  fmtStep.done(fresh === 0 ? 'reusing existing data' : `formatted ${fresh}, reusing ${formatted.length - fresh}`);
+
+  const timeoutMs = options.readyTimeoutMs ?? 120_000;
+  const startStep = progress.step(
+    `kafka: starting ${toStart.length === nodes ? `${nodes} nodes` : `node(s) ${toStart.map(({ i }) => i + 1).join(', ')} of ${nodes}`} on ${toStart.map(({ o }) => o.address).join(', ')}`,
+  );
+  const children = toStart.map(({ o, i }) => ({
+    o,
+    i,
+    child: startKafka(java.path, options.paths, ports[i]!.port, CLUSTER_NODE_HEAP),
+  }));
+  const ready = await Promise.allSettled(
+    children.map(({ o, i, child }) => {
+      const dirs = options.paths.kafka(ports[i]!.port);
+      o.pid = child.pid;
+      o.log = dirs.log;
+      return untilReady(
+        'kafka',
+        child,
+        {
+          pid: child.pid,
+          address: o.address,
+          log: dirs.log,
+          startedAt: new Date().toISOString(),
+          version: KAFKA_VERSION,
+          cluster: { first, nodeId: i + 1, nodes },
+        },
+        options,
+        silentStep,
+        {
+          answers: async () => (await probeKafka(host, ports[i]!.port, 1000)).state === 'answers',
+          timeoutMs,
+          everyMs: 250,
+        },
+        (exitCode) =>
+          kafkaNotReady(
+            o.address,
+            dirs.log,
+            exitCode !== undefined
+              ? `(node ${i + 1} of ${nodes}) exited with code ${exitCode} while starting`
+              : `(node ${i + 1} of ${nodes}) did not become ready within ${(timeoutMs / 1000).toFixed(1)} s`,
+          ),
+      );
+    }),
+  );
+  const notReady = ready.find((r) => r.status === 'rejected');
+  if (notReady?.status === 'rejected') {
+    startStep.fail();
+    // The others started here cannot form the cluster alone: stop them too.
+    await Promise.all(
+      children.map(async ({ o, child }) => {
+        await stopPid(child.pid, 10_000);
+        updateState(options.paths.state, (st) => forgetStarted(st, 'kafka', o.address));
+      }),
+    );
+    throw notReady.reason;
+  }
+  await waitForCluster(addresses, nodes, options, timeoutMs);
+  startStep.done(`ready, pids ${children.map(({ child }) => child.pid).join(', ')}`);
+  return outcomes;
+}
+
+const silentStep: ProgressStep = silentProgress.step('');
+
+/** Ready means every node is a broker of the cluster's metadata, not only that its port answers. */
+async function waitForCluster(
+  addresses: string[],
+  nodes: number,
+  options: StackOptions,
+  timeoutMs: number,
+): Promise<void> {
+  const admin = createKafka({
+    brokers: addresses,
+    logger: createLogger({ kind: 'silent' }),
+    retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 1000 },
+  }).admin();
+  let seen = 0;
+  try {
+    await admin.connect();
+    const all = await waitUntil(
+      async () => {
+        seen = (await admin.describeCluster().catch(() => ({ brokers: [] }))).brokers.length;
+        return seen >= nodes;
+      },
+      timeoutMs,
+      250,
+    );
+    if (!all) throw new Error(`${seen} of ${nodes} nodes registered`);
+  } catch (error) {
+    throw kafkaNotReady(
+      addresses.join(', '),
+      options.paths.kafka(hostPort(addresses[0]!).port).log,
+      `did not form a cluster of ${nodes}: ${String(error)}`,
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Brings up what is missing: Redis first (fast), then Kafka (one node, or a cluster of `kafkaNodes`). */
 export async function stackUp(
   options: StackOptions,
   services: ServiceName[] = ['redis', 'kafka'],
 ): Promise<UpOutcome[]> {
   const outcomes: UpOutcome[] = [];
+  const nodes = options.kafkaNodes ?? 1;
   for (const service of services) {
     if (service === 'kafka') {
-      outcomes.push(await kafkaUp(options));
+      if (nodes > 1) outcomes.push(...(await kafkaClusterUp(options, nodes)));
+      else outcomes.push(await kafkaUp(options));
       continue;
     }
     const set = parseSentinelUrl(options.config.redisUrl);
@@ -658,9 +884,15 @@ export async function stackDown(
     const wanted = options.config ? configuredAddresses(options.config, service) : undefined;
     const setName = service === 'redis' ? configuredSet(options.config) : undefined;
     const all = state.started.filter((r) => r.service === service);
-    // A Sentinel set: its Sentinels (the URL's addresses) and the data nodes recorded under its name.
+    // A Sentinel set: its Sentinels (the URL's addresses) and the data nodes recorded under its name;
+    // a configured address of a cluster's first node names the whole cluster.
     const records = wanted
-      ? all.filter((r) => wanted.includes(r.address) || (setName !== undefined && r.set === setName))
+      ? all.filter(
+          (r) =>
+            wanted.includes(r.address) ||
+            (setName !== undefined && r.set === setName) ||
+            (r.cluster !== undefined && wanted.includes(r.cluster.first)),
+        )
       : all;
     if (records.length === 0) {
       const elsewhere = all.map((r) => r.address);
@@ -672,17 +904,24 @@ export async function stackDown(
       });
       continue;
     }
-    for (const record of records) {
+    const stopOne = async (record: (typeof records)[number]): Promise<DownOutcome> => {
+      let outcome: DownOutcome;
       if (!isOurProcess(record.pid, PROCESS_MARKER[service])) {
-        outcomes.push({ service, address: record.address, result: 'not-running', pid: record.pid });
+        outcome = { service, address: record.address, result: 'not-running', pid: record.pid };
       } else {
         const step = progress.step(`${service} ${record.address}: stopping pid ${record.pid}`);
         const result = await stopPid(record.pid, service === 'kafka' ? 30_000 : 10_000);
         step.done(result);
-        outcomes.push({ service, address: record.address, result, pid: record.pid });
+        outcome = { service, address: record.address, result, pid: record.pid };
       }
       updateState(options.paths.state, (s) => forgetStarted(s, service, record.address));
-    }
+      return outcome;
+    };
+    const alone = records.filter((r) => r.cluster === undefined);
+    const nodes = records.filter((r) => r.cluster !== undefined);
+    for (const record of alone) outcomes.push(await stopOne(record));
+    // A cluster's nodes stop together: one by one, the last ones would wait on a quorum already gone.
+    outcomes.push(...(await Promise.all(nodes.map(stopOne))));
   }
   return outcomes;
 }
@@ -696,8 +935,13 @@ export interface ServiceStatus {
   managed: boolean;
   pid?: number;
   log?: string;
-  /** A Redis of a Sentinel set: `primary`, `replica` (as it says now: a failover swaps them) or `sentinel`. */
+  /**
+   * A Redis of a Sentinel set: `primary`, `replica` (as it says now: a failover swaps them) or
+   * `sentinel`; a node of a Kafka cluster: what it is (for a local cluster: its id, and broker+controller).
+   */
   role?: string;
+  /** Partitions this broker leads, of all partitions in the cluster (when the cluster answers). */
+  leads?: { partitions: number; of: number };
 }
 
 async function kafkaVersionLine(address: string, record: ServiceRecord | undefined): Promise<string | undefined> {
@@ -828,20 +1072,75 @@ async function sentinelSetStatus(options: StackOptions, set: SentinelUrl): Promi
   return Promise.all([...sentinels.map((a) => describe(a, true)), ...nodes.map((a) => describe(a, false))]);
 }
 
+/** The Kafka addresses `status` reports: every node of a local cluster, else every configured broker. */
+function kafkaStatusAddresses(
+  state: ReturnType<typeof readState>,
+  brokers: string[],
+): { address: string; role?: string }[] {
+  const first = brokers[0] ?? 'localhost:9092';
+  const nodes = clusterRecords(state, first)[0]?.cluster?.nodes;
+  if (nodes !== undefined) {
+    return clusterAddresses(first, nodes).map((address, i) => ({
+      address,
+      role: `broker+controller, node ${i + 1} of ${nodes}`,
+    }));
+  }
+  return brokers.length > 1 ? brokers.map((address) => ({ address, role: 'broker' })) : [{ address: first }];
+}
+
+/** How many partitions each broker (by address) leads, of how many in all; undefined if no broker answers. */
+async function leadership(addresses: string[]): Promise<{ by: Map<string, number>; of: number } | undefined> {
+  const admin = createKafka({
+    brokers: addresses,
+    logger: createLogger({ kind: 'silent' }),
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+    retry: { retries: 1, initialRetryTime: 200 },
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    const address = new Map(cluster.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]));
+    const { topics } = await admin.fetchTopicMetadata();
+    const by = new Map<string, number>();
+    let of = 0;
+    for (const t of topics) {
+      for (const p of t.partitions) {
+        of++;
+        const at = address.get(p.leader);
+        if (at) by.set(at, (by.get(at) ?? 0) + 1);
+      }
+    }
+    return { by, of };
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 export async function stackStatus(options: StackOptions): Promise<ServiceStatus[]> {
   const set = parseSentinelUrl(options.config.redisUrl);
   if (set) {
+    // Kafka's rows (one per node of a local cluster) as without the set; the set's own rows after.
     const kafka = (
       await stackStatus({ ...options, config: { ...options.config, redisUrl: 'redis://127.0.0.1:1' } })
-    )[0]!;
-    return [kafka, ...(await sentinelSetStatus(options, set))];
+    ).filter((s) => s.service === 'kafka');
+    return [...kafka, ...(await sentinelSetStatus(options, set))];
   }
   const state = readState(options.paths.state);
-  const kafkaAddress = options.config.brokers[0] ?? 'localhost:9092';
-  const { host: kHost, port: kPort } = hostPort(kafkaAddress);
+  const kafkaNodes = kafkaStatusAddresses(state, options.config.brokers);
   const { host: rHost, port: rPort } = redisHostPort(options.config.redisUrl);
   const redisAddress = `${rHost}:${rPort}`;
-  const [kProbe, rProbe] = await Promise.all([probeKafka(kHost, kPort), probeRedis(rHost, rPort)]);
+  const [kProbes, rProbe] = await Promise.all([
+    Promise.all(
+      kafkaNodes.map(({ address }) => {
+        const { host, port } = hostPort(address);
+        return probeKafka(host, port);
+      }),
+    ),
+    probeRedis(rHost, rPort),
+  ]);
   const describe = async (
     service: ServiceName,
     address: string,
@@ -867,8 +1166,21 @@ export async function stackStatus(options: StackOptions): Promise<ServiceStatus[
     }
     return status;
   };
-  return Promise.all([
-    describe('kafka', kafkaAddress, kProbe, (record) => kafkaVersionLine(kafkaAddress, record)),
-    describe('redis', redisAddress, rProbe, () => redisVersionLine(options.config.redisUrl)),
+  const several = kafkaNodes.length > 1;
+  const reachable = kafkaNodes.filter((_, i) => kProbes[i]!.state === 'answers').map((n) => n.address);
+  const [rows, leaders] = await Promise.all([
+    Promise.all([
+      ...kafkaNodes.map(({ address }, i) =>
+        describe('kafka', address, kProbes[i]!, (record) => kafkaVersionLine(address, record)),
+      ),
+      describe('redis', redisAddress, rProbe, () => redisVersionLine(options.config.redisUrl)),
+    ]),
+    several && reachable.length > 0 ? leadership(reachable) : Promise.resolve(undefined),
   ]);
+  kafkaNodes.forEach(({ role }, i) => {
+    const row = rows[i]!;
+    if (role) row.role = role;
+    if (leaders && row.reachable) row.leads = { partitions: leaders.by.get(row.address) ?? 0, of: leaders.of };
+  });
+  return rows;
 }

@@ -22,6 +22,28 @@ export interface ServiceRecord {
   role?: RedisRole;
   /** A Redis of a Sentinel set: the set's name (the `/<name>` of `redis+sentinel://…/<name>`). */
   set?: string;
+  /**
+   * A node of a local Kafka cluster: the address of its first node (what `--brokers` names by
+   * default), this node's id (1-based) and the cluster's size. Absent for a broker alone.
+   */
+  cluster?: ClusterMembership;
+}
+
+export interface ClusterMembership {
+  first: string;
+  nodeId: number;
+  nodes: number;
+}
+
+function isMembership(value: unknown): value is ClusterMembership {
+  const m = value as Partial<ClusterMembership> | null;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.first === 'string' &&
+    Number.isSafeInteger(m.nodeId) &&
+    Number.isSafeInteger(m.nodes)
+  );
 }
 
 export interface StartedService extends ServiceRecord {
@@ -95,7 +117,7 @@ export function findRecord(state: StackState, service: ServiceName, address: str
 /** Records a start, replacing only an older record of the same service at the same address. */
 export function recordStarted(state: StackState, service: ServiceName, record: ServiceRecord): void {
   forgetStarted(state, service, record.address);
-  const { pid, address, log, startedAt, version, role, set } = record;
+  const { pid, address, log, startedAt, version, role, set, cluster } = record;
   state.started.push({
     service,
     pid,
@@ -105,7 +127,17 @@ export function recordStarted(state: StackState, service: ServiceName, record: S
     ...(version !== undefined ? { version } : {}),
     ...(role !== undefined ? { role } : {}),
     ...(set !== undefined ? { set } : {}),
+    ...(isMembership(cluster)
+      ? { cluster: { first: cluster.first, nodeId: cluster.nodeId, nodes: cluster.nodes } }
+      : {}),
   });
+}
+
+/** The records of the nodes of the local cluster whose first node is at `first`, by node id. */
+export function clusterRecords(state: StackState, first: string): StartedService[] {
+  return state.started
+    .filter((r) => r.service === 'kafka' && r.cluster?.first === first)
+    .sort((a, b) => a.cluster!.nodeId - b.cluster!.nodeId);
 }
 
 export function forgetStarted(state: StackState, service: ServiceName, address: string): void {

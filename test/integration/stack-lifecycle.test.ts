@@ -3,15 +3,16 @@
  * ports and in a home of its own, so it neither disturbs nor depends on the
  * services the other tests share.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { probeKafka } from '../../src/adapters/kafka/probe.js';
 import { probeRedis } from '../../src/adapters/redis/probe.js';
+import { stackPaths } from '../../src/stack/paths.js';
 import { isAlive } from '../../src/stack/processes.js';
-import { freePort, runCli, waitFor } from '../support/cli.js';
+import { canListen, freePort, runCli, waitFor } from '../support/cli.js';
 
 describe('stack up / status / down on spare ports', () => {
   it('starts a real broker and redis-server, reports them, is idempotent, and stops only them', async () => {
@@ -130,6 +131,57 @@ describe('stack up redis at two addresses', () => {
     } finally {
       for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGTERM');
       await waitFor('the redis-servers started here to exit', () => !pids.some(isAlive), 15_000);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('stack up --kafka-nodes 3', () => {
+  it('starts three nodes side by side, prints the brokers line, shows each node in status, and down stops them all', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'etui-cluster-'));
+    // The jars the user's stack resolved already: nothing fetched again.
+    symlinkSync(stackPaths().kafkaDist, path.join(home, path.basename(stackPaths().kafkaDist)));
+    const env = { ...process.env, EVENTSTREAM_HOME: home };
+    let base = await freePort();
+    const sixFree = async (p: number): Promise<boolean> => {
+      for (let q = p; q < p + 6; q++) if (!(await canListen(q))) return false;
+      return true;
+    };
+    while (!(await sixFree(base))) base = await freePort();
+    const addresses = [0, 2, 4].map((d) => `localhost:${base + d}`);
+    const flags = ['--brokers', addresses[0]!];
+    const pids: number[] = [];
+    try {
+      const bad = await runCli(['stack', 'up', 'kafka', '--kafka-nodes', '2', ...flags], env);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--kafka-nodes must be 1 or 3');
+      expect(bad.stderr).toContain('Usage: eventstream-tui stack up');
+
+      const up = await runCli(['stack', 'up', 'kafka', '--kafka-nodes', '3', ...flags], env, 240_000);
+      expect(up.code, up.stderr).toBe(0);
+      for (const [i, address] of addresses.entries()) {
+        const pid = Number(
+          new RegExp(`Kafka node ${i + 1} of 3 ${address}: started \\(pid (\\d+)`).exec(up.stdout)?.[1],
+        );
+        expect(pid, up.stdout).toBeGreaterThan(0);
+        pids.push(pid);
+      }
+      expect(up.stdout).toContain(`give the other commands --brokers ${addresses.join(',')}`);
+
+      const status = await runCli(['stack', 'status', ...flags, '--json'], env);
+      expect(status.code, status.stdout).toBe(0);
+      const rows = (JSON.parse(status.stdout) as { service: string; address: string; role?: string; pid?: number }[])
+        .filter((r) => r.service === 'kafka')
+        .map((r) => [r.address, r.role, r.pid]);
+      expect(rows).toEqual(addresses.map((a, i) => [a, `broker+controller, node ${i + 1} of 3`, pids[i]]));
+
+      const down = await runCli(['stack', 'down', 'kafka', ...flags], env, 90_000);
+      expect(down.code, down.stderr).toBe(0);
+      for (const [i, address] of addresses.entries())
+        expect(down.stdout).toContain(`Kafka ${address}: stopped (pid ${pids[i]})`);
+      expect(pids.filter(isAlive)).toEqual([]);
+    } finally {
+      for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGKILL');
       rmSync(home, { recursive: true, force: true });
     }
   });

@@ -16,6 +16,8 @@ import { ensureTopics } from './topics.js';
 
 /** Tries of one layout read when a broker refuses the connection (see {@link KafkaEventLog.topicLayout}). */
 const LAYOUT_ATTEMPTS = 3;
+/** -1: acknowledged by every in-sync replica (kafkajs' default, and what idempotence requires). */
+export const PRODUCE_ACKS = -1;
 
 export class KafkaEventLog implements EventLog {
   private admin: Admin | undefined;
@@ -59,15 +61,22 @@ export class KafkaEventLog implements EventLog {
   }
 
   async producer(): Promise<LogProducer> {
+    // Made for a cluster (docs/guarantees.md, "A node dies"): a send is acknowledged once every
+    // in-sync replica has it (acks -1: with min.insync.replicas 2, an acknowledged event survives the
+    // loss of any one node); idempotent, so a retry after a leader change that finds the batch already
+    // written is not written twice (kafkajs allows it with one request in flight per broker); retried
+    // for about 30 s, past a leader's election (the controller fences a dead node after 9 s).
     const producer = this.kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
+      idempotent: true,
+      maxInFlightRequests: 1,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     await producer.connect();
     return {
       send: async (topic, messages) => {
-        await producer.send({ topic, messages });
+        await producer.send({ topic, messages, acks: PRODUCE_ACKS });
       },
       disconnect: () => producer.disconnect(),
     };
