@@ -103,7 +103,13 @@ describe(`consumer faults (${PROFILE.name} profile: ${PROFILE.events} events)`, 
     const unaccounted = [...expected].filter((pair) => report.lostPairs.includes(pair) && !lettered.has(pair));
     expect(unaccounted).toEqual([]);
     expect([...failedPairs].every((pair) => lettered.has(pair))).toBe(true);
-    expect(report.sent + lettered.size).toBe(report.expected);
+    // A pair dead-lettered and then sent: its chunk was read again (a commit refused while the new
+    // group's coordinator settled) and the send, tried again, went through: delivered, and its letter
+    // replays as a duplicate. Only after such a re-read (duplicates in the output).
+    const lost = new Set(report.lostPairs);
+    const letteredThenSent = [...lettered].filter((pair) => !lost.has(pair));
+    if (letteredThenSent.length > 0) expect(report.duplicateSuppressed).toBeGreaterThan(0);
+    expect(report.sent + lettered.size - letteredThenSent.length).toBe(report.expected);
     // retries did their job: far fewer failures than the 30% of first attempts
     expect(failedPairs.size).toBeLessThan(report.expected * 0.05);
     expect(p.deliveries({ status: 'sent' }).some((d) => Number(d.attempts) > 1)).toBe(true);

@@ -16,7 +16,7 @@ import { ensureTopics } from './topics.js';
 
 /** Tries of one layout read when a broker refuses the connection (see {@link KafkaEventLog.topicLayout}). */
 const LAYOUT_ATTEMPTS = 3;
-/** -1: acknowledged by every in-sync replica (kafkajs' default, and what idempotence requires). */
+/** -1: acknowledged by every in-sync replica (kafkajs' default). */
 export const PRODUCE_ACKS = -1;
 
 export class KafkaEventLog implements EventLog {
@@ -63,14 +63,16 @@ export class KafkaEventLog implements EventLog {
   async producer(): Promise<LogProducer> {
     // Made for a cluster (docs/guarantees.md, "A node dies"): a send is acknowledged once every
     // in-sync replica has it (acks -1: with min.insync.replicas 2, an acknowledged event survives the
-    // loss of any one node); idempotent, so a retry after a leader change that finds the batch already
-    // written is not written twice (kafkajs allows it with one request in flight per broker); retried
-    // for about 30 s, past a leader's election (the controller fences a dead node after 9 s).
+    // loss of any one node); retried for about 30 s, past a leader's election (the controller fences a
+    // dead node after 9 s). Not idempotent: kafkajs' idempotent producer asks the transaction
+    // coordinator for a producer id at each start ("The coordinator is loading" errors on a new broker)
+    // and warns on every start that bounded retries "may invalidate EoS guarantees", both on the
+    // stderr of every `produce` and `dlq replay`; a batch a retry writes twice is read twice and the
+    // second copy is a `duplicate` (the dedupe ledger), so nothing is sent twice either way.
     const producer = this.kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
-      idempotent: true,
-      maxInFlightRequests: 1,
+      idempotent: false,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     await producer.connect();
