@@ -248,12 +248,12 @@ describe('signed webhooks (a Node http server)', () => {
     expect(hitsOf(refused!).map((h) => h.status)).toEqual([400]);
 
     // Each event's first line is its outcome. A chunk read again (its first commit refused while a new
-    // group's coordinator loads, on a busy broker) adds lines, each `duplicate`: the receiver's hits above
-    // show nothing was sent twice.
+    // group's coordinator loads, on a busy broker) adds lines, `duplicate` or `sent` again on the
+    // transport's own idempotency record: the receiver's hits above show nothing was sent twice.
     const outcome = (u: TestUser) => {
       const first = new Map<unknown, Record<string, unknown>>();
       for (const d of c.deliveries({ channel: 'webhook', userId: u.id })) {
-        if (first.has(d.eventId)) expect(d.status, `${String(d.eventId)} again`).toBe('duplicate');
+        if (first.has(d.eventId)) expect(['duplicate', 'sent'], `${String(d.eventId)} again`).toContain(d.status);
         else first.set(d.eventId, d);
       }
       return [...first.values()].map((d) => [d.status, d.reason, d.attempts]);
@@ -262,8 +262,9 @@ describe('signed webhooks (a Node http server)', () => {
       ['sent', null, 1],
       ['sent', null, 1],
     ]);
-    expect(outcome(slow!)).toEqual([['sent', null, 2]]);
-    expect(outcome(flaky!)).toEqual([['sent', null, 3]]);
+    // The retries' count is the receiver's (above): a chunk read again splits them over two passes.
+    expect(outcome(slow!).map(([status, reason]) => [status, reason])).toEqual([['sent', null]]);
+    expect(outcome(flaky!).map(([status, reason]) => [status, reason])).toEqual([['sent', null]]);
     expect(outcome(refused!)).toEqual([['failed', 'rejected: 400 unknown relay target', 1]]);
     const [letter] = await readTopic(`${topic}.dlq`, 1);
     expect(letter!.headers).toMatchObject({
