@@ -19,7 +19,7 @@ import {
   KafkaEventLog,
   PRODUCE_ACKS,
   stackDown,
-  stackPaths,
+  stackPathsSharingJars,
   stackUp,
   type StackPaths,
 } from '../src/index.js';
@@ -124,13 +124,7 @@ async function measure(label: string, brokers: string[], redisUrl: string, tmp: 
 
 export async function clusterBench(): Promise<Row[]> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'etui-bench-cluster-'));
-  const shared = stackPaths();
-  const paths: StackPaths = {
-    ...stackPaths(tmp),
-    kafkaDist: shared.kafkaDist,
-    kafkaLibs: shared.kafkaLibs,
-    kafkaLibsComplete: shared.kafkaLibsComplete,
-  };
+  const paths: StackPaths = stackPathsSharingJars(tmp);
   const redisUrl = `redis://127.0.0.1:${await portRun(1)}`;
   const one = `localhost:${await portRun(2)}`;
   const first = `localhost:${await portRun(6)}`;

@@ -9,7 +9,7 @@ export { PipelineMetrics } from './telemetry/metrics.js';
 export { resolveConfig, type Config, type ConfigFlags } from './config/config.js';
 export { createKafka, type KafkaClientOptions } from './adapters/kafka/client.js';
 export { createLogger, type LogDestination, type Logger } from './log/logger.js';
-export { stackPaths, type StackPaths } from './stack/paths.js';
+export { stackPaths, stackPathsSharingJars, type StackPaths } from './stack/paths.js';
 export { clusterAddresses, stackDown, stackUp, type DownOutcome, type UpOutcome } from './stack/stack.js';
 // The pipeline's producer as the app configures it, for its cost on one node and on three (bench/cluster.ts).
 export { KafkaEventLog, PRODUCE_ACKS } from './adapters/kafka/event-log.js';

@@ -54,3 +54,17 @@ export function stackPaths(home: string = stackHome()): StackPaths {
     },
   };
 }
+
+/**
+ * The paths of a stack home of its own (its record of what it started, data, logs) that shares the
+ * Kafka jars already resolved for the user's stack, so nothing is fetched twice (tests, benches).
+ */
+export function stackPathsSharingJars(home: string): StackPaths {
+  const shared = stackPaths();
+  return {
+    ...stackPaths(home),
+    kafkaDist: shared.kafkaDist,
+    kafkaLibs: shared.kafkaLibs,
+    kafkaLibsComplete: shared.kafkaLibsComplete,
+  };
+}

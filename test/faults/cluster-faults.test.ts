@@ -15,7 +15,7 @@ import { createKafka } from '../../src/adapters/kafka/client.js';
 import { processEnvironment } from '../../src/config/environment.js';
 import { createLogger } from '../../src/log/logger.js';
 import { CLUSTER_NODE_HEAP, startKafka } from '../../src/stack/kafka-runtime.js';
-import { stackPaths, type StackPaths } from '../../src/stack/paths.js';
+import { stackPathsSharingJars, type StackPaths } from '../../src/stack/paths.js';
 import { isAlive, stopPid } from '../../src/stack/processes.js';
 import { streamProgress } from '../../src/stack/progress.js';
 import { clusterAddresses, stackDown, stackUp } from '../../src/stack/stack.js';
@@ -33,13 +33,7 @@ const RATE = 5_000;
  */
 const CASE_MS = 480_000;
 const home = mkdtempSync(path.join(os.tmpdir(), 'etui-cluster-faults-'));
-const shared = stackPaths();
-const paths: StackPaths = {
-  ...stackPaths(home),
-  kafkaDist: shared.kafkaDist,
-  kafkaLibs: shared.kafkaLibs,
-  kafkaLibsComplete: shared.kafkaLibsComplete,
-};
+const paths: StackPaths = stackPathsSharingJars(home);
 let first = '';
 let brokers = '';
 let redisUrl = '';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { stackPaths, type StackPaths } from '../../src/stack/paths.js';
+import { stackPathsSharingJars, type StackPaths } from '../../src/stack/paths.js';
 import { streamProgress } from '../../src/stack/progress.js';
 import { stackDown, stackUp } from '../../src/stack/stack.js';
 import type { ServiceName } from '../../src/stack/state.js';
@@ -40,15 +40,7 @@ async function warmUp(brokers: string[]): Promise<void> {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'etui-test-stack-'));
-  // A home of its own (its record of what it started, data, logs), sharing the Kafka jars already
-  // resolved for the user's stack so nothing is fetched twice.
-  const shared = stackPaths();
-  const paths: StackPaths = {
-    ...stackPaths(home),
-    kafkaDist: shared.kafkaDist,
-    kafkaLibs: shared.kafkaLibs,
-    kafkaLibsComplete: shared.kafkaLibsComplete,
-  };
+  const paths: StackPaths = stackPathsSharingJars(home);
   const named = process.env.EVENTSTREAM_TEST_BROKERS;
   const brokers = named ? named.split(',') : [`localhost:${await freePort()}`];
   const redisUrl = `redis://127.0.0.1:${await freePort()}`;
