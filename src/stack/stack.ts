@@ -350,23 +350,45 @@ async function redisUp(options: StackOptions): Promise<UpOutcome> {
       `--redis-replica starts a primary, its replica and Sentinels: it needs a Sentinel URL, not ${redactUrl(options.config.redisUrl)}`,
       `Name the Sentinels and the set: --redis redis+sentinel://127.0.0.1:26390/eventstream --redis-replica 6390,6391`,
     );
-  const env = options.env ?? processEnvironment();
-  const progress = options.progress ?? silentProgress;
   const url = new URL(options.config.redisUrl);
   const { host, port } = redisHostPort(options.config.redisUrl);
+  const bindHost = host === 'localhost' ? '127.0.0.1' : host;
+  return startRedisServer(options, host, port, {
+    what: 'redis-server',
+    args: (dirs) => redisServerArgs(port, bindHost, dirs, url),
+  });
+}
+
+/**
+ * One redis-server (a plain one, or a node of a Sentinel set: `node` names its role and set) on
+ * host:port, unless one answers there already: started detached, recorded with its pid, waited for
+ * until it answers.
+ */
+async function startRedisServer(
+  options: StackOptions,
+  host: string,
+  port: number,
+  server: {
+    /** How progress and errors name it: "redis-server", "the primary of eventstream". */
+    what: string;
+    args: (dirs: ReturnType<StackOptions['paths']['redis']>) => string[];
+    node?: { role: RedisRole; set: string };
+  },
+): Promise<UpOutcome> {
+  const env = options.env ?? processEnvironment();
+  const progress = options.progress ?? silentProgress;
   const address = `${host}:${port}`;
   const up = await alreadyUp('redis', address, host, port, options);
   if (up) return up;
   const redisServer = locateRedisServer(env);
   const dirs = options.paths.redis(port);
   mkdirSync(dirs.data, { recursive: true });
-  const step = progress.step(`redis: starting redis-server on ${address}`);
-  const bindHost = host === 'localhost' ? '127.0.0.1' : host;
-  const child = startDetached(redisServer, redisServerArgs(port, bindHost, dirs, url), dirs.log, dirs.dir);
+  const step = progress.step(`redis: starting ${server.what} on ${address}`);
+  const child = startDetached(redisServer, server.args(dirs), dirs.log, dirs.dir);
   await untilReady(
     'redis',
     child,
-    { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString() },
+    { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString(), ...server.node },
     options,
     step,
     {
@@ -377,13 +399,20 @@ async function redisUp(options: StackOptions): Promise<UpOutcome> {
     (exitCode) =>
       new StackError(
         'REDIS_NOT_READY',
-        `redis-server on ${address} ${exitCode !== undefined ? `exited with code ${exitCode}` : 'did not answer in time'}`,
+        `${server.what} on ${address} ${exitCode !== undefined ? `exited with code ${exitCode}` : 'did not answer in time'}`,
         `Its log is ${dirs.log}.`,
         tailOfFile(dirs.log, 10),
       ),
   );
   step.done(`ready, pid ${child.pid}`);
-  return { service: 'redis', address, action: 'started', pid: child.pid, log: dirs.log };
+  return {
+    service: 'redis',
+    address,
+    action: 'started',
+    pid: child.pid,
+    log: dirs.log,
+    ...(server.node ? { role: server.node.role } : {}),
+  };
 }
 
 /** The Sentinel's timeouts of a local set: a primary down for 2 s is replaced, a failover may take 10 s. */
@@ -424,7 +453,7 @@ function nodeUrl(set: SentinelUrl, host: string, port: number): URL {
   return url;
 }
 
-async function sentinelNodeUp(
+function sentinelNodeUp(
   options: StackOptions,
   set: SentinelUrl,
   role: RedisRole,
@@ -432,37 +461,11 @@ async function sentinelNodeUp(
   port: number,
   args: (dirs: ReturnType<StackOptions['paths']['redis']>) => string[],
 ): Promise<UpOutcome> {
-  const env = options.env ?? processEnvironment();
-  const progress = options.progress ?? silentProgress;
-  const address = `${host}:${port}`;
-  const up = await alreadyUp('redis', address, host, port, options);
-  if (up) return up;
-  const redisServer = locateRedisServer(env);
-  const dirs = options.paths.redis(port);
-  mkdirSync(dirs.data, { recursive: true });
-  const step = progress.step(`redis: starting the ${role} of ${set.name} on ${address}`);
-  const child = startDetached(redisServer, args(dirs), dirs.log, dirs.dir);
-  await untilReady(
-    'redis',
-    child,
-    { pid: child.pid, address, log: dirs.log, startedAt: new Date().toISOString(), role, set: set.name },
-    options,
-    step,
-    {
-      answers: async () => (await probeRedis(host, port, 1000)).state === 'answers',
-      timeoutMs: options.readyTimeoutMs ?? 20_000,
-      everyMs: 100,
-    },
-    (exitCode) =>
-      new StackError(
-        'REDIS_NOT_READY',
-        `the ${role} of ${set.name} on ${address} ${exitCode !== undefined ? `exited with code ${exitCode}` : 'did not answer in time'}`,
-        `Its log is ${dirs.log}.`,
-        tailOfFile(dirs.log, 10),
-      ),
-  );
-  step.done(`ready, pid ${child.pid}`);
-  return { service: 'redis', address, action: 'started', pid: child.pid, log: dirs.log, role };
+  return startRedisServer(options, host, port, {
+    what: `the ${role} of ${set.name}`,
+    args,
+    node: { role, set: set.name },
+  });
 }
 
 /**
