@@ -22,7 +22,15 @@ import { clusterAddresses, stackDown, stackUp } from '../../src/stack/stack.js';
 import { clusterRecords, readState, recordStarted, updateState } from '../../src/stack/state.js';
 import { locateJava } from '../../src/stack/toolchain.js';
 import { canListen, waitFor } from '../support/cli.js';
-import { CliProcess, readOutbox, removeUsers, unique, type Line, type TestUser } from '../support/pipeline.js';
+import {
+  CliProcess,
+  readOutbox,
+  readTopic,
+  removeUsers,
+  unique,
+  type Line,
+  type TestUser,
+} from '../support/pipeline.js';
 import { audit, AUDIT_ENV, faultUsers, type SentEvent } from './harness.js';
 
 const NODES = 3;
@@ -205,10 +213,65 @@ async function settled(flow: Flow, events: SentEvent[], timeoutMs: number) {
       const c = committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1';
       return `p${e.partition} ${c}/${e.high}`;
     });
+    const diagnosis = await diagnoseLost(flow, report.lostPairs, ends).catch(
+      (e: Error) => `diagnosis failed: ${e.message}`,
+    );
     throw new Error(
-      `${error.message}: lost ${report.lost} of ${report.expected} (${report.lostPairs.slice(0, 3).join(', ')}); committed/end: ${lag.join(', ')}\n--- consumer stderr ---\n${flow.consumer.stderr.slice(-1500)}`,
+      `${error.message}: lost ${report.lost} of ${report.expected} (${report.lostPairs.slice(0, 3).join(', ')}); committed/end: ${lag.join(', ')}\n${diagnosis}\n--- consumer stderr ---\n${flow.consumer.stderr.slice(-1500)}`,
     );
   });
+}
+
+/**
+ * Where the lost deliveries went: whether their events are in the topic at all (read back whole, from
+ * the start), where, and what the consumer printed of them. Written to CLUSTER_FAULTS_LOGS as JSON too.
+ */
+async function diagnoseLost(
+  flow: Flow,
+  lostPairs: string[],
+  ends: { partition: number; high: string; low: string }[],
+): Promise<string> {
+  const total = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
+  const kafka = createKafka({ brokers: brokers.split(','), logger: createLogger({ kind: 'silent' }) });
+  const messages = await readTopic(flow.topic, total, 120_000, kafka);
+  const where = new Map<string, string[]>();
+  for (const m of messages) {
+    const id = String((JSON.parse(m.value?.toString() ?? '{}') as { id?: unknown }).id);
+    where.set(id, [...(where.get(id) ?? []), `p${m.partition}@${m.offset}`]);
+  }
+  const lostEvents = [...new Set(lostPairs.map((p) => p.split('/')[0]!))];
+  const inTopic = lostEvents.filter((id) => where.has(id));
+  const printed = (id: string) =>
+    flow.consumer.lines
+      .filter((l) => l.eventId === id)
+      .map((l) => `${String(l.kind)}:${String(l.channel ?? '')}:${String(l.status ?? '')}`);
+  const byPartition = new Map<string, number>();
+  for (const id of inTopic)
+    for (const w of where.get(id)!) byPartition.set(w.split('@')[0]!, (byPartition.get(w.split('@')[0]!) ?? 0) + 1);
+  const samples = lostEvents
+    .slice(0, 8)
+    .map((id) => ({
+      id,
+      at: where.get(id) ?? [],
+      printed: printed(id),
+      lost: lostPairs.filter((p) => p.startsWith(`${id}/`)),
+    }));
+  const keep = process.env.CLUSTER_FAULTS_LOGS;
+  if (keep) {
+    mkdirSync(keep, { recursive: true });
+    const detail = lostEvents.map((id) => ({
+      id,
+      at: where.get(id) ?? [],
+      printed: printed(id),
+      lost: lostPairs.filter((p) => p.startsWith(`${id}/`)),
+    }));
+    writeFileSync(path.join(keep, `${flow.topic}-lost.json`), JSON.stringify(detail, null, 1));
+  }
+  return (
+    `read back ${messages.length} of ${total} messages; ${lostEvents.length} events lost a delivery, ${inTopic.length} of them are in the topic ` +
+    `(by partition: ${[...byPartition].map(([p, n]) => `${p} ${n}`).join(', ')}), ${lostEvents.filter((id) => printed(id).length === 0).length} never printed by the consumer\n` +
+    samples.map((s) => JSON.stringify(s)).join('\n')
+  );
 }
 
 /**

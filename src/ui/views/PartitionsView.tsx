@@ -24,7 +24,7 @@ interface Row {
 /** The owner's column keeps at least this much when an optional column is added. */
 const OWNER_MIN = 12;
 
-const list = (ids: number[] | undefined): string => (ids ? ids.join(',') || '-' : '?');
+const list = (ids: readonly number[] | undefined): string => (ids ? ids.join(',') || '-' : '?');
 
 /**
  * `l`: one row per partition of the topic: committed and end offsets, lag, owner, events/s, and the
@@ -93,28 +93,13 @@ export function PartitionsView({ store, theme, width, height }: ViewProps) {
   };
   const addresses = rows.map((r) => (r.replicas && r.replicas.leader >= 0 ? nodeName(cluster, r.replicas.leader) : ''));
   const addressW = Math.min(28, widest(addresses, 0));
-  const replicasCol: Column = {
-    heading: 'replicas',
-    width: Math.min(
-      20,
-      widest(
-        rows.map((r) => list(r.replicas?.replicas)),
-        8,
-      ),
-    ),
-    text: (r) => list(r.replicas?.replicas),
+  // A list of node ids (the replicas, the in-sync ones): as wide as its widest row, at most 20.
+  const nodeList = (heading: string, of: (r: ReplicaRow) => readonly number[]): Column => {
+    const text = (r: Row): string => list(r.replicas ? of(r.replicas) : undefined);
+    return { heading, width: Math.min(20, widest(rows.map(text), heading.length)), text };
   };
-  const isr: Column = {
-    heading: 'isr',
-    width: Math.min(
-      20,
-      widest(
-        rows.map((r) => list(r.replicas?.isr)),
-        3,
-      ),
-    ),
-    text: (r) => list(r.replicas?.isr),
-  };
+  const replicasCol = nodeList('replicas', (r) => r.replicas);
+  const isr = nodeList('isr', (r) => r.isr);
   const mark: Column = { heading: 'state', width: stateW, text: marks };
 
   // What every width shows, then what fits beside it, most wanted first.
