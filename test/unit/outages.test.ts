@@ -6,6 +6,7 @@
  * same start; after the hold it is dead-lettered `transport-down` with its channel; the probe's backoff.
  */
 import { describe, expect, it } from 'vitest';
+import { signupMessage, storeOf, userU1 } from '../support/processor.js';
 import { loadCatalog } from '../../src/domain/catalog.js';
 import { Outages, parkDecision, probeDelay } from '../../src/pipeline/outages.js';
 import { BatchProcessor, type ClaimedSend } from '../../src/pipeline/processor.js';
@@ -14,12 +15,9 @@ import {
   TransportDownError,
   type DeadLetter,
   type NotificationProvider,
-  type PipelineStore,
-  type RawMessage,
   type Schedule,
   type ScheduledSend,
   type SendRequest,
-  type UserRecord,
 } from '../../src/pipeline/ports.js';
 import type { DeliveryOutcome, Outcome } from '../../src/telemetry/outcomes.js';
 import { countInto, emptyTotals, Telemetry } from '../../src/telemetry/telemetry.js';
@@ -66,25 +64,7 @@ describe('the decisions', () => {
   });
 });
 
-const user: UserRecord = {
-  profile: { id: 'u1', name: 'U', email: 'u1@example.com' },
-  prefs: { email: 'on', sms: 'off', push: 'off', console: 'on', webhook: 'off' },
-};
-const store: PipelineStore = {
-  lookupBatch: async (ids) => ({ users: new Map(ids.map((id) => [id, user])), delivered: new Map() }),
-  markDelivered: async () => undefined,
-};
-
-function message(offset: number): RawMessage {
-  const event = {
-    id: `e${offset}`,
-    type: 'user_signup',
-    userId: 'u1',
-    occurredAt: new Date(0).toISOString(),
-    payload: {},
-  };
-  return { key: Buffer.from('u1'), value: Buffer.from(JSON.stringify(event)), offset: String(offset), timestamp: '0' };
-}
+const store = storeOf(userU1({ email: 'on', sms: 'off', push: 'off', console: 'on', webhook: 'off' }));
 
 /** An in-memory schedule (add with replace, claim everything due). */
 class MemorySchedule implements Schedule {
@@ -167,7 +147,7 @@ async function setup() {
 describe('parking in the processor (fake clock)', () => {
   it('every try down: parked with the event and where it was read, before the chunk is done; console goes on', async () => {
     const t = await setup();
-    await t.processor.process('events', 2, [message(7)]);
+    await t.processor.process('events', 2, [signupMessage(7, new Date(0))]);
     expect(t.tries).toHaveLength(3); // every try of the budget
     expect(t.letters).toEqual([]);
     const [entry] = [...t.schedule.entries.values()];
@@ -199,7 +179,11 @@ describe('parking in the processor (fake clock)', () => {
 
   it("a chunk's sends to a transport that does not answer: one tries the budget, the others park on its verdict", async () => {
     const t = await setup();
-    await t.processor.process('events', 0, [message(1), message(2), message(3)]);
+    await t.processor.process('events', 0, [
+      signupMessage(1, new Date(0)),
+      signupMessage(2, new Date(0)),
+      signupMessage(3, new Date(0)),
+    ]);
     // The batch's first try of each (3), then the leader's two retries; the others not tried again.
     expect(t.tries).toHaveLength(5);
     expect(t.schedule.entries.size).toBe(3);
@@ -208,16 +192,16 @@ describe('parking in the processor (fake clock)', () => {
 
   it('known down: the next sends park at once, without a try', async () => {
     const t = await setup();
-    await t.processor.process('events', 0, [message(1)]);
+    await t.processor.process('events', 0, [signupMessage(1, new Date(0))]);
     const before = t.tries.length;
-    await t.processor.process('events', 0, [message(2), message(3)]);
+    await t.processor.process('events', 0, [signupMessage(2, new Date(0)), signupMessage(3, new Date(0))]);
     expect(t.tries).toHaveLength(before);
     expect(t.schedule.entries.size).toBe(3);
   });
 
   it('due while still down: parked again with the same start; after the hold: a transport-down letter of its channel', async () => {
     const t = await setup();
-    await t.processor.process('events', 0, [message(1)]);
+    await t.processor.process('events', 0, [signupMessage(1, new Date(0))]);
     t.clock.now += 60_000;
     await t.processor.processDue([...t.schedule.entries.values()] as ClaimedSend[]);
     expect([...t.schedule.entries.values()][0]).toMatchObject({ parkedAt: 1_000_000, dueAt: 1_000_000 + HOLD });
@@ -234,7 +218,7 @@ describe('parking in the processor (fake clock)', () => {
 
   it('back up (the probe says so): a parked send due goes out and leaves the schedule', async () => {
     const t = await setup();
-    await t.processor.process('events', 0, [message(1)]);
+    await t.processor.process('events', 0, [signupMessage(1, new Date(0))]);
     t.setDown(false);
     t.outages.markUp('email');
     t.clock.now += 30_000;

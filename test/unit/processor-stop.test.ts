@@ -3,46 +3,11 @@
  * arriving meanwhile, abandons the chunk (to be redelivered) instead of reporting the send failed.
  */
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../src/domain/catalog.js';
 import { StoppedError } from '../../src/pipeline/errors.js';
-import { BatchProcessor } from '../../src/pipeline/processor.js';
-import {
-  ProviderError,
-  type DeadLetter,
-  type NotificationProvider,
-  type PipelineStore,
-  type RawMessage,
-  type SendRequest,
-  type UserRecord,
-} from '../../src/pipeline/ports.js';
-import type { Outcome } from '../../src/telemetry/outcomes.js';
-import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { ProviderError, type NotificationProvider, type SendRequest } from '../../src/pipeline/ports.js';
+import { processorOn, signupMessage, storeOf, userU1 } from '../support/processor.js';
 
-const user: UserRecord = {
-  profile: { id: 'u1', name: 'U', email: 'u1@example.com' },
-  prefs: { email: 'on', sms: 'off', push: 'off', console: 'off' },
-};
-
-const store: PipelineStore = {
-  lookupBatch: async () => ({ users: new Map([['u1', user]]), delivered: new Map() }),
-  markDelivered: async () => undefined,
-};
-
-function message(offset: number): RawMessage {
-  const event = {
-    id: `e${offset}`,
-    type: 'user_signup',
-    userId: 'u1',
-    occurredAt: new Date().toISOString(),
-    payload: {},
-  };
-  return {
-    key: Buffer.from('u1'),
-    value: Buffer.from(JSON.stringify(event)),
-    offset: String(offset),
-    timestamp: String(Date.now()),
-  };
-}
+const store = storeOf(userU1({ email: 'on', sms: 'off', push: 'off', console: 'off' }));
 
 describe('a stop during retries', () => {
   it('while the provider is unreachable after a rejection: the chunk is abandoned, nothing failed, nothing dead-lettered', async () => {
@@ -58,20 +23,12 @@ describe('a stop during retries', () => {
         throw new Error('Connection is closed.');
       },
     };
-    const letters: DeadLetter[] = [];
-    const telemetry = new Telemetry();
-    const published: Outcome[] = [];
-    telemetry.subscribe((o) => published.push(o));
-    const processor = new BatchProcessor({
-      catalog: await loadCatalog(),
+    const { processor, letters, published } = await processorOn({
       store,
       provider,
-      deadLetters: { send: async (l) => void letters.push(...l) },
-      telemetry,
-      maxBytes: 1 << 20,
       sendRetry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 2 },
     });
-    await expect(processor.process('t', 0, [message(0)], () => running)).rejects.toBeInstanceOf(StoppedError);
+    await expect(processor.process('t', 0, [signupMessage(0)], () => running)).rejects.toBeInstanceOf(StoppedError);
     expect(sends.length).toBeGreaterThan(0);
     expect(letters).toEqual([]);
     expect(published.filter((o) => o.kind === 'delivery')).toEqual([]);
@@ -86,17 +43,12 @@ describe('a stop during retries', () => {
         throw new ProviderError('rejected (simulated failure)');
       },
     };
-    const letters: DeadLetter[] = [];
-    const processor = new BatchProcessor({
-      catalog: await loadCatalog(),
+    const { processor, letters } = await processorOn({
       store,
       provider,
-      deadLetters: { send: async (l) => void letters.push(...l) },
-      telemetry: new Telemetry(),
-      maxBytes: 1 << 20,
       sendRetry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 2 },
     });
-    await expect(processor.process('t', 0, [message(0)], () => running)).rejects.toBeInstanceOf(StoppedError);
+    await expect(processor.process('t', 0, [signupMessage(0)], () => running)).rejects.toBeInstanceOf(StoppedError);
     expect(letters).toEqual([]);
   });
 });

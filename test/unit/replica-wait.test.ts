@@ -3,33 +3,10 @@
  * the connection changed during it, and a short `WAIT` reported, not waited out.
  */
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../src/domain/catalog.js';
-import { BatchProcessor } from '../../src/pipeline/processor.js';
-import type {
-  NotificationProvider,
-  PipelineStore,
-  RawMessage,
-  ReplicaWait,
-  UserRecord,
-} from '../../src/pipeline/ports.js';
-import type { Outcome } from '../../src/telemetry/outcomes.js';
-import { Telemetry } from '../../src/telemetry/telemetry.js';
+import type { NotificationProvider, PipelineStore, ReplicaWait } from '../../src/pipeline/ports.js';
+import { processorOn, signupMessage, userU1 } from '../support/processor.js';
 
-const user: UserRecord = {
-  profile: { id: 'u1', name: 'U', email: 'u1@example.com' },
-  prefs: { email: 'on', sms: 'off', push: 'off', console: 'off' },
-};
-
-function message(offset: number): RawMessage {
-  const event = {
-    id: `e${offset}`,
-    type: 'user_signup',
-    userId: 'u1',
-    occurredAt: new Date().toISOString(),
-    payload: {},
-  };
-  return { key: Buffer.from('u1'), value: Buffer.from(JSON.stringify(event)), offset: String(offset), timestamp: '0' };
-}
+const user = userU1({ email: 'on', sms: 'off', push: 'off', console: 'off' });
 
 async function setup(replicas: ReplicaWait | undefined) {
   const steps: string[] = [];
@@ -47,17 +24,10 @@ async function setup(replicas: ReplicaWait | undefined) {
     },
     send: async () => 'accepted',
   };
-  const telemetry = new Telemetry();
-  const published: Outcome[] = [];
-  telemetry.subscribe((o) => published.push(o));
   const warnings: string[] = [];
-  const processor = new BatchProcessor({
-    catalog: await loadCatalog(),
+  const { processor, published } = await processorOn({
     store,
     provider,
-    deadLetters: { send: async () => undefined },
-    telemetry,
-    maxBytes: 1 << 20,
     ...(replicas ? { replicas, warn: (m: string) => warnings.push(m) } : {}),
   });
   return { processor, steps, published, warnings };
@@ -78,14 +48,14 @@ function fakeReplicas(acks: number[], epochs: number[]): ReplicaWait & { waits: 
 describe('WAIT before the commit', () => {
   it('off: no WAIT, one pass', async () => {
     const { processor, steps } = await setup(undefined);
-    await processor.process('t', 0, [message(0)]);
+    await processor.process('t', 0, [signupMessage(0)]);
     expect(steps).toEqual(['lookup', 'send', 'mark']);
   });
 
   it('on: one WAIT after the writes; acknowledged, nothing said', async () => {
     const replicas = fakeReplicas([1], [5, 5]);
     const { processor, steps, published } = await setup(replicas);
-    await processor.process('t', 0, [message(0)]);
+    await processor.process('t', 0, [signupMessage(0)]);
     expect(steps).toEqual(['lookup', 'send', 'mark']);
     expect(replicas.waits).toBe(1);
     expect(published.filter((o) => o.kind === 'error')).toEqual([]);
@@ -95,7 +65,7 @@ describe('WAIT before the commit', () => {
     // epoch read before the first pass (1), after its WAIT (2: changed), before the second (2), after (2)
     const replicas = fakeReplicas([1, 1], [1, 2, 2, 2]);
     const { processor, steps, published } = await setup(replicas);
-    await processor.process('t', 2, [message(7), message(8)]);
+    await processor.process('t', 2, [signupMessage(7), signupMessage(8)]);
     expect(steps).toEqual(['lookup', 'send', 'mark', 'lookup', 'send', 'mark']);
     expect(replicas.waits).toBe(2);
     const errors = published.filter((o) => o.kind === 'error').map((o) => (o as { message: string }).message);
@@ -107,7 +77,7 @@ describe('WAIT before the commit', () => {
   it('fewer replicas than wanted: reported (warning and error outcome), and the chunk is done', async () => {
     const replicas = fakeReplicas([0], [3, 3]);
     const { processor, published, warnings } = await setup(replicas);
-    await processor.process('t', 1, [message(0)]);
+    await processor.process('t', 1, [signupMessage(0)]);
     const message0 =
       "WAIT: 0 of 1 Redis replica(s) acknowledged the chunk's writes within 300 ms (partition 1); committed anyway";
     expect(warnings).toEqual([message0]);
@@ -128,7 +98,7 @@ describe('WAIT before the commit', () => {
       },
     };
     const { processor, published } = await setup(replicas);
-    await processor.process('t', 0, [message(0)]);
+    await processor.process('t', 0, [signupMessage(0)]);
     expect(calls).toBe(2);
     expect(published.some((o) => o.kind === 'error' && /waiting for the Redis replicas/.test(o.message))).toBe(true);
   });

@@ -7,49 +7,20 @@
  * keys Redis refuses (`store-error`) counts as a dead letter too.
  */
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../src/domain/catalog.js';
 import { PermanentError, RejectedError } from '../../src/pipeline/errors.js';
 import { readDeadLetter, replayMessage, REPLAY_HEADERS } from '../../src/pipeline/dead-letters.js';
 import { DLQ_HEADERS } from '../../src/pipeline/dead-letter-topic.js';
-import { BatchProcessor } from '../../src/pipeline/processor.js';
 import {
   ProviderError,
   TransportDownError,
-  type DeadLetter,
   type NotificationProvider,
-  type PipelineStore,
-  type RawMessage,
   type SendRequest,
   type SendResult,
-  type UserRecord,
 } from '../../src/pipeline/ports.js';
-import type { DeliveryOutcome, Outcome } from '../../src/telemetry/outcomes.js';
-import { countInto, emptyTotals, Telemetry } from '../../src/telemetry/telemetry.js';
+import type { DeliveryOutcome } from '../../src/telemetry/outcomes.js';
+import { processorOn, signupMessage, storeOf, userU1 } from '../support/processor.js';
 
-const user: UserRecord = {
-  profile: { id: 'u1', name: 'U', email: 'u1@example.com' },
-  prefs: { email: 'on', sms: 'off', push: 'off', console: 'on', webhook: 'off' },
-};
-const store: PipelineStore = {
-  lookupBatch: async () => ({ users: new Map([['u1', user]]), delivered: new Map() }),
-  markDelivered: async () => undefined,
-};
-
-function message(offset: number): RawMessage {
-  const event = {
-    id: `e${offset}`,
-    type: 'user_signup',
-    userId: 'u1',
-    occurredAt: new Date().toISOString(),
-    payload: {},
-  };
-  return {
-    key: Buffer.from('u1'),
-    value: Buffer.from(JSON.stringify(event)),
-    offset: String(offset),
-    timestamp: String(Date.now()),
-  };
-}
+const store = storeOf(userU1({ email: 'on', sms: 'off', push: 'off', console: 'on', webhook: 'off' }));
 
 type Answer = SendResult | ProviderError | PermanentError;
 
@@ -69,22 +40,12 @@ async function run(answers: Answer[]) {
       return a;
     },
   };
-  const letters: DeadLetter[] = [];
-  const telemetry = new Telemetry();
-  const published: Outcome[] = [];
-  telemetry.subscribe((o) => published.push(o));
-  const totals = emptyTotals();
-  telemetry.subscribe(countInto(totals));
-  const processor = new BatchProcessor({
-    catalog: await loadCatalog(),
+  const { processor, letters, published, totals } = await processorOn({
     store,
     provider,
-    deadLetters: { send: async (l) => void letters.push(...l) },
-    telemetry,
-    maxBytes: 1 << 20,
     sendRetry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 2 },
   });
-  await processor.process('events', 0, [message(0)]);
+  await processor.process('events', 0, [signupMessage(0)]);
   const email = published.find((o): o is DeliveryOutcome => o.kind === 'delivery' && o.channel === 'email')!;
   return { tries, letters, published, totals, email };
 }
