@@ -13,6 +13,7 @@ import {
   committedOffsets,
   createTopic,
   event,
+  firstOutcomes,
   newRedis,
   produceEvents,
   produceRaw,
@@ -57,9 +58,9 @@ const carol: TestUser = {
   prefs: { email: 'on', sms: 'on', push: 'on', console: 'off' },
 };
 
+/** Each (event, channel)'s outcome as `<user> <channel> <status> [reason]`, sorted. */
 const summary = (lines: Line[]): string[] =>
-  lines
-    .filter((l) => l.kind === 'delivery')
+  firstOutcomes(lines)
     .map(
       (l) =>
         `${String(l.userId).replace(`${prefix}-`, '')} ${String(l.channel)} ${String(l.status)}${l.reason ? ` ${String(l.reason)}` : ''}`,
@@ -87,7 +88,7 @@ describe('consume: deliveries follow the preferences in Redis', () => {
       event('password_reset', `${prefix}-nobody`),
     ]);
     const p = consume(topic, group);
-    await p.waitForLines('15 delivery lines', (lines) => lines.filter((l) => l.kind === 'delivery').length >= 15);
+    await p.waitForLines('15 (event, channel) outcomes', (lines) => firstOutcomes(lines).length >= 15);
     expect(summary(p.lines)).toEqual(
       [
         'alice email sent',
@@ -156,7 +157,7 @@ describe('consume: deliveries follow the preferences in Redis', () => {
       const sent = event('user_signup', dave);
       await produceEvents(topic, [sent]);
       const p = consume(topic, unique('group'));
-      await p.waitForLines('the five deliveries', (lines) => lines.filter((l) => l.kind === 'delivery').length >= 5);
+      await p.waitForLines('the five outcomes', (lines) => firstOutcomes(lines).length >= 5);
       expect(summary(p.lines)).toEqual(
         [
           'dave email sent',

@@ -13,7 +13,16 @@ import { startDetached, stopPid } from '../../src/stack/processes.js';
 import { findOnPath } from '../../src/stack/toolchain.js';
 import { canListen, runCli, waitFor } from '../support/cli.js';
 import { Redis as RedisClient, Cluster } from 'ioredis';
-import { brokers, CliProcess, consumeArgs, createTopic, event, produceEvents, unique } from '../support/pipeline.js';
+import {
+  brokers,
+  CliProcess,
+  consumeArgs,
+  createTopic,
+  event,
+  firstOutcomes,
+  produceEvents,
+  unique,
+} from '../support/pipeline.js';
 import { quietEnd, scheduleEntries, windowEndingAt } from '../support/rules.js';
 import { capKey, outboxKey } from '../../src/adapters/redis/keys.js';
 import { RedisCapCounter } from '../../src/adapters/redis/caps.js';
@@ -178,15 +187,8 @@ describe('Redis Cluster through the same --redis flag', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     // A group that rebalances mid-drain (a heartbeat missed on a loaded machine) reads a chunk again:
-    // its pairs come back as `duplicate`, never sent twice. The first line of each pair is its outcome.
-    const deliveries: Record<string, unknown>[] = [];
-    const seen = new Set<string>();
-    for (const l of lines.filter((line) => line.kind === 'delivery')) {
-      const pair = `${String(l.eventId)} ${String(l.channel)}`;
-      if (!seen.has(pair)) deliveries.push(l);
-      else expect(l.status, `${pair} again`).toBe('duplicate');
-      seen.add(pair);
-    }
+    // its sends come back as `duplicate`, never sent twice. The first line of each pair is its outcome.
+    const deliveries = firstOutcomes(lines);
     expect(deliveries).toHaveLength(30); // 6 events × 5 channels
     // user-02: email, sms, push and webhook on, console off (no --webhook-url: the webhook goes to the mock)
     expect(

@@ -153,6 +153,33 @@ export interface Line {
   [field: string]: unknown;
 }
 
+/**
+ * The first `delivery` line of each (event, channel): its outcome. A chunk read again (its commit
+ * refused by a rebalance on a loaded machine, the group's member replaced) prints its lines again: a
+ * send already made comes back `duplicate`, a skip is skipped again for the same reason; anything else
+ * after the first line throws, naming the pair.
+ */
+export function firstOutcomes<L extends Record<string, unknown>>(lines: readonly L[]): L[] {
+  const first = new Map<string, L>();
+  for (const l of lines) {
+    if (l.kind !== 'delivery') continue;
+    const pair = `${String(l.eventId)} ${String(l.channel)}`;
+    const earlier = first.get(pair);
+    if (!earlier) {
+      first.set(pair, l);
+      continue;
+    }
+    const again =
+      l.status === 'duplicate' ||
+      (l.status === earlier.status && l.status === 'skipped' && l.reason === earlier.reason);
+    if (!again)
+      throw new Error(
+        `${pair}: ${String(earlier.status)} ${String(earlier.reason ?? '')}, then ${String(l.status)} ${String(l.reason ?? '')} (a line read again must be duplicate, or the same skip)`,
+      );
+  }
+  return [...first.values()];
+}
+
 /** A running `eventstream-tui` subcommand whose JSON lines are collected as they come. */
 export class CliProcess {
   readonly lines: Line[] = [];
