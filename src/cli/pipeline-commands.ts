@@ -66,7 +66,7 @@ function headlessOutput(pipeline: Pipeline, mode: OutputMode): HeadlessPrinter {
  * flight, disconnect, and exit with the code `stop` returns (0: nothing lost). A closed stdout says
  * nothing: whoever reads stderr did not ask to stop.
  */
-function onShutdown(stop: () => Promise<number>): void {
+function onShutdown(stop: () => Promise<number>, lastWords?: () => number): void {
   let shuttingDown = false;
   const handler = (reason: string | undefined): void => {
     if (shuttingDown) return;
@@ -76,9 +76,15 @@ function onShutdown(stop: () => Promise<number>): void {
         `${JSON.stringify({ level: 'info', msg: `${reason}: settling the batch in flight and leaving` })}\n`,
       );
     }
+    // Out of time: what is known lost is still said (the producer's unacknowledged events, exit 3).
     const watchdog = setTimeout(() => {
-      process.stderr.write('error: shutdown did not finish in time; exiting without a clean disconnect\n');
-      process.exit(1);
+      const code = lastWords ? lastWords() : EXIT.failure;
+      process.stderr.write(
+        code === EXIT.ok
+          ? 'warning: shutdown did not finish in time; every event produced was acknowledged; exiting without a clean disconnect\n'
+          : 'error: shutdown did not finish in time; exiting without a clean disconnect\n',
+      );
+      exitAfterOutput(code);
     }, GRACE_MS);
     watchdog.unref();
     void stop().then(
@@ -105,10 +111,34 @@ async function stopAll(
 ): Promise<number> {
   const unacknowledged = await pipeline.stop();
   printer.stop();
-  return reportUnacknowledged([...lost, ...unacknowledged], {
+  return reportOnce([...lost, ...unacknowledged], pipeline);
+}
+
+/** The exit code of the report made, once made: a stop and its watchdog never report twice. */
+let reported: number | undefined;
+
+function reportOnce(events: readonly EventEnvelope[], pipeline: Pipeline): number {
+  reported ??= reportUnacknowledged(events, {
     brokers: pipeline.settings.brokers.join(','),
     topic: pipeline.settings.topic,
   });
+  return reported;
+}
+
+/**
+ * A stop's last words when it runs out of time: the events not acknowledged so far (the producer's,
+ * and `extra`: a `--count` batch in flight) are reported as a finished stop would (exit 3), since a
+ * send still in flight may never land; nothing pending: exit 0.
+ */
+function unacknowledgedNow(
+  pipeline: () => Pipeline | undefined,
+  extra: () => readonly EventEnvelope[] = () => [],
+): () => number {
+  return () => {
+    const running = pipeline();
+    if (!running) return reported ?? EXIT.ok;
+    return reportOnce([...extra(), ...(running.producer?.pending() ?? [])], running);
+  };
 }
 
 /** A consumer that stopped on its own ends the process: exit 4, after its error line. */
@@ -168,7 +198,10 @@ export function runHeadlessCommand(): Command {
       const pipeline = await Pipeline.create(settings, headlessLogger());
       ops?.attach(pipeline);
       const printer = withOps(headlessOutput(pipeline, flags.output ?? 'lines'), ops);
-      onShutdown(() => stopAll(pipeline, printer));
+      onShutdown(
+        () => stopAll(pipeline, printer),
+        unacknowledgedNow(() => pipeline),
+      );
       await pipeline.ensureTopics();
       await pipeline.seedIfEmpty();
       await pipeline.startConsumer();
@@ -212,10 +245,18 @@ export function produceCommand(): Command {
     let finishing: Promise<number> | undefined;
     const finish = (lost: EventEnvelope[] = []): Promise<number> =>
       (finishing ??= running ? stopAll(running.pipeline, running.printer, lost) : Promise.resolve(EXIT.ok));
-    onShutdown(async () => {
-      stopping = true;
-      return finish(running ? await inFlight : []);
-    });
+    /** That batch's events while it is in flight. */
+    let countBatch: EventEnvelope[] = [];
+    onShutdown(
+      async () => {
+        stopping = true;
+        return finish(running ? await inFlight : []);
+      },
+      unacknowledgedNow(
+        () => running?.pipeline,
+        () => countBatch,
+      ),
+    );
     await guarded(async () => {
       // The envelope's own rules: what the consumer would dead-letter is refused here (exit 2).
       for (const [flag, field, value] of [
@@ -261,7 +302,9 @@ export function produceCommand(): Command {
           (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
         );
         inFlight = sent.then((error) => (error ? batch : []));
+        countBatch = batch;
         const error = await sent;
+        if (!error) countBatch = [];
         // Stopped while this batch was in flight: the handler reports it (printed, or unacknowledged).
         if (stopping) return undefined;
         if (error) {

@@ -48,6 +48,9 @@ export const MAX_UNACKNOWLEDGED = 100_000;
  */
 const SEND_BATCH = 2_000;
 
+/** How long a stop waits for the client's disconnect, ms. */
+const DISCONNECT_MS = 1_000;
+
 export class EventProducer {
   private producer: LogProducer | undefined;
   private readonly random: () => number;
@@ -252,9 +255,22 @@ export class EventProducer {
       }
       // A send still in flight at the deadline may yet land: those events count as unacknowledged.
       // Producing them again is safe: the consumer dedupes by event id.
-      if (this.connected) await this.producer?.disconnect().catch(() => undefined);
+      // A disconnect that hangs (a broker gone mid-request, a loaded machine) gets a second at most.
+      if (this.connected)
+        await Promise.race([
+          this.producer?.disconnect().catch(() => undefined),
+          new Promise((r) => setTimeout(r, DISCONNECT_MS).unref()),
+        ]);
       this.connected = false;
     }
+    return this.pending();
+  }
+
+  /**
+   * The events not acknowledged yet, now: refused for good, kept for retry, and those of the send in
+   * flight (which may yet land). What a stop that runs out of time reports.
+   */
+  pending(): EventEnvelope[] {
     return [...this.refused, ...this.unacked];
   }
 }

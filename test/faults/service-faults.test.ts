@@ -12,6 +12,7 @@ import { createKafka } from '../../src/adapters/kafka/client.js';
 import { createLogger } from '../../src/log/logger.js';
 import { stackPaths } from '../../src/stack/paths.js';
 import { stackDown, stackUp } from '../../src/stack/stack.js';
+import { findRecord, readState } from '../../src/stack/state.js';
 import { freePort, waitFor } from '../support/cli.js';
 import {
   brokers as sharedBrokers,
@@ -355,5 +356,61 @@ describe('service faults', () => {
     );
     // made at its rate all through the outage (100/s for ~58 s), none dropped
     expect(duringOutage).toBeGreaterThan(0.9 * 100 * ((upAt - downAt - 2000) / 1000));
+  });
+  it('stopped while the broker hangs (SIGSTOP: connections open, nothing answers): produce --rate exits 3 within seconds and reports every unacknowledged event, the send in flight too', async () => {
+    const { brokers, paths, kafka } = await ownBroker('frozen');
+    const topic = unique('frozen');
+    const admin = kafka.admin();
+    await admin.connect();
+    await createTopicsLed(admin, [{ topic, numPartitions: 3 }]);
+    await admin.disconnect();
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'etui-frozen-'));
+    const producer = spawn(
+      ['produce', '--brokers', brokers, '--redis', redisUrl(), '--topic', topic, '--user', 'u-frozen', '--rate', '200'],
+      cwd,
+    );
+    await producer.waitForLines(
+      'events before the freeze',
+      (l) => l.filter((x) => x.kind === 'produced').length >= 200,
+      30_000,
+    );
+    const pid = findRecord(readState(paths.state), 'kafka', brokers)!.pid;
+    process.kill(pid, 'SIGSTOP');
+    cleanups.push(async () => void process.kill(pid, 'SIGCONT'));
+    // Sends go out to the frozen broker and hang (kafkajs waits 30 s for an answer): no acknowledgement
+    // for half a second.
+    await waitFor(
+      'the acknowledgements to stop',
+      () => Date.now() - producer.arrivedAt[producer.arrivedAt.length - 1]! > 500,
+      10_000,
+      50,
+    );
+    const stoppedAt = Date.now();
+    const stop = await producer.stop('SIGTERM');
+    const tookMs = Date.now() - stoppedAt;
+    process.kill(pid, 'SIGCONT');
+    expect(stop.code, producer.stderr.slice(-2000)).toBe(3);
+    expect(tookMs).toBeLessThan(10_000);
+    const named =
+      /error: (\d+) produced event\(s\) were never acknowledged by Kafka: .*\n\s+all \d+ written to (\S+\.jsonl)/.exec(
+        producer.stderr,
+      );
+    expect(named, producer.stderr.slice(-2000)).not.toBeNull();
+    const unacked = readFileSync(named![2]!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string });
+    // At 200/s, the half second before the stop at least (the send in flight, and what came due
+    // after it); none of them printed as acknowledged.
+    expect(unacked.length).toBeGreaterThanOrEqual(50);
+    const acked = new Set(producer.lines.filter((l) => l.kind === 'produced').map((l) => String(l.eventId)));
+    expect(unacked.filter((e) => acked.has(e.id))).toEqual([]);
+    // Every event acknowledged is in Kafka; every event made is either acknowledged or in the file.
+    const inKafka = await readTopic(topic, acked.size, 60_000, kafka);
+    const ids = new Set(inKafka.map((m) => (JSON.parse(m.value!.toString()) as { id: string }).id));
+    expect([...acked].filter((id) => !ids.has(id))).toEqual([]);
+    process.stdout.write(
+      `[faults] stopped with the broker frozen: exit ${stop.code} after ${tookMs} ms${/did not finish in time/.test(producer.stderr) ? ' (the watchdog reported)' : ''}, ${acked.size} acknowledged, ${unacked.length} reported unacknowledged\n`,
+    );
   });
 });
