@@ -114,24 +114,27 @@ async function failover(wait: boolean): Promise<FailoverReport> {
   await createTopic(topic, 3);
   const ids = await produce(topic, users);
 
-  const consumer = new CliProcess(
-    [
-      'consume',
-      '--brokers',
-      brokers(),
-      '--redis',
-      set.url,
-      '--topic',
-      topic,
-      '--group',
-      group,
-      '--webhook-url',
-      receiver.url,
-      '--drain',
-      ...(wait ? ['--redis-wait-replicas', '1', '--redis-wait-timeout', '300ms'] : []),
-    ],
-    { WEBHOOK_SECRET: SECRET },
-  );
+  // A draining consumer of the topic through the Sentinel set, delivering to the receiver.
+  const drain = (groupId: string, extra: string[] = []): CliProcess =>
+    new CliProcess(
+      [
+        'consume',
+        '--brokers',
+        brokers(),
+        '--redis',
+        set.url,
+        '--topic',
+        topic,
+        '--group',
+        groupId,
+        '--webhook-url',
+        receiver.url,
+        '--drain',
+        ...extra,
+      ],
+      { WEBHOOK_SECRET: SECRET },
+    );
+  const consumer = drain(group, wait ? ['--redis-wait-replicas', '1', '--redis-wait-timeout', '300ms'] : []);
   running.push(consumer);
   // Mid-drain, once a chunk or more is committed (so that both kinds are there: events committed
   // before the kill, and the chunks in flight), the primary dies without a word.
@@ -159,23 +162,7 @@ async function failover(wait: boolean): Promise<FailoverReport> {
   // Where a lost record would hurt next: the topic read again by a second group. Every event's
   // idempotency record should answer `duplicate`; each one lost in the failover is a second webhook.
   const firstRun = new Map(receiver.counts);
-  const again = new CliProcess(
-    [
-      'consume',
-      '--brokers',
-      brokers(),
-      '--redis',
-      set.url,
-      '--topic',
-      topic,
-      '--group',
-      `${group}-again`,
-      '--webhook-url',
-      receiver.url,
-      '--drain',
-    ],
-    { WEBHOOK_SECRET: SECRET },
-  );
+  const again = drain(`${group}-again`);
   running.push(again);
   const second = await exitWithin(again, 60_000, 'the second group re-reading the topic');
   expect(second, again.stderr.slice(-3000)).toBe(0);
