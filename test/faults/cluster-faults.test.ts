@@ -248,14 +248,12 @@ async function diagnoseLost(
   const byPartition = new Map<string, number>();
   for (const id of inTopic)
     for (const w of where.get(id)!) byPartition.set(w.split('@')[0]!, (byPartition.get(w.split('@')[0]!) ?? 0) + 1);
-  const samples = lostEvents
-    .slice(0, 8)
-    .map((id) => ({
-      id,
-      at: where.get(id) ?? [],
-      printed: printed(id),
-      lost: lostPairs.filter((p) => p.startsWith(`${id}/`)),
-    }));
+  const samples = lostEvents.slice(0, 8).map((id) => ({
+    id,
+    at: where.get(id) ?? [],
+    printed: printed(id),
+    lost: lostPairs.filter((p) => p.startsWith(`${id}/`)),
+  }));
   const keep = process.env.CLUSTER_FAULTS_LOGS;
   if (keep) {
     mkdirSync(keep, { recursive: true });
