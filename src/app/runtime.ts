@@ -33,6 +33,7 @@ import { Telemetry } from '../telemetry/telemetry.js';
 import { NotificationConsumer } from '../pipeline/consumer.js';
 import { DeadLetterTopic } from '../pipeline/dead-letter-topic.js';
 import type { EventLog, LogProducer } from '../pipeline/event-log.js';
+import { kafkajsPatchProblem } from '../adapters/kafka/patch-check.js';
 import { EventProducer } from '../pipeline/producer.js';
 
 // The dashboard's Kafka health probe (declared with the Kafka adapter).
@@ -241,6 +242,8 @@ export class Pipeline {
     const backends = need.redis ? await detectBackends(settings, logger) : realBackends(settings, logger);
     const pipeline = new Pipeline(settings, await loadCatalog(), logger, backends);
     if (need.redis) await connectRedis(pipeline.redis, settings.redisUrl);
+    const unpatched = need.kafka ? kafkajsPatchProblem() : undefined;
+    if (unpatched) logger.warn(unpatched);
     return pipeline;
   }
 

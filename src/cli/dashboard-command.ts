@@ -3,6 +3,7 @@
  * background, the dashboard in the foreground. Nothing but Ink writes to the
  * terminal: kafkajs and the app log to a file.
  */
+import { kafkajsPatchProblem } from '../adapters/kafka/patch-check.js';
 import path from 'node:path';
 import { render } from 'ink';
 import { createElement } from 'react';
@@ -124,8 +125,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   );
   const feed = new DashboardFeed({ store, collector, controller, logger, layout });
 
-  const unpatched = inkPatchProblem();
-  if (unpatched) {
+  for (const unpatched of [inkPatchProblem(), kafkajsPatchProblem()]) {
+    if (!unpatched) continue;
     // Said before the screen is taken, and kept in the log: the dashboard still runs.
     process.stderr.write(`warning: ${unpatched}\n`);
     logger.warn(unpatched);
