@@ -63,12 +63,12 @@ async function freePortRun(count: number): Promise<number> {
 const log = (text: string): void => void process.stdout.write(`[faults:cluster] ${text}\n`);
 
 /**
- * Opt-in (`npm run test:cluster`, or CLUSTER_FAULTS=1): not in `npm test` yet. Issue 25 is open on what
- * this file found: after a node's SIGKILL some acknowledged events' deliveries never reached an outbox
- * although the group committed to the end of every partition (docs/guarantees.md, "A node dies"); and
- * the file needs about 7 minutes on the 2-core CI machine, twice (Node 20 and 24).
+ * In `npm test` (`npm run test:cluster` runs this file alone). CLUSTER_FAULTS=0 leaves it out: `.ci/run`
+ * does so for its Node 24 run, which goes beside the Node 20 one (two clusters of three at once on 2
+ * cores would be the machine's whole memory bandwidth; what this file tests is Kafka's and the
+ * pipeline's behaviour, the same on every Node). About 2.5 minutes on a quiet machine.
  */
-const ENABLED = process.env.CLUSTER_FAULTS === '1';
+const ENABLED = process.env.CLUSTER_FAULTS !== '0';
 
 beforeAll(async () => {
   if (!ENABLED) return;
