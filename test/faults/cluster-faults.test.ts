@@ -64,9 +64,9 @@ const log = (text: string): void => void process.stdout.write(`[faults:cluster] 
 
 /**
  * In `npm test` (`npm run test:cluster` runs this file alone). CLUSTER_FAULTS=0 leaves it out: `.ci/run`
- * does so for its Node 24 run, which goes beside the Node 20 one (two clusters of three at once on 2
- * cores would be the machine's whole memory bandwidth; what this file tests is Kafka's and the
- * pipeline's behaviour, the same on every Node). About 2.5 minutes on a quiet machine.
+ * runs its two whole suites (Node 20 and 24, side by side) so and this file on its own after them (three
+ * JVMs beside two suites on 2 cores starved them); what it tests is Kafka's and the pipeline's
+ * behaviour, the same on every Node. About 2 minutes on a quiet machine.
  */
 const ENABLED = process.env.CLUSTER_FAULTS !== '0';
 

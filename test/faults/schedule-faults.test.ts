@@ -110,7 +110,9 @@ describe('the schedule through SIGKILL', () => {
         return [...high].every(([p, h]) => (committed.get(p) ?? -1n) >= h) || undefined;
       },
       30_000,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- the consumer's stderr ---\n${victim.stderr.slice(-3000)}`);
+    });
     expect(Date.now(), 'killed before the due time').toBeLessThan(clock.endReal());
     await victim.stop('SIGKILL');
     expect(victim.lines.filter((l) => l.status === 'sent')).toEqual([]);
@@ -146,7 +148,9 @@ describe('the schedule through SIGKILL', () => {
       'the kill at due-before-done',
       () => victim.child.signalCode !== null && victim.exited,
       60_000,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- the consumer's stderr ---\n${victim.stderr.slice(-3000)}`);
+    });
     expect(signal).toBe('SIGKILL');
     // the provider took the first chunk's sends (the outcomes are printed after the schedule's done: none were)
     const sentBefore = [...(await accepted(ids)).values()];
