@@ -311,6 +311,54 @@ describe('hostile and slow clusters', () => {
   });
 });
 
+describe('the first seconds of a topic just created', () => {
+  it('a read refused because the topic is not in the metadata yet says nothing; the next answer shows; after the grace it is an error', async () => {
+    const { store } = makeStore();
+    let refuse = true;
+    const watch = new LayoutWatch(
+      store,
+      () => () =>
+        refuse
+          ? Promise.reject(new Error('This server does not host this topic-partition'))
+          : Promise.resolve({
+              nodes: [{ nodeId: 1, host: 'localhost', port: 9092 }],
+              controller: 1,
+              partitions: [{ partition: 0, leader: 1, replicas: [1], isr: [1], offline: [], errorCode: 0 }],
+            }),
+      { intervalMs: 50, viewIntervalMs: 50, deadlineMs: 300 },
+    );
+    const r = renderAt(<App store={store} actions={recordingActions()} color={false} />, 120, 40);
+    await settle();
+    const poll = setInterval(() => watch.poll(), 20);
+    try {
+      await waitForFrame(
+        () => String(store.getState().cluster.state),
+        (state) => state === 'loading',
+        'the refused read taken as not yet',
+      );
+      expect(r.frame()).not.toContain('does not host');
+      expect(r.frame()).not.toContain('Kafka nodes ?');
+      refuse = false;
+      await waitForFrame(r.frame, (f) => f.includes('Kafka 1 node'), 'the next read');
+    } finally {
+      clearInterval(poll);
+    }
+    // Past the grace, or once a layout was read, the same refusal is said.
+    refuse = true;
+    const later = new LayoutWatch(
+      store,
+      () => () => Promise.reject(new Error('This server does not host this topic-partition')),
+      { intervalMs: 50, viewIntervalMs: 50, deadlineMs: 300 },
+    );
+    later.poll();
+    await waitForFrame(
+      () => String(store.getState().cluster.message),
+      (m) => m.includes('does not host'),
+      'the refusal said once a layout was read',
+    );
+  });
+});
+
 describe('clusterView and clusterSummary', () => {
   const layout = (up: number[], partitions: TopicLayout['partitions']): TopicLayout => ({
     nodes: up.map((nodeId) => ({ nodeId, host: `k${nodeId}`, port: 9092 })),

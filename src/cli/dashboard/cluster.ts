@@ -13,6 +13,13 @@ export const LAYOUT_MS = 2000;
 export const LAYOUT_VIEW_MS = 1000;
 /** How long a read is waited for before it is said as failed. */
 export const LAYOUT_DEADLINE_MS = 3000;
+/**
+ * In the first seconds a topic the pipeline has just created may not be in every broker's metadata yet,
+ * or its partitions may have no leader yet: a read failing so then is "not yet", not an error on screen.
+ */
+export const LAYOUT_STARTUP_GRACE_MS = 15_000;
+const NOT_YET =
+  /does not host this topic-partition|no leader for this topic-partition|metadata not loaded|not present in metadata/i;
 
 export interface LayoutWatchOptions {
   intervalMs?: number;
@@ -57,6 +64,8 @@ export class LayoutWatch {
   /** The read under way (it may outlive its deadline): none starts beside it. */
   private inFlight: Promise<unknown> | undefined;
   private lastStart = -Infinity;
+  /** When the first read started: the start-up grace counts from it. */
+  private firstStart: number | undefined;
   private readonly seen = new Map<number, string>();
   private readonly intervalMs: number;
   private readonly viewIntervalMs: number;
@@ -85,6 +94,7 @@ export class LayoutWatch {
     const read = this.reader();
     if (!read) return;
     this.lastStart = now;
+    this.firstStart ??= now;
     const settled = this.readOnce(read).finally(() => (this.inFlight = undefined));
     this.inFlight = settled;
   }
@@ -122,6 +132,12 @@ export class LayoutWatch {
   }
 
   private failed(message: string): void {
+    const starting = Date.now() - (this.firstStart ?? 0) < LAYOUT_STARTUP_GRACE_MS;
+    if (starting && this.store.getState().cluster.readAt === 0 && NOT_YET.test(message)) {
+      // The topic just created: read again at the next interval, nothing said meanwhile.
+      this.store.setState((s) => ({ cluster: { ...s.cluster, state: 'loading', message: '' } }));
+      return;
+    }
     this.store.setState((s) => ({
       cluster: { ...s.cluster, state: 'error', message: bound(message, 256), at: Date.now() },
     }));
