@@ -3,6 +3,7 @@
  * background, the dashboard in the foreground. Nothing but Ink writes to the
  * terminal: kafkajs and the app log to a file.
  */
+import { EXIT } from './exit-codes.js';
 import { kafkajsPatchProblem } from '../adapters/kafka/patch-check.js';
 import path from 'node:path';
 import { render } from 'ink';
@@ -219,7 +220,13 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
     brokers: config.brokers.join(','),
     redisUrl: redactUrl(config.redisUrl),
   });
-  void connectInBackground(p, store, logger, config.brokers.join(','), () => quitting).then((ok) => (connected = ok));
+  // A consumer that stopped on its own (kafkajs crashed and will not restart, the dead-letter topic
+  // refused a letter) is said on screen; the exit code says it too, as every command's does (4).
+  let consumerStopped = false;
+  void connectInBackground(p, store, logger, config.brokers.join(','), () => quitting).then((ok) => {
+    connected = ok;
+    if (ok) void p.consumer?.fatal.then(() => (consumerStopped = true));
+  });
 
   const code = await exited;
   await ops?.close();
@@ -230,7 +237,8 @@ export async function runDashboard(flags: DashboardFlags): Promise<number> {
   reportKeysNotDone(controller.pendingKeys());
   // Off the dashboard's screen now: events it produced that Kafka never took are named, not dropped.
   const lost = reportUnacknowledged(unacknowledged, { brokers: config.brokers.join(','), topic: config.topic });
-  return code === 0 ? lost : code;
+  if (code !== 0) return code;
+  return consumerStopped ? EXIT.consumerStopped : lost;
 }
 
 /**

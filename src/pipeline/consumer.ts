@@ -171,6 +171,9 @@ export class NotificationConsumer {
     this.fatalError = error;
     this.options.logger.error({ err: error.message }, 'consumer stopped');
     this.options.telemetry.publish({ kind: 'error', source: 'consumer', message: error.message, at: Date.now() });
+    // It holds no partition any more: the status bar must not go on naming them.
+    this.assigned = [];
+    this.options.telemetry.publish({ kind: 'assignment', partitions: [], stopped: true, at: Date.now() });
     this.reportFatal(error);
   }
 

@@ -87,6 +87,8 @@ export interface Snapshot {
   kafka: ServiceHealth;
   redis: ServiceHealth;
   partitions: number[];
+  /** The consumer stopped for good: no partition is its own, and none will be. */
+  consumerStopped: boolean;
   /** The newest error (its text bounded as every string the dashboard keeps), with when and where from. */
   lastError: { message: string; source: string; at: number } | null;
   /** The producer's events not yet acknowledged by Kafka, and whether that backlog is full. */
@@ -123,6 +125,7 @@ export class Collector {
   private kafka: ServiceHealth;
   private redis: ServiceHealth;
   private partitions: number[] = [];
+  private consumerStopped = false;
   private lastError: Snapshot['lastError'] = null;
   private backlog: Snapshot['backlog'] = { unacknowledged: 0, full: false };
   private readonly transports = new Map<string, TransportRow>();
@@ -235,6 +238,7 @@ export class Collector {
         break;
       case 'assignment':
         this.partitions = o.partitions;
+        this.consumerStopped = o.stopped === true;
         break;
       case 'transport': {
         const row: TransportRow = { channel: o.channel, via: bound(o.via), since: o.at };
@@ -328,6 +332,7 @@ export class Collector {
       kafka: this.kafka,
       redis: this.redis,
       partitions: this.partitions,
+      consumerStopped: this.consumerStopped,
       lastError: this.lastError,
       backlog: this.backlog,
       transports: [...this.transports.values()],

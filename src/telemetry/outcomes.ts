@@ -125,6 +125,8 @@ export interface ConnectionOutcome {
 export interface AssignmentOutcome {
   kind: 'assignment';
   partitions: number[];
+  /** The consumer stopped for good (kafkajs will not restart it): it holds nothing and will not join. */
+  stopped?: true;
   at: number;
 }
 

@@ -272,6 +272,7 @@ export function emptySnapshot(now = Date.now()): Snapshot {
     kafka: { state: 'connecting', detail: '', since: now },
     redis: { state: 'connecting', detail: '', since: now },
     partitions: [],
+    consumerStopped: false,
     lastError: null,
     backlog: { unacknowledged: 0, full: false },
     transports: [],

@@ -4,6 +4,7 @@
  * kafkajs will not restart, ends the process non-zero without committing past it; transaction
  * markers never leave the group one offset behind.
  */
+import { Dashboards } from '../support/dashboard.js';
 import { AssignerProtocol, type Consumer } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,9 @@ import { createTopicsLed } from '../support/topics.js';
 
 const running: CliProcess[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
+const dashboards = new Dashboards();
 afterAll(async () => {
+  dashboards.kill();
   await Promise.all(running.map((p) => p.stop('SIGKILL')));
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
@@ -190,7 +193,8 @@ describe('poison messages', () => {
     expect(committed.get(0) ?? -1n).toBeLessThanOrEqual(0n);
   });
 
-  it('a consumer kafkajs will not restart (the group is held by another protocol) ends consume with exit 4 and the reason, not a process that consumes nothing', async () => {
+  /** A topic whose group another application holds with another assignment protocol: kafkajs will not restart ours. */
+  async function groupHeldByAnother(): Promise<{ topic: string; group: string }> {
     const topic = unique('crash');
     await createTopic(topic, 1);
     const group = unique('g');
@@ -225,10 +229,36 @@ describe('poison messages', () => {
     await other.run({ eachMessage: async () => undefined });
     await waitFor('the other application to join the group', () => joined, 30_000);
 
+    return { topic, group };
+  }
+
+  it('a consumer kafkajs will not restart (the group is held by another protocol) ends consume with exit 4 and the reason, not a process that consumes nothing', async () => {
+    const { topic, group } = await groupHeldByAnother();
     const c = consume(topic, group);
     const exit = await waitFor('consume to exit', () => c.child.exitCode !== null && c.exited, 60_000);
     expect((await exit).code).toBe(4);
     expect(c.stderr).toMatch(/the Kafka consumer crashed and will not restart: .*protocol/i);
+  });
+
+  it('the dashboard whose consumer kafkajs will not restart: says so, names no partition as its own, and q exits 4', async () => {
+    const { topic, group } = await groupHeldByAnother();
+    const { session } = await dashboards.launch(
+      { topic, group },
+      {
+        what: 'the consumer said stopped',
+        until: (s) => /will not restart/.test(s),
+        timeoutMs: 60_000,
+      },
+    );
+    // The status bar says the consumer stopped, naming no partition as its own.
+    const screen = await session.waitForScreen(
+      'the consumer said stopped in the status bar',
+      (s) => /partitions \(consumer stopped\)/.test(s),
+      10_000,
+    );
+    expect(screen).not.toMatch(/partitions \[0/);
+    session.keys('q');
+    expect(await session.exitCode()).toBe(4);
   });
 
   it('events written in transactions: the commit markers do not leave lag at 1, --drain exits and the group is at the end', async () => {

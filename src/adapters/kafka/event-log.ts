@@ -16,6 +16,30 @@ import { ensureTopics } from './topics.js';
 
 /** Tries of one layout read when a broker refuses the connection (see {@link KafkaEventLog.topicLayout}). */
 const LAYOUT_ATTEMPTS = 3;
+
+/** Group errors kafkajs' consumer answers by joining the group again, when it sees them as they are. */
+const REJOIN_ERRORS = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'FENCED_INSTANCE_ID',
+]);
+
+/**
+ * A commit's error as kafkajs' consumer must see it to join the group again. `commitOffsets` retries
+ * inside kafkajs, which wraps a non-retriable protocol error (`UNKNOWN_MEMBER_ID`: the member was
+ * evicted while a node died) in a KafkaJSNonRetriableError without its `type`; thrown out of the batch
+ * handler so, the consumer crashed for good ("will not restart") instead of re-joining. The protocol
+ * error itself is thrown instead: the chunk is not committed, and read again after the re-join.
+ */
+export function groupErrorOf(error: unknown): unknown {
+  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && REJOIN_ERRORS.has(type)) return e;
+  }
+  return error;
+}
 /** -1: acknowledged by every in-sync replica (kafkajs' default). */
 export const PRODUCE_ACKS = -1;
 
@@ -112,7 +136,9 @@ export class KafkaEventLog implements EventLog {
     const commit = (topic: string, partition: number, nextOffset: string): Promise<void> => {
       const run = async (): Promise<void> => {
         if ((committed.get(partition) ?? -1n) >= BigInt(nextOffset)) return;
-        await consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+        await consumer.commitOffsets([{ topic, partition, offset: nextOffset }]).catch((error: unknown) => {
+          throw groupErrorOf(error);
+        });
         committed.set(partition, BigInt(nextOffset));
       };
       const next = (commitChains.get(partition) ?? Promise.resolve()).then(run, run);

@@ -49,6 +49,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
       kafka: st.snapshot.kafka,
       redis: st.snapshot.redis,
       partitions: st.snapshot.partitions,
+      consumerStopped: st.snapshot.consumerStopped,
       partitionCount: st.partitionCount,
       lag: st.lag,
       producer: st.producer,
@@ -107,7 +108,7 @@ export function StatusBar({ store, theme, width }: { store: DashboardStore; them
             <Text wrap="truncate-end">
               {'group '}
               <Text>{cell(s.info.group, 24).trimEnd()}</Text>
-              {` partitions ${s.partitions.length > 0 ? `[${s.partitions.join(',')}]` : '(joining the group…)'}  lag ${s.lag === null ? '?' : compactNumber(s.lag)}  producer `}
+              {` partitions ${s.consumerStopped ? '(consumer stopped)' : s.partitions.length > 0 ? `[${s.partitions.join(',')}]` : '(joining the group…)'}  lag ${s.lag === null ? '?' : compactNumber(s.lag)}  producer `}
               <Text color={theme.color(s.producer.paused ? 'yellow' : 'green')}>{producer}</Text>
               {backlog ? <Text color={theme.color('yellow')}>{backlog}</Text> : null}
             </Text>
