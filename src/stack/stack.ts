@@ -959,7 +959,10 @@ async function kafkaVersionLine(address: string, record: ServiceRecord | undefin
     await admin.connect();
     const cluster = await admin.describeCluster();
     const what = record?.version ? `Apache Kafka ${record.version}` : 'Kafka (version not reported by the protocol)';
-    return `${what}, cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s), controller ${cluster.controller ?? 'unknown'}`;
+    // No "controller": a KRaft broker answers a client's DescribeCluster with a random live broker as
+    // the controller (the quorum's active controller is not reachable by clients), which changed from
+    // one `stack status` to the next.
+    return `${what}, cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s)`;
   } catch {
     return undefined;
   } finally {
