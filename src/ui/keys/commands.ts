@@ -135,7 +135,7 @@ export const COMMAND_INFO: Record<Command, CommandInfo> = {
   [Command.AnswerYes]: { help: 'yes: do it', group: 'answer' },
   [Command.AnswerNo]: { help: 'no: leave it', group: 'answer' },
   [Command.OpenPartitions]: {
-    help: 'partitions: committed and end offsets, lag, owner, events/s',
+    help: 'partitions: committed and end offsets, lag, owner, events/s, leader, replicas, in-sync replicas',
     group: 'partitions',
   },
   [Command.OpenScheduled]: {
