@@ -18,6 +18,7 @@ import {
   CliProcess,
   createTopic,
   event,
+  firstOutcomes,
   newRedis,
   produceEvents,
   readTopic,
@@ -120,24 +121,36 @@ describe('email over SMTP (aiosmtpd)', () => {
     const c = await drain(topic, ['--smtp', smtp.url]);
 
     const reply = `550 5.1.1 <${ghostAddress}>: Recipient address rejected: User unknown in local recipient table`;
-    const failed = c.deliveries({ channel: 'email', userId: ghost!.id });
+    // Each pair's first line is its outcome (a chunk read again after a rebalance tries the refused
+    // send once more, refused alike: firstOutcomes holds those lines to that).
+    const failed = firstOutcomes(c.lines).filter((d) => d.channel === 'email' && d.userId === ghost!.id);
     expect(failed.map((d) => [d.status, d.reason, d.attempts])).toEqual(
       ghostEvents.map(() => ['failed', `rejected: ${reply}`, 1]),
     );
     expect(c.deliveries({ channel: 'console', userId: ghost!.id, status: 'sent' })).toHaveLength(3);
-    expect(c.lines.filter((l) => l.kind === 'deadletter').map((l) => [l.reason, l.detail])).toEqual(
+    // One letter per event read: a chunk read again writes its letters again, each from the same offset.
+    const letterLines = new Map(
+      c.lines.filter((l) => l.kind === 'deadletter').map((l) => [`${String(l.partition)}@${String(l.offset)}`, l]),
+    );
+    expect([...letterLines.values()].map((l) => [l.reason, l.detail])).toEqual(
       ghostEvents.map(() => ['rejected', `email: ${reply}`]),
     );
+    const reread = c.lines.filter((l) => l.kind === 'deadletter').length - letterLines.size;
     expect(c.deliveries({ channel: 'email', userId: good!.id, status: 'sent' })).toHaveLength(3);
     expect(smtp.messages().map((m) => m.to)).toEqual(goodEvents.map(() => [good!.email]));
 
-    const letters = await readTopic(`${topic}.dlq`, 3);
-    expect(letters.map((l) => [l.headers['dlq-reason'], l.headers['dlq-channel'], l.headers['dlq-detail']])).toEqual(
-      ghostEvents.map(() => ['rejected', 'email', `email: ${reply}`]),
-    );
+    const letters = await readTopic(`${topic}.dlq`, 3 + reread);
+    expect(letters).toHaveLength(3 + reread);
+    expect([
+      ...new Set(
+        letters.map((l) =>
+          JSON.stringify([l.headers['dlq-reason'], l.headers['dlq-channel'], l.headers['dlq-detail']]),
+        ),
+      ),
+    ]).toEqual([JSON.stringify(['rejected', 'email', `email: ${reply}`])]);
     const listed = await runCli(['dlq', 'list', '--brokers', brokers(), '--topic', topic, '--reason', 'rejected']);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout.trim().split('\n')).toHaveLength(3);
+    expect(listed.stdout.trim().split('\n')).toHaveLength(3 + reread);
 
     // The mailbox exists now: a server that takes it, the letters replayed. Only the email goes again;
     // the console, sent before, is a duplicate.
@@ -155,8 +168,9 @@ describe('email over SMTP (aiosmtpd)', () => {
       'rejected',
     ]);
     expect(replayed.code, replayed.stderr).toBe(0);
-    expect(replayed.stderr).toContain('(rejected 3)');
+    expect(replayed.stderr).toContain(`(rejected ${3 + reread})`);
     const again = await drain(topic, ['--smtp', mended.url]);
+    // A letter written twice is replayed twice: its second copy is `duplicate`, never sent twice.
     const resent = again.lines.filter((l) => l.kind === 'delivery' && l.userId === ghost!.id && l.status === 'sent');
     expect(resent.map((l) => l.channel).sort()).toEqual(['email', 'email', 'email']);
     expect(

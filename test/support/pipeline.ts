@@ -156,7 +156,8 @@ export interface Line {
 /**
  * The first `delivery` line of each (event, channel): its outcome. A chunk read again (its commit
  * refused by a rebalance on a loaded machine, the group's member replaced) prints its lines again: a
- * send already made comes back `duplicate`, a skip is skipped again for the same reason; anything else
+ * send already made comes back `duplicate`, a skip is skipped again for the same reason, a send a
+ * server refused for good is tried once more and refused alike; anything else
  * after the first line throws, naming the pair.
  */
 export function firstOutcomes<L extends Record<string, unknown>>(lines: readonly L[]): L[] {
@@ -171,10 +172,10 @@ export function firstOutcomes<L extends Record<string, unknown>>(lines: readonly
     }
     const again =
       l.status === 'duplicate' ||
-      (l.status === earlier.status && l.status === 'skipped' && l.reason === earlier.reason);
+      (l.status === earlier.status && (l.status === 'skipped' || l.status === 'failed') && l.reason === earlier.reason);
     if (!again)
       throw new Error(
-        `${pair}: ${String(earlier.status)} ${String(earlier.reason ?? '')}, then ${String(l.status)} ${String(l.reason ?? '')} (a line read again must be duplicate, or the same skip)`,
+        `${pair}: ${String(earlier.status)} ${String(earlier.reason ?? '')}, then ${String(l.status)} ${String(l.reason ?? '')} (a line read again must be duplicate, or the same skip or refusal)`,
       );
   }
   return [...first.values()];
