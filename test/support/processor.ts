@@ -3,8 +3,18 @@
  * Kafka messages, and a processor whose dead letters and outcomes are collected.
  */
 import { loadCatalog } from '../../src/domain/catalog.js';
+import type { PermanentError } from '../../src/pipeline/errors.js';
 import { BatchProcessor, type ProcessorOptions } from '../../src/pipeline/processor.js';
-import type { DeadLetter, PipelineStore, RawMessage, UserRecord } from '../../src/pipeline/ports.js';
+import type {
+  DeadLetter,
+  NotificationProvider,
+  PipelineStore,
+  ProviderError,
+  RawMessage,
+  SendRequest,
+  SendResult,
+  UserRecord,
+} from '../../src/pipeline/ports.js';
 import type { Outcome } from '../../src/telemetry/outcomes.js';
 import { countInto, emptyTotals, Telemetry } from '../../src/telemetry/telemetry.js';
 
@@ -35,6 +45,20 @@ export function signupMessage(offset: number, occurredAt: Date = new Date()): Ra
     value: Buffer.from(JSON.stringify(event)),
     offset: String(offset),
     timestamp: String(occurredAt.getTime()),
+  };
+}
+
+/** A provider whose every send, in a batch or alone, gets `answer`'s answer (an error is thrown alone). */
+export function providerAnswering(
+  answer: (request: SendRequest) => SendResult | ProviderError | PermanentError,
+): NotificationProvider {
+  return {
+    sendMany: async (requests) => requests.map(answer),
+    send: async (request) => {
+      const a = answer(request);
+      if (a instanceof Error) throw a;
+      return a;
+    },
   };
 }
 

@@ -6,21 +6,12 @@
  * same start; after the hold it is dead-lettered `transport-down` with its channel; the probe's backoff.
  */
 import { describe, expect, it } from 'vitest';
-import { signupMessage, storeOf, userU1 } from '../support/processor.js';
-import { loadCatalog } from '../../src/domain/catalog.js';
+import { processorOn, providerAnswering, signupMessage, storeOf, userU1 } from '../support/processor.js';
 import { Outages, parkDecision, probeDelay } from '../../src/pipeline/outages.js';
-import { BatchProcessor, type ClaimedSend } from '../../src/pipeline/processor.js';
+import type { ClaimedSend } from '../../src/pipeline/processor.js';
 import { CHANNEL_LETTER_REASONS, LETTER_REASONS } from '../../src/pipeline/ports.js';
-import {
-  TransportDownError,
-  type DeadLetter,
-  type NotificationProvider,
-  type Schedule,
-  type ScheduledSend,
-  type SendRequest,
-} from '../../src/pipeline/ports.js';
-import type { DeliveryOutcome, Outcome } from '../../src/telemetry/outcomes.js';
-import { countInto, emptyTotals, Telemetry } from '../../src/telemetry/telemetry.js';
+import { TransportDownError, type Schedule, type ScheduledSend, type SendRequest } from '../../src/pipeline/ports.js';
+import type { DeliveryOutcome } from '../../src/telemetry/outcomes.js';
 import { isChannelLetter } from '../../src/pipeline/dead-letters.js';
 
 const HOLD = 10 * 60_000;
@@ -100,29 +91,12 @@ async function setup() {
       ? new TransportDownError('smtp://mail:25', 'smtp://mail:25 unreachable: ECONNREFUSED', 'ECONNREFUSED')
       : ('accepted' as const);
   };
-  const provider: NotificationProvider = {
-    sendMany: async (rs) => rs.map(answer),
-    send: async (r) => {
-      const a = answer(r);
-      if (a instanceof Error) throw a;
-      return a;
-    },
-  };
-  const letters: DeadLetter[] = [];
-  const telemetry = new Telemetry();
-  const published: Outcome[] = [];
-  telemetry.subscribe((o) => published.push(o));
-  const totals = emptyTotals();
-  telemetry.subscribe(countInto(totals));
+  const provider = providerAnswering(answer);
   const schedule = new MemorySchedule();
   const outages = new Outages(() => clock.now);
-  const processor = new BatchProcessor({
-    catalog: await loadCatalog(),
+  const { processor, letters, published, totals } = await processorOn({
     store,
     provider,
-    deadLetters: { send: async (l) => void letters.push(...l) },
-    telemetry,
-    maxBytes: 1 << 20,
     sendRetry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
     now: () => clock.now,
     schedule,

@@ -10,15 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { PermanentError, RejectedError } from '../../src/pipeline/errors.js';
 import { readDeadLetter, replayMessage, REPLAY_HEADERS } from '../../src/pipeline/dead-letters.js';
 import { DLQ_HEADERS } from '../../src/pipeline/dead-letter-topic.js';
-import {
-  ProviderError,
-  TransportDownError,
-  type NotificationProvider,
-  type SendRequest,
-  type SendResult,
-} from '../../src/pipeline/ports.js';
+import { ProviderError, TransportDownError, type SendRequest, type SendResult } from '../../src/pipeline/ports.js';
 import type { DeliveryOutcome } from '../../src/telemetry/outcomes.js';
-import { processorOn, signupMessage, storeOf, userU1 } from '../support/processor.js';
+import { processorOn, providerAnswering, signupMessage, storeOf, userU1 } from '../support/processor.js';
 
 const store = storeOf(userU1({ email: 'on', sms: 'off', push: 'off', console: 'on', webhook: 'off' }));
 
@@ -32,14 +26,7 @@ async function run(answers: Answer[]) {
     tries.push({ at: Date.now(), request });
     return answers[Math.min(tries.length - 1, answers.length - 1)]!;
   };
-  const provider: NotificationProvider = {
-    sendMany: async (requests) => requests.map(answer),
-    send: async (request) => {
-      const a = answer(request);
-      if (a instanceof Error) throw a;
-      return a;
-    },
-  };
+  const provider = providerAnswering(answer);
   const { processor, letters, published, totals } = await processorOn({
     store,
     provider,
