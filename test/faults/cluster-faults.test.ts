@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/adapters/kafka/client.js';
@@ -46,6 +46,7 @@ let first = '';
 let brokers = '';
 let redisUrl = '';
 let redis: Redis;
+let kafka: Kafka;
 let admin: Admin;
 const running: CliProcess[] = [];
 const extraPids: number[] = [];
@@ -84,7 +85,8 @@ beforeAll(async () => {
   log(`cluster of ${NODES} up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   brokers = clusterAddresses(first, NODES).join(',');
   redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  admin = createKafka({ brokers: brokers.split(','), logger: createLogger({ kind: 'silent' }) }).admin();
+  kafka = createKafka({ brokers: brokers.split(','), logger: createLogger({ kind: 'silent' }) });
+  admin = kafka.admin();
   await admin.connect();
 }, 240_000);
 
@@ -232,7 +234,6 @@ async function diagnoseLost(
   ends: { partition: number; high: string; low: string }[],
 ): Promise<string> {
   const total = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
-  const kafka = createKafka({ brokers: brokers.split(','), logger: createLogger({ kind: 'silent' }) });
   const messages = await readTopic(flow.topic, total, 120_000, kafka);
   const where = new Map<string, string[]>();
   for (const m of messages) {
@@ -240,35 +241,39 @@ async function diagnoseLost(
     where.set(id, [...(where.get(id) ?? []), `p${m.partition}@${m.offset}`]);
   }
   const lostEvents = [...new Set(lostPairs.map((p) => p.split('/')[0]!))];
-  const inTopic = lostEvents.filter((id) => where.has(id));
-  const printed = (id: string) =>
-    flow.consumer.lines
-      .filter((l) => l.eventId === id)
-      .map((l) => `${String(l.kind)}:${String(l.channel ?? '')}:${String(l.status ?? '')}`);
-  const byPartition = new Map<string, number>();
-  for (const id of inTopic)
-    for (const w of where.get(id)!) byPartition.set(w.split('@')[0]!, (byPartition.get(w.split('@')[0]!) ?? 0) + 1);
-  const samples = lostEvents.slice(0, 8).map((id) => ({
+  const lost = new Set(lostEvents);
+  // What the consumer printed of each lost event, and which of its pairs were lost: one pass each.
+  const printed = new Map<string, string[]>();
+  for (const l of flow.consumer.lines)
+    if (lost.has(String(l.eventId)))
+      printed.set(String(l.eventId), [
+        ...(printed.get(String(l.eventId)) ?? []),
+        `${String(l.kind)}:${String(l.channel ?? '')}:${String(l.status ?? '')}`,
+      ]);
+  const pairsOf = new Map<string, string[]>();
+  for (const p of lostPairs) pairsOf.set(p.split('/')[0]!, [...(pairsOf.get(p.split('/')[0]!) ?? []), p]);
+  const detail = lostEvents.map((id) => ({
     id,
     at: where.get(id) ?? [],
-    printed: printed(id),
-    lost: lostPairs.filter((p) => p.startsWith(`${id}/`)),
+    printed: printed.get(id) ?? [],
+    lost: pairsOf.get(id)!,
   }));
+  const inTopic = detail.filter((d) => d.at.length > 0);
+  const byPartition = new Map<string, number>();
+  for (const d of inTopic)
+    for (const w of d.at) byPartition.set(w.split('@')[0]!, (byPartition.get(w.split('@')[0]!) ?? 0) + 1);
   const keep = process.env.CLUSTER_FAULTS_LOGS;
   if (keep) {
     mkdirSync(keep, { recursive: true });
-    const detail = lostEvents.map((id) => ({
-      id,
-      at: where.get(id) ?? [],
-      printed: printed(id),
-      lost: lostPairs.filter((p) => p.startsWith(`${id}/`)),
-    }));
     writeFileSync(path.join(keep, `${flow.topic}-lost.json`), JSON.stringify(detail, null, 1));
   }
   return (
     `read back ${messages.length} of ${total} messages; ${lostEvents.length} events lost a delivery, ${inTopic.length} of them are in the topic ` +
-    `(by partition: ${[...byPartition].map(([p, n]) => `${p} ${n}`).join(', ')}), ${lostEvents.filter((id) => printed(id).length === 0).length} never printed by the consumer\n` +
-    samples.map((s) => JSON.stringify(s)).join('\n')
+    `(by partition: ${[...byPartition].map(([p, n]) => `${p} ${n}`).join(', ')}), ${detail.filter((d) => d.printed.length === 0).length} never printed by the consumer\n` +
+    detail
+      .slice(0, 8)
+      .map((d) => JSON.stringify(d))
+      .join('\n')
   );
 }
 
