@@ -5,7 +5,7 @@
  * by pid at the end. Everything is judged as a user would see it: the producer's `produced` lines
  * (what Kafka acknowledged), its exit code and report, and the mock providers' outboxes.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
@@ -27,6 +27,7 @@ import {
   readOutbox,
   readTopic,
   removeUsers,
+  unacknowledgedReport,
   unique,
   type Line,
   type TestUser,
@@ -360,16 +361,7 @@ describe.runIf(ENABLED)(`a node of a ${NODES}-node cluster dies under ${RATE.toL
       const stop = await flow.producer.stop('SIGTERM');
       expect(stop.code, flow.producer.stderr.slice(-2000)).toBe(3);
       const acknowledged = produced(flow.producer.lines);
-      const report =
-        /error: (\d+) produced event\(s\) were never acknowledged by Kafka[^\n]*\n {2}all \d+ written to (\S+);/.exec(
-          flow.producer.stderr,
-        );
-      expect(report, flow.producer.stderr.slice(-2000)).not.toBeNull();
-      const unacknowledged = readFileSync(report![2]!, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { id: string; userId: string });
-      expect(unacknowledged.length).toBe(Number(report![1]));
+      const unacknowledged = unacknowledgedReport(flow.producer.stderr).events;
 
       // One node returns (a quorum of two): the same consumer resumes and delivers every acknowledged event.
       const java = await locateJava(processEnvironment());

@@ -1,6 +1,7 @@
 /** Helpers for tests that run the real CLI against the real Kafka and Redis. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Partitioners, type IHeaders } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
@@ -179,6 +180,29 @@ export function firstOutcomes<L extends Record<string, unknown>>(lines: readonly
       );
   }
   return [...first.values()];
+}
+
+/**
+ * What `produce` reported as never acknowledged (exit 3): the count its stderr names, the file it wrote
+ * and the events in it, checked to agree with each other and to carry the line to produce them again.
+ */
+export function unacknowledgedReport(stderr: string): {
+  count: number;
+  file: string;
+  events: { id: string; userId: string }[];
+} {
+  const named =
+    /error: (\d+) produced event\(s\) were never acknowledged by Kafka: .*\n\s+all \d+ written to (\S+\.jsonl); produce them again with: kcat -P/.exec(
+      stderr,
+    );
+  if (!named) throw new Error(`no report of unacknowledged events on stderr:\n${stderr.slice(-2000)}`);
+  const events = readFileSync(named[2]!, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; userId: string });
+  const count = Number(named[1]);
+  if (events.length !== count) throw new Error(`${named[2]} holds ${events.length} events, stderr said ${count}`);
+  return { count, file: named[2]!, events };
 }
 
 /** A running `eventstream-tui` subcommand whose JSON lines are collected as they come. */
