@@ -8,6 +8,7 @@ export type StackErrorCode =
   | 'PORT_FOREIGN'
   | 'CONTROLLER_PORT_BUSY'
   | 'NOT_LOCAL'
+  | 'NOT_ANSWERING'
   | 'REDIS_SERVER_MISSING'
   | 'KAFKA_NOT_READY'
   | 'KAFKA_LAYOUT'

@@ -77,6 +77,8 @@ const PROCESS_MARKER: Record<ServiceName, string> = { kafka: 'kafka.Kafka', redi
 export type Plan =
   | { action: 'use-external' }
   | { action: 'use-ours'; record: ServiceRecord }
+  /** Ours and alive but not answering yet (starting, or a cluster node waiting on its quorum): wait for it. */
+  | { action: 'wait-ours'; record: ServiceRecord }
   | { action: 'start' }
   | { action: 'error'; error: StackError };
 
@@ -101,6 +103,10 @@ export function planService(
     return record && recordAlive && record.address === address
       ? { action: 'use-ours', record }
       : { action: 'use-external' };
+  }
+  // Started by an earlier `stack up` that has not answered yet: a second one on its port would only fail.
+  if (record && recordAlive && record.address === address) {
+    return { action: 'wait-ours', record };
   }
   if (probe.state === 'foreign') {
     return {
@@ -140,11 +146,37 @@ function recordAlive(service: ServiceName, record: ServiceRecord | undefined): b
   return record !== undefined && isOurProcess(record.pid, PROCESS_MARKER[service]);
 }
 
-async function plan(service: ServiceName, address: string, host: string, port: number, options: StackOptions) {
-  const probe = service === 'kafka' ? await probeKafka(host, port) : await probeRedis(host, port);
+async function plan(
+  service: ServiceName,
+  address: string,
+  host: string,
+  port: number,
+  options: StackOptions,
+): Promise<Plan> {
+  const probeOf = () => (service === 'kafka' ? probeKafka(host, port) : probeRedis(host, port));
+  const probe = await probeOf();
   const record = findRecord(readState(options.paths.state), service, address);
   const holder = probe.state === 'foreign' ? await describePortHolder(port) : undefined;
-  return planService(service, address, probe, record, recordAlive(service, record), isLocalHost(host), holder);
+  const decided = planService(service, address, probe, record, recordAlive(service, record), isLocalHost(host), holder);
+  // A cluster's node may wait on peers this very command starts: the cluster waits for it with them.
+  if (decided.action !== 'wait-ours' || (options.kafkaNodes ?? 1) > 1) return decided;
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
+  const mine = decided.record;
+  const answered = await waitUntil(
+    async () => !recordAlive(service, mine) || (await probeOf()).state === 'answers',
+    timeoutMs,
+    250,
+  );
+  if (answered && recordAlive(service, mine)) return { action: 'use-ours', record: mine };
+  if (!recordAlive(service, mine)) return { action: 'start' };
+  return {
+    action: 'error',
+    error: new StackError(
+      'NOT_ANSWERING',
+      `the ${SERVICE_LABEL[service]} at ${address} that stack up started (pid ${mine.pid}) runs but has not answered for ${(timeoutMs / 1000).toFixed(0)} s (log: ${mine.log})`,
+      `Read its log; stop it with \`eventstream-tui stack down ${service}\` and run stack up again.`,
+    ),
+  };
 }
 
 export interface UpOutcome {
@@ -167,7 +199,7 @@ async function alreadyUp(
   port: number,
   options: StackOptions,
 ): Promise<UpOutcome | undefined> {
-  const decision = await plan(service, address, host, port, options);
+  const decision = await plan(service, address, host, port, { ...options, kafkaNodes: 1 });
   if (decision.action === 'error') throw decision.error;
   if (decision.action === 'use-external') return { service, address, action: 'external' };
   if (decision.action === 'use-ours') {
@@ -665,8 +697,9 @@ async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpO
   }
   // A broker of ours that runs alone (or in another cluster) cannot become a node of this one.
   decisions.forEach((d, i) => {
-    const member = d.action === 'use-ours' ? d.record.cluster : undefined;
-    if (d.action === 'use-ours' && (member?.first !== first || member.nodes !== nodes)) {
+    const ours = d.action === 'use-ours' || d.action === 'wait-ours';
+    const member = ours ? d.record.cluster : undefined;
+    if (ours && (member?.first !== first || member.nodes !== nodes)) {
       throw new StackError(
         'KAFKA_LAYOUT',
         `${addresses[i]} runs a Kafka that stack up started ${member ? `as node ${member.nodeId} of a cluster of ${member.nodes} from ${member.first}` : 'alone'}, where node ${i + 1} of this cluster of ${nodes} belongs`,
@@ -676,7 +709,8 @@ async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpO
   });
   const outcomes: UpOutcome[] = addresses.map((address, i) => {
     const d = decisions[i]!;
-    return d.action === 'use-ours'
+    // A node of ours still starting is not started again (its port is taken): the cluster waits for it.
+    return d.action === 'use-ours' || d.action === 'wait-ours'
       ? {
           service: 'kafka',
           address,
@@ -688,7 +722,17 @@ async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpO
       : { service: 'kafka', address, action: 'started', node: { id: i + 1, of: nodes } };
   });
   const toStart = outcomes.map((o, i) => ({ o, i })).filter(({ o }) => o.action === 'started');
-  if (toStart.length === 0) return outcomes;
+  if (toStart.length === 0) {
+    if (decisions.some((d) => d.action === 'wait-ours')) {
+      const step = progress.step(`kafka: waiting for the nodes started earlier to answer`);
+      await waitForCluster(addresses, nodes, options, options.readyTimeoutMs ?? 120_000).catch((error: unknown) => {
+        step.fail();
+        throw error;
+      });
+      step.done('ready');
+    }
+    return outcomes;
+  }
 
   const java = await locateJava(env);
   for (const { i } of toStart) {

@@ -24,7 +24,30 @@ describe('stack up / status / down on spare ports', () => {
     const env = { ...process.env, EVENTSTREAM_HOME: home };
     const flags = ['--brokers', `localhost:${kafkaPort}`, '--redis', `redis://127.0.0.1:${redisPort}`];
 
-    const up = await runCli(['stack', 'up', ...flags], env, 180_000);
+    const starting = runCli(['stack', 'up', ...flags], env, 180_000);
+    // A second `stack up` while the first one's broker is still starting waits for that broker (a
+    // second broker on its port could only fail).
+    const recorded = (): number | undefined => {
+      try {
+        const state = JSON.parse(readFileSync(stackPaths(home).state, 'utf8')) as {
+          started?: { service: string; pid: number; address: string }[];
+        };
+        return state.started?.find((r) => r.service === 'kafka' && r.address === `localhost:${kafkaPort}`)?.pid;
+      } catch {
+        return undefined;
+      }
+    };
+    await waitFor('the first stack up to record its broker', () => recorded() !== undefined, 180_000, 50);
+    const startedAnswering = (await probeKafka('localhost', kafkaPort, 300)).state === 'answers';
+    const meanwhile = await runCli(['stack', 'up', 'kafka', ...flags], env, 180_000);
+    const up = await starting;
+    expect(meanwhile.code, meanwhile.stderr).toBe(0);
+    expect(meanwhile.stdout).toContain(
+      `Kafka localhost:${kafkaPort}: already running (started earlier by eventstream-tui, pid ${recorded()}`,
+    );
+    process.stdout.write(
+      `[stack] a second stack up while the broker was ${startedAnswering ? 'answering already' : 'starting'}: ${meanwhile.stdout.trim()}\n`,
+    );
     expect(up.stderr).toMatch(/resolving Apache Kafka 4\.4\.0 from Maven Central/);
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(new RegExp(`Kafka localhost:${kafkaPort}: started \\(pid (\\d+)`));

@@ -55,7 +55,15 @@ export async function produceRaw(
   topic: string,
   messages: { key?: string | Buffer | null; value: Buffer | string | null; headers?: IHeaders }[],
 ): Promise<void> {
-  const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: a test's topic holds each message once. A plain producer writes a whole request again
+  // when one partition of it fails (kafkajs throws the response's first partition error, so the
+  // partitions that took their messages are sent again): right after a topic's creation, under load, a
+  // partition not yet led did that, and a test saw six events where it wrote three.
+  const producer = testKafka().producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   try {
     await producer.send({ topic, messages });

@@ -25,6 +25,19 @@ describe('stack up decides to reuse or to start', () => {
     );
   });
 
+  it('waits for a service it started that does not answer yet, instead of starting a second on its port', () => {
+    for (const state of ['closed', 'foreign'] as const) {
+      expect(planService('kafka', 'localhost:9092', { state, detail: '' }, record, true, true)).toEqual({
+        action: 'wait-ours',
+        record,
+      });
+    }
+    // Its pid gone: started anew.
+    expect(planService('kafka', 'localhost:9092', { state: 'closed', detail: '' }, record, false, true).action).toBe(
+      'start',
+    );
+  });
+
   it('starts a local service when nothing answers', () => {
     expect(
       planService('redis', '127.0.0.1:6379', { state: 'closed', detail: 'ECONNREFUSED' }, undefined, false, true)
