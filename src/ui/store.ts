@@ -172,13 +172,17 @@ export interface PrefsEditor extends Loadable {
   quiet: string;
   /** Fields that cannot be parsed (ignored by the pipeline). */
   invalid: string[];
-  /** `cap.<channel>` fields (`sms 3/1h, push 10/1d`) and `digest.<type>` windows (`item_purchased 10m`); '' for none. */
-  caps: string;
-  digests: string;
+  /** `cap.<channel>` per channel, in channel order: `3/1h`, or '' for none. */
+  caps: { channel: string; value: string }[];
+  /** `digest.<type>` per digestible type, in catalog order: the window (`10m`), or '' for none. */
+  digests: { type: string; value: string }[];
   /** Whether the user is in quiet hours now, in words, and whether they are. */
   quietNow: string;
   inQuiet: boolean;
-  /** The cursor: row 0 the channel switches, 1… the event types; col a channel. */
+  /**
+   * The cursor: row 0 the channel switches, 1… the event types, then the caps (a channel each), then
+   * one row per digestible type (one cell); col a channel.
+   */
   row: number;
   col: number;
 }
@@ -291,8 +295,8 @@ export function emptyPrefsEditor(userId = '', name = ''): PrefsEditor {
     tz: '',
     quiet: '',
     invalid: [],
-    caps: '',
-    digests: '',
+    caps: [],
+    digests: [],
     quietNow: '',
     inQuiet: false,
     row: 0,

@@ -178,6 +178,39 @@ describe('the preferences editor', () => {
     expect(store.getState().view).toBe('main');
   });
 
+  it('caps and digest windows are cells too: space steps them through a few values, any other value steps to none', async () => {
+    rig = await start(120, 40, async (p) => {
+      await p.redis.hset('prefs:user-01', 'cap.push', '5/2h');
+    });
+    const { press, frame, pipeline } = rig;
+    await press(KEY.enter);
+    const f = await waitForFrame(frame, (t) => /cap\s+none\s+none\s+5\/2h\s+none/.test(t), 'the caps row');
+    expect(f).toMatch(/digest item_purchased\s+none/);
+    expect(f).not.toMatch(/digest (user_signup|password_reset)/);
+    // ↓×4: past the three types to the caps; →: sms. Space: 1/1h, then 3/1h.
+    await press(KEY.down, KEY.down, KEY.down, KEY.down, KEY.right, ' ');
+    await waitForFrame(frame, (t) => t.includes('HSET prefs:user-01 cap.sms 1/1h'), 'the cap written');
+    expect(await pipeline.redis.hget('prefs:user-01', 'cap.sms')).toBe('1/1h');
+    await waitForFrame(frame, (t) => /cap\s+none\s+1\/1h\s+5\/2h/.test(t), 'the cap shown, read again');
+    await press(' ');
+    await waitForFrame(frame, (t) => /cap\s+none\s+3\/1h\s+5\/2h/.test(t), '3/1h');
+    expect(await pipeline.redis.hget('prefs:user-01', 'cap.sms')).toBe('3/1h');
+    // → push: 5/2h, written by prefs set, is not a step: space removes it.
+    await press(KEY.right, ' ');
+    await waitForFrame(frame, (t) => t.includes('HDEL prefs:user-01 cap.push'), 'the cap removed');
+    expect(await pipeline.redis.hget('prefs:user-01', 'cap.push')).toBeNull();
+    // ↓: the digest window of item_purchased: 1m, then 10m.
+    await press(KEY.down, ' ');
+    await waitForFrame(frame, (t) => t.includes('HSET prefs:user-01 digest.item_purchased 1m'), 'the digest window');
+    await waitForFrame(frame, (t) => /digest item_purchased\s+1m/.test(t), 'shown');
+    await press(' ');
+    await waitForFrame(frame, (t) => /digest item_purchased\s+10m/.test(t), '10m');
+    expect(await pipeline.redis.hget('prefs:user-01', 'digest.item_purchased')).toBe('10m');
+    // The cursor stops at the last row.
+    await press(KEY.down, KEY.down, ' ');
+    await waitForFrame(frame, (t) => /digest item_purchased\s+1h/.test(t), 'still the digest row: 1h');
+  });
+
   it('a prefs key of another type (WRONGTYPE) is said, naming the key; space writes nothing', async () => {
     rig = await start();
     const { press, frame, pipeline } = rig;
@@ -300,6 +333,24 @@ describe('the Scheduled view', () => {
 });
 
 describe('the Users panel', () => {
+  it("the same windows in two zones: the marker follows each user's zone (the cache of quiet states is per zone and windows)", async () => {
+    // A window of the next 8 hours in UTC: the same window in a zone 12 hours away is not now.
+    const hour = new Date().getUTCHours();
+    const hh = (h: number) => String(((h % 24) + 24) % 24).padStart(2, '0');
+    const window = `${hh(hour)}:00-${hh(hour + 8)}:00`;
+    rig = await start(120, 40, async (p) => {
+      await p.redis.hset('prefs:user-03', 'tz', 'UTC', 'quiet', window);
+      await p.redis.hset('prefs:user-04', 'tz', 'Etc/GMT+12', 'quiet', window);
+      await p.redis.hset('prefs:user-05', 'tz', 'UTC', 'quiet', window);
+    });
+    const f = await waitForFrame(
+      rig.frame,
+      (t) => /user-03 Grace Hop\S*\s+☾/.test(t) && /user-05 .*☾/.test(t),
+      'the markers of the UTC users',
+    );
+    expect(lineWith(f, 'user-04')).not.toContain('☾');
+  });
+
   it('marks the users in quiet hours now (☾), not the others', async () => {
     rig = await start(120, 40, async (p) => {
       await p.redis.hset('prefs:user-03', 'tz', 'UTC', 'quiet', '00:00-23:59');

@@ -9,7 +9,7 @@ import type { Pipeline } from '../../app/runtime.js';
 import { prefsKey } from '../../adapters/redis/keys.js';
 import { isWrongType } from '../../adapters/redis/store.js';
 import type { Catalog } from '../../domain/catalog.js';
-import { parsePreferenceField, parsePreferenceValue } from '../../domain/preference-fields.js';
+import { digestible, parsePreferenceField, parsePreferenceValue } from '../../domain/preference-fields.js';
 import { localLabel, quietHoursText, quietState } from '../../domain/quiet-hours.js';
 import {
   capsAndDigestsText,
@@ -68,14 +68,10 @@ export function editorModel(
           : `not in quiet hours; the next window starts ${localLabel(state.next, rules.tz, now)}`;
     }
   }
-  // Caps and digest windows, as `prefs set` writes them: `sms 3/1h`, `item_purchased 10m`.
+  // Caps and digest windows, as `prefs set` writes them: `3/1h` on a channel, `10m` for a type.
   const written = capsAndDigestsText(rules);
-  const listed = (fields: Record<string, string>): string =>
-    Object.entries(fields)
-      .map(([name, value]) => `${bound(name, 32)} ${value}`)
-      .join(', ');
-  const caps = listed(written.caps);
-  const digests = listed(written.digests);
+  const caps = catalog.channels.map((c) => ({ channel: c.name, value: written.caps[c.name] ?? '' }));
+  const digests = digestible(catalog).map((type) => ({ type, value: written.digests[type] ?? '' }));
   return {
     channels,
     grid,
@@ -87,6 +83,18 @@ export function editorModel(
     caps,
     digests,
   };
+}
+
+/** What space steps a cap through: none → each of these → none; a value written otherwise → none. */
+export const CAP_STEPS = ['1/1h', '3/1h', '10/1d'] as const;
+/** What space steps a digest window through, alike. */
+export const DIGEST_STEPS = ['1m', '10m', '1h', '1d'] as const;
+
+/** The value after `value` ('' for none) among `steps`: the first from none, none after the last or any other. */
+export function nextStep(value: string, steps: readonly string[]): string {
+  if (value === '') return steps[0]!;
+  const at = steps.indexOf(value);
+  return at >= 0 && at < steps.length - 1 ? steps[at + 1]! : 'none';
 }
 
 /** What space does to a type cell: default → off → on → default. */
@@ -196,11 +204,22 @@ export class PrefsEditorActions {
     if (!this.redisReady(pipeline)) return this.notify('not changed: Redis is not connected', 'error');
     let name: string;
     let value: string;
+    const capsRow = e.grid.length + 1;
     if (e.row === 0) {
       const channel = e.channels[e.col];
       if (!channel) return;
       name = channel.name;
       value = channel.value === 'on' ? 'off' : 'on';
+    } else if (e.row === capsRow) {
+      const cap = e.caps[e.col];
+      if (!cap) return;
+      name = `cap.${cap.channel}`;
+      value = nextStep(cap.value, CAP_STEPS);
+    } else if (e.row > capsRow) {
+      const digest = e.digests[e.row - capsRow - 1];
+      if (!digest) return;
+      name = `digest.${digest.type}`;
+      value = nextStep(digest.value, DIGEST_STEPS);
     } else {
       const row = e.grid[e.row - 1];
       const c = row?.cells[e.col];

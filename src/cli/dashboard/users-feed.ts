@@ -289,9 +289,7 @@ export class UsersFeed {
     const r = read.record;
     const rules = r.rules;
     const state =
-      rules && rules.quiet.length > 0
-        ? this.quiet.state(clockNow(), rules.tz, rules.quiet, rules.quietText)
-        : undefined;
+      rules && rules.quiet.length > 0 ? this.quiet.state(clockNow(), rules.tz, rules.quiet, rules.quietKey) : undefined;
     return {
       id,
       ...cut,

@@ -23,8 +23,9 @@ function cellColor(c: PrefsCell | { choice: 'on' | 'off' }, theme: Theme): strin
 
 /**
  * Enter on a Users row: the user's `prefs:<id>` as a grid, the channel switches on top, then each event
- * type × channel (on / off / def·on or def·off / required), then the zone, the windows and whether the
- * user is in quiet hours now. ↑↓←→ move the cell cursor, space changes the cell in Redis at once.
+ * type × channel (on / off / def·on or def·off / required), the caps (a channel each) and the digest
+ * windows (a digestible type each), then the zone, the windows and whether the user is in quiet hours
+ * now. ↑↓←→ move the cell cursor, space changes the cell in Redis at once.
  */
 export function PrefsEditorView({ store, theme, width, height }: ViewProps) {
   const { e, channels } = useStore(
@@ -90,6 +91,39 @@ export function PrefsEditorView({ store, theme, width, height }: ViewProps) {
         </Text>,
       );
     });
+    // The caps, a channel each, then a digest window per digestible type: space steps through a few values.
+    const capsRow = e.grid.length + 1;
+    lines.push(
+      <Text key="caps" wrap="truncate-end">
+        {cell('cap', labelW)}
+        {e.caps.map((c, ci) => (
+          <Fragment key={c.channel}>
+            <Text
+              color={c.value ? theme.color('yellow') : undefined}
+              dimColor={!c.value}
+              inverse={cursorAt(capsRow, ci)}
+            >
+              {cell(c.value || 'none', cellW - 1)}
+            </Text>{' '}
+          </Fragment>
+        ))}
+      </Text>,
+    );
+    e.digests.forEach((d, di) => {
+      const label = `digest ${d.type}`;
+      lines.push(
+        <Text key={`digest-${d.type}`} wrap="truncate-end">
+          {cell(label, Math.max(labelW, label.length + 2))}
+          <Text
+            color={d.value ? theme.color('yellow') : undefined}
+            dimColor={!d.value}
+            inverse={e.row === capsRow + 1 + di}
+          >
+            {cell(d.value || 'none', cellW - 1)}
+          </Text>
+        </Text>,
+      );
+    });
     lines.push(<Text key="gap"> </Text>);
     const info = (key: string, label: string, text: string, color?: string) =>
       lines.push(
@@ -101,18 +135,24 @@ export function PrefsEditorView({ store, theme, width, height }: ViewProps) {
     info('tz', 'zone', e.tz);
     info('quiet', 'quiet', e.quiet || 'none');
     info('now', 'now', e.quietNow, e.inQuiet ? 'cyan' : undefined);
-    info('caps', 'caps', e.caps || 'none (prefs set <user> cap.<channel> 3/1h)');
-    info('digests', 'digests', e.digests || 'none (prefs set <user> digest.<type> 10m)');
     if (e.invalid.length > 0)
       info('invalid', 'invalid', `prefs-invalid: ${e.invalid.join(', ')} (ignored by the pipeline)`, 'yellow');
-    lines.push(
-      <Text key="legend" dimColor wrap="truncate-end">
-        {cell(
-          'space: channel on ↔ off · type default → off → on → default · def·on/def·off: unset, the type’s default · required: always sent',
-          w,
-        ).trimEnd()}
-      </Text>,
-    );
+    for (const [key, text] of [
+      [
+        'legend',
+        'space: channel on ↔ off · type default → off → on → default · def·on/def·off: unset, the type’s default · required: always sent',
+      ],
+      [
+        'legend-rules',
+        'space: cap none → 1/1h → 3/1h → 10/1d → none · digest none → 1m → 10m → 1h → 1d → none · other values: eventstream-tui prefs set <user> cap.<channel> 5/2h',
+      ],
+    ] as const) {
+      lines.push(
+        <Text key={key} dimColor wrap="wrap">
+          {text}
+        </Text>,
+      );
+    }
   }
   return (
     <Box
@@ -134,13 +174,14 @@ export function PrefsEditorView({ store, theme, width, height }: ViewProps) {
 
 export const prefsEditorView: ViewDescriptor<'prefs'> = {
   id: 'prefs',
-  title: "the selected user's preferences editor: channels, type × channel, zone, quiet hours",
+  title: "the selected user's preferences editor: channels, type × channel, caps, digest windows, zone, quiet hours",
   opens: Command.OpenDetail,
   component: PrefsEditorView,
-  // ↑↓: the row (the channel switches, then each event type); ←→: the channel.
+  // ↑↓: the row (the channel switches, each event type, the caps, each digest window); ←→: the channel.
   move: (s, delta) => {
     const e = s.prefsEditor;
-    const row = Math.max(0, Math.min(e.grid.length, e.row + delta));
+    const last = e.grid.length + (e.caps.length > 0 ? 1 : 0) + e.digests.length;
+    const row = Math.max(0, Math.min(last, e.row + delta));
     return { prefsEditor: { ...e, row } };
   },
   moveAcross: (s, delta) => {
