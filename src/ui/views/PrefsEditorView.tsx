@@ -36,7 +36,8 @@ export function PrefsEditorView({ store, theme, width, height }: ViewProps) {
   const rows = Math.max(0, height - 3);
   const who = `${e.userId}${e.name ? ` (${e.name})` : ''}`;
   const title = `Preferences of ${who} · ↑↓←→ move · space toggle · Esc close`;
-  const labelW = Math.max(10, Math.min(20, Math.max(...e.grid.map((r) => r.type.length), 7) + 2));
+  const labels = [...e.grid.map((r) => r.type), ...e.digests.map((d) => `digest ${d.type}`)];
+  const labelW = Math.max(10, Math.min(24, Math.max(...labels.map((l) => l.length), 7) + 2));
   const cellW = Math.max(4, Math.min(12, Math.floor((w - labelW) / Math.max(1, channels.length))));
   const lines: ReactNode[] = [];
   if (e.state === 'loading' && e.grid.length === 0) {
@@ -113,7 +114,7 @@ export function PrefsEditorView({ store, theme, width, height }: ViewProps) {
       const label = `digest ${d.type}`;
       lines.push(
         <Text key={`digest-${d.type}`} wrap="truncate-end">
-          {cell(label, Math.max(labelW, label.length + 2))}
+          {cell(label, labelW)}
           <Text
             color={d.value ? theme.color('yellow') : undefined}
             dimColor={!d.value}
