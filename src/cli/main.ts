@@ -49,7 +49,10 @@ export async function buildProgram(args: readonly string[] = process.argv.slice(
       const { runDashboard } = await import('./dashboard-command.js');
       process.exit(await runDashboard(flags));
     });
-  if (namesSubcommand(args)) {
+  // An option the dashboard does not know is a usage error: its help then lists the commands too.
+  const known = new Set(program.options.flatMap((o) => [o.long, o.short]).filter((f) => f !== undefined));
+  const unknownOption = args.some((a) => a.startsWith('-') && a !== '--' && !known.has(a.split('=')[0]!));
+  if (namesSubcommand(args) || unknownOption) {
     const [pipeline, { seedCommand, usersCommand }, { stackCommand }, { dlqCommand }, { scheduledCommand }] =
       await Promise.all([
         import('./pipeline-commands.js'),

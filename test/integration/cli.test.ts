@@ -364,6 +364,14 @@ describe('errors a user can act on', () => {
     }
   });
 
+  it('an unknown option of the dashboard is named, with the commands listed (exit 2)', async () => {
+    const result = await runCli(['--bogus-flag']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: unknown option '--bogus-flag'\n/);
+    expect(result.stderr).toMatch(/^Usage: eventstream-tui \[options\] \[command\]$/m);
+    expect(result.stderr).toMatch(/^Commands:\n(.*\n)* {2}consume /m);
+  });
+
   it('an unknown command is named as one, with the commands listed (exit 2)', async () => {
     const result = await runCli(['frobnicate']);
     expect(result.code).toBe(2);

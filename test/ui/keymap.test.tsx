@@ -147,6 +147,7 @@ describe('one keymap feeds the footer and the help overlay', () => {
     const bindings = buildKeymap(store.getState().eventTypes, store.getState().channels);
     for (const line of helpLines(bindings)) expect(frame).toContain(line.description);
     expect(frame).toContain('Logs (kafkajs and the app): /tmp/etui.log');
+    expect(frame).toContain('on*       Users: on, but the user has no address for the channel');
     expect(footerHint(bindings)).toBe(
       's/b/r inject  ↑↓ move  e/m/p/c/w toggle  Tab focus  Enter detail  / filter  d dead letters  l partitions  S scheduled  x export  space pause  +/- rate  ? help  q quit',
     );
@@ -279,7 +280,7 @@ describe('the help overlay, drawn in a scrolling view', () => {
     expect(r.lastFrame()).toBe(
       [
         cyan(`╔${'═'.repeat(58)}╗`),
-        row(bold('Keys · lines 2-5 of 5 (↑↓)'), 30),
+        row(bold('Keys · lines 2-5 of 7 (↑↓)'), 30),
         row(`${cyan('↑↓ j/k    ')}move`, 42),
         row(`${cyan('q         ')}quit`, 42),
         row(cyan(' '.repeat(10)), 46),

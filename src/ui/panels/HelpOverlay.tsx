@@ -21,6 +21,8 @@ export function HelpOverlay(props: {
     ...props.keys.map((k) => row(k.keys, k.description)),
     row('', ''),
     row('', `Logs (kafkajs and the app): ${props.logFile}`),
+    row('on*', 'Users: on, but the user has no address for the channel (its sends: skipped no-address)'),
+    row('☾', 'Users: in quiet hours now (sends deferred to their end, urgent types excepted)'),
   ];
   return (
     <ScrollView
