@@ -224,6 +224,8 @@ export interface DashboardState {
   usersProblem: string | null;
   /** The selected user's number in the list (0 the first). */
   selected: number;
+  /** The selection before a user search began: Esc on the search goes back to it. */
+  selectedBeforeSearch: number;
   producer: { rate: number; paused: boolean };
   partitionCount: number | null;
   lag: number | null;
@@ -316,6 +318,7 @@ export function createDashboardStore(
     userSearch: null,
     usersProblem: null,
     selected: 0,
+    selectedBeforeSearch: 0,
     producer: { rate: 1, paused: false },
     partitionCount: null,
     lag: null,

@@ -207,8 +207,14 @@ describe('the Users panel among many users', () => {
       selected: 0,
       userSearch: { query: 'gen-42', state: 'searching', matches: 0, capped: false },
     });
+    // A second search (a typo mended) still goes back to the user selected before the first.
+    store.setState({ selected: 2 });
+    controller.startFilter();
+    controller.typeFilter('3');
+    controller.applyFilter();
+    expect(store.getState()).toMatchObject({ selected: 0, userSearch: { query: 'gen-423' } });
     controller.closeOverlay();
-    expect(store.getState().userSearch).toBeNull();
+    expect(store.getState()).toMatchObject({ userSearch: null, selected: 7 });
     // Another panel focused: / filters the rows, as before.
     controller.moveFocus(1);
     controller.startFilter();

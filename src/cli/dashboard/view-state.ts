@@ -179,14 +179,30 @@ export class ViewState {
     if (state.filterTarget === 'users') {
       const userSearch = text ? { query: text, state: 'searching' as const, matches: 0, capped: false } : null;
       // The rows shown are the set's until the search's first read replaces them.
-      return this.store.setState({ filterDraft: null, userSearch, selected: 0, users: [], usersFrom: 0 });
+      // The selection before the first search of a row of searches is where Esc goes back to.
+      const selectedBeforeSearch = state.userSearch ? state.selectedBeforeSearch : state.selected;
+      if (!userSearch) return this.clearUserSearch();
+      return this.store.setState({
+        filterDraft: null,
+        userSearch,
+        selected: 0,
+        users: [],
+        usersFrom: 0,
+        selectedBeforeSearch,
+      });
     }
     this.releaseRows();
     this.store.setState({ filter: text, filterDraft: null });
   }
 
   private clearUserSearch(): void {
-    this.store.setState({ userSearch: null, selected: 0, users: [], usersFrom: 0 });
+    this.store.setState((s) => ({
+      filterDraft: null,
+      userSearch: null,
+      selected: s.userSearch ? s.selectedBeforeSearch : s.selected,
+      users: [],
+      usersFrom: 0,
+    }));
   }
 
   toggleHelp(): void {
