@@ -7,7 +7,7 @@
  * "Later" is the pipeline's clock (EVENTSTREAM_CLOCK_OFFSET_MS): the restarted consumer's clock reads
  * past the due time, and past the dead claimer's lease, instead of the test waiting for them.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/cli.js';
 import {
   CliProcess,
@@ -29,6 +29,11 @@ const redis = newRedis();
 const running: CliProcess[] = [];
 const userIds: string[] = [];
 const pairs: (readonly [string, string])[] = [];
+
+// A case that failed leaves no consumer behind: one whose clock is ahead would claim the next case's entries.
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+});
 
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop('SIGKILL')));
@@ -92,7 +97,9 @@ async function expectEachOnce(ids: ReadonlySet<string>, pairCount: number): Prom
 
 describe('the schedule through SIGKILL', () => {
   it('killed with deferred sends pending (offsets committed), restarted after their due time: each sent once', async () => {
-    const clock = quietEnd(40_000);
+    // The windows end 70 s from now: room for a commit slow under load before the kill, which must come
+    // before the due time (the restarted consumer's clock is set past it, so nothing waits for it).
+    const clock = quietEnd(70_000);
     const { events, mine, ids } = await deferredFlow(clock.end, 'sk-pending', 100);
     const topic = unique('sk-pending');
     const group = unique('sk-pending-group');
@@ -103,15 +110,17 @@ describe('the schedule through SIGKILL', () => {
     await victim.waitForLines('200 deferrals', (l) => l.filter((x) => x.status === 'deferred').length >= 200, 30_000);
     // the deferrals are in the schedule and their offsets committed
     expect(await scheduleEntries(redis, mine)).toHaveLength(200);
+    let seen = '';
     await waitFor(
       'the offsets committed',
       async () => {
         const { committed, high } = await committedOffsets(group, topic);
+        seen = [...high].map(([p, h]) => `partition ${p}: committed ${committed.get(p) ?? 'none'} of ${h}`).join('; ');
         return [...high].every(([p, h]) => (committed.get(p) ?? -1n) >= h) || undefined;
       },
-      30_000,
+      55_000,
     ).catch((error: Error) => {
-      throw new Error(`${error.message}\n--- the consumer's stderr ---\n${victim.stderr.slice(-3000)}`);
+      throw new Error(`${error.message} (${seen})\n--- the consumer's stderr ---\n${victim.stderr.slice(-3000)}`);
     });
     expect(Date.now(), 'killed before the due time').toBeLessThan(clock.endReal());
     await victim.stop('SIGKILL');
