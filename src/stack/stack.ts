@@ -152,14 +152,15 @@ async function plan(
   host: string,
   port: number,
   options: StackOptions,
+  /** Wait here for one of ours that does not answer yet; false: say `wait-ours` (a cluster waits for its nodes together). */
+  waitForOurs: boolean,
 ): Promise<Plan> {
   const probeOf = () => (service === 'kafka' ? probeKafka(host, port) : probeRedis(host, port));
   const probe = await probeOf();
   const record = findRecord(readState(options.paths.state), service, address);
   const holder = probe.state === 'foreign' ? await describePortHolder(port) : undefined;
   const decided = planService(service, address, probe, record, recordAlive(service, record), isLocalHost(host), holder);
-  // A cluster's node may wait on peers this very command starts: the cluster waits for it with them.
-  if (decided.action !== 'wait-ours' || (options.kafkaNodes ?? 1) > 1) return decided;
+  if (decided.action !== 'wait-ours' || !waitForOurs) return decided;
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
   const mine = decided.record;
   const answered = await waitUntil(
@@ -167,8 +168,8 @@ async function plan(
     timeoutMs,
     250,
   );
-  if (answered && recordAlive(service, mine)) return { action: 'use-ours', record: mine };
   if (!recordAlive(service, mine)) return { action: 'start' };
+  if (answered) return { action: 'use-ours', record: mine };
   return {
     action: 'error',
     error: new StackError(
@@ -199,7 +200,7 @@ async function alreadyUp(
   port: number,
   options: StackOptions,
 ): Promise<UpOutcome | undefined> {
-  const decision = await plan(service, address, host, port, { ...options, kafkaNodes: 1 });
+  const decision = await plan(service, address, host, port, options, true);
   if (decision.action === 'error') throw decision.error;
   if (decision.action === 'use-external') return { service, address, action: 'external' };
   if (decision.action === 'use-ours') {
@@ -682,7 +683,8 @@ async function kafkaClusterUp(options: StackOptions, nodes: number): Promise<UpO
   const addresses = clusterAddresses(first, nodes);
   const ports = addresses.map((_, i) => clusterNodePorts(host, firstPort, i));
   const decisions = await Promise.all(
-    addresses.map((address, i) => plan('kafka', address, firstHost, ports[i]!.port, options)),
+    // A node may wait on peers this very command starts: the cluster waits for it with them.
+    addresses.map((address, i) => plan('kafka', address, firstHost, ports[i]!.port, options, false)),
   );
   const failed = decisions.find((d) => d.action === 'error');
   if (failed?.action === 'error') throw failed.error;

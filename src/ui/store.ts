@@ -285,6 +285,14 @@ export function emptySnapshot(now = Date.now()): Snapshot {
   };
 }
 
+/** The editor's row of the caps: after the channel switches (row 0) and the event types. */
+export const capsRowOf = (e: Pick<PrefsEditor, 'grid'>): number => e.grid.length + 1;
+
+/** What space steps a cap through: none → each of these → none; a value written otherwise → none. */
+export const CAP_STEPS = ['1/1h', '3/1h', '10/1d'] as const;
+/** What space steps a digest window through, alike. */
+export const DIGEST_STEPS = ['1m', '10m', '1h', '1d'] as const;
+
 export function emptyPrefsEditor(userId = '', name = ''): PrefsEditor {
   return {
     state: 'idle',

@@ -22,7 +22,15 @@ import {
 import { clockNow } from '../../pipeline/clock.js';
 import { bound, KEPT_LENGTH } from '../../text/bound.js';
 import { sanitize } from '../../text/sanitize.js';
-import { emptyPrefsEditor, selectedUser, type DashboardStore, type PrefsEditor } from '../../ui/store.js';
+import {
+  CAP_STEPS,
+  capsRowOf,
+  DIGEST_STEPS,
+  emptyPrefsEditor,
+  selectedUser,
+  type DashboardStore,
+  type PrefsEditor,
+} from '../../ui/store.js';
 import type { Notify } from './view-state.js';
 
 /** What the editor shows of a raw `prefs:<id>` hash, at the instant `now` (the pipeline's clock). */
@@ -84,11 +92,6 @@ export function editorModel(
     digests,
   };
 }
-
-/** What space steps a cap through: none → each of these → none; a value written otherwise → none. */
-export const CAP_STEPS = ['1/1h', '3/1h', '10/1d'] as const;
-/** What space steps a digest window through, alike. */
-export const DIGEST_STEPS = ['1m', '10m', '1h', '1d'] as const;
 
 /** The value after `value` ('' for none) among `steps`: the first from none, none after the last or any other. */
 export function nextStep(value: string, steps: readonly string[]): string {
@@ -204,7 +207,7 @@ export class PrefsEditorActions {
     if (!this.redisReady(pipeline)) return this.notify('not changed: Redis is not connected', 'error');
     let name: string;
     let value: string;
-    const capsRow = e.grid.length + 1;
+    const capsRow = capsRowOf(e);
     if (e.row === 0) {
       const channel = e.channels[e.col];
       if (!channel) return;

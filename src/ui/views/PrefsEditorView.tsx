@@ -4,7 +4,7 @@ import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
 import { cell } from '../format.js';
 import { Command } from '../keys/commands.js';
-import type { PrefsCell } from '../store.js';
+import { CAP_STEPS, capsRowOf, DIGEST_STEPS, type PrefsCell } from '../store.js';
 import type { Theme } from '../theme.js';
 import type { ViewProps } from './ScrollView.js';
 import type { ViewDescriptor } from './view.js';
@@ -93,7 +93,7 @@ export function PrefsEditorView({ store, theme, width, height }: ViewProps) {
       );
     });
     // The caps, a channel each, then a digest window per digestible type: space steps through a few values.
-    const capsRow = e.grid.length + 1;
+    const capsRow = capsRowOf(e);
     lines.push(
       <Text key="caps" wrap="truncate-end">
         {cell('cap', labelW)}
@@ -145,7 +145,7 @@ export function PrefsEditorView({ store, theme, width, height }: ViewProps) {
       ],
       [
         'legend-rules',
-        'space: cap none → 1/1h → 3/1h → 10/1d → none · digest none → 1m → 10m → 1h → 1d → none · other values: eventstream-tui prefs set <user> cap.<channel> 5/2h',
+        `space: cap ${['none', ...CAP_STEPS, 'none'].join(' → ')} · digest ${['none', ...DIGEST_STEPS, 'none'].join(' → ')} · other values: eventstream-tui prefs set <user> cap.<channel> 5/2h`,
       ],
     ] as const) {
       lines.push(
@@ -181,7 +181,7 @@ export const prefsEditorView: ViewDescriptor<'prefs'> = {
   // ↑↓: the row (the channel switches, each event type, the caps, each digest window); ←→: the channel.
   move: (s, delta) => {
     const e = s.prefsEditor;
-    const last = e.grid.length + (e.caps.length > 0 ? 1 : 0) + e.digests.length;
+    const last = e.caps.length > 0 ? capsRowOf(e) + e.digests.length : e.grid.length;
     const row = Math.max(0, Math.min(last, e.row + delta));
     return { prefsEditor: { ...e, row } };
   },
