@@ -7,6 +7,7 @@ import { sanitize } from '../../text/sanitize.js';
 import { letterKey, type EventDetail } from '../../telemetry/event-details.js';
 import { FILTER_LENGTH } from '../../telemetry/row-filter.js';
 import { buildKeymap } from '../../ui/keymap.js';
+import { helpNotes } from '../../ui/panels/HelpOverlay.js';
 import { viewOf, type ViewId } from '../../ui/views/registry.js';
 import { FOCUS_ORDER, panelRows, type DashboardState, type DashboardStore, type RowPanel } from '../../ui/store.js';
 
@@ -19,7 +20,7 @@ export function notifier(store: DashboardStore): Notify {
 
 /** The last line the help or a view can start at: its lines minus the rows it has (title, headings and border off). */
 export function scrollLimit(s: DashboardState): number {
-  if (s.help) return buildKeymap(s.eventTypes, s.channels).length + 2 - (s.viewport.rows - 4);
+  if (s.help) return buildKeymap(s.eventTypes, s.channels).length + helpNotes('').length - (s.viewport.rows - 4);
   if (s.view === 'main') return 0;
   return viewOf(s.view).scrollLimit?.(s) ?? 0;
 }

@@ -4,6 +4,16 @@ import { ScrollView, type ViewLine } from '../views/ScrollView.js';
 
 const KEY_WIDTH = 10;
 
+/** The help's lines after the keys: a gap, where the logs go, what the Users panel's marks mean. */
+export function helpNotes(logFile: string): (readonly [string, string])[] {
+  return [
+    ['', ''],
+    ['', `Logs (kafkajs and the app): ${logFile}`],
+    ['on*', 'Users: on, but the user has no address for the channel (its sends: skipped no-address)'],
+    ['☾', 'Users: in quiet hours now (sends deferred to their end, urgent types excepted)'],
+  ];
+}
+
 /** Every key from the keymap (helpLines), and where the logs go; ↑↓ scroll it where the terminal is short. */
 export function HelpOverlay(props: {
   keys: readonly HelpLine[];
@@ -19,10 +29,7 @@ export function HelpOverlay(props: {
   });
   const lines: ViewLine[] = [
     ...props.keys.map((k) => row(k.keys, k.description)),
-    row('', ''),
-    row('', `Logs (kafkajs and the app): ${props.logFile}`),
-    row('on*', 'Users: on, but the user has no address for the channel (its sends: skipped no-address)'),
-    row('☾', 'Users: in quiet hours now (sends deferred to their end, urgent types excepted)'),
+    ...helpNotes(props.logFile).map(([keys, text]) => row(keys, text)),
   ];
   return (
     <ScrollView
